@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what hallq needs on a fresh Debian machine (run as root): Debian packages, a venv in
+# .venv with hallq and all extras. Safe to run again: it only adds what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DEB_PACKAGES=(python3-venv python3-dev build-essential mosquitto espeak-ng alsa-utils xvfb xauth
+  fonts-noto-cjk fontconfig chromium tesseract-ocr tesseract-ocr-chi-sim imagemagick sox
+  libgl1 libgles2 libegl1 libmtdev1 libsdl2-2.0-0 libsdl2-image-2.0-0 libsdl2-ttf-2.0-0 libsdl2-mixer-2.0-0
+  libusb-1.0-0 xclip)
+missing=()
+for p in "${DEB_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+PY=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e ".[all]"

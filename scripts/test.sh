@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Sets up everything (scripts/setup.sh) and runs every test: ruff, mypy, then pytest under Xvfb.
+# Screenshots and WAV files the tests make land in artifacts/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export PATH="$PWD/.venv/bin:$PATH"
+ruff check hallq server kiosk caller display hardware tests bench
+mypy hallq server kiosk caller display hardware
+mkdir -p artifacts
+xvfb-run -a -s "-screen 0 1920x1920x24" python -m pytest -q -p no:cacheprovider "$@"
