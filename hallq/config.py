@@ -1,0 +1,383 @@
+"""The hall configuration: one YAML file, validated by pydantic, every error reported at once.
+
+The schema is shared by every process: the dispatcher builds its engine rules from it, devices read
+the parts they need (names, windows, the announcement template). It holds no I/O but `load_hall_config`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_RANGE = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
+
+
+class ConfigError(Exception):
+    """A configuration file that cannot be used; `errors` lists every problem as (path, message)."""
+
+    def __init__(self, source: str, errors: list[tuple[str, str]]) -> None:
+        self.source = source
+        self.errors = errors
+        lines = [f"{source}: {len(errors)} error(s)"] + [f"  {path}: {msg}" for path, msg in errors]
+        super().__init__("\n".join(lines))
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TimeRange(Strict):
+    """A half-open interval of local time within one day, written "08:30-12:00"."""
+
+    start: dt.time
+    end: dt.time
+
+    @classmethod
+    def parse(cls, text: str) -> TimeRange:
+        match = _RANGE.match(text.strip())
+        if not match:
+            raise ValueError(f"{text!r} is not a time range like 08:30-12:00")
+        h1, m1, h2, m2 = (int(g) for g in match.groups())
+        if h1 == 24 and m1:
+            raise ValueError(f"{text!r}: 24:00 is the latest time")
+        start = dt.time(h1 % 24, m1)
+        end = dt.time.max if h2 == 24 else dt.time(h2, m2)
+        if end <= start:
+            raise ValueError(f"{text!r} ends before it starts")
+        return cls(start=start, end=end)
+
+    def contains(self, moment: dt.time) -> bool:
+        return self.start <= moment < self.end or (self.end == dt.time.max and moment >= self.start)
+
+    def __str__(self) -> str:
+        end = "24:00" if self.end == dt.time.max else self.end.strftime("%H:%M")
+        return f"{self.start.strftime('%H:%M')}-{end}"
+
+
+def _ranges(value: Any) -> Any:
+    if isinstance(value, str):
+        value = [value]
+    if isinstance(value, list):
+        return [TimeRange.parse(v) if isinstance(v, str) else v for v in value]
+    return value
+
+
+TimeRanges = Annotated[list[TimeRange], Field(default_factory=list)]
+
+
+class WeekHours(Strict):
+    """Opening hours per weekday. Extended hours (错时延时: lunch time, evenings) are extra ranges."""
+
+    mon: TimeRanges
+    tue: TimeRanges
+    wed: TimeRanges
+    thu: TimeRanges
+    fri: TimeRanges
+    sat: TimeRanges
+    sun: TimeRanges
+
+    _parse = field_validator(*WEEKDAYS, mode="before")(_ranges)
+
+    def for_weekday(self, weekday: int) -> list[TimeRange]:
+        ranges: list[TimeRange] = getattr(self, WEEKDAYS[weekday])
+        return ranges
+
+
+class HallKind(StrEnum):
+    center = "center"  # type: ignore[assignment]  # shadows str.center; the value is the contract
+    sub_center = "sub_center"
+    town = "town"
+    village = "village"
+
+
+class Hall(Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
+    name: str = Field(min_length=1, max_length=40)
+    kind: HallKind = HallKind.center
+    parent: str | None = None
+    timezone: str = "Asia/Shanghai"
+    hours: WeekHours
+    holidays: list[dt.date] = Field(default_factory=list, description="法定节假日: closed")
+    workdays: list[dt.date] = Field(
+        default_factory=list, description="调休 make-up working days: open with `workday_hours`"
+    )
+    workday_hours: TimeRanges
+    around_the_clock: bool = Field(False, description="open at every hour (24-hour zone, demo)")
+    address: str = ""
+    phone: str = ""
+    notice: str = Field("", description="scrolling notice on the hall board")
+    announce_template: str = "请{number}号到{window}办理"
+    status_base_url: str = Field(
+        "http://127.0.0.1:8000", description="where phones reach the dispatcher (QR codes on tickets)"
+    )
+
+    _parse = field_validator("workday_hours", mode="before")(_ranges)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("announce_template")
+    @classmethod
+    def _template_fields(cls, value: str) -> str:
+        try:
+            value.format(number="A001", window="1号窗口", service="社保")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"template may use only {{number}}, {{window}}, {{service}}: {exc}") from exc
+        return value
+
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class ServiceKind(StrEnum):
+    instant = "instant"  # 即办件: decided at the window
+    promised = "promised"  # 承诺件: decided within promised working days
+
+
+class MaterialForm(StrEnum):
+    original = "original"  # 原件
+    copy = "copy"  # 复印件
+
+
+class Material(Strict):
+    name: str = Field(min_length=1)
+    form: MaterialForm = MaterialForm.original
+    copies: int = Field(1, ge=1, le=20)
+    deferrable: bool = Field(False, description="may be supplied later under 容缺受理")
+    note: str = ""
+
+
+class Item(Strict):
+    """A service item (事项) with its handbook (标准化手册): the seven published items (七公开)."""
+
+    code: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,47}$")
+    name: str = Field(min_length=1)
+    kind: ServiceKind = ServiceKind.instant
+    promised_days: int = Field(0, ge=0, le=365)
+    legal_days: int | None = Field(None, ge=0, le=365, description="法定办结时限")
+    materials: list[Material] = Field(default_factory=list)
+    fee: str = "不收费"
+    legal_basis: str = ""
+    conditions: str = ""
+    process: str = "收件 → 受理 → 审批 → 出件"
+    defer_days: int = Field(5, ge=1, le=60, description="working days to supply 容缺 materials")
+
+    @model_validator(mode="after")
+    def _promised_needs_days(self) -> Item:
+        if self.kind == ServiceKind.promised and self.promised_days < 1:
+            raise ValueError("a promised (承诺件) item needs promised_days of 1 or more")
+        return self
+
+
+class Service(Strict):
+    """A queue: tickets carry its code letter(s) as prefix (A012)."""
+
+    code: str = Field(pattern=r"^[A-Z]{1,2}$", description="ticket prefix, also the service's key")
+    name: str = Field(min_length=1, max_length=24)
+    department: str = Field(min_length=1)
+    kind: ServiceKind = ServiceKind.instant
+    promised_days: int = Field(0, ge=0, le=365)
+    avg_service_min: float = Field(8, gt=0, le=240)
+    daily_quota: int | None = Field(None, ge=1, description="tickets per day; none = unlimited")
+    per_person_daily_limit: int | None = Field(3, ge=1, description="tickets per ID card per day")
+    hours: WeekHours | None = Field(None, description="overrides the hall's hours")
+    last_ticket: dt.time | None = Field(None, description="no tickets after this local time")
+    items: list[Item] = Field(default_factory=list)
+    description: str = ""
+
+
+class WindowKind(StrEnum):
+    comprehensive = "comprehensive"  # 综合受理
+    output = "output"  # 综合出件
+    specialist = "specialist"  # 专窗
+
+
+class Window(Strict):
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,15}$")
+    name: str = Field(min_length=1, max_length=16, description="as announced: 3号窗口")
+    kind: WindowKind = WindowKind.comprehensive
+    services: list[str] = Field(min_length=1, description="service codes, in order of preference")
+    zone: str = Field("", description="floor or area; voice callers and boards can follow one zone")
+
+
+class PriorityRules(Strict):
+    max_consecutive_priority: int = Field(2, ge=1, le=20)
+    elderly_age: int = Field(60, ge=50, le=100)
+    green_reasons: list[str] = Field(default_factory=lambda: ["elderly", "disabled", "pregnant", "military"])
+    appointment_early_min: int = Field(30, ge=0, le=240)
+    appointment_late_min: int = Field(15, ge=0, le=240)
+
+
+class QueueRules(Strict):
+    rejoin_within_min: int = Field(30, ge=0, le=480, description="a no-show may rejoin within this")
+    rejoin_after_places: int = Field(3, ge=0, le=100, description="rejoins behind this many")
+    ewma_alpha: float = Field(0.2, gt=0, le=1)
+    recent_calls: int = Field(10, ge=1, le=10)
+
+
+class Role(StrEnum):
+    clerk = "clerk"
+    supervisor = "supervisor"
+    admin = "admin"
+
+
+class DeviceKind(StrEnum):
+    kiosk = "kiosk"
+    board = "board"
+    terminal = "terminal"
+    voice = "voice"
+    window_screen = "window_screen"
+    keypad_bridge = "keypad_bridge"
+    evaluator = "evaluator"
+    bridge = "bridge"
+
+
+class DeviceCredential(Strict):
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,47}$")
+    kind: DeviceKind
+    token_sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="sha256 hex of the device token")
+    windows: list[str] = Field(default_factory=list, description="windows a bridge may command")
+
+
+class UserCredential(Strict):
+    username: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
+    password_hash: str = Field(pattern=r"^\$argon2", description="argon2 hash (hallq user hash)")
+    role: Role = Role.clerk
+    display_name: str = Field("", description="masked form shown on screens, e.g. 王*")
+
+
+class Credentials(Strict):
+    devices: list[DeviceCredential] = Field(default_factory=list)
+    users: list[UserCredential] = Field(default_factory=list)
+
+
+class ServerSection(Strict):
+    """Dispatcher options kept with the hall (the command line and HALLQ_* environment override them)."""
+
+    host: str | None = None
+    port: int | None = Field(None, ge=0, le=65535)
+    database: str | None = Field(None, description="SQLAlchemy URL: sqlite:///path or postgresql://…")
+    mqtt: str | None = Field(None, description="broker URL; leave out to run the embedded broker")
+
+
+class HallConfig(Strict):
+    hall: Hall
+    services: list[Service] = Field(min_length=1)
+    windows: list[Window] = Field(min_length=1)
+    priority: PriorityRules = PriorityRules()
+    queue: QueueRules = QueueRules()
+    credentials: Credentials = Credentials()
+    server: ServerSection | None = None
+
+    @model_validator(mode="after")
+    def _references(self) -> HallConfig:
+        problems: list[str] = []
+        problems += _duplicates("services", [s.code for s in self.services])
+        problems += _duplicates("windows", [w.id for w in self.windows])
+        problems += _duplicates("items", [i.code for s in self.services for i in s.items])
+        problems += _duplicates("credentials.devices", [d.id for d in self.credentials.devices])
+        problems += _duplicates("credentials.users", [u.username for u in self.credentials.users])
+        known = {s.code for s in self.services}
+        window_ids = {w.id for w in self.windows}
+        for w in self.windows:
+            problems += [f"window {w.id} serves unknown service {c!r}" for c in w.services if c not in known]
+        for d in self.credentials.devices:
+            problems += [f"device {d.id} names unknown window {x!r}" for x in d.windows if x not in window_ids]
+        served = {c for w in self.windows for c in w.services}
+        problems += [f"service {s.code} ({s.name}) has no window" for s in self.services if s.code not in served]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def service(self, code: str) -> Service | None:
+        return next((s for s in self.services if s.code == code), None)
+
+    def window(self, window_id: str) -> Window | None:
+        return next((w for w in self.windows if w.id == window_id), None)
+
+    def item(self, code: str) -> tuple[Service, Item] | None:
+        return next(((s, i) for s in self.services for i in s.items if i.code == code), None)
+
+    def is_open(self, moment: dt.datetime, service: Service | None = None) -> bool:
+        """Whether the hall (or a service) takes tickets at an aware `moment`."""
+        if self.hall.around_the_clock:
+            return True
+        local = moment.astimezone(self.hall.tz())
+        ranges = self.hours_on(local.date(), service)
+        if service and service.last_ticket and local.time() >= service.last_ticket:
+            return False
+        return any(r.contains(local.time()) for r in ranges)
+
+    def hours_on(self, day: dt.date, service: Service | None = None) -> list[TimeRange]:
+        """Opening ranges on a local date, holidays and make-up working days (调休) applied."""
+        if day in self.hall.holidays:
+            return []
+        week = service.hours if service and service.hours else self.hall.hours
+        if day in self.hall.workdays:
+            return list(self.hall.workday_hours or self.hall.hours.mon)
+        return week.for_weekday(day.weekday())
+
+
+def _duplicates(what: str, keys: list[str]) -> list[str]:
+    seen: set[str] = set()
+    dupes = sorted({k for k in keys if k in seen or seen.add(k)})  # type: ignore[func-returns-value]
+    return [f"{what}: {k!r} appears more than once" for k in dupes]
+
+
+def _error_path(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "(top)"
+
+
+def validation_errors(exc: ValidationError) -> list[tuple[str, str]]:
+    return [(_error_path(tuple(e["loc"])), e["msg"].removeprefix("Value error, ")) for e in exc.errors()]
+
+
+def parse_hall_config(data: Any, source: str = "<config>") -> HallConfig:
+    if not isinstance(data, dict):
+        raise ConfigError(source, [("(top)", "the file must be a mapping with hall, services, windows")])
+    try:
+        return HallConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(source, validation_errors(exc)) from None
+
+
+def load_hall_config(path: str | Path) -> HallConfig:
+    """Read and validate a hall config; raises ConfigError listing every problem with its path."""
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(source, [("(file)", exc.strerror or str(exc))]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
+        raise ConfigError(source, [(where, f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
+    return parse_hall_config(data, source)
+
+
+def example_config_path() -> Path:
+    """The shipped demo hall (config/hall.example.yaml), found next to the package or installed."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "config" / "hall.example.yaml", here / "data" / "hall.example.yaml"):
+        if candidate.exists():
+            return candidate
+    raise FileNotFoundError("config/hall.example.yaml is missing from this installation")
