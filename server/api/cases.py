@@ -1,0 +1,310 @@
+"""One-window cases over HTTP: the handbook (标准化手册), 24-hour submissions from kiosks, the back
+office's actions, and the citizen's view by the receipt's QR.
+
+Kiosks act on a submission with their device token AND the case's access key (printed in the QR), so a
+kiosk cannot read other people's cases; clerks, supervisors and admins work in the office.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from hallq.config import HallConfig
+from server.api.deps import DispatcherDep, PrincipalDep
+from server.api.tickets import IdCard
+from server.auth import Forbidden, Principal
+from server.cases.service import Actor, CaseError, CaseNotFound, CaseService
+from server.cases.uploads import MAX_UPLOAD_BYTES, FileStore, UploadRejected
+from server.cases.workflow import CaseAction, CaseStatus, IllegalCaseAction
+from server.runtime import Dispatcher, utcnow
+
+router = APIRouter(tags=["cases"])
+SUBMITTING_DEVICES = frozenset({"kiosk", "bridge"})
+OFFICE_ROLES = frozenset({"clerk", "supervisor", "admin"})
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SubmissionBody(Body):
+    item: str = Field(min_length=1, max_length=48)
+    id_card: IdCard
+    phone: str = Field("", max_length=20)
+
+
+class LockerBody(Body):
+    slot: str = Field(pattern=r"^[A-Za-z0-9-]{1,8}$")
+
+
+class ActionBody(Body):
+    note: str = Field("", max_length=500)
+    materials: list[int] = Field(default_factory=list, max_length=50)
+    tracking_no: str = Field("", max_length=40)
+
+
+class InstantBody(Body):
+    item: str = Field(min_length=1, max_length=48)
+    id_card: IdCard | None = None
+    window: str = Field(min_length=1, max_length=16)
+
+
+def files_root(dispatcher: Dispatcher) -> Path:
+    """Uploaded materials live beside an SQLite database, or in HALLQ_FILES_DIR (default var/files)."""
+    configured = os.environ.get("HALLQ_FILES_DIR")
+    if configured:
+        return Path(configured)
+    database = dispatcher.settings.database
+    if database.startswith("sqlite:///") and database != "sqlite:///:memory:":
+        return Path(database.removeprefix("sqlite:///")).resolve().parent / "files"
+    return Path("var/files").resolve()
+
+
+async def get_cases(request: Request, hall: str, dispatcher: DispatcherDep) -> CaseService:
+    services: dict[str, CaseService] | None = getattr(request.app.state, "case_services", None)
+    if services is None:
+        services = request.app.state.case_services = {}
+    if hall not in services:
+        config = dispatcher.runtime(hall).config
+        services[hall] = CaseService(dispatcher.store.engine, config, FileStore(files_root(dispatcher) / hall),
+                                     dispatcher.settings.hmac_key)
+    cases = services[hall]
+    await _run(cases.sweep_if_due, utcnow())  # drafts nobody came back to, at most hourly
+    return cases
+
+
+CasesDep = Annotated[CaseService, Depends(get_cases)]
+
+
+def actor_of(principal: Principal) -> Actor:
+    return Actor(principal.actor, principal.role)
+
+
+def submitting_device(principal: Principal) -> Actor:
+    if principal.kind == "device" and principal.role in SUBMITTING_DEVICES or principal.is_user:
+        return actor_of(principal)
+    raise Forbidden(f"设备 {principal.name} 不能提交办件材料 — this device may not submit cases")
+
+
+def office_user(principal: Principal) -> Actor:
+    if principal.is_user and principal.role in OFFICE_ROLES:
+        return actor_of(principal)
+    raise Forbidden("请以窗口工作人员身份登录后台 — log in as hall staff")
+
+
+def _run(function: Any, *args: Any, **kwargs: Any) -> Any:
+    return asyncio.to_thread(function, *args, **kwargs)
+
+
+def status_url(config: HallConfig, case_id: str, access: str) -> str:
+    return f"{config.hall.status_base_url.rstrip('/')}/c/{config.hall.id}/{case_id}?k={access}"
+
+
+# ---- the handbook (七公开) ------------------------------------------------------------------------
+
+@router.get("/halls/{hall}/handbook")
+async def handbook(hall: str, dispatcher: DispatcherDep) -> dict[str, Any]:
+    """Every service and item with its materials, kind, promised days, fee, legal basis and conditions."""
+    config = dispatcher.runtime(hall).config
+    return {"hall": hall, "services": [
+        {"code": s.code, "name": s.name, "department": s.department,
+         "items": [i.model_dump(mode="json") for i in s.items]} for s in config.services]}
+
+
+@router.get("/halls/{hall}/items/{item}")
+async def handbook_item(hall: str, item: str, cases: CasesDep) -> dict[str, Any]:
+    service, found = cases.item(item)
+    output = next((w.name for w in cases.config.windows if w.kind.value == "output"), "")
+    return {"service": {"code": service.code, "name": service.name, "department": service.department},
+            "output_window": output, **found.model_dump(mode="json")}
+
+
+# ---- submissions (kiosk) ------------------------------------------------------------------------
+
+@router.post("/halls/{hall}/submissions", status_code=201)
+async def start_submission(hall: str, body: SubmissionBody, principal: PrincipalDep, cases: CasesDep
+                           ) -> dict[str, Any]:
+    actor = submitting_device(principal)
+    view, access = await _run(cases.start_submission, body.item, body.id_card.model_dump(), body.phone, actor,
+                              utcnow())
+    return {**view, "access": access, "status_url": status_url(cases.config, view["id"], access)}
+
+
+async def _keyed(cases: CaseService, case_id: str, key: str | None) -> None:
+    await _run(cases.check_access, case_id, key)
+
+
+KeyQuery = Annotated[str | None, Query(alias="k", max_length=64)]
+
+
+@router.get("/halls/{hall}/submissions/{case_id}")
+async def read_submission(hall: str, case_id: str, principal: PrincipalDep, cases: CasesDep,
+                          k: KeyQuery = None) -> dict[str, Any]:
+    submitting_device(principal)
+    await _keyed(cases, case_id, k)
+    view: dict[str, Any] = await _run(cases.view, case_id, utcnow())
+    return view
+
+
+@router.put("/halls/{hall}/submissions/{case_id}/materials/{idx}")
+async def upload_material(hall: str, case_id: str, idx: int, request: Request, principal: PrincipalDep,
+                          cases: CasesDep, k: KeyQuery = None) -> dict[str, Any]:
+    """The scanned material as the raw request body (JPEG, PNG or PDF; checked by content)."""
+    actor = submitting_device(principal)
+    await _keyed(cases, case_id, k)
+    data = await _read_limited(request)
+    stored = await _run(cases.upload, case_id, idx, data, actor, utcnow())
+    return {"sha256": stored.sha256, "size": stored.size, "mime": stored.mime}
+
+
+@router.post("/halls/{hall}/submissions/{case_id}/materials/{idx}/defer")
+async def defer_material(hall: str, case_id: str, idx: int, request: Request, principal: PrincipalDep,
+                         cases: CasesDep, k: KeyQuery = None) -> dict[str, Any]:
+    """容缺受理: the body is the PNG of the citizen's signature under the promise."""
+    actor = submitting_device(principal)
+    await _keyed(cases, case_id, k)
+    await _run(cases.defer, case_id, idx, await _read_limited(request), actor, utcnow())
+    view: dict[str, Any] = await _run(cases.view, case_id, utcnow())
+    return view
+
+
+@router.post("/halls/{hall}/submissions/{case_id}/locker")
+async def use_locker(hall: str, case_id: str, body: LockerBody, principal: PrincipalDep, cases: CasesDep,
+                     k: KeyQuery = None) -> dict[str, Any]:
+    actor = submitting_device(principal)
+    await _keyed(cases, case_id, k)
+    await _run(cases.set_locker, case_id, body.slot, actor, utcnow())
+    return {"locker_slot": body.slot}
+
+
+@router.post("/halls/{hall}/submissions/{case_id}/complete")
+async def complete_submission(hall: str, case_id: str, principal: PrincipalDep, cases: CasesDep,
+                              k: KeyQuery = None) -> dict[str, Any]:
+    """收件: gives the receipt number; repeating it returns the same case."""
+    actor = submitting_device(principal)
+    await _keyed(cases, case_id, k)
+    view = await _run(cases.complete, case_id, actor, utcnow())
+    return {**view, "status_url": status_url(cases.config, case_id, k or "")}
+
+
+@router.post("/halls/{hall}/submissions/{case_id}/resubmit")
+async def resubmit(hall: str, case_id: str, principal: PrincipalDep, cases: CasesDep,
+                   k: KeyQuery = None) -> dict[str, Any]:
+    """补正提交: after uploading the materials the correction notice named."""
+    actor = submitting_device(principal)
+    await _keyed(cases, case_id, k)
+    view = await _run(cases.resubmit, case_id, actor, utcnow())
+    return {**view, "status_url": status_url(cases.config, case_id, k or "")}
+
+
+@router.delete("/halls/{hall}/submissions/{case_id}", status_code=204)
+async def abandon_submission(hall: str, case_id: str, principal: PrincipalDep, cases: CasesDep,
+                             k: KeyQuery = None) -> Response:
+    actor = submitting_device(principal)
+    await _keyed(cases, case_id, k)
+    await _run(cases.abandon, case_id, actor, utcnow())
+    return Response(status_code=204)
+
+
+async def _read_limited(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES:
+        raise UploadRejected(f"文件过大，单个材料不超过 {MAX_UPLOAD_BYTES // 1024 // 1024} MB — file too large")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_UPLOAD_BYTES:
+            raise UploadRejected(f"文件过大，单个材料不超过 {MAX_UPLOAD_BYTES // 1024 // 1024} MB — file too large")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+# ---- the back office ----------------------------------------------------------------------------
+
+@router.get("/halls/{hall}/cases")
+async def list_cases(hall: str, principal: PrincipalDep, cases: CasesDep,
+                     status: Annotated[str | None, Query(max_length=16)] = None,
+                     flag: Annotated[str | None, Query(pattern="^(overdue|due_soon)$")] = None) -> dict[str, Any]:
+    office_user(principal)
+    if status is not None and status not in {s.value for s in CaseStatus}:
+        raise CaseError(f"未知的办件状态 {status!r} — unknown status")
+    found = await _run(cases.list_cases, utcnow(), status=status, flag=flag)
+    return {"cases": found, "unknown_calendar_years": sorted(cases.calendar.unknown_years)}
+
+
+@router.get("/halls/{hall}/cases/{case_id}")
+async def read_case(hall: str, case_id: str, principal: PrincipalDep, cases: CasesDep,
+                    dispatcher: DispatcherDep) -> dict[str, Any]:
+    office_user(principal)
+    view: dict[str, Any] = await _run(cases.view, case_id, utcnow(), staff=True)
+    await dispatcher.write_audit(hall, principal, "case.view", case_id, {"receipt_no": view["receipt_no"]})
+    return view
+
+
+@router.get("/halls/{hall}/cases/{case_id}/files/{sha256}")
+async def case_file(hall: str, case_id: str, sha256: str, principal: PrincipalDep, cases: CasesDep) -> Response:
+    office_user(principal)
+    view = await _run(cases.view, case_id, utcnow(), history=False)
+    for material in view["materials"]:
+        for f in material["files"]:
+            if f["sha256"] == sha256:
+                data = await _run(cases.files.read, sha256, f["mime"])
+                return Response(data, media_type=f["mime"], headers={"Cache-Control": "no-store"})
+    raise CaseNotFound("该办件没有这个文件 — no such file in this case")
+
+
+@router.post("/halls/{hall}/cases/{case_id}/actions/{action}")
+async def case_action(hall: str, case_id: str, action: CaseAction, body: ActionBody, principal: PrincipalDep,
+                      cases: CasesDep) -> dict[str, Any]:
+    actor = office_user(principal)
+    view: dict[str, Any] = await _run(cases.act, case_id, action, actor, utcnow(), note=body.note,
+                                      materials=body.materials, tracking_no=body.tracking_no)
+    return view
+
+
+@router.post("/halls/{hall}/cases/instant", status_code=201)
+async def instant_case(hall: str, body: InstantBody, principal: PrincipalDep, cases: CasesDep) -> dict[str, Any]:
+    """即办件 done at a comprehensive window: recorded as a case closed the same day."""
+    actor = office_user(principal)
+    if principal.role == "clerk" and principal.window not in (None, body.window):
+        raise Forbidden(f"您已登录 {principal.window} 号窗口，不能登记 {body.window} 号窗口的办件")
+    card = body.id_card.model_dump() if body.id_card else None
+    view: dict[str, Any] = await _run(cases.instant_case, body.item, card, body.window, actor, utcnow())
+    return view
+
+
+# ---- the citizen ----------------------------------------------------------------------------------
+
+@router.get("/public/halls/{hall}/cases/{case_id}")
+async def public_case(hall: str, case_id: str, cases: CasesDep, k: KeyQuery = None) -> dict[str, Any]:
+    await _keyed(cases, case_id, k)
+    view: dict[str, Any] = await _run(cases.public_view, case_id, utcnow())
+    return view
+
+
+def install(app: FastAPI) -> None:
+    """Add the routes and turn case errors into `{"detail": sentence}` answers."""
+    app.include_router(router, prefix="/api/v1")
+
+    @app.exception_handler(CaseNotFound)
+    async def _not_found(_: Request, exc: CaseNotFound) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    @app.exception_handler(IllegalCaseAction)
+    async def _illegal(_: Request, exc: IllegalCaseAction) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=409)
+
+    @app.exception_handler(UploadRejected)
+    async def _upload(_: Request, exc: UploadRejected) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=413 if "过大" in str(exc) else 415)
+
+    @app.exception_handler(CaseError)
+    async def _case(_: Request, exc: CaseError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=409)

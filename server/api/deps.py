@@ -1,0 +1,85 @@
+"""Dependencies shared by the routers: the dispatcher, the caller's identity, idempotency keys.
+
+Other areas (cases, web) reuse these: `DispatcherDep`, `PrincipalDep` (401 without a valid token),
+`OptionalPrincipalDep` (None without a token), `StaffDep` (supervisor or admin, else 403).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from server.auth import Forbidden, Principal, Unauthorized
+from server.runtime import Dispatcher
+
+_KEY = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
+
+
+class BadHeader(Exception):
+    """A header the API cannot use (422)."""
+
+
+async def get_dispatcher(request: Request) -> Dispatcher:
+    dispatcher: Dispatcher = request.app.state.dispatcher
+    return dispatcher
+
+
+DispatcherDep = Annotated[Dispatcher, Depends(get_dispatcher)]
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+async def _authenticate(dispatcher: Dispatcher, token: str | None) -> Principal:
+    """Sessions and config tokens are answered from memory; only a token made by `hallq token create`
+    (not yet cached) needs the database, in a worker thread."""
+    principal = dispatcher.auth.authenticate_in_memory(token)
+    if principal is not None:
+        return principal
+    return await asyncio.to_thread(dispatcher.auth.authenticate, token)
+
+
+async def current_principal(request: Request, dispatcher: DispatcherDep) -> Principal:
+    return await _authenticate(dispatcher, bearer_token(request))
+
+
+async def optional_principal(request: Request, dispatcher: DispatcherDep) -> Principal | None:
+    token = bearer_token(request)
+    if token is None:
+        return None
+    try:
+        return await _authenticate(dispatcher, token)
+    except Unauthorized:
+        return None
+
+
+async def staff_principal(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    if not principal.is_staff:
+        raise Forbidden("此操作需要值班主任或管理员权限。 Supervisor or admin only.")
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+OptionalPrincipalDep = Annotated[Principal | None, Depends(optional_principal)]
+StaffDep = Annotated[Principal, Depends(staff_principal)]
+
+
+async def idempotency_key(idempotency_key: Annotated[str | None, Header()] = None) -> str | None:
+    if idempotency_key is None:
+        return None
+    if not _KEY.match(idempotency_key):
+        raise BadHeader(
+            "Idempotency-Key 应为1-128个字母、数字或 _.:- 字符。 Idempotency-Key must be 1-128 of A-Z a-z 0-9 _.:-"
+        )
+    return idempotency_key
+
+
+IdempotencyKeyDep = Annotated[str | None, Depends(idempotency_key)]

@@ -1,0 +1,86 @@
+"""Case tables, on the dispatcher store's metadata (created by migration 0002_cases)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from server.store.schema import metadata
+
+TS = sa.DateTime(timezone=True)
+
+cases = sa.Table(
+    "cases",
+    metadata,
+    sa.Column("hall", sa.String(32), primary_key=True),
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("receipt_no", sa.String(24), nullable=True),  # 收件编号, given when the submission completes
+    sa.Column("item", sa.String(48), nullable=False),
+    sa.Column("service", sa.String(4), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("channel", sa.String(16), nullable=False),  # kiosk (24-hour) or window (即办件)
+    sa.Column("device", sa.String(48), nullable=True),
+    # Personal data: the HMAC of the ID number, masked forms for display, the phone for contact only.
+    sa.Column("id_hash", sa.String(64), nullable=True),
+    sa.Column("masked_name", sa.String(32), nullable=False, server_default=""),
+    sa.Column("masked_id", sa.String(24), nullable=False, server_default=""),
+    sa.Column("phone", sa.String(20), nullable=False, server_default=""),
+    sa.Column("access_sha256", sa.String(64), nullable=False),  # the QR's token, kept hashed
+    sa.Column("locker_slot", sa.String(8), nullable=True),
+    sa.Column("delivery", sa.String(8), nullable=True),  # window / post
+    sa.Column("tracking_no", sa.String(40), nullable=True),
+    sa.Column("correction", sa.JSON, nullable=True),  # 补齐补正通知: {note, materials[]}
+    sa.Column("decision_note", sa.String(500), nullable=True),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("received_at", TS, nullable=True),
+    sa.Column("accepted_at", TS, nullable=True),
+    sa.Column("decided_at", TS, nullable=True),
+    sa.Column("output_at", TS, nullable=True),
+    sa.Column("delivered_at", TS, nullable=True),
+    sa.Column("archived_at", TS, nullable=True),
+    sa.Column("updated_at", TS, nullable=False),
+    sa.UniqueConstraint("hall", "receipt_no", name="uq_cases_receipt"),
+    sa.Index("ix_cases_hall_status", "hall", "status"),
+)
+
+case_materials = sa.Table(
+    "case_materials",
+    metadata,
+    sa.Column("hall", sa.String(32), primary_key=True),
+    sa.Column("case_id", sa.String(32), primary_key=True),
+    sa.Column("idx", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("form", sa.String(8), nullable=False),
+    sa.Column("copies", sa.Integer, nullable=False),
+    sa.Column("deferrable", sa.Boolean, nullable=False),
+    sa.Column("status", sa.String(12), nullable=False),  # missing / provided / deferred
+    sa.Column("signature_sha256", sa.String(64), nullable=True),  # the signed 容缺 promise
+    sa.Column("updated_at", TS, nullable=False),
+)
+
+case_files = sa.Table(
+    "case_files",
+    metadata,
+    sa.Column("hall", sa.String(32), primary_key=True),
+    sa.Column("case_id", sa.String(32), primary_key=True),
+    sa.Column("idx", sa.Integer, primary_key=True, autoincrement=False),  # material index; -1 = signature
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("mime", sa.String(32), nullable=False),
+    sa.Column("uploaded_at", TS, nullable=False),
+)
+
+case_history = sa.Table(
+    "case_history",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("hall", sa.String(32), nullable=False),
+    sa.Column("case_id", sa.String(32), nullable=False),
+    sa.Column("at", TS, nullable=False),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("from_status", sa.String(16), nullable=True),
+    sa.Column("to_status", sa.String(16), nullable=False),
+    sa.Column("note", sa.String(500), nullable=False, server_default=""),  # never personal data
+    sa.Index("ix_case_history_case", "hall", "case_id"),
+)

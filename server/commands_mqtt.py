@@ -1,0 +1,182 @@
+"""Window commands over MQTT, for keypad bridges and evaluators that cannot speak HTTP (DESIGN.md 5).
+
+A device publishes `{command, request_id, args, device, token?}` to `windows/{window}/commands`; the
+dispatcher ALWAYS replies `{request_id, status: ok|error, data, error}`:
+
+- on the MQTT 5 response topic of the request, when it names one the device may read and the
+  dispatcher may answer on (`windows/{window}/replies`, or anything under `devices/{device}/`), with
+  the request's correlation data;
+- otherwise on `windows/{window}/replies`.
+
+Authorisation is by device: the command names its `device`; with the embedded broker (which
+authenticates nobody) it must carry the device's token too; with Mosquitto and the shipped ACL the
+broker has already checked who may write this window's commands, and the device's credential must
+list the window. The command then runs through the same engine path as the HTTP route.
+
+QoS 1 may deliver a command twice: a repeated (device, request_id) gets the first reply again and
+runs nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from hallq.bus import BusClient, Message
+from hallq.contract import CommandReply, Topics, WindowCommand
+
+if TYPE_CHECKING:
+    from server.runtime import Dispatcher
+
+log = logging.getLogger(__name__)
+REMEMBERED_REPLIES = 2000
+
+
+class CommandServer:
+    """Serves `windows/+/commands` of one hall on the dispatcher's bus client (asyncio dispatch)."""
+
+    def __init__(self, dispatcher: Dispatcher, hall: str, bus: BusClient, *, require_token: bool) -> None:
+        self.dispatcher = dispatcher
+        self.hall = hall
+        self.bus = bus
+        self.topics = Topics(hall)
+        self.require_token = require_token
+        self._replies: OrderedDict[tuple[str, str, str], CommandReply] = OrderedDict()
+        self._running: dict[tuple[str, str, str], asyncio.Task[CommandReply]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._unsubscribe: Any = None
+
+    def start(self) -> None:
+        self._unsubscribe = self.bus.subscribe(self.topics.all_window_commands, self._received)
+
+    def stop(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        for task in list(self._tasks):
+            task.cancel()
+
+    # --- one command ---------------------------------------------------------------------------------
+
+    def _received(self, message: Message) -> None:
+        """Runs in the event loop (asyncio dispatch); the work goes to a task so the next message waits for nothing."""
+        task = asyncio.get_running_loop().create_task(self._serve(message))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _serve(self, message: Message) -> None:
+        window = self.topics.window_of(message.topic) or ""
+        try:
+            command = WindowCommand.from_json(message.payload)
+        except ValidationError as exc:
+            request_id = _request_id_of(message.payload)
+            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'payload'}: {e['msg']}" for e in exc.errors())
+            log.warning("MQTT command on %s refused as malformed: %s", message.topic, problems)
+            self._reply(
+                message,
+                window,
+                None,
+                CommandReply(request_id=request_id, status="error", error=f"malformed command: {problems}"),
+            )
+            return
+        key = (command.device or "", window, command.request_id)
+        reply = self._replies.get(key)
+        if reply is None:
+            running = self._running.get(key)
+            if running is None:
+                running = asyncio.get_running_loop().create_task(self._execute(window, command))
+                self._running[key] = running
+            try:
+                reply = await asyncio.shield(running)
+            finally:
+                self._running.pop(key, None)
+            self._remember(key, reply)
+        else:
+            log.info("MQTT command %s from %s repeated; sending the first reply again", command.request_id, key[0])
+        self._reply(message, window, command.device, reply)
+
+    async def _execute(self, window: str, command: WindowCommand) -> CommandReply:
+        def error(text: str) -> CommandReply:
+            return CommandReply(request_id=command.request_id, status="error", error=text)
+
+        if not command.device:
+            return error("the command names no device (field `device`)")
+        if self.require_token and not command.token:
+            return error("this broker authenticates nobody: the command needs the device's `token`")
+        if self.dispatcher.runtime(self.hall).config.window(window) is None:
+            return error(f"没有 {window} 号窗口 (no window {window!r} in hall {self.hall})")
+        allowed = await asyncio.to_thread(
+            self.dispatcher.authorize_device, self.hall, command.device, command.token, window
+        )
+        if not allowed:
+            log.warning(
+                "MQTT command %s for window %s refused: device %s not allowed", command.command, window, command.device
+            )
+            return error(f"设备 {command.device} 无权操作 {window} 号窗口 (device may not command this window)")
+        try:
+            data = await self.dispatcher.run_window_command(
+                self.hall, window, command.command, dict(command.args), actor_device=command.device
+            )
+        except Exception as exc:  # every failure is a reply: the device must never wait for nothing
+            if _is_domain_error(exc):
+                return error(str(exc))
+            log.exception("MQTT command %s at window %s failed", command.command, window)
+            return error(f"调度服务器内部错误，请重试 (internal error: {type(exc).__name__})")
+        log.info("MQTT command %s at window %s by %s: ok", command.command, window, command.device)
+        return CommandReply(request_id=command.request_id, status="ok", data=_jsonable(data))
+
+    # --- replies -------------------------------------------------------------------------------------
+
+    def _reply(self, message: Message, window: str, device: str | None, reply: CommandReply) -> None:
+        topic = self._reply_topic(message.response_topic, window, device)
+        self.bus.publish(
+            topic, reply, qos=1, correlation_data=message.correlation_data if topic == message.response_topic else None
+        )
+
+    def _reply_topic(self, requested: str | None, window: str, device: str | None) -> str:
+        fallback = self.topics.window_replies(window) if window else f"{self.topics.root}/replies"
+        if not requested:
+            return fallback
+        # The dispatcher may write anywhere under the hall: never let a request point it at a topic
+        # devices trust (board, calls, windows/{w}, dispatcher/status).
+        own = f"{self.topics.root}/devices/{device}/" if device else None
+        if requested == fallback or (own and requested.startswith(own)):
+            return requested
+        log.warning("MQTT command asked for replies on %s; using %s", requested, fallback)
+        return fallback
+
+    def _remember(self, key: tuple[str, str, str], reply: CommandReply) -> None:
+        self._replies[key] = reply
+        while len(self._replies) > REMEMBERED_REPLIES:
+            self._replies.popitem(last=False)
+
+
+def _request_id_of(raw: bytes) -> str:
+    """The request_id of a payload that failed validation, when there is one to quote."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return ""
+    value = data.get("request_id") if isinstance(data, dict) else None
+    return str(value)[:64] if isinstance(value, str | int) else ""
+
+
+def _is_domain_error(exc: Exception) -> bool:
+    """Errors whose text is a sentence for the clerk (rules, permissions, bad arguments)."""
+    from server.auth import Forbidden
+    from server.engine.states import EngineError
+
+    names = {"HallStandby", "HallUnknown", "StoreUnavailable", "Unauthorized", "NotFound"}
+    return isinstance(exc, EngineError | Forbidden | ValueError | ValidationError) or type(exc).__name__ in names
+
+
+def _jsonable(data: Any) -> dict[str, Any] | None:
+    if data is None:
+        return None
+    result = json.loads(json.dumps(data, default=str))
+    return result if isinstance(result, dict) else {"result": result}

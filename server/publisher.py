@@ -1,0 +1,363 @@
+"""The outbox publisher: the dispatcher's events (with their gap-free `seq`) → MQTT (DESIGN.md 4, 5).
+
+For each hall this dispatcher serves:
+
+- every committed command wakes the publisher (`dispatcher.on_commit`); it drains the unpublished
+  events in seq order: each call / recall becomes a `calls` message (QoS 1), then the retained `board`
+  snapshot and every `windows/{window}` whose state changed are published;
+- events are marked published only after the broker acknowledged them (PUBACK). While the broker
+  is away paho keeps the QoS 1 messages queued and sends them after the reconnect (they are never
+  republished here on `MQTT_ERR_NO_CONN`: that would duplicate them); a crash before the mark means
+  the next start publishes them again, so subscribers dedupe by seq (hallq.seqtrack);
+- on every (re)connect to the broker, every retained topic (board, all windows, dispatcher/status)
+  is published again, so a broker restarted with no memory is right again at once;
+- the HTTP side never waits for MQTT: the dispatcher keeps issuing and calling while the broker is
+  down, and the publisher catches up when it returns.
+
+`run_bus(dispatcher, mqtt_url=..., embedded_port=...)` is what `server/app.py` enters at start: the
+embedded broker when no URL is configured, then one `HallBus` (bus client + publisher + window
+command server) per hall.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from hallq.broker import EmbeddedBroker
+from hallq.bus import DISPATCHER_KIND, BusClient, PublishHandle, asyncio_dispatch
+from hallq.contract import BoardSnapshot, CallMessage, Topics, WindowStateMessage
+
+if TYPE_CHECKING:
+    from server.runtime import Dispatcher
+    from server.store import EventRow
+
+log = logging.getLogger(__name__)
+
+CALL_EVENT = "ticket_called"
+BATCH = 500
+ACK_PATIENCE_S = 60.0  # connected this long without a PUBACK: publish the batch again
+RETRY_S = (1.0, 30.0)  # backoff after a store error or refused messages
+MARK_EVERY_S = 0.5
+RECENT_SNAPSHOTS = 256
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    seq: int
+    board: BoardSnapshot
+    windows: dict[str, WindowStateMessage]
+
+
+def call_message(row: EventRow) -> CallMessage:
+    """The `calls` payload for a ticket_called event row."""
+    data = row.payload
+    return CallMessage(
+        seq=row.seq,
+        type=data.get("type", "call"),
+        ticket=data["number"],
+        window=str(data["window"]),
+        window_name=data.get("window_name") or str(data["window"]),
+        service=data["service"],
+        service_name=data.get("service_name") or data["service"],
+        priority=data.get("priority") or "normal",
+        at=data.get("at") or row.created_at,
+        announce=data.get("announce") or "",
+    )
+
+
+class Publisher:
+    """Drains one hall's outbox to the bus. Runs as an asyncio task in the dispatcher's loop."""
+
+    def __init__(self, dispatcher: Dispatcher, hall: str, bus: BusClient, batch: int = BATCH) -> None:
+        self.dispatcher = dispatcher
+        self.hall = hall
+        self.bus = bus
+        self.topics = Topics(hall)
+        self.batch = batch
+        self._wake = asyncio.Event()
+        self._republish_all = True
+        self._published_windows: dict[str, tuple[str, str | None, str]] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._mark_task: asyncio.Task[None] | None = None
+        self._recent: OrderedDict[int, _Snapshot] = OrderedDict()
+        self._acked_seq = 0  # highest seq the broker acknowledged (this run)
+        self.published_seq = 0  # highest seq marked published in the store
+
+    # --- control ---------------------------------------------------------------------------------
+
+    def notify(self, _hall: str | None = None, seq: int | None = None) -> None:
+        """Wake the publisher; called in the event loop right after each commit (dispatcher.on_commit)."""
+        if seq is not None:
+            try:
+                self.remember_snapshot(seq)
+            except Exception:
+                log.exception("MQTT publisher (%s): snapshot at seq %s failed", self.hall, seq)
+        self._wake.set()
+
+    def broker_connected(self, connected: bool) -> None:
+        if connected:
+            self._republish_all = True  # the broker may have lost its retained messages
+            self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"publisher-{self.hall}")
+
+    async def stop(self) -> None:
+        for task in (self._task, self._mark_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        await self.mark_now()
+
+    # --- the loop --------------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        delay = RETRY_S[0]
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            try:
+                await self._drain()
+                delay = RETRY_S[0]
+            except asyncio.CancelledError:
+                raise
+            except _Refused as exc:
+                self._republish_all = True  # the windows thought sent may not have been: send them all
+                log.error("MQTT publisher (%s): %s; retrying in %.0f s", self.hall, exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_S[1])
+                self._wake.set()
+            except Exception:
+                self._republish_all = True
+                log.exception("MQTT publisher (%s) failed; retrying in %.0f s", self.hall, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_S[1])
+                self._wake.set()
+
+    async def _drain(self) -> None:
+        runtime = self.dispatcher.runtime(self.hall)
+        if not runtime.active:
+            return  # another dispatcher holds the hall; on take-over a commit notification wakes us
+        while True:
+            # Committed rows need no lock. The snapshot published after them must be the hall at
+            # exactly the last row's seq (so no subscriber sees a board ahead of the calls it has):
+            # it comes from the cache filled at each commit, else it is built under the hall's lock.
+            rows = await asyncio.to_thread(self._fetch)
+            complete = len(rows) < self.batch
+            last = rows[-1].seq if rows else self._acked_seq
+            snapshot = None
+            if complete:
+                snapshot = self._recent.get(last)
+                if snapshot is None:
+                    async with runtime.lock:  # nothing commits meanwhile: rows and snapshot agree
+                        rows += await asyncio.to_thread(self._fetch_rest, last if rows or self._acked_seq else None)
+                        snapshot = self._take_snapshot()
+            everything = self._republish_all and complete
+            handles = [self.bus.publish(self.topics.calls, msg) for msg in self._call_messages(rows)]
+            if snapshot is not None:
+                handles += [self.bus.publish(t, p, retain=True) for t, p in self._retained(snapshot, everything)]
+            if everything:
+                self._republish_all = False
+                handles.append(self.bus.publish_status(True))
+            await self._acknowledged(handles)
+            if rows:
+                self._acked_seq = max(self._acked_seq, rows[-1].seq)
+                self._schedule_mark()
+                log.debug("MQTT publisher (%s): published up to seq %d", self.hall, self._acked_seq)
+            if complete:
+                return
+
+    # --- outbox reads and marks --------------------------------------------------------------------
+
+    def _fetch(self) -> list[EventRow]:
+        """The next unpublished events. Once this publisher has had PUBACKs, everything after them is
+        unpublished (one publisher per hall), which also covers acked events not yet marked."""
+        if self._acked_seq:
+            return self._fetch_after(self._acked_seq, self.batch)
+        return list(self.dispatcher.store.fetch_unpublished(self.hall, self.batch))
+
+    def _fetch_after(self, seq: int, limit: int) -> list[EventRow]:
+        return list(self.dispatcher.store.events_since(self.hall, seq, limit))
+
+    def _fetch_rest(self, after: int | None) -> list[EventRow]:
+        """Everything unpublished after `after` (None: nothing fetched yet this run)."""
+        if after is None:
+            return list(self.dispatcher.store.fetch_unpublished(self.hall, 1_000_000))
+        return self._fetch_after(after, 1_000_000)
+
+    def _schedule_mark(self) -> None:
+        # Marking is a database write (an fsync): done at most every MARK_EVERY_S, not per batch. A
+        # crash before it only means those events are published again, and subscribers dedupe by seq.
+        if self._mark_task is None or self._mark_task.done():
+            self._mark_task = asyncio.create_task(self._mark_later())
+
+    async def _mark_later(self) -> None:
+        await asyncio.sleep(MARK_EVERY_S)
+        await self.mark_now()
+
+    async def mark_now(self) -> None:
+        seq = self._acked_seq
+        if seq > self.published_seq:
+            try:
+                await asyncio.to_thread(self.dispatcher.store.mark_published, self.hall, seq)
+            except Exception:
+                log.exception("MQTT publisher (%s): cannot mark events up to %d published; will retry", self.hall, seq)
+                self._schedule_mark()
+                return
+            self.published_seq = seq
+
+    # --- snapshots ------------------------------------------------------------------------------------
+
+    def remember_snapshot(self, seq: int) -> None:
+        """Called right after a commit (no other command ran since): the hall exactly at `seq`."""
+        runtime = self.dispatcher.runtime(self.hall)
+        if not runtime.active or runtime.last_seq != seq:
+            return
+        self._recent[seq] = self._take_snapshot()
+        while len(self._recent) > RECENT_SNAPSHOTS:
+            self._recent.popitem(last=False)
+
+    def _take_snapshot(self) -> _Snapshot:
+        board = self.dispatcher.board_snapshot(self.hall)
+        windows = {
+            w.id: self.dispatcher.window_state(self.hall, w.id)
+            for w in self.dispatcher.runtime(self.hall).config.windows
+        }
+        return _Snapshot(board.seq, board, windows)
+
+    def _retained(self, snapshot: _Snapshot, everything: bool) -> list[tuple[str, Any]]:
+        """The board, and the windows whose state changed (all of them when `everything`)."""
+        out: list[tuple[str, Any]] = [(self.topics.board, snapshot.board)]
+        for window, state in snapshot.windows.items():
+            key = (state.state, state.ticket, state.text)
+            if everything or self._published_windows.get(window) != key:
+                self._published_windows[window] = key
+                out.append((self.topics.window(window), state))
+        return out
+
+    def _call_messages(self, rows: list[EventRow]) -> list[CallMessage]:
+        messages = []
+        for row in rows:
+            if row.kind != CALL_EVENT:
+                continue
+            try:
+                messages.append(call_message(row))
+            except (KeyError, ValidationError) as exc:
+                # A row we cannot render must not block every later event; it stays in the store.
+                log.error("MQTT publisher (%s): event seq %d cannot be a calls message: %s", self.hall, row.seq, exc)
+        return messages
+
+    async def _acknowledged(self, handles: list[PublishHandle]) -> None:
+        """Wait for every PUBACK. Disconnected time does not count: paho resends after the reconnect."""
+        loop = asyncio.get_running_loop()
+        progress = asyncio.Event()
+
+        def wake(_handle: PublishHandle) -> None:
+            loop.call_soon_threadsafe(progress.set)
+
+        for handle in handles:
+            handle.add_done_callback(wake)
+        waited_connected = 0.0
+        while not all(h.done for h in handles):
+            try:
+                await asyncio.wait_for(progress.wait(), timeout=1.0)
+            except TimeoutError:
+                waited_connected += 1.0 if self.bus.connected else 0.0
+                if waited_connected >= ACK_PATIENCE_S:
+                    missing = sum(not h.done for h in handles)
+                    raise _Refused(f"no PUBACK for {missing} messages in {ACK_PATIENCE_S:.0f} s") from None
+            progress.clear()
+        refused = [h for h in handles if not h.accepted]
+        if refused:
+            first = refused[0]
+            raise _Refused(f"the broker refused {len(refused)} messages, first on {first.topic} ({first.reason})")
+
+
+class _Refused(Exception):
+    pass
+
+
+# --- one hall's bus: client + publisher + command server ----------------------------------------------
+
+
+class HallBus:
+    """The dispatcher's MQTT presence for one hall."""
+
+    def __init__(self, dispatcher: Dispatcher, hall: str, url: str, *, require_token: bool) -> None:
+        from server.commands_mqtt import CommandServer
+
+        self.hall = hall
+        self.runtime = dispatcher.runtime(hall)
+        self._waiting: asyncio.Task[None] | None = None
+        loop = asyncio.get_running_loop()
+        self.bus = BusClient(url, hall=hall, kind=DISPATCHER_KIND, dispatch=asyncio_dispatch(loop))
+        self.publisher = Publisher(dispatcher, hall, self.bus)
+        self.commands = CommandServer(dispatcher, hall, self.bus, require_token=require_token)
+        self._unlisten: list[Any] = []
+
+    async def start(self) -> None:
+        self._unlisten.append(self.bus.on_connection_change(self.publisher.broker_connected))
+        self.commands.start()
+        self.publisher.start()
+        if self.runtime.active:
+            self.bus.start()
+        else:
+            # A standby dispatcher stays off the bus: its status and Last Will would contradict the
+            # active one's. It connects once it has taken the hall over.
+            self._waiting = asyncio.create_task(self._connect_when_active())
+
+    async def _connect_when_active(self) -> None:
+        while not self.runtime.active:
+            await asyncio.sleep(1.0)
+        self.bus.start()
+        self.publisher.notify()
+
+    async def stop(self) -> None:
+        if self._waiting is not None:
+            self._waiting.cancel()
+        self.commands.stop()
+        await self.publisher.stop()
+        await asyncio.to_thread(self.bus.stop)
+        for unlisten in self._unlisten:
+            unlisten()
+
+
+@contextlib.asynccontextmanager
+async def run_bus(
+    dispatcher: Dispatcher, *, mqtt_url: str | None, embedded_port: int = 1883
+) -> AsyncIterator[list[HallBus]]:
+    """The MQTT side of `hallq server`: the embedded broker when `mqtt_url` is None (raises
+    hallq.broker.BrokerPortInUse naming the option when its port is taken), then one HallBus per hall."""
+    broker: EmbeddedBroker | None = None
+    if mqtt_url is None:
+        broker = EmbeddedBroker(port=embedded_port, port_option="--broker-port")
+        await broker.start()
+        mqtt_url = broker.url
+    buses = [HallBus(dispatcher, hall, mqtt_url, require_token=broker is not None) for hall in dispatcher.halls]
+
+    def on_commit(hall: str, seq: int) -> None:
+        for hall_bus in buses:
+            if hall_bus.hall == hall:
+                hall_bus.publisher.notify(hall, seq)
+
+    dispatcher.on_commit.append(on_commit)
+    try:
+        for hall_bus in buses:
+            await hall_bus.start()
+        yield buses
+    finally:
+        with contextlib.suppress(ValueError):
+            dispatcher.on_commit.remove(on_commit)
+        for hall_bus in buses:
+            await hall_bus.stop()
+        if broker is not None:
+            await broker.stop()

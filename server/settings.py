@@ -1,0 +1,189 @@
+"""The dispatcher's settings: one validated pydantic tree, built in `hallq server`'s `run()` and passed down.
+
+Precedence: command line > environment (HALLQ_DATABASE, HALLQ_MQTT, HALLQ_HOST, HALLQ_PORT,
+HALLQ_CONFIG, HALLQ_HMAC_SECRET, HALLQ_DEMO) > defaults. No settings object exists at import time.
+Outside demo mode the tree refuses insecure values: demo credentials, a missing or short HMAC secret.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+
+from hallq.config import ConfigError, HallConfig, load_hall_config, validation_errors
+
+DEMO_PASSWORD = "demo"
+DEMO_DEVICE_TOKEN = "demo-device-token"
+# Fixed so per-person quotas survive a demo restart; refused outside demo mode like the demo passwords.
+DEMO_HMAC_SECRET = "hallq-demo-hmac-secret-not-for-production"
+MIN_SECRET_LENGTH = 32
+DEFAULT_DEMO_DATABASE = "sqlite:///var/hallq-demo.sqlite3"
+
+
+class InsecureSettings(Exception):
+    """The server would run with credentials anybody can read in the documentation."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("refusing to start:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+class ServerSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+    hall_config: HallConfig
+    config_path: str
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    database: str = Field(min_length=1, description="SQLAlchemy URL: sqlite:///path or postgresql://…")
+    mqtt_url: str | None = Field(None, description="broker URL; none = run the embedded broker")
+    demo: bool = False
+    hmac_secret: SecretStr
+    session_hours: float = Field(12, gt=0, le=24 * 7, description="clerk login lifetime")
+    sqlite_synchronous: str = Field("FULL", pattern="^(FULL|NORMAL|EXTRA)$")
+
+    @model_validator(mode="after")
+    def _secret_long_enough(self) -> ServerSettings:
+        secret = self.hmac_secret.get_secret_value()
+        if len(secret) < MIN_SECRET_LENGTH:
+            raise ValueError(
+                f"HALLQ_HMAC_SECRET must be at least {MIN_SECRET_LENGTH} characters "
+                "(generate one with: python -c 'import secrets; print(secrets.token_hex(32))')"
+            )
+        if secret == DEMO_HMAC_SECRET and not self.demo:
+            raise ValueError("HALLQ_HMAC_SECRET is the published demo secret; set your own")
+        return self
+
+    @property
+    def hmac_key(self) -> bytes:
+        return self.hmac_secret.get_secret_value().encode("utf-8")
+
+    @property
+    def halls(self) -> list[HallConfig]:
+        return [self.hall_config]
+
+
+def _pick(cli: Any, env: Mapping[str, str], name: str) -> Any:
+    return cli if cli is not None else env.get(f"HALLQ_{name.upper()}")
+
+
+def build_settings(
+    *,
+    config: str | None = None,
+    host: str | None = None,
+    port: int | None = None,
+    database: str | None = None,
+    mqtt: str | None = None,
+    demo: bool | None = None,
+    hmac_secret: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    check_credentials: bool = True,
+) -> ServerSettings:
+    """Merge command line and environment, load the hall config, validate; raise ConfigError listing
+    every problem, or InsecureSettings outside demo mode."""
+    env = os.environ if environ is None else environ
+    demo_flag = demo if demo is not None else env.get("HALLQ_DEMO", "").lower() in ("1", "true", "yes")
+    config_path = _pick(config, env, "config")
+    hall_config = _load_config(config_path, demo_flag)
+    if config_path is None:
+        from hallq.config import example_config_path
+
+        config_path = str(example_config_path())
+    raw: dict[str, Any] = {
+        "hall_config": hall_config,
+        "config_path": str(config_path),
+        "demo": demo_flag,
+        "database": _pick(database, env, "database") or (DEFAULT_DEMO_DATABASE if demo_flag else None),
+        "mqtt_url": _pick(mqtt, env, "mqtt") or None,
+        "hmac_secret": _pick(hmac_secret, env, "hmac_secret") or (DEMO_HMAC_SECRET if demo_flag else ""),
+    }
+    for key, value in (("host", _pick(host, env, "host")), ("port", _pick(port, env, "port"))):
+        if value is not None:
+            raw[key] = value
+    _from_config_section(raw, hall_config)
+    if raw["database"] is None:
+        raw["database"] = "sqlite:///var/hallq.sqlite3"
+    if demo_flag:
+        raw["hall_config"] = _demo_status_url(hall_config, raw.get("host", "127.0.0.1"), raw.get("port", 8000))
+    try:
+        settings = ServerSettings(**raw)
+    except ValidationError as exc:
+        raise ConfigError("server settings", validation_errors(exc)) from None
+    if check_credentials and not settings.demo:
+        problems = insecure_credentials(settings.hall_config)
+        if problems:
+            raise InsecureSettings(problems)
+    return settings
+
+
+def _from_config_section(raw: dict[str, Any], hall_config: HallConfig) -> None:
+    """Fill what the command line and environment left open from the hall config's optional
+    `server:` section (host, port, database, mqtt), where the config schema has one."""
+    section = getattr(hall_config, "server", None)
+    if section is None:
+        return
+    values = section if isinstance(section, dict) else section.model_dump()
+    for ours, theirs in (("host", "host"), ("port", "port"), ("database", "database"), ("mqtt_url", "mqtt")):
+        if raw.get(ours) is None and values.get(theirs) is not None:
+            raw[ours] = values[theirs]
+
+
+def _load_config(path: str | None, demo: bool) -> HallConfig:
+    from hallq.config import example_config_path
+
+    if path is None:
+        if not demo:
+            raise ConfigError("server settings", [("config", "give --config FILE (or HALLQ_CONFIG), or --demo")])
+        path = str(example_config_path())
+    config = load_hall_config(path)
+    if demo:
+        # A demo must work at any hour: force the hall open around the clock.
+        hall = config.hall.model_copy(update={"around_the_clock": True})
+        config = config.model_copy(update={"hall": hall})
+    return config
+
+
+def _demo_status_url(config: HallConfig, host: Any, port: Any) -> HallConfig:
+    """In demo mode the ticket QR codes point at this very server, whatever port it runs on."""
+    if config.hall.status_base_url.rstrip("/") != "http://127.0.0.1:8000":
+        return config
+    reachable = "127.0.0.1" if str(host) in ("0.0.0.0", "::", "") else str(host)
+    hall = config.hall.model_copy(update={"status_base_url": f"http://{reachable}:{port}"})
+    return config.model_copy(update={"hall": hall})
+
+
+def insecure_credentials(config: HallConfig) -> list[str]:
+    """Every configured credential that verifies with the published demo password or token."""
+    from argon2 import PasswordHasher
+    from argon2.exceptions import Argon2Error
+
+    demo_sha = hashlib.sha256(DEMO_DEVICE_TOKEN.encode()).hexdigest()
+    problems = [
+        f"device {d.id!r} uses the demo token {DEMO_DEVICE_TOKEN!r}"
+        for d in config.credentials.devices
+        if d.token_sha256 == demo_sha
+    ]
+    hasher = PasswordHasher()
+    verdicts: dict[str, bool] = {}  # argon2 is slow on purpose; users often share one hash in examples
+    for user in config.credentials.users:
+        if user.password_hash not in verdicts:
+            try:
+                verdicts[user.password_hash] = hasher.verify(user.password_hash, DEMO_PASSWORD)
+            except (Argon2Error, ValueError):
+                verdicts[user.password_hash] = False
+        if verdicts[user.password_hash]:
+            problems.append(f"user {user.username!r} has the demo password {DEMO_PASSWORD!r}")
+    return problems
+
+
+def demo_database_path(database: str) -> Path | None:
+    """The file behind a sqlite:/// URL (its folder is created at start), or None."""
+    prefix = "sqlite:///"
+    if database.startswith(prefix) and database != "sqlite:///:memory:":
+        return Path(database[len(prefix) :])
+    return None

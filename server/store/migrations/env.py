@@ -1,0 +1,29 @@
+"""Alembic environment: run by server.store.Store.migrate() with a live connection in
+`config.attributes["connection"]`, or by the alembic command with sqlalchemy.url set."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import context
+
+import server.cases.tables  # noqa: F401  (registers the case tables on the metadata)
+from server.store.schema import metadata
+
+config = context.config
+
+
+def run_migrations() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    engine = sa.create_engine(config.get_main_option("sqlalchemy.url") or "sqlite:///var/hallq.sqlite3")
+    with engine.connect() as conn:
+        context.configure(connection=conn, target_metadata=metadata, render_as_batch=True)
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+run_migrations()

@@ -1,0 +1,41 @@
+// Shared by the pages: reading the path and key, calling the API, showing its {detail} sentences.
+"use strict";
+const hallq = {
+  parts() {
+    const segments = location.pathname.split("/").filter(Boolean);
+    return { hall: segments[1], id: segments[2], key: new URLSearchParams(location.search).get("k") || "" };
+  },
+  async call(method, url, body, headers) {
+    const options = { method, headers: Object.assign({}, headers || {}) };
+    if (body !== undefined) {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body);
+    }
+    let reply;
+    try {
+      reply = await fetch(url, options);
+    } catch (error) {
+      throw new Error("网络连接失败，请稍后再试");
+    }
+    const text = await reply.text();
+    let data = null;
+    try { data = text ? JSON.parse(text) : null; } catch (error) { data = null; }
+    if (!reply.ok) {
+      throw new Error((data && data.detail) || ("请求失败（" + reply.status + "）"));
+    }
+    return data;
+  },
+  text(id, value) { document.getElementById(id).textContent = value; },
+  async hallName(hall, elementId) {
+    try {
+      const info = await hallq.call("GET", `/api/v1/halls/${encodeURIComponent(hall)}`);
+      hallq.text(elementId, info.name);
+    } catch (error) { /* the page works without the hall's name */ }
+  },
+  minutes(seconds) { return Math.max(1, Math.round((seconds || 0) / 60)); },
+  time(iso) {
+    if (!iso) return "";
+    const d = new Date(iso);
+    return isNaN(d) ? iso : d.toLocaleString("zh-CN", { hour12: false });
+  },
+};

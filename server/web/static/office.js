@@ -1,0 +1,179 @@
+"use strict";
+(function () {
+  const TABS = [
+    ["received", "待受理"], ["correction", "补正中"], ["accepted", "审批中"], ["approved", "待出件(准予)"],
+    ["rejected", "待出件(不予)"], ["ready", "待领取"], ["posted", "已邮寄"], ["delivered", "已送达"],
+    ["overdue", "已超期"], ["due_soon", "即将到期"], ["archived", "已归档"],
+  ];
+  const ACTIONS = {
+    received: [["accept", "受理"], ["correct", "补正告知"]],
+    accepted: [["approve", "审批通过"], ["reject", "不予批准"]],
+    approved: [["ready", "出件（窗口领取）"], ["post", "出件（邮寄）"]],
+    rejected: [["ready", "出件（窗口领取）"], ["post", "出件（邮寄）"]],
+    ready: [["deliver", "送达（已领取）"]],
+    posted: [["deliver", "送达（回执已签收）"]],
+    delivered: [["archive", "归档"]],
+  };
+  const MATERIAL = { provided: "已提交", deferred: "容缺", missing: "缺" };
+  const state = { token: sessionStorage.getItem("hallq.office.token") || "", hall: sessionStorage.getItem("hallq.office.hall") || "demo", tab: "received", selected: null };
+  const auth = () => ({ Authorization: `Bearer ${state.token}` });
+  const base = () => `/api/v1/halls/${encodeURIComponent(state.hall)}`;
+  const el = (id) => document.getElementById(id);
+
+  function make(tag, text, attrs) {
+    const node = document.createElement(tag);
+    if (text !== undefined) node.textContent = text;
+    Object.assign(node, attrs || {});
+    return node;
+  }
+
+  async function login() {
+    state.hall = el("hall").value.trim() || "demo";
+    try {
+      const reply = await hallq.call("POST", "/api/v1/auth/login", { username: el("username").value.trim(), password: el("password").value });
+      state.token = reply.access_token;
+      sessionStorage.setItem("hallq.office.token", state.token);
+      sessionStorage.setItem("hallq.office.hall", state.hall);
+      el("who").textContent = `${reply.display_name || ""} ${reply.role}`;
+      await openDesk();
+    } catch (error) {
+      el("login-msg").textContent = error.message;
+    }
+  }
+
+  async function openDesk() {
+    el("login").hidden = true;
+    el("desk").hidden = false;
+    el("tabs").replaceChildren(...TABS.map(([key, label]) => {
+      const b = make("button", label);
+      b.dataset.tab = key;
+      b.addEventListener("click", () => { state.tab = key; loadList(); });
+      return b;
+    }));
+    await loadList();
+  }
+
+  async function loadList() {
+    el("tabs").querySelectorAll("button").forEach((b) => b.classList.toggle("on", b.dataset.tab === state.tab));
+    const query = ["overdue", "due_soon"].includes(state.tab) ? `flag=${state.tab}` : `status=${state.tab}`;
+    try {
+      const data = await hallq.call("GET", `${base()}/cases?${query}`, undefined, auth());
+      el("list-msg").textContent = data.cases.length ? "" : "没有办件";
+      if (data.unknown_calendar_years.length) {
+        el("list-msg").textContent += `（注意：${data.unknown_calendar_years.join("、")}年的法定节假日尚未配置）`;
+      }
+      el("list").replaceChildren(...data.cases.map(row));
+    } catch (error) {
+      handle(error, "list-msg");
+    }
+  }
+
+  function row(c) {
+    const tr = make("tr", undefined, { className: "case" });
+    tr.dataset.id = c.id;
+    tr.append(make("td", c.receipt_no || "—"), make("td", c.item_name));
+    const status = make("td", c.status_label);
+    if (c.overdue.length) status.append(make("span", "超期", { className: "badge overdue" }));
+    else if (c.due_soon) status.append(make("span", "将到期", { className: "badge soon" }));
+    tr.append(status);
+    tr.addEventListener("click", () => openCase(c.id));
+    return tr;
+  }
+
+  function handle(error, target) {
+    if (/401|登录|Unauthorized|token/i.test(error.message)) {
+      sessionStorage.removeItem("hallq.office.token");
+      el("login").hidden = false;
+      el("desk").hidden = true;
+      el("login-msg").textContent = "登录已失效，请重新登录";
+      return;
+    }
+    el(target).textContent = error.message;
+    el(target).className = "error";
+  }
+
+  async function openCase(id) {
+    state.selected = id;
+    document.querySelectorAll("tr.case").forEach((tr) => tr.classList.toggle("on", tr.dataset.id === id));
+    try {
+      renderCase(await hallq.call("GET", `${base()}/cases/${id}`, undefined, auth()));
+    } catch (error) {
+      el("detail").replaceChildren(make("div", error.message, { className: "error" }));
+    }
+  }
+
+  function renderCase(c) {
+    const box = el("detail");
+    box.replaceChildren();
+    box.append(make("h3", `${c.receipt_no || "（草稿）"} ${c.item_name}`));
+    const facts = [["状态", c.status_label + (c.overdue.length ? "（超期：" + c.overdue.join("、") + "）" : "")],
+      ["部门", c.department], ["申请人", `${c.masked_name} ${c.masked_id}`], ["联系电话", c.phone || "—"],
+      ["受理期限", c.deadlines.accept_due || "—"], ["办结期限", c.deadlines.decide_due || "—"],
+      ["容缺补交期限", c.deadlines.deferred_due || "—"], ["原件存放", c.locker_slot ? `${c.locker_slot} 号柜` : "—"]];
+    if (c.tracking_no) facts.push(["邮件单号", c.tracking_no]);
+    if (c.decision_note) facts.push(["审批意见", c.decision_note]);
+    facts.forEach(([k, v]) => {
+      const r = make("div", undefined, { className: "row" });
+      r.append(make("span", k), make("span", v));
+      box.append(r);
+    });
+    box.append(make("h4", "材料"));
+    c.materials.forEach((m) => {
+      const line = make("label");
+      const check = make("input", undefined, { type: "checkbox", value: String(m.idx) });
+      check.className = "material-check";
+      line.append(check, document.createTextNode(` ${m.name}（${m.form === "original" ? "原件" : "复印件"}${m.copies}份）：${MATERIAL[m.status] || m.status} `));
+      m.files.forEach((f, i) => {
+        const link = make("a", `文件${i + 1}`, { href: "#" });
+        link.addEventListener("click", (event) => { event.preventDefault(); openFile(c.id, f); });
+        line.append(link, document.createTextNode(" "));
+      });
+      box.append(line);
+    });
+    const actions = ACTIONS[c.status] || [];
+    if (actions.length) {
+      box.append(make("h4", "办理"));
+      const note = make("textarea", undefined, { id: "note", rows: 2, placeholder: "意见 / 补正说明 / 不予批准理由" });
+      note.style.width = "100%";
+      const tracking = make("input", undefined, { id: "tracking", placeholder: "邮件单号（邮寄时填写）" });
+      box.append(note, tracking);
+      const bar = make("div", undefined, { className: "actions" });
+      actions.forEach(([action, label]) => {
+        const b = make("button", label);
+        b.dataset.action = action;
+        b.addEventListener("click", () => act(c.id, action));
+        bar.append(b);
+      });
+      box.append(bar);
+    }
+    box.append(make("div", "", { id: "action-msg" }));
+    box.append(make("h4", "办理过程"));
+    const ol = make("ol", undefined, { className: "timeline" });
+    c.history.forEach((h) => ol.append(make("li", `${hallq.time(h.at)} ${h.label} — ${h.actor}${h.note ? "：" + h.note : ""}`)));
+    box.append(ol);
+  }
+
+  async function openFile(caseId, file) {
+    const reply = await fetch(`${base()}/cases/${caseId}/files/${file.sha256}`, { headers: auth() });
+    if (!reply.ok) { el("action-msg").textContent = "无法打开文件"; return; }
+    window.open(URL.createObjectURL(await reply.blob()), "_blank");
+  }
+
+  async function act(caseId, action) {
+    const body = { note: (el("note") || {}).value || "", tracking_no: (el("tracking") || {}).value || "",
+      materials: [...document.querySelectorAll(".material-check:checked")].map((x) => Number(x.value)) };
+    try {
+      renderCase(await hallq.call("POST", `${base()}/cases/${caseId}/actions/${action}`, body, auth()));
+      el("action-msg").textContent = "已办理";
+      el("action-msg").className = "ok";
+      await loadList();
+    } catch (error) {
+      handle(error, "action-msg");
+    }
+  }
+
+  el("login-button").addEventListener("click", login);
+  el("password").addEventListener("keydown", (event) => { if (event.key === "Enter") login(); });
+  el("hall").value = state.hall;
+  if (state.token) openDesk();
+})();

@@ -1,0 +1,82 @@
+"use strict";
+(function () {
+  const { hall, id, key } = hallq.parts();
+  const api = `/api/v1/halls/${encodeURIComponent(hall)}/tickets/${encodeURIComponent(id)}`;
+  const q = `?k=${encodeURIComponent(key)}`;
+  const labels = ["非常不满意", "不满意", "基本满意", "满意", "非常满意"];
+  let score = 0;
+  let rated = false;
+
+  function show(t) {
+    hallq.text("number", t.number);
+    hallq.text("service", t.service_name + (t.priority === "green" ? "（绿色通道）" : ""));
+    const status = {
+      waiting: ["等候中", `前面还有 ${t.ahead} 人，预计等候约 ${hallq.minutes(t.estimated_wait_s)} 分钟`],
+      called: [`请到 ${t.window_name || ""} 办理`, "正在叫您的号码"],
+      done: ["办理完成", "感谢您的耐心等候"],
+      no_show: ["已过号", "您错过了叫号，可在规定时间内重新排队"],
+      parked: ["暂时挂起", "请补齐材料后回到窗口，工作人员会再次呼叫"],
+      cancelled: ["已取消", ""],
+      expired: ["已过期", "当日未办理的号码已失效，请重新取号"],
+    }[t.status] || [t.status, ""];
+    hallq.text("status", status[0]);
+    hallq.text("detail", status[1]);
+    document.getElementById("actions").hidden = !["waiting", "no_show"].includes(t.status);
+    document.getElementById("rejoin").hidden = t.status !== "no_show";
+    document.getElementById("cancel").hidden = t.status !== "waiting";
+    document.getElementById("rating").hidden = t.status !== "done" || rated;
+  }
+
+  async function refresh() {
+    try {
+      show(await hallq.call("GET", api + q));
+    } catch (error) {
+      hallq.text("status", "无法查询");
+      hallq.text("detail", error.message);
+    }
+  }
+
+  async function act(path, confirmText) {
+    if (confirmText && !window.confirm(confirmText)) return;
+    const msg = document.getElementById("action-msg");
+    try {
+      show(await hallq.call("POST", `${api}/${path}${q}`));
+      msg.className = "ok";
+      msg.textContent = path === "rejoin" ? "已重新排队" : "已取消排队";
+    } catch (error) {
+      msg.className = "error";
+      msg.textContent = error.message;
+    }
+  }
+
+  const stars = document.getElementById("stars");
+  labels.forEach((label, i) => {
+    const b = document.createElement("button");
+    b.textContent = label;
+    b.dataset.score = String(i + 1);
+    b.addEventListener("click", () => {
+      score = i + 1;
+      stars.querySelectorAll("button").forEach((x) => x.classList.toggle("on", Number(x.dataset.score) <= score));
+      document.getElementById("send-rating").disabled = false;
+    });
+    stars.appendChild(b);
+  });
+  document.getElementById("send-rating").addEventListener("click", async () => {
+    const msg = document.getElementById("rating-msg");
+    const comment = document.getElementById("comment").value.trim();
+    try {
+      await hallq.call("POST", `${api}/evaluation${q}`, comment ? { score, comment } : { score });
+      rated = true;
+      document.getElementById("rating").hidden = true;
+      hallq.text("detail", "感谢您的评价！");
+    } catch (error) {
+      msg.className = "error";
+      msg.textContent = error.message;
+    }
+  });
+  document.getElementById("rejoin").addEventListener("click", () => act("rejoin"));
+  document.getElementById("cancel").addEventListener("click", () => act("cancel", "确定取消排队吗？"));
+  hallq.hallName(hall, "hall");
+  refresh();
+  setInterval(refresh, 10000);
+})();
