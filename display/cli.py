@@ -1,0 +1,191 @@
+"""`hallq board` and `hallq window-screen`: options, validation, then the app or the bridge.
+
+Heavy imports (Kivy, hardware drivers) happen inside the `run_*` functions, so `hallq --help` works
+on a PC without the kiosk extra.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import re
+import sys
+from pathlib import Path
+
+from hallq.config import ConfigError
+from hallq.device import DeviceSettings, add_device_options, device_settings
+
+log = logging.getLogger(__name__)
+
+BOARD_KEYS = (
+    "zone", "windows", "services", "orientation", "fullscreen", "size", "screenshot", "flash_seconds", "draw_log",
+)  # fmt: skip
+SCREEN_KEYS = ("windows", "led_map")
+
+
+def register_board(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = sub.add_parser("board", help="the hall board (big screen): calls, windows, waiting")
+    add_device_options(parser)
+    group = parser.add_argument_group("board")
+    group.add_argument("--zone", help="show only the windows of this zone (hall config `zone`, e.g. 1F)")
+    group.add_argument("--windows", help="show only these windows, e.g. 1,2,3")
+    group.add_argument("--services", help="show only these services' waiting counts, e.g. A,B,H")
+    group.add_argument("--orientation", choices=("landscape", "portrait"), help="default landscape")
+    group.add_argument("--fullscreen", dest="fullscreen", action="store_true", default=None, help="(default)")
+    group.add_argument("--windowed", dest="fullscreen", action="store_false", help="a window, for testing")
+    group.add_argument("--size", help="window size WxH (default 1920x1080, or 1080x1920 in portrait)")
+    group.add_argument("--flash-seconds", type=float, help="how long a new call flashes (default 8)")
+    group.add_argument("--screenshot", help="write a PNG (and PATH.json) of the board after every change")
+    group.add_argument("--draw-log", help="append a JSON line per new call drawn on screen (benchmarks)")
+    parser.set_defaults(func=run_board)
+
+
+def register_window_screen(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = sub.add_parser("window-screen", help="drive the LED strips over windows from windows/{window}")
+    add_device_options(parser)
+    group = parser.add_argument_group("window screen")
+    group.add_argument("--windows", help="the windows to follow, e.g. 1,2,3")
+    group.add_argument(
+        "--led-map",
+        help="one LED URL per window: 1=serial:///dev/ttyUSB0?unit=1,2=serial:///dev/ttyUSB0?unit=2 "
+        "(otherwise --led for all of them)",
+    )
+    parser.set_defaults(func=run_window_screen)
+
+
+# ---- board ---------------------------------------------------------------------------------------
+
+
+def parse_list(text: str | None, option: str) -> frozenset[str] | None:
+    if text is None or str(text).strip() == "":
+        return None
+    items = [part.strip() for part in str(text).split(",")]
+    if any(not item or any(c in item for c in "/+#") for item in items):
+        raise ConfigError(option, [(option, f"a comma-separated list like 1,2,3, not {text!r}")])
+    return frozenset(items)
+
+
+def parse_size(text: str | None, portrait: bool) -> tuple[int, int]:
+    if not text:
+        return (1080, 1920) if portrait else (1920, 1080)
+    match = re.fullmatch(r"(\d{3,5})[xX×](\d{3,5})", str(text).strip())
+    if not match:
+        raise ConfigError("--size", [("--size", f"WIDTHxHEIGHT like 1920x1080, not {text!r}")])
+    return int(match[1]), int(match[2])
+
+
+def parse_seconds(value: object, option: str, default: float) -> float:
+    if value is None or value == "":
+        return default
+    try:
+        seconds = float(str(value))
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= 600:
+        raise ConfigError(option, [(option, f"seconds between 0 and 600, not {value!r}")])
+    return seconds
+
+
+def run_board(args: argparse.Namespace) -> int:
+    try:
+        settings = device_settings(args, "board", BOARD_KEYS)
+        extra = settings.extra
+        portrait = str(extra.get("orientation") or "landscape") == "portrait"
+        if str(extra.get("orientation") or "landscape") not in ("landscape", "portrait"):
+            raise ConfigError("--orientation", [("--orientation", "landscape or portrait")])
+        width, height = parse_size(extra.get("size"), portrait)
+        windows = parse_list(extra.get("windows"), "--windows")
+        services = parse_list(extra.get("services"), "--services")
+        flash_s = parse_seconds(extra.get("flash_seconds"), "--flash-seconds", default=8.0)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    from display.board.model import ZoneFilter
+    from hallq.fonts import FontMissing, cjk_fonts
+
+    try:
+        fonts = cjk_fonts()
+    except FontMissing as exc:
+        print(f"hallq board: {exc}", file=sys.stderr)
+        return 2
+    zone_name = extra.get("zone") or None
+    zone = ZoneFilter(windows, services, str(zone_name or ""))
+    resolve_zone = zone_name if (zone_name and windows is None and services is None) else None
+    fullscreen = extra.get("fullscreen")
+    _configure_kivy(width, height, fullscreen is not False and not extra.get("screenshot"))
+    from display.board.app import BoardApp
+
+    screenshot = Path(extra["screenshot"]) if extra.get("screenshot") else None
+    draw_log = Path(extra["draw_log"]) if extra.get("draw_log") else None
+    BoardApp(
+        settings, fonts, portrait, zone, resolve_zone, flash_s=flash_s, screenshot=screenshot, draw_log=draw_log
+    ).run()
+    return 0
+
+
+def _configure_kivy(width: int, height: int, fullscreen: bool) -> None:
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")  # Kivy logs through `hallq --log-level`, not its own
+    from kivy.config import Config
+
+    Config.set("graphics", "width", str(width))
+    Config.set("graphics", "height", str(height))
+    Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
+    Config.set("graphics", "resizable", "0")
+    Config.set("graphics", "position", "custom")
+    Config.set("graphics", "left", "0")
+    Config.set("graphics", "top", "0")
+    Config.set("kivy", "exit_on_escape", "1")
+    Config.set("input", "mouse", "mouse,disable_multitouch")
+
+
+# ---- window screen -------------------------------------------------------------------------------
+
+
+def led_urls(settings: DeviceSettings) -> dict[str, str]:
+    """Window → LED URL, from --led-map, or --led for every window of --windows."""
+    windows = parse_list(settings.extra.get("windows"), "--windows")
+    mapping: dict[str, str] = {}
+    raw_map = settings.extra.get("led_map")
+    if raw_map:
+        for part in str(raw_map).split(","):
+            window, sep, url = part.partition("=")
+            if not sep or not window.strip() or not url.strip():
+                raise ConfigError("--led-map", [("--led-map", f"WINDOW=URL pairs, not {part!r}")])
+            mapping[window.strip()] = url.strip()
+    if windows:
+        missing = sorted(w for w in windows if w not in mapping)
+        if missing and not settings.led:
+            raise ConfigError("--led", [("--led", f"no LED URL for window(s) {', '.join(missing)}")])
+        shared = settings.led or ""
+        for position, window in enumerate(sorted(missing, key=_window_order), start=1):
+            mapping[window] = _with_unit(shared, window, position) if len(missing) > 1 else shared
+    if not mapping:
+        raise ConfigError("--windows", [("--windows", "name the windows to follow, e.g. --windows 1,2,3")])
+    return mapping
+
+
+def _window_order(window: str) -> tuple[int, str]:
+    return (int(window), "") if window.isdigit() else (1 << 30, window)
+
+
+def _with_unit(url: str, window: str, position: int) -> str:
+    """One --led line for several windows: strip N answers as Modbus unit N (the window's number), unless
+    the URL names a unit itself."""
+    if "unit=" in url:
+        return url
+    unit = int(window) if window.isdigit() and 1 <= int(window) <= 247 else position
+    return f"{url}{'&' if '?' in url else '?'}unit={unit}"
+
+
+def run_window_screen(args: argparse.Namespace) -> int:
+    try:
+        settings = device_settings(args, "window-screen", SCREEN_KEYS)
+        urls = led_urls(settings)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    from display.window_screen import run_bridge
+
+    return run_bridge(settings, urls)
