@@ -1,0 +1,184 @@
+"""Dispatcher over HTTP with durable commits: tickets issued per second and call-next per second,
+with p50/p99 latency, on SQLite (WAL, synchronous=FULL) and PostgreSQL (synchronous_commit on).
+
+Starts the real `hallq server --demo` as a subprocess on a free port for each database, then:
+  1. issue: CLIENTS concurrent kiosks issue TICKETS tickets in total (service A, quota lifted);
+  2. call-next: WINDOWS windows (clerks logged in) call next concurrently until nobody waits.
+
+    .venv/bin/python bench/http_bench.py [--tickets 2000] [--clients 8] [--windows 3] [--no-pg]
+
+PostgreSQL: a fresh database on 127.0.0.1:5432 (user postgres, trust) is created and dropped; it is
+skipped with a message when the server is not reachable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import yaml
+
+from hallq.ports import free_ports
+
+REPO = Path(__file__).resolve().parents[1]
+DEMO = {"Authorization": "Bearer demo-device-token"}
+SECRET = "bench-hmac-secret-0123456789abcdef0123456789"
+
+
+def bench_config(workdir: Path) -> Path:
+    """The demo hall with service A's daily quota and per-person limit lifted (a bench issues thousands)."""
+    data = yaml.safe_load((REPO / "config" / "hall.example.yaml").read_text(encoding="utf-8"))
+    for service in data["services"]:
+        if service["code"] == "A":
+            service["daily_quota"] = None
+            service["per_person_daily_limit"] = None
+    path = workdir / "hall.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@contextlib.contextmanager
+def server(database: str, workdir: Path) -> Iterator[str]:
+    port, broker_port = free_ports([0, 0])
+    cmd = [
+        sys.executable, "-m", "hallq.cli", "--log-level", "WARNING", "server", "--demo",
+        "--config", str(bench_config(workdir)), "--database", database, "--port", str(port),
+        "--broker-port", str(broker_port),
+    ]  # fmt: skip
+    env = {**os.environ, "HALLQ_HMAC_SECRET": SECRET}
+    log = (workdir / "server.log").open("wb")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    url = f"http://127.0.0.1:{port}/api/v1"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{url}/halls/demo", timeout=2).status_code == 200:
+                    break
+            if proc.poll() is not None:
+                raise RuntimeError((workdir / "server.log").read_text())
+            time.sleep(0.2)
+        yield url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(20)
+        log.close()
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+async def issue_phase(url: str, tickets: int, clients: int) -> tuple[float, list[float]]:
+    latencies: list[float] = []
+    counter = iter(range(tickets))
+
+    async def kiosk(client: httpx.AsyncClient) -> None:
+        for i in counter:
+            start = time.perf_counter()
+            response = await client.post("/halls/demo/tickets", json={"service": "A"},
+                                         headers={**DEMO, "Idempotency-Key": f"b-{i}"})  # fmt: skip
+            latencies.append(time.perf_counter() - start)
+            response.raise_for_status()
+
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        began = time.perf_counter()
+        await asyncio.gather(*(kiosk(client) for _ in range(clients)))
+        return time.perf_counter() - began, latencies
+
+
+async def call_phase(url: str, windows: int) -> tuple[float, list[float], int]:
+    latencies: list[float] = []
+    called = 0
+
+    async def terminal(client: httpx.AsyncClient, window: str) -> None:
+        nonlocal called
+        login = await client.post("/auth/login", json={"username": f"clerk{window}", "password": "demo",
+                                                       "window": window})  # fmt: skip
+        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        n = 0
+        while True:
+            start = time.perf_counter()
+            response = await client.post(f"/halls/demo/windows/{window}/call-next",
+                                         headers={**headers, "Idempotency-Key": f"w{window}-{n}"})  # fmt: skip
+            latencies.append(time.perf_counter() - start)
+            n += 1
+            if response.status_code == 204:
+                return
+            response.raise_for_status()
+            called += 1
+
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        began = time.perf_counter()
+        await asyncio.gather(*(terminal(client, str(w)) for w in range(1, windows + 1)))  # windows 1-3 serve A
+        return time.perf_counter() - began, latencies, called
+
+
+@contextlib.contextmanager
+def fresh_pg() -> Iterator[str | None]:
+    import sqlalchemy as sa
+
+    try:
+        admin = sa.create_engine("postgresql+psycopg://postgres@127.0.0.1:5432/test", isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except Exception as exc:
+        print(f"PostgreSQL not reachable, skipped: {exc}")
+        yield None
+        return
+    name = f"hallq_bench_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def run_one(label: str, database: str, workdir: Path, args: argparse.Namespace) -> None:
+    with server(database, workdir) as url:
+        issue_s, issue_lat = asyncio.run(issue_phase(url, args.tickets, args.clients))
+        call_s, call_lat, called = asyncio.run(call_phase(url, args.windows))
+    assert called == args.tickets, f"called {called} of {args.tickets}"
+    ms = 1000.0
+    print(
+        f"| {label} | {args.tickets / issue_s:.0f} | {percentile(issue_lat, 50) * ms:.1f} ms "
+        f"| {percentile(issue_lat, 99) * ms:.1f} ms | {called / call_s:.0f} "
+        f"| {percentile(call_lat, 50) * ms:.1f} ms | {percentile(call_lat, 99) * ms:.1f} ms |"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tickets", type=int, default=2000)
+    parser.add_argument("--clients", type=int, default=8, help="concurrent kiosks issuing")
+    parser.add_argument("--windows", type=int, default=3, choices=(1, 2, 3), help="windows calling (1-3 serve A)")
+    parser.add_argument("--no-pg", action="store_true")
+    args = parser.parse_args()
+    print(f"{args.tickets} tickets, {args.clients} kiosks issuing, {args.windows} windows calling, durable commits")
+    print("| database | issued/s | issue p50 | issue p99 | call-next/s | call p50 | call p99 |")
+    print("|---|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        run_one("SQLite (WAL, synchronous=FULL)", f"sqlite:///{workdir / 'bench.sqlite3'}", workdir, args)
+        if not args.no_pg:
+            with fresh_pg() as pg:
+                if pg is not None:
+                    run_one("PostgreSQL 127.0.0.1", pg, workdir, args)
+
+
+if __name__ == "__main__":
+    main()
