@@ -1,0 +1,68 @@
+"""`hallq demo` on a machine without a display: the whole hall runs headless, simulated citizens and
+clerks drive it, the voice caller writes WAV files, and the live view shows the board."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from hallq.demo import render_board
+from hallq.ports import free_ports
+
+
+def test_render_board_lists_calls_windows_and_waiting() -> None:
+    board = {"seq": 7, "at": "2026-11-23T09:00:00+08:00",
+             "recent_calls": [{"ticket": "A012", "window_name": "3号窗口"}],
+             "windows": [{"name": "3号窗口", "state": "open", "ticket": "A012"},
+                         {"name": "4号窗口", "state": "paused", "ticket": None}],
+             "waiting": {"A": {"name": "社保业务", "count": 5, "est_wait_s": 600}}}
+    text = render_board(board)
+    assert "A012→3号窗口" in text and "4号窗口: 暂停服务" in text and "A 社保业务 5人 ~10分" in text
+
+
+def test_headless_demo_runs_a_whole_hall(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
+    port, broker = free_ports([0, 0])
+    result = subprocess.run(
+        [sys.executable, "-m", "hallq.cli", "demo", "--data-dir", str(tmp_path), "--duration", "30",
+         "--port", str(port), "--broker-port", str(broker)],
+        capture_output=True, text=True, timeout=150, env=env,
+    )
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-3000:]
+    assert "running headless" in out
+    issued = [int(n) for n in re.findall(r"simulated: (\d+) tickets issued", out)]
+    called = [int(n) for n in re.findall(r"tickets issued, (\d+) called", out)]
+    assert issued and issued[-1] >= 5, out[-2000:]
+    assert called and called[-1] >= 1, out[-2000:]
+    assert re.search(r"[A-Q]\d{3}→\d+号窗口", out), out[-2000:]
+    wavs = list((tmp_path / "wav").glob("*.wav"))
+    assert wavs, (tmp_path / "logs" / "voice.log").read_text(errors="replace")[-2000:]
+
+
+def test_simulate_drives_a_running_dispatcher(tmp_path: Path) -> None:
+    from tests.support.dispatcher import start_dispatcher
+
+    dispatcher = start_dispatcher(tmp_path)
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "hallq.cli", "simulate", "--server", dispatcher.url, "--duration", "12",
+             "--skip-windows", "12"],
+            capture_output=True, text=True, timeout=90,
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        issued = [int(n) for n in re.findall(r"simulated: (\d+) tickets issued", result.stdout)]
+        assert issued and issued[-1] >= 2, result.stdout[-2000:]
+        assert "→" in result.stdout  # the board as text, with calls made by the simulated clerks
+    finally:
+        dispatcher.stop()
+
+
+def test_bench_lists_and_refuses_unknown_names() -> None:
+    listing = subprocess.run([sys.executable, "-m", "hallq.cli", "bench"], capture_output=True, text=True)
+    assert "engine_callnext" in listing.stdout
+    unknown = subprocess.run([sys.executable, "-m", "hallq.cli", "bench", "nope"], capture_output=True, text=True)
+    assert unknown.returncode == 2 and "choose one of" in unknown.stderr
