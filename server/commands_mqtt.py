@@ -13,8 +13,9 @@ authenticates nobody) it must carry the device's token too; with Mosquitto and t
 broker has already checked who may write this window's commands, and the device's credential must
 list the window. The command then runs through the same engine path as the HTTP route.
 
-QoS 1 may deliver a command twice: a repeated (device, request_id) gets the first reply again and
-runs nothing.
+QoS 1 may deliver a command twice, and a bridge retries when no reply came: a repeated (device,
+request_id) gets the first reply again and runs nothing. Replies are remembered here; successful ones
+are also stored with the command's effects (the idempotency table), so this holds across restarts.
 """
 
 from __future__ import annotations
@@ -120,8 +121,9 @@ class CommandServer:
             return error(f"设备 {command.device} 无权操作 {window} 号窗口 (device may not command this window)")
         try:
             data = await self.dispatcher.run_window_command(
-                self.hall, window, command.command, dict(command.args), actor_device=command.device
-            )
+                self.hall, window, command.command, dict(command.args), actor_device=command.device,
+                request_id=command.request_id,
+            )  # fmt: skip
         except Exception as exc:  # every failure is a reply: the device must never wait for nothing
             if _is_domain_error(exc):
                 return error(str(exc))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -237,13 +238,17 @@ class Dispatcher:
             return False
 
     async def run_window_command(
-        self, hall: str, window: str, command: str, args: dict[str, Any], actor_device: str | None = None
-    ) -> dict[str, Any]:
-        """A window command from MQTT (keypad bridge, evaluator), run exactly as the HTTP route runs it."""
+        self, hall: str, window: str, command: str, args: dict[str, Any], actor_device: str | None = None,
+        request_id: str | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """A window command from MQTT (keypad bridge, evaluator), run exactly as the HTTP route runs it.
+        Its answer is stored with its effects under (device, window, request_id), so a device that
+        repeats a request, even after the dispatcher restarted, gets the first answer and nothing runs twice."""
         from server.api.windows import run_window_command
 
         principal = self.auth.device_principal(actor_device) if actor_device else None
-        return await run_window_command(self, principal, hall, window, command, args)
+        idempotency = mqtt_command_idempotency(actor_device or "", window, request_id) if request_id else None
+        return await run_window_command(self, principal, hall, window, command, args, idempotency)
 
     def board_snapshot(self, hall: str) -> Any:
         from server.store.snapshots import board_snapshot
@@ -405,3 +410,9 @@ __all__ = [
     "HallUnknown",
     "StoreUnavailable",
 ]
+
+
+def mqtt_command_idempotency(device: str, window: str, request_id: str) -> tuple[str, str]:
+    """The idempotency (scope, key) of an MQTT window command; hashed because device names have no length limit."""
+    digest = hashlib.sha256("\0".join((device, window, request_id)).encode()).hexdigest()
+    return ("mqtt-command", digest)

@@ -241,14 +241,20 @@ async def quick_serve(
 
 
 async def run_window_command(
-    dispatcher: Dispatcher, principal: Principal | None, hall: str, window: str, command: str, args: dict[str, Any]
-) -> dict[str, Any]:
+    dispatcher: Dispatcher, principal: Principal | None, hall: str, window: str, command: str, args: dict[str, Any],
+    idempotency: tuple[str, str] | None = None,
+) -> dict[str, Any]:  # fmt: skip
     """The MQTT window commands (contract CommandName), through the same engine path as HTTP.
+    `idempotency` makes a repeated request answer as the first did, across restarts too.
     Returns the JSON the HTTP route returns ({} for 204). Raises EngineError / Forbidden / ValueError."""
     if principal is not None:
         authorize_window(principal, hall, window)
     clerk = dispatcher.auth.clerk_at(hall, window)
     clerk_name = clerk.name if clerk else None
+
+    async def run(engine_command: Any, respond: Any, audit: list[dict[str, Any]] | None = None) -> Any:
+        return await dispatcher.execute(hall, engine_command, respond, audit=audit, idempotency=idempotency)
+
     simple: dict[str, Any] = {
         "recall": c.Recall(window),
         "no-show": c.NoShow(window),
@@ -256,27 +262,29 @@ async def run_window_command(
         "resume": c.ResumeWindow(window),
     }
     if command == "call-next":
-        answer = await dispatcher.execute(hall, c.CallNext(window, clerk_name), _called_answer(window))
+        answer = await run(c.CallNext(window, clerk_name), _called_answer(window))
         return answer.body or {"ticket": None}
     if command in simple:
-        answer = await dispatcher.execute(hall, simple[command], _window_answer(dispatcher, window))
+        answer = await run(simple[command], _window_answer(dispatcher, window))
     elif command == "pause":
         reason = str(args.get("reason", ""))[:40]
-        answer = await dispatcher.execute(hall, c.PauseWindow(window, reason), _window_answer(dispatcher, window))
+        answer = await run(c.PauseWindow(window, reason), _window_answer(dispatcher, window))
     elif command == "transfer":
         body = TransferBody(service=args.get("service"), window=args.get("window"))
         actor = principal or dispatcher.auth.device_principal("mqtt")
         audit = _audit(actor, "transfer", body.service or f"window:{body.window}", {"window": window})
         transfer_cmd = c.Transfer(window=window, to_service=body.service, to_window=body.window)
-        answer = await dispatcher.execute(hall, transfer_cmd, _window_answer(dispatcher, window), audit=audit)
+        answer = await run(transfer_cmd, _window_answer(dispatcher, window), audit)
     elif command == "evaluate":
-        return await _evaluate_at_window(dispatcher, hall, window, args)
+        return await _evaluate_at_window(dispatcher, hall, window, args, idempotency)
     else:
         raise ValueError(f"未知命令 unknown command {command!r}")
     return answer.body or {}
 
 
-async def _evaluate_at_window(dispatcher: Dispatcher, hall: str, window: str, args: dict[str, Any]) -> dict[str, Any]:
+async def _evaluate_at_window(
+    dispatcher: Dispatcher, hall: str, window: str, args: dict[str, Any], idempotency: tuple[str, str] | None
+) -> dict[str, Any]:
     from server.api.tickets import EvaluationBody
     from server.store.snapshots import ticket_view
 
@@ -294,5 +302,5 @@ async def _evaluate_at_window(dispatcher: Dispatcher, hall: str, window: str, ar
         return Answer(200, ticket_view(rt, ticket) if ticket else None)
 
     command = c.Evaluate(ticket_id=str(ticket_id), score=body.score, comment=body.comment)
-    answer = await dispatcher.execute(hall, command, respond)
+    answer = await dispatcher.execute(hall, command, respond, idempotency=idempotency)
     return answer.body or {}

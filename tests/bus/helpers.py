@@ -227,8 +227,9 @@ class FakeDispatcher:
         return device == "keypad-1" and window == "3"
 
     async def run_window_command(
-        self, hall: str, window: str, command: str, args: dict[str, Any], actor_device: str | None = None
-    ) -> dict[str, Any]:
+        self, hall: str, window: str, command: str, args: dict[str, Any], actor_device: str | None = None,
+        request_id: str | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
         self.commands.append((window, command, args, actor_device))
         if command == "call-next":
             number = f"A{len(self.commands):03d}"

@@ -158,6 +158,16 @@ def keypad_command_over_mqtt_runs_and_is_answered(hall: Dispatcher, mosquitto: B
         keypad.publish(T.window_commands("2"), json.dumps(bad).encode())
         wait_until(lambda: len(replies) == 2, what="the error reply")
         assert replies[1].status == "error" and replies[1].error
+        # The bridge never saw its reply and retries after the dispatcher restarted: same answer, no second call.
+        waiting = counter.issue()
+        hall.restart()
+        keypad.publish(T.window_commands("2"), json.dumps(command).encode())
+        wait_until(lambda: len(replies) == 3, timeout=30, what="the reply to the repeated command")
+        assert replies[2].status == "ok" and replies[2].data == replies[0].data
+        window = counter.http.get("/halls/demo/windows/2", headers=counter.clerk).json()
+        assert window["ticket"]["number"] == number, window
+        assert counter.http.get(f"/halls/demo/tickets/by-number/{waiting}",
+                                headers=hall.headers).json()["status"] == "waiting"
     finally:
         rec.stop()
         keypad.stop()
