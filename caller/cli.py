@@ -15,6 +15,7 @@ from typing import Any
 
 from hallq.config import ConfigError
 from hallq.device import add_device_options, device_settings
+from hallq.screen import add_position_option, parse_position, parse_size
 
 log = logging.getLogger(__name__)
 DEMO_BRIDGE_DEVICE = "demo-device"
@@ -31,6 +32,7 @@ def register_terminal(subparsers: Any) -> None:
     parser.add_argument("--window", help="the window this terminal serves, e.g. 3 (required)")
     parser.add_argument("--windowed", action="store_true", default=None, help="a window instead of full screen")
     parser.add_argument("--size", help="window size WIDTHxHEIGHT (default 1280x800)")
+    add_position_option(parser)
     parser.add_argument("--no-rating", dest="rating", action="store_false", default=None,
                         help="do not ask the citizen for a rating (好差评) after finish")
     parser.add_argument("--screenshot", help="save a screenshot to this PNG once up (MQTT linked or 10 s), then exit")
@@ -40,9 +42,10 @@ def register_terminal(subparsers: Any) -> None:
 
 def run_terminal(args: argparse.Namespace) -> int:
     try:
-        settings = device_settings(args, "terminal", extra_keys=("window", "windowed", "size", "rating"))
+        settings = device_settings(args, "terminal", extra_keys=("window", "windowed", "size", "position", "rating"))
         window = _window(settings.extra.get("window"))
-        size = _size(str(settings.extra.get("size") or "1280x800"))
+        size = parse_size(settings.extra.get("size"), (1280, 800), minimum=(640, 480))
+        position = parse_position(settings.extra.get("position"))
     except (ConfigError, ValueError) as exc:
         print(f"hallq terminal: {exc}", file=sys.stderr)
         return 2
@@ -58,6 +61,7 @@ def run_terminal(args: argparse.Namespace) -> int:
         window=window,
         windowed=_flag(settings.extra.get("windowed")),
         size=size,
+        position=position,
         rating=_flag(settings.extra.get("rating"), default=True),
         screenshot=Path(args.screenshot) if args.screenshot else None,
     )
@@ -112,16 +116,6 @@ def _window(value: Any) -> str:
     if value is None or not str(value).strip():
         raise ValueError("--window is required (the window this terminal serves, e.g. --window 3)")
     return str(value).strip()
-
-
-def _size(value: str) -> tuple[int, int]:
-    try:
-        width, height = (int(part) for part in value.lower().split("x"))
-    except ValueError:
-        raise ValueError(f"--size {value!r}: expected WIDTHxHEIGHT, e.g. 1280x800") from None
-    if width < 640 or height < 480:
-        raise ValueError(f"--size {value!r}: at least 640x480")
-    return width, height
 
 
 def _flag(value: Any, default: bool = False) -> bool:

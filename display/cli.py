@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
-import re
 import sys
 from pathlib import Path
 
+from hallq import screen
 from hallq.config import ConfigError
 from hallq.device import DeviceSettings, add_device_options, device_settings
 
 log = logging.getLogger(__name__)
 
 BOARD_KEYS = (
-    "zone", "windows", "services", "orientation", "fullscreen", "size", "screenshot", "flash_seconds", "draw_log",
+    "zone", "windows", "services", "orientation", "fullscreen", "size", "position", "screenshot", "flash_seconds",
+    "draw_log",
 )  # fmt: skip
 SCREEN_KEYS = ("windows", "led_map")
 
@@ -35,6 +35,7 @@ def register_board(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
     group.add_argument("--fullscreen", dest="fullscreen", action="store_true", default=None, help="(default)")
     group.add_argument("--windowed", dest="fullscreen", action="store_false", help="a window, for testing")
     group.add_argument("--size", help="window size WxH (default 1920x1080, or 1080x1920 in portrait)")
+    screen.add_position_option(group)
     group.add_argument("--flash-seconds", type=float, help="how long a new call flashes (default 8)")
     group.add_argument("--screenshot", help="write a PNG (and PATH.json) of the board after every change")
     group.add_argument("--draw-log", help="append a JSON line per new call drawn on screen (benchmarks)")
@@ -67,12 +68,17 @@ def parse_list(text: str | None, option: str) -> frozenset[str] | None:
 
 
 def parse_size(text: str | None, portrait: bool) -> tuple[int, int]:
-    if not text:
-        return (1080, 1920) if portrait else (1920, 1080)
-    match = re.fullmatch(r"(\d{3,5})[xX×](\d{3,5})", str(text).strip())
-    if not match:
-        raise ConfigError("--size", [("--size", f"WIDTHxHEIGHT like 1920x1080, not {text!r}")])
-    return int(match[1]), int(match[2])
+    try:
+        return screen.parse_size(text, (1080, 1920) if portrait else (1920, 1080))
+    except ValueError as exc:
+        raise ConfigError("--size", [("--size", str(exc))]) from None
+
+
+def parse_position(text: str | None) -> tuple[int, int] | None:
+    try:
+        return screen.parse_position(text)
+    except ValueError as exc:
+        raise ConfigError("--position", [("--position", str(exc))]) from None
 
 
 def parse_seconds(value: object, option: str, default: float) -> float:
@@ -94,7 +100,8 @@ def run_board(args: argparse.Namespace) -> int:
         portrait = str(extra.get("orientation") or "landscape") == "portrait"
         if str(extra.get("orientation") or "landscape") not in ("landscape", "portrait"):
             raise ConfigError("--orientation", [("--orientation", "landscape or portrait")])
-        width, height = parse_size(extra.get("size"), portrait)
+        size = parse_size(extra.get("size"), portrait)
+        position = parse_position(extra.get("position"))
         windows = parse_list(extra.get("windows"), "--windows")
         services = parse_list(extra.get("services"), "--services")
         flash_s = parse_seconds(extra.get("flash_seconds"), "--flash-seconds", default=8.0)
@@ -113,7 +120,10 @@ def run_board(args: argparse.Namespace) -> int:
     zone = ZoneFilter(windows, services, str(zone_name or ""))
     resolve_zone = zone_name if (zone_name and windows is None and services is None) else None
     fullscreen = extra.get("fullscreen")
-    _configure_kivy(width, height, fullscreen is not False and not extra.get("screenshot"))
+    fullscreen = fullscreen is not False and not extra.get("screenshot")
+    # Without a position the board keeps the desktop's top-left corner, where a hall's screen starts.
+    screen.configure_window(screen.WindowGeometry(size, fullscreen, position or (0, 0), resizable=False,
+                                                  exit_on_escape=True))
     from display.board.app import BoardApp
 
     screenshot = Path(extra["screenshot"]) if extra.get("screenshot") else None
@@ -122,22 +132,6 @@ def run_board(args: argparse.Namespace) -> int:
         settings, fonts, portrait, zone, resolve_zone, flash_s=flash_s, screenshot=screenshot, draw_log=draw_log
     ).run()
     return 0
-
-
-def _configure_kivy(width: int, height: int, fullscreen: bool) -> None:
-    os.environ.setdefault("KIVY_NO_ARGS", "1")
-    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")  # Kivy logs through `hallq --log-level`, not its own
-    from kivy.config import Config
-
-    Config.set("graphics", "width", str(width))
-    Config.set("graphics", "height", str(height))
-    Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
-    Config.set("graphics", "resizable", "0")
-    Config.set("graphics", "position", "custom")
-    Config.set("graphics", "left", "0")
-    Config.set("graphics", "top", "0")
-    Config.set("kivy", "exit_on_escape", "1")
-    Config.set("input", "mouse", "mouse,disable_multitouch")
 
 
 # ---- window screen -------------------------------------------------------------------------------

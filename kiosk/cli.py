@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
-import re
 import sys
 from typing import Any
 
 from hallq.config import ConfigError
 from hallq.device import add_device_options, device_settings
+from hallq.screen import WindowGeometry, add_position_option, configure_window, parse_position, parse_size
 
 log = logging.getLogger(__name__)
-EXTRA_KEYS = ("orientation", "fullscreen", "size", "idle_timeout", "elderly_age", "speech", "speech_wav")
+EXTRA_KEYS = (
+    "orientation", "fullscreen", "size", "position", "idle_timeout", "elderly_age", "speech", "speech_wav",
+)  # fmt: skip
 SIZES = {"portrait": (1080, 1920), "landscape": (1920, 1080)}
 
 
@@ -29,6 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     screen.add_argument("--windowed", dest="fullscreen", action="store_const", const=False,
                         help="a window of --size (default in --demo)")
     group.add_argument("--size", help="window size WxH (default 1080x1920 portrait, 1920x1080 landscape)")
+    add_position_option(group)
     group.add_argument("--idle-timeout", type=float, help="seconds without a touch before going home (default 30)")
     group.add_argument("--elderly-age", type=int, help="age from which a card gets the 绿色通道 (default 60)")
     group.add_argument("--no-speech", dest="speech", action="store_const", const=False, default=None,
@@ -46,12 +48,11 @@ def kiosk_extras(extra: dict[str, Any], demo: bool) -> dict[str, Any]:
     orientation = str(extra.get("orientation") or "portrait")
     if orientation not in SIZES:
         raise KioskArgsError(f"--orientation {orientation!r}: choose portrait or landscape")
-    size = SIZES[orientation]
-    if extra.get("size"):
-        match = re.fullmatch(r"(\d{3,5})[xX×](\d{3,5})", str(extra["size"]).strip())
-        if not match:
-            raise KioskArgsError(f"--size {extra['size']!r}: write it as WIDTHxHEIGHT, e.g. 1080x1920")
-        size = (int(match.group(1)), int(match.group(2)))
+    try:
+        size = parse_size(extra.get("size"), SIZES[orientation])
+        position = parse_position(extra.get("position"))
+    except ValueError as exc:
+        raise KioskArgsError(str(exc)) from None
     fullscreen = extra.get("fullscreen")
     fullscreen = (not demo) if fullscreen is None else str(fullscreen).lower() in ("1", "true", "yes")
     try:
@@ -64,7 +65,8 @@ def kiosk_extras(extra: dict[str, Any], demo: bool) -> dict[str, Any]:
     if not 50 <= elderly_age <= 100:
         raise KioskArgsError(f"--elderly-age {elderly_age}: choose between 50 and 100")
     speech = extra.get("speech")
-    return {"orientation": orientation, "size": size, "fullscreen": fullscreen, "idle_timeout": idle,
+    return {"orientation": orientation, "size": size, "position": position, "fullscreen": fullscreen,
+            "idle_timeout": idle,
             "elderly_age": elderly_age, "speech": speech is None or str(speech).lower() in ("1", "true", "yes"),
             "speech_wav": extra.get("speech_wav")}
 
@@ -84,7 +86,8 @@ def run(args: argparse.Namespace) -> int:
     except KioskSetupError as exc:
         print(f"hallq kiosk: {exc}", file=sys.stderr)
         return 2
-    configure_kivy(options["size"], options["fullscreen"], fonts)
+    configure_kivy(WindowGeometry(options["size"], options["fullscreen"], options["position"],
+                                  exit_on_escape=not options["fullscreen"]), fonts)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per 15 s hall refresh is noise
     from kiosk.app import KioskApp
 
@@ -93,18 +96,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def configure_kivy(size: tuple[int, int], fullscreen: bool, fonts: tuple[str, str]) -> None:
+def configure_kivy(geometry: WindowGeometry, fonts: tuple[str, str]) -> None:
     """Window and font settings; must run before kivy.core.window is imported."""
-    os.environ.setdefault("KIVY_NO_ARGS", "1")
-    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")  # Kivy logs through `hallq`'s logging set-up, at its level
-    from kivy.config import Config
-
-    Config.set("graphics", "width", str(size[0]))
-    Config.set("graphics", "height", str(size[1]))
-    Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
-    Config.set("graphics", "resizable", "0" if fullscreen else "1")
-    Config.set("input", "mouse", "mouse,disable_multitouch")
-    Config.set("kivy", "exit_on_escape", "0" if fullscreen else "1")
+    configure_window(geometry)
     from kivy.core.text import LabelBase
 
     # Every label uses the CJK font: register it under Kivy's default name.

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from hallq.contract import BoardSnapshot, Topics, WindowStateMessage
 from hallq.device import DeviceSettings
+from hallq.screen import WindowGeometry, configure_window
 
 if TYPE_CHECKING:
     from caller.terminal.app import TerminalApp
@@ -30,28 +31,22 @@ class TerminalOptions:
     window: str
     windowed: bool = False
     size: tuple[int, int] = (1280, 800)
+    position: tuple[int, int] | None = None
     rating: bool = True
     screenshot: Path | None = None
 
 
-def configure_kivy(windowed: bool, size: tuple[int, int]) -> None:
+def configure_kivy(options: TerminalOptions) -> None:
     """Kivy's settings: must run before Kivy creates its window (before importing caller.terminal.app)."""
-    os.environ.setdefault("KIVY_NO_ARGS", "1")
     os.environ.setdefault("KIVY_NO_FILELOG", "1")
-    from kivy.config import Config
-
-    Config.set("kivy", "exit_on_escape", "0")
-    Config.set("input", "mouse", "mouse,disable_multitouch")
-    Config.set("graphics", "width", str(size[0]))
-    Config.set("graphics", "height", str(size[1]))
-    Config.set("graphics", "fullscreen", "0" if windowed else "auto")
-    Config.set("graphics", "resizable", "1")
+    # Esc closes the terminal's dialogs, so it must never close the terminal.
+    configure_window(WindowGeometry(options.size, not options.windowed, options.position))
 
 
 def build_app(
     settings: DeviceSettings, options: TerminalOptions, on_started: Callable[[TerminalApp], None] | None = None
 ) -> TerminalApp:
-    configure_kivy(options.windowed, options.size)
+    configure_kivy(options)
     from caller.terminal.api import TerminalApi
     from caller.terminal.app import TerminalApp
     from caller.terminal.presenter import TerminalPresenter
