@@ -19,6 +19,7 @@ from kivy.core.text import DEFAULT_FONT, LabelBase
 from kivy.core.window import Keyboard, Window
 from kivy.factory import Factory
 from kivy.lang import Builder
+from kivy.metrics import Metrics
 from kivy.properties import ColorProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.label import Label
 from kivy.uix.modalview import ModalView
@@ -27,10 +28,12 @@ from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
 from caller.terminal.presenter import Done, Target, TerminalPresenter, TerminalView
 from caller.terminal.style import STATE_WORDS
 from hallq.fonts import FontMissing, cjk_fonts
+from hallq.screen import fit_factor
 
 log = logging.getLogger(__name__)
 
 KV_DIR = Path(__file__).parent / "kv"
+DESIGN_SIZE = (1280, 800)  # the window the .kv layouts are drawn for
 KV_FILES = ("widgets.kv", "login.kv", "work.kv", "rating.kv", "pause.kv", "transfer.kv", "callnumber.kv", "choose.kv")
 KEY_NAMES = {code: name for name, code in Keyboard.keycodes.items()}
 
@@ -180,6 +183,9 @@ class TerminalApp(App):
 
     # --- building -------------------------------------------------------------------------
     def build(self) -> ScreenManager:
+        # Every size in the .kv files is in dp/sp for a 1280×800 screen: a smaller window shrinks them
+        # all alike (before any widget exists, since kv rules evaluate dp() when they are applied).
+        Metrics.density = fit_factor(Window.size, DESIGN_SIZE)
         load_style()
         manager = ScreenManager(transition=NoTransition())
         for screen in (LoginScreen(name="login"), WorkScreen(name="work"), RatingScreen(name="rating")):

@@ -73,11 +73,25 @@ def test_clerk_calls_serves_rates_and_pauses(hall: tuple[Broker, Dispatcher], tm
                        headers=dispatcher.headers, timeout=10)  # fmt: skip
     assert again.status_code == 409 and "已经评价过了" in again.json()["detail"], "the terminal's rating was stored"
     for record in (r for r in records.values() if "screenshot" in r):
+        assert record["clipped"] == [], f"{record['name']}: text that does not fit"
         with Image.open(record["screenshot"]) as image:
             assert image.size == (1280, 800)
             assert len(image.convert("RGB").getcolors(maxcolors=1 << 20) or []) > 50, f"{record['name']} is blank"
     final = window_state(dispatcher, "1")
     assert final["state"] == "open" and final["served_today"] >= 1
+
+
+def test_a_small_terminal_window_shrinks_everything_to_fit(hall: tuple[Broker, Dispatcher], tmp_path: Path) -> None:
+    broker, dispatcher = hall
+    ticket = issue(dispatcher, "C")  # windows 6 and 7 serve C; no other test opens them
+    args = [*ui_args(broker, dispatcher, "6"), "--size", "640x480", "--scenario", "call-next"]
+    records = records_by_name(run_ui(tmp_path / "small", *args))
+    keep_screens(records, prefix="small-")
+    called = records["called"]
+    assert called["ticket"] == ticket["number"]
+    assert called["clipped"] == [], "every label fits a 640×480 window"
+    with Image.open(called["screenshot"]) as image:
+        assert image.size == (640, 480)
 
 
 def test_f1_calls_a_ticket_and_a_restarted_terminal_shows_it(hall: tuple[Broker, Dispatcher], tmp_path: Path) -> None:

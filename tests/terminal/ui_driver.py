@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from hallq.device import DeviceSettings
+from tests.support.layout import clipped_labels
 
 Step = Generator[Any, None, None]
 TIMEOUT_S = 20.0
@@ -78,6 +79,7 @@ class Driver:
         }
         if shot:
             entry["screenshot"] = str(self.app.screenshot(self.out / f"terminal-{name}.png"))
+            entry["clipped"] = clipped_labels(self.app.dialog or self.app.root.current_screen)
         self.records.append(entry)
 
 
@@ -273,6 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--server", default="http://127.0.0.1:9")
     parser.add_argument("--mqtt", default="mqtt://127.0.0.1:9")
     parser.add_argument("--window", default="1")
+    parser.add_argument("--size", default="1280x800", help="the window's WIDTHxHEIGHT")
     parser.add_argument("--token", default="demo-device-token")
     parser.add_argument("--evaluator", help="evaluator URL, e.g. sim:eval; --evaluator-auto makes it answer")
     parser.add_argument("--evaluator-auto", type=int, help="the simulated citizen's rating")
@@ -294,7 +297,8 @@ def main(argv: list[str] | None = None) -> int:
         simulator = get_simulator("evaluator", parse_device_url(args.evaluator).path)
         assert isinstance(simulator, SimulatedEvaluator)
         simulator.auto_rating = args.evaluator_auto
-    options = TerminalOptions(window=args.window, windowed=True, size=(1280, 800))
+    width, height = (int(part) for part in args.size.split("x"))
+    options = TerminalOptions(window=args.window, windowed=True, size=(width, height))
     result = out / "result.json"
     scenario = SCENARIOS[args.scenario]
     app = build_app(settings, options, on_started=lambda a: run_scenario(a, out, scenario, result))
