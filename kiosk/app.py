@@ -22,6 +22,7 @@ from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, St
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
+from hallq.screen import fit_factor
 from kiosk import widgets  # noqa: F401  (registers the widget classes the kv files use)
 from kiosk.presenter import KioskPresenter
 from kiosk.runtime import KioskRuntime
@@ -156,7 +157,7 @@ class KioskApp(App):
     def _window_resized(self, _window: Any, size: tuple[int, int]) -> None:
         self.portrait = size[1] > size[0]
         design = (1080, 1920) if self.portrait else (1920, 1080)
-        self.screen_factor = min(1.0, size[0] / design[0], size[1] / design[1])
+        self.screen_factor = fit_factor(size, design)
         self.scale = self.screen_factor * (1.3 if self.elderly else 1.0)
         if self.presenter is not None:
             if self.root is not None:

@@ -344,3 +344,15 @@ def test_elderly_mode_larger_type_fewer_choices(orientation: str, ui: Any) -> No
     ui.wait_for(lambda: ui.screen == "home")
     ui.tap("退出长者模式")
     ui.wait_for(lambda: not ui.presenter.elderly_mode)
+
+
+@pytest.mark.parametrize("size", [(1080, 1920), (1920, 1080), (585, 1040), (1366, 768)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_home_fits_windows_big_and_small(size: tuple[int, int], ui: Any) -> None:
+    """A kiosk's screen is not always 1080×1920 (and `hallq demo` shares a desktop): everything shrinks alike."""
+    from tests.support.layout import clipped_labels
+
+    ui.set_size(size)
+    ui.pump(0.3)
+    ui.screenshot(f"home-{size[0]}x{size[1]}")
+    assert clipped_labels(ui.app.root) == []
+    ui.set_size(ORIENTATIONS[ui.orientation])

@@ -19,10 +19,11 @@ SCREENS_DIR = Path(__file__).resolve().parents[2] / "artifacts" / "screens"
 
 class KioskDriver:
     def __init__(self, runtime: Any, size: tuple[int, int] = (1080, 1920)) -> None:
+        from hallq.screen import WindowGeometry
         from kiosk.cli import configure_kivy
         from kiosk.runtime import find_cjk_font
 
-        configure_kivy(size, False, (find_cjk_font(), find_cjk_font(style="Bold")))
+        configure_kivy(WindowGeometry(size, fullscreen=False), (find_cjk_font(), find_cjk_font(style="Bold")))
         from kiosk.app import KioskApp
 
         self.app = KioskApp(runtime)
