@@ -25,8 +25,10 @@ from typing import IO
 
 import httpx
 
+from hallq.demo_layout import demo_layout
 from hallq.device import DEMO_TOKEN
 from hallq.ports import free_ports
+from hallq.screen import display_size
 
 HALL = "demo"
 
@@ -263,20 +265,28 @@ def _run_hall(args: argparse.Namespace, supervisor: Supervisor, data: Path, url:
     supervisor.add("window-screen", "window-screen", *common, "--device", "leds-1", "--windows", ",".join(windows),
                    "--led", "sim:")
     if screens:
-        # Sized to share one desktop; on the hall's own screens each runs fullscreen.
-        board_size = "1280x720" if args.orientation == "landscape" else "720x1280"
-        supervisor.add("board", "board", *common, "--device", "board-1", "--windowed", "--size", board_size,
-                       "--orientation", args.orientation)
-        supervisor.add("kiosk", "kiosk", *common, "--device", "kiosk-1", "--windowed", "--orientation", "portrait",
-                       "--size", "900x1600", "--printer", "sim:", "--idcard", "sim:", "--scanner", "sim:")
-        supervisor.add("terminal", "terminal", *common, "--device", f"terminal-{args.window}",
-                       "--window", args.window, "--windowed", "--size", "1024x700")
+        _add_screens(args, supervisor, common)
     simulate = args.simulate == "yes" or (args.simulate == "auto" and not screens)
     simulation = HallSimulation(url, hall) if simulate else None
     if simulation:
         simulation.start(skip_windows={args.window} if screens else set())
     _print_intro(url, mqtt, data, screens, audio)
     return _live_view(args, supervisor, url, simulation)
+
+
+def _add_screens(args: argparse.Namespace, supervisor: Supervisor, common: list[str]) -> None:
+    """Board, kiosk and terminal as windows sized and placed to share this desktop (demo_layout)."""
+    places = demo_layout(display_size(), args.orientation)
+
+    def window(name: str) -> list[str]:
+        return ["--windowed", "--size", places[name].size_arg, "--position", places[name].position_arg]
+
+    supervisor.add("board", "board", *common, "--device", "board-1", *window("board"),
+                   "--orientation", args.orientation)
+    supervisor.add("kiosk", "kiosk", *common, "--device", "kiosk-1", *window("kiosk"), "--orientation", "portrait",
+                   "--printer", "sim:", "--idcard", "sim:", "--scanner", "sim:")
+    supervisor.add("terminal", "terminal", *common, "--device", f"terminal-{args.window}", "--window", args.window,
+                   *window("terminal"))
 
 
 def _print_intro(url: str, mqtt: str, data: Path, screens: bool, audio: bool) -> None:

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 DEB_PACKAGES=(python3-venv python3-dev build-essential mosquitto espeak-ng alsa-utils xvfb xauth
   fonts-noto-cjk fontconfig chromium tesseract-ocr tesseract-ocr-chi-sim imagemagick sox
   libgl1 libgles2 libegl1 libmtdev1 libsdl2-2.0-0 libsdl2-image-2.0-0 libsdl2-ttf-2.0-0 libsdl2-mixer-2.0-0
-  libusb-1.0-0 xclip)
+  libusb-1.0-0 xclip x11-utils)
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
