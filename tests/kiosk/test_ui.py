@@ -14,6 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.layout import clipped_labels
+
 pytestmark = pytest.mark.ui
 
 ORIENTATIONS = {"portrait": (1080, 1920), "landscape": (1920, 1080)}
@@ -82,6 +84,7 @@ def shot(ui: Any, name: str) -> None:
             ui.set_size(ORIENTATIONS[orientation])
         path = ui.screenshot(f"{name}-{orientation}")
         assert path.stat().st_size > 10_000
+        assert clipped_labels(ui.app.root) == [], f"{name}-{orientation}: text that does not fit"
     ui.set_size(ORIENTATIONS[ui.orientation])
 
 
@@ -349,8 +352,6 @@ def test_elderly_mode_larger_type_fewer_choices(orientation: str, ui: Any) -> No
 @pytest.mark.parametrize("size", [(1080, 1920), (1920, 1080), (585, 1040), (1366, 768)], ids=lambda s: f"{s[0]}x{s[1]}")
 def test_home_fits_windows_big_and_small(size: tuple[int, int], ui: Any) -> None:
     """A kiosk's screen is not always 1080×1920 (and `hallq demo` shares a desktop): everything shrinks alike."""
-    from tests.support.layout import clipped_labels
-
     ui.set_size(size)
     ui.pump(0.3)
     ui.screenshot(f"home-{size[0]}x{size[1]}")

@@ -13,6 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.layout import clipped_labels
+
 pytestmark = pytest.mark.ui
 
 ORIENTATIONS = {"portrait": (1080, 1920), "landscape": (1920, 1080)}
@@ -55,6 +57,7 @@ def shot(ui: Any, name: str) -> None:
         ui.pump(0.2)
         path = ui.screenshot(f"sub-{name}-{orientation}")
         assert path.stat().st_size > 10_000
+        assert clipped_labels(ui.app.root) == [], f"sub-{name}-{orientation}: text that does not fit"
     ui.set_size(ORIENTATIONS["portrait"])
 
 

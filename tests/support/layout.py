@@ -10,6 +10,7 @@ def clipped_labels(root: Any) -> list[str]:
     out of its parent's or out of the window (a layout squeezed below what its content needs)."""
     from kivy.core.window import Window
     from kivy.uix.label import Label
+    from kivy.uix.scrollview import ScrollView
 
     def box(widget: Any) -> tuple[float, float, float, float]:
         x, y = widget.to_window(widget.x, widget.y)
@@ -18,6 +19,15 @@ def clipped_labels(root: Any) -> list[str]:
     def inside(inner: tuple[float, ...], outer: tuple[float, ...]) -> bool:
         return (inner[0] >= outer[0] - 2 and inner[1] >= outer[1] - 2
                 and inner[2] <= outer[2] + 2 and inner[3] <= outer[3] + 2)  # fmt: skip
+
+    def scrolled(widget: Any) -> bool:
+        """Inside a ScrollView, content beyond the view is hidden on purpose until scrolled to."""
+        parent = widget.parent
+        while parent is not None and parent is not Window:
+            if isinstance(parent, ScrollView):
+                return True
+            parent = parent.parent
+        return False
 
     clipped = []
     for widget in root.walk():
@@ -31,6 +41,7 @@ def clipped_labels(root: Any) -> list[str]:
         cut_h = text_h - widget.height > 0.3 * widget.font_size
         own = box(widget)
         parent = box(widget.parent) if widget.parent is not None and widget.parent is not Window else own
-        if text_w > widget.width + 2 or cut_h or not inside(own, parent) or not inside(own, (0, 0, *Window.size)):
+        placed = scrolled(widget) or (inside(own, parent) and inside(own, (0, 0, *Window.size)))
+        if text_w > widget.width + 2 or cut_h or not placed:
             clipped.append(f"{widget.text[:24]!r}: text {text_w}x{text_h}, box {tuple(round(v) for v in own)}")
     return clipped
