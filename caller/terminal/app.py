@@ -184,8 +184,10 @@ class TerminalApp(App):
     # --- building -------------------------------------------------------------------------
     def build(self) -> ScreenManager:
         # Every size in the .kv files is in dp/sp for a 1280×800 screen: a smaller window shrinks them
-        # all alike (before any widget exists, since kv rules evaluate dp() when they are applied).
-        Metrics.density = fit_factor(Window.size, DESIGN_SIZE)
+        # all alike (before any widget exists, since kv rules evaluate dp() when they are applied). A
+        # density set for a high-DPI screen (KIVY_METRICS_DENSITY) is kept where the window has room for it.
+        density = Metrics.density
+        Metrics.density = density * fit_factor(Window.size, (DESIGN_SIZE[0] * density, DESIGN_SIZE[1] * density))
         load_style()
         manager = ScreenManager(transition=NoTransition())
         for screen in (LoginScreen(name="login"), WorkScreen(name="work"), RatingScreen(name="rating")):
