@@ -356,4 +356,11 @@ def test_home_fits_windows_big_and_small(size: tuple[int, int], ui: Any) -> None
     ui.pump(0.3)
     ui.screenshot(f"home-{size[0]}x{size[1]}")
     assert clipped_labels(ui.app.root) == []
+    ui.tap("长者模式")
+    ui.wait_for(lambda: ui.presenter.elderly_mode and ui.screen == "home")
+    ui.pump(0.3)
+    ui.screenshot(f"home-elderly-{size[0]}x{size[1]}")
+    assert clipped_labels(ui.app.root) == [], "elderly mode"
+    ui.tap("退出长者模式")
+    ui.wait_for(lambda: not ui.presenter.elderly_mode)
     ui.set_size(ORIENTATIONS[ui.orientation])
