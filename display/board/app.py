@@ -32,6 +32,7 @@ from display.board.model import BoardModel, BoardView, ZoneFilter
 from display.board.textfit import fit_font
 from hallq.device import DeviceSettings
 from hallq.fonts import CjkFonts
+from hallq.kivy_fit import labels_that_do_not_fit
 
 log = logging.getLogger(__name__)
 
@@ -376,6 +377,7 @@ class BoardApp(App):
             "malformed": self.model.malformed,
             "regions": {name: self._region(name) for name in ("call_panel", "banner", "windows_box")},
             "pages": {"windows": self.screen.windows_page, "waiting": self.screen.waiting_page},
+            "clipped": labels_that_do_not_fit(self.screen),
         }
         partial = target.with_suffix(".part.json")
         partial.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")

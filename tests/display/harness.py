@@ -152,7 +152,9 @@ class BoardProcess:
         raise AssertionError(f"board never reached the state; last view: {last}\n{self.log()[-2000:]}")
 
     def keep(self, name: str) -> Path:
-        """Copy the current screenshot to artifacts/screens/NAME.png (for people to look at)."""
+        """Copy the current screenshot to artifacts/screens/NAME.png (for people to look at), once
+        the board reports that all its text fits."""
+        assert (self.state() or {}).get("clipped") == [], f"{name}: text that does not fit: {self.state()}"
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         target = ARTIFACTS / f"{name}.png"
         shutil.copyfile(self.png, target)

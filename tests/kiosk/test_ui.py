@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.layout import clipped_labels
+from hallq.kivy_fit import labels_that_do_not_fit
 
 pytestmark = pytest.mark.ui
 
@@ -84,7 +84,7 @@ def shot(ui: Any, name: str) -> None:
             ui.set_size(ORIENTATIONS[orientation])
         path = ui.screenshot(f"{name}-{orientation}")
         assert path.stat().st_size > 10_000
-        assert clipped_labels(ui.app.root) == [], f"{name}-{orientation}: text that does not fit"
+        assert labels_that_do_not_fit(ui.app.root) == [], f"{name}-{orientation}: text that does not fit"
     ui.set_size(ORIENTATIONS[ui.orientation])
 
 
@@ -355,12 +355,12 @@ def test_home_fits_windows_big_and_small(size: tuple[int, int], ui: Any) -> None
     ui.set_size(size)
     ui.pump(0.3)
     ui.screenshot(f"home-{size[0]}x{size[1]}")
-    assert clipped_labels(ui.app.root) == []
+    assert labels_that_do_not_fit(ui.app.root) == []
     ui.tap("长者模式")
     ui.wait_for(lambda: ui.presenter.elderly_mode and ui.screen == "home")
     ui.pump(0.3)
     ui.screenshot(f"home-elderly-{size[0]}x{size[1]}")
-    assert clipped_labels(ui.app.root) == [], "elderly mode"
+    assert labels_that_do_not_fit(ui.app.root) == [], "elderly mode"
     ui.tap("退出长者模式")
     ui.wait_for(lambda: not ui.presenter.elderly_mode)
     ui.set_size(ORIENTATIONS[ui.orientation])

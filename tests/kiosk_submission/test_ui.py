@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.layout import clipped_labels
+from hallq.kivy_fit import labels_that_do_not_fit
 
 pytestmark = pytest.mark.ui
 
@@ -57,7 +57,7 @@ def shot(ui: Any, name: str) -> None:
         ui.pump(0.2)
         path = ui.screenshot(f"sub-{name}-{orientation}")
         assert path.stat().st_size > 10_000
-        assert clipped_labels(ui.app.root) == [], f"sub-{name}-{orientation}: text that does not fit"
+        assert labels_that_do_not_fit(ui.app.root) == [], f"sub-{name}-{orientation}: text that does not fit"
     ui.set_size(ORIENTATIONS["portrait"])
 
 

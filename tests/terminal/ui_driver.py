@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from hallq.device import DeviceSettings
-from tests.support.layout import clipped_labels
+from hallq.kivy_fit import labels_that_do_not_fit
 
 Step = Generator[Any, None, None]
 TIMEOUT_S = 20.0
@@ -79,7 +79,7 @@ class Driver:
         }
         if shot:
             entry["screenshot"] = str(self.app.screenshot(self.out / f"terminal-{name}.png"))
-            entry["clipped"] = clipped_labels(self.app.dialog or self.app.root.current_screen)
+            entry["clipped"] = labels_that_do_not_fit(self.app.dialog or self.app.root.current_screen)
         self.records.append(entry)
 
 
