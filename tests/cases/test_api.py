@@ -11,10 +11,9 @@ from fastapi.testclient import TestClient
 
 from server.app import create_app
 from server.settings import build_settings
-from tests.cases.conftest import PDF, jpeg_bytes, png_bytes
+from tests.cases.conftest import DEMO_DEVICE, PDF, SAMPLE_CARD, jpeg_bytes, submit_realestate_transfer
 
-DEVICE = {"Authorization": "Bearer demo-device-token"}
-CARD = {"id_number": "321183195003120011", "name": "张三", "birth": "19500312"}
+DEVICE, CARD = DEMO_DEVICE, SAMPLE_CARD
 BASE = "/api/v1/halls/demo"
 
 
@@ -32,17 +31,7 @@ def login(client: TestClient, username: str = "clerk1", window: str | None = "1"
 
 
 def submit(client: TestClient) -> tuple[str, str]:
-    reply = client.post(f"{BASE}/submissions", headers=DEVICE,
-                        json={"item": "realestate-transfer", "id_card": CARD, "phone": "13812345678"})
-    assert reply.status_code == 201, reply.text
-    case_id, key = reply.json()["id"], reply.json()["access"]
-    for idx in range(4):
-        up = client.put(f"{BASE}/submissions/{case_id}/materials/{idx}?k={key}", headers=DEVICE, content=PDF)
-        assert up.status_code == 200, up.text
-    signed = client.post(f"{BASE}/submissions/{case_id}/materials/4/defer?k={key}", headers=DEVICE,
-                         content=png_bytes("black"))
-    assert signed.status_code == 200, signed.text
-    return case_id, key
+    return submit_realestate_transfer(client, BASE)
 
 
 def test_handbook_lists_the_seven_published_items(client: TestClient) -> None:

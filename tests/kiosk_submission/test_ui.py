@@ -123,21 +123,11 @@ def to_first_material(ui: Any) -> None:
 
 def submitted_case_qr(dispatcher: Any) -> str:
     """A received 不动产转移登记 case submitted over HTTP, for when this test runs without the one before it."""
-    from tests.cases.conftest import PDF, png_bytes
+    from tests.cases.conftest import submit_realestate_transfer
 
-    api, headers = f"{dispatcher.api}/halls/demo", dispatcher.headers
-    card = {"id_number": "321183195003120011", "name": "张三", "birth": "19500312"}
-    start = httpx.post(f"{api}/submissions", headers=headers,
-                       json={"item": "realestate-transfer", "id_card": card, "phone": "13812345678"})
-    assert start.status_code == 201, start.text
-    case_id, key = start.json()["id"], start.json()["access"]
-    for idx in range(4):
-        put = httpx.put(f"{api}/submissions/{case_id}/materials/{idx}?k={key}", headers=headers, content=PDF)
-        assert put.status_code == 200, put.text
-    defer = httpx.post(f"{api}/submissions/{case_id}/materials/4/defer?k={key}", headers=headers,
-                       content=png_bytes("black"))
-    assert defer.status_code == 200, defer.text
-    done = httpx.post(f"{api}/submissions/{case_id}/complete?k={key}", headers=headers)
+    with httpx.Client(base_url=dispatcher.url, timeout=15) as client:
+        case_id, key = submit_realestate_transfer(client)
+        done = client.post(f"/api/v1/halls/demo/submissions/{case_id}/complete?k={key}", headers=dispatcher.headers)
     assert done.status_code == 200, done.text
     return str(done.json()["status_url"])
 
