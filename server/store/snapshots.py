@@ -76,11 +76,17 @@ def window_text(state: str, number: str | None, name: str) -> str:
     return f"请{number}号" if number else name
 
 
+def _ticket_at(runtime: HallRuntime, status: WindowStatus) -> Ticket | None:
+    """The ticket a window is serving now: the last one it called, until it is finished, missed,
+    parked or transferred (the window keeps a reference to it for its history)."""
+    ticket = runtime.live().ticket(status.ticket) if status.ticket else None
+    return ticket if ticket is not None and str(ticket.status) == "called" else None
+
+
 def window_state_message(runtime: HallRuntime, window: str, seq: int) -> WindowStateMessage:
-    engine = runtime.live()
     status = _window(runtime, window)
-    ticket = engine.ticket(status.ticket) if status.ticket else None
-    number = ticket.number if ticket and str(ticket.status) == "called" else None
+    ticket = _ticket_at(runtime, status)
+    number = ticket.number if ticket else None
     state = str(status.state)
     return WindowStateMessage(
         seq=seq,
@@ -158,7 +164,7 @@ def ticket_at_window(runtime: HallRuntime, ticket: Ticket, now: dt.datetime) -> 
 def window_view(runtime: HallRuntime, window: str, clerk_name: str | None, now: dt.datetime) -> dict[str, Any]:
     engine = runtime.live()
     status = _window(runtime, window)
-    ticket = engine.ticket(status.ticket) if status.ticket else None
+    ticket = _ticket_at(runtime, status)
     return {
         "window": window,
         "name": status.name,

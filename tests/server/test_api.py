@@ -66,6 +66,7 @@ def test_issue_read_call_finish(database: str) -> None:
 
         finished = await client.post("/halls/demo/windows/1/finish", headers=headers)
         assert finished.status_code == 200 and finished.json()["served_today"] == 1
+        assert finished.json()["ticket"] is None, "a finished ticket is no longer the window's (as on MQTT)"
         by_number = await client.get("/halls/demo/tickets/by-number/a001", headers=DEMO)
         assert by_number.json()["status"] == "done"
         rated = await client.post(
