@@ -28,9 +28,11 @@ class WindowGeometry:
     exit_on_escape: bool = False  # a public kiosk or board must not close on a stray Esc key
 
 
-def fit_factor(size: tuple[int, int], design: tuple[int, int]) -> float:
-    """How much a layout drawn for `design` pixels must shrink to fit a window of `size` (never grows)."""
-    return min(1.0, size[0] / design[0], size[1] / design[1])
+def fit_factor(size: tuple[int, int], design: tuple[int, int], grow: bool = False) -> float:
+    """How much a layout drawn for `design` pixels must shrink to fit a window of `size`; with `grow`,
+    also how much it may grow to fill a bigger one (only for layouts whose every size scales with it)."""
+    factor = min(size[0] / design[0], size[1] / design[1])
+    return factor if grow else min(1.0, factor)
 
 
 def parse_size(text: object, default: tuple[int, int], minimum: tuple[int, int] = (320, 240)) -> tuple[int, int]:

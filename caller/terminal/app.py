@@ -183,11 +183,13 @@ class TerminalApp(App):
 
     # --- building -------------------------------------------------------------------------
     def build(self) -> ScreenManager:
-        # Every size in the .kv files is in dp/sp for a 1280×800 screen: a smaller window shrinks them
-        # all alike (before any widget exists, since kv rules evaluate dp() when they are applied). A
-        # density set for a high-DPI screen (KIVY_METRICS_DENSITY) is kept where the window has room for it.
+        # Every size in the .kv files is in dp/sp for a 1280×800 screen, so the whole layout scales with
+        # the density: a smaller window shrinks it, a bigger one (a clerk's 1920×1080 monitor) enlarges
+        # it. Set before any widget exists, since kv rules evaluate dp() when they are applied. A density
+        # set for a high-DPI screen (KIVY_METRICS_DENSITY) is the unit the design size is measured in.
         density = Metrics.density
-        Metrics.density = density * fit_factor(Window.size, (DESIGN_SIZE[0] * density, DESIGN_SIZE[1] * density))
+        design = (DESIGN_SIZE[0] * density, DESIGN_SIZE[1] * density)
+        Metrics.density = density * fit_factor(Window.size, design, grow=True)
         load_style()
         manager = ScreenManager(transition=NoTransition())
         for screen in (LoginScreen(name="login"), WorkScreen(name="work"), RatingScreen(name="rating")):

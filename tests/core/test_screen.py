@@ -24,6 +24,7 @@ def test_layouts_shrink_but_never_grow() -> None:
     assert fit_factor((1080, 1920), (1080, 1920)) == 1.0
     assert fit_factor((2160, 3840), (1080, 1920)) == 1.0
     assert fit_factor((640, 480), (1280, 800)) == pytest.approx(0.5)
+    assert fit_factor((1920, 1080), (1280, 800), grow=True) == pytest.approx(1.35)  # proportional, fits both ways
 
 
 def _overlap(a: Placement, b: Placement) -> bool:

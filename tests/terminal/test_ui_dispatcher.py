@@ -98,8 +98,13 @@ def test_f1_calls_a_ticket_and_a_restarted_terminal_shows_it(hall: tuple[Broker,
     broker, dispatcher = hall
     ticket = issue(dispatcher, "E")  # window 8 alone serves E
     args = ui_args(broker, dispatcher, "8")
-    called = records_by_name(run_ui(tmp_path / "call", *args, "--scenario", "call-next"))
+    # on a clerk's 1920×1080 monitor the whole layout grows in proportion, and still fits
+    called = records_by_name(run_ui(tmp_path / "call", *args, "--scenario", "call-next", "--size", "1920x1080"))
     assert called["start"]["phase"] == "login" and called["called"]["ticket"] == ticket["number"]
+    assert called["called"]["clipped"] == []
+    with Image.open(called["called"]["screenshot"]) as image:
+        assert image.size == (1920, 1080)
+    keep_screens({"called": called["called"]}, prefix="large-")
     state = window_state(dispatcher, "8")
     assert state["ticket"]["number"] == ticket["number"] and state["ticket"]["status"] == "called"
 
