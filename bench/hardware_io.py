@@ -56,8 +56,11 @@ def main() -> None:
         printer_sim = SimulatedPrinter()
         endpoint = PtyEndpoint(printer_sim, link=Path(tmp) / "prn")
         printer = open_printer(endpoint.url)
-        timed("print a ticket over a pty (3 status queries + job + paper)", 100,
-              lambda: printer.print_ticket(sample_ticket()))
+        timed(
+            "print a ticket over a pty (3 status queries + job + paper)",
+            100,
+            lambda: printer.print_ticket(sample_ticket()),
+        )
         printer.close()
         endpoint.close()
 

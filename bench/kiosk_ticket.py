@@ -30,8 +30,10 @@ def percentile(values: list[float], q: float) -> float:
 
 def summary(name: str, values: list[float]) -> str:
     ms = [v * 1000 for v in values]
-    return (f"{name:<28} n={len(ms):<4} p50={percentile(ms, 50):7.1f} ms  p90={percentile(ms, 90):7.1f} ms  "
-            f"p99={percentile(ms, 99):7.1f} ms  max={max(ms):7.1f} ms  mean={statistics.mean(ms):7.1f} ms")
+    return (
+        f"{name:<28} n={len(ms):<4} p50={percentile(ms, 50):7.1f} ms  p90={percentile(ms, 90):7.1f} ms  "
+        f"p99={percentile(ms, 99):7.1f} ms  max={max(ms):7.1f} ms  mean={statistics.mean(ms):7.1f} ms"
+    )
 
 
 class PrintClock:
@@ -68,9 +70,18 @@ def main() -> int:
     dispatcher = start_dispatcher(Path(tempfile.mkdtemp(prefix="kiosk-bench-")))
     try:
         mqtt = f"mqtt://127.0.0.1:{dispatcher.embedded_mqtt_port}"
-        settings = DeviceSettings(kind="kiosk", server=dispatcher.url, mqtt=mqtt, hall="demo",
-                                  device="kiosk-bench", token="demo-device-token", demo=True,
-                                  printer="sim:bench", idcard="sim:bench", scanner="sim:bench")
+        settings = DeviceSettings(
+            kind="kiosk",
+            server=dispatcher.url,
+            mqtt=mqtt,
+            hall="demo",
+            device="kiosk-bench",
+            token="demo-device-token",
+            demo=True,
+            printer="sim:bench",
+            idcard="sim:bench",
+            scanner="sim:bench",
+        )
         runtime = build_runtime(settings, {"speech": False})
         runtime.options = KioskOptions(device="kiosk-bench", refresh_s=3600)
         clock = PrintClock(runtime.printer)

@@ -103,8 +103,9 @@ def main() -> int:
             print(f"terminal call-next (HTTP round trip), {len(terminal)} calls: {percentiles(terminal)}")
             keypad = bench_keypad(dispatcher.url, dispatcher.api, dispatcher.headers,
                                   broker.device_url("demo-device"), args.calls)  # fmt: skip
-            print(f"keypad press → ticket on its display (Modbus poll + MQTT), {len(keypad)} calls: "
-                  f"{percentiles(keypad)}")
+            print(
+                f"keypad press → ticket on its display (Modbus poll + MQTT), {len(keypad)} calls: {percentiles(keypad)}"
+            )
         finally:
             dispatcher.stop()
             broker.stop()

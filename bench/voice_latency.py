@@ -70,11 +70,15 @@ def run(engine: str, calls: int, burst: int) -> None:
         failed = sum(1 for r in caller.announcer.history if r.outcome == "failed")
         status = synthesizer.status()
         caller.stop()
-    print(f"engine {engine} (voice {voice.voice.file}); restarts {status.get('restarts', 0)}, "
-          f"fallback uses {status.get('fallback_uses', 0)}, failed {failed}")
+    print(
+        f"engine {engine} (voice {voice.voice.file}); restarts {status.get('restarts', 0)}, "
+        f"fallback uses {status.get('fallback_uses', 0)}, failed {failed}"
+    )
     for name, values in (("one at a time", single), (f"bursts of {burst}", bursts)):
-        print(f"  {name:>14}: n={len(values):4d}  p50 {1000 * statistics.median(values):7.1f} ms  "
-              f"p99 {1000 * percentile(values, 0.99):7.1f} ms  max {1000 * max(values):7.1f} ms")
+        print(
+            f"  {name:>14}: n={len(values):4d}  p50 {1000 * statistics.median(values):7.1f} ms  "
+            f"p99 {1000 * percentile(values, 0.99):7.1f} ms  max {1000 * max(values):7.1f} ms"
+        )
 
 
 def main() -> int:
@@ -83,8 +87,10 @@ def main() -> int:
     parser.add_argument("--burst", type=int, default=30)
     parser.add_argument("--engine", action="append", choices=["pyttsx3", "espeak-ng"])
     args = parser.parse_args()
-    print(f"{platform.machine()} {platform.system()} Python {platform.python_version()}, "
-          f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    print(
+        f"{platform.machine()} {platform.system()} Python {platform.python_version()}, "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+    )
     for engine in args.engine or ["pyttsx3", "espeak-ng"]:
         run(engine, args.calls, args.burst)
     return 0

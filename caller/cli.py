@@ -33,8 +33,13 @@ def register_terminal(subparsers: Any) -> None:
     parser.add_argument("--windowed", action="store_true", default=None, help="a window instead of full screen")
     parser.add_argument("--size", help="window size WIDTHxHEIGHT (default 1280x800)")
     add_position_option(parser)
-    parser.add_argument("--no-rating", dest="rating", action="store_false", default=None,
-                        help="do not ask the citizen for a rating (好差评) after finish")
+    parser.add_argument(
+        "--no-rating",
+        dest="rating",
+        action="store_false",
+        default=None,
+        help="do not ask the citizen for a rating (好差评) after finish",
+    )
     parser.add_argument("--screenshot", help="save a screenshot to this PNG once up (MQTT linked or 10 s), then exit")
     add_device_options(parser)
     parser.set_defaults(func=run_terminal)
@@ -80,8 +85,11 @@ def register_keypad_bridge(subparsers: Any) -> None:
     parser.add_argument("--window", action="append", dest="windows", help="window for the --keypad before it")
     parser.add_argument("--keypads", help="YAML file: {bus: URL, keypads: [{address: 1, window: '3'}, …]}")
     parser.add_argument("--reply-timeout", type=float, help="seconds to wait for the dispatcher (default 5)")
-    parser.add_argument("--command-token", choices=("auto", "yes", "no"),
-                        help="put the device token in each command (auto: only to a broker on this machine)")
+    parser.add_argument(
+        "--command-token",
+        choices=("auto", "yes", "no"),
+        help="put the device token in each command (auto: only to a broker on this machine)",
+    )
     add_device_options(parser)
     # the device options' --keypad, repeatable here: one per window
     parser.add_argument("--keypad", action="append", help="keypad URL (serial://…, sim:…); repeat with --window")

@@ -169,31 +169,49 @@ def _serve(settings: Any, options: Any) -> int:
         log.error("the TTS engine does not speak yet: %s", exc)
     output = NoAudio() if options.no_audio else AplayOutput(options.audio_device)
     if isinstance(output, AplayOutput) and output.check():
-        log.error("audio output missing: %s — announcements are %s", output.state(),
-                  f"only written to {options.wav_dir}" if options.wav_dir else "NOT HEARD")
+        log.error(
+            "audio output missing: %s — announcements are %s",
+            output.state(),
+            f"only written to {options.wav_dir}" if options.wav_dir else "NOT HEARD",
+        )
     link_box: list[CallsLink] = []
 
     def publish_status() -> None:
         for link in link_box:
             link.publish_status()
 
-    caller = VoiceCaller(options, synthesizer, output, voice, hall_template=hall.template,
-                         timezone=hall.timezone(), on_change=publish_status)
+    caller = VoiceCaller(
+        options,
+        synthesizer,
+        output,
+        voice,
+        hall_template=hall.template,
+        timezone=hall.timezone(),
+        on_change=publish_status,
+    )
     link = CallsLink(settings, caller.handle, caller.detail)
     link_box.append(link)
     caller.start()
     link.start()
-    log.info("voice caller %s: voice %s, engine %s, audio %s, repeat %s, volume %s%%%s", settings.device,
-             voice.voice.file, options.engine, output.state(), options.repeat, options.volume_percent,
-             f", WAV files in {options.wav_dir}" if options.wav_dir else "")
+    log.info(
+        "voice caller %s: voice %s, engine %s, audio %s, repeat %s, volume %s%%%s",
+        settings.device,
+        voice.voice.file,
+        options.engine,
+        output.state(),
+        options.repeat,
+        options.volume_percent,
+        f", WAV files in {options.wav_dir}" if options.wav_dir else "",
+    )
     _keep_fresh(stop, hall, caller, link, options, HALL_INFO_REFRESH_S, STATUS_EVERY_S)
     link.stop()
     caller.stop()
     return 0
 
 
-def _keep_fresh(stop: threading.Event, hall: Any, caller: Any, link: Any, options: Any,
-                refresh_s: float, status_s: float) -> None:
+def _keep_fresh(
+    stop: threading.Event, hall: Any, caller: Any, link: Any, options: Any, refresh_s: float, status_s: float
+) -> None:
     """Until stopped: flush a status held back during a burst, republish it now and then, refresh
     the hall info (a zone's windows may change), and keep saying so if the broker refused us."""
     from dataclasses import replace

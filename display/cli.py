@@ -122,8 +122,9 @@ def run_board(args: argparse.Namespace) -> int:
     fullscreen = extra.get("fullscreen")
     fullscreen = fullscreen is not False and not extra.get("screenshot")
     # Without a position the board keeps the desktop's top-left corner, where a hall's screen starts.
-    screen.configure_window(screen.WindowGeometry(size, fullscreen, position or (0, 0), resizable=False,
-                                                  exit_on_escape=True))
+    screen.configure_window(
+        screen.WindowGeometry(size, fullscreen, position or (0, 0), resizable=False, exit_on_escape=True)
+    )
     from display.board.app import BoardApp
 
     screenshot = Path(extra["screenshot"]) if extra.get("screenshot") else None

@@ -121,9 +121,7 @@ class WindowScreens:
 class LedWriter:
     """Sends frames to the strips; remembers what each shows; retries a strip that failed."""
 
-    def __init__(
-        self, screens: dict[str, Any], retry_s: float = 2.0, refresh_s: float = 60.0
-    ) -> None:
+    def __init__(self, screens: dict[str, Any], retry_s: float = 2.0, refresh_s: float = 60.0) -> None:
         self.screens = screens  # window → LedScreen
         self.retry_s = retry_s
         self.refresh_s = refresh_s
@@ -193,9 +191,7 @@ class WindowScreenBridge:
             from display.link import DeviceLink
 
             link_factory = DeviceLink
-        self.link = link_factory(
-            settings, topic_list, self._from_network, lambda connected: None, {"windows": windows}
-        )
+        self.link = link_factory(settings, topic_list, self._from_network, lambda connected: None, {"windows": windows})
 
     def start(self) -> None:
         self._thread.start()

@@ -94,7 +94,6 @@ class EmbeddedBroker:
                 log.exception("embedded MQTT broker did not shut down cleanly")
 
 
-
 def _quiet_amqtt() -> None:
     # amqtt logs every connection and packet at INFO, and warns about each MQTT 5 probe the bus
     # client makes (hallq.bus.probe_mqtt5); a hall's log should show ours.

@@ -41,8 +41,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser.add_argument("--headless", action="store_true", help="no windows even where a display exists")
     parser.add_argument("--window", default="1", help="the window the terminal serves")
     parser.add_argument("--orientation", default="landscape", choices=["landscape", "portrait"])
-    parser.add_argument("--simulate", choices=["auto", "yes", "no"], default="auto",
-                        help="simulated citizens and clerks (auto: only when headless)")
+    parser.add_argument(
+        "--simulate",
+        choices=["auto", "yes", "no"],
+        default="auto",
+        help="simulated citizens and clerks (auto: only when headless)",
+    )
     parser.add_argument("--duration", type=float, default=0, help="stop after this many seconds (0: run until Ctrl-C)")
     parser.add_argument("--fresh", action="store_true", help="start from an empty database")
     parser.set_defaults(func=run)
@@ -94,8 +98,10 @@ class Supervisor:
             if child.next_start == 0.0:
                 delay = min(30.0, 2.0 * 2 ** min(child.restarts, 4))
                 child.next_start = now + delay
-                notes.append(f"{child.name} stopped (exit {child.process.returncode}); restarting in {delay:.0f} s"
-                             f" — see {child.log_path}")
+                notes.append(
+                    f"{child.name} stopped (exit {child.process.returncode}); restarting in {delay:.0f} s"
+                    f" — see {child.log_path}"
+                )
             elif now >= child.next_start:
                 child.restarts += 1
                 child.next_start = 0.0
@@ -133,8 +139,9 @@ def wait_for_dispatcher(url: str, server: Child, timeout: float = 60) -> dict:
 class HallSimulation:
     """Simulated citizens take tickets and simulated clerks serve them, over the real HTTP API."""
 
-    def __init__(self, url: str, hall: dict, seed: int = 2026, token: str = DEMO_TOKEN,
-                 clerk_password: str = "demo") -> None:
+    def __init__(
+        self, url: str, hall: dict, seed: int = 2026, token: str = DEMO_TOKEN, clerk_password: str = "demo"
+    ) -> None:
         self.url = f"{url}/api/v1/halls/{hall.get('id', HALL)}"
         self.hall = hall
         self.clerk_password = clerk_password
@@ -150,8 +157,9 @@ class HallSimulation:
         windows = [w["id"] for w in self.hall["windows"] if w["id"] not in skip_windows]
         threading.Thread(target=self._citizens, name="citizens", daemon=True).start()
         for number, window in enumerate(windows):
-            threading.Thread(target=self._clerk, args=(window, number * 0.7), name=f"clerk-{window}",
-                             daemon=True).start()
+            threading.Thread(
+                target=self._clerk, args=(window, number * 0.7), name=f"clerk-{window}", daemon=True
+            ).start()
 
     def _note(self, text: str) -> None:
         self.errors = (self.errors + [text])[-5:]
@@ -163,8 +171,9 @@ class HallSimulation:
             if self.random.random() < 0.15:
                 body.update(priority="green", green_reason="elderly")
             try:
-                reply = self.device.post(f"{self.url}/tickets", json=body,
-                                         headers={"Idempotency-Key": f"sim-{time.time_ns()}"})
+                reply = self.device.post(
+                    f"{self.url}/tickets", json=body, headers={"Idempotency-Key": f"sim-{time.time_ns()}"}
+                )
             except httpx.HTTPError as exc:
                 self._note(f"issue: {exc}")
                 continue
@@ -176,9 +185,11 @@ class HallSimulation:
     def _login(self, window: str) -> httpx.Client | None:
         try:
             # argon2 verification is deliberately slow: twelve clerks logging in at once take a while
-            reply = httpx.post(f"{self.url.rsplit('/halls/', 1)[0]}/auth/login", timeout=20,
-                               json={"username": f"clerk{window}", "password": self.clerk_password,
-                                     "window": window})
+            reply = httpx.post(
+                f"{self.url.rsplit('/halls/', 1)[0]}/auth/login",
+                timeout=20,
+                json={"username": f"clerk{window}", "password": self.clerk_password, "window": window},
+            )
         except httpx.HTTPError as exc:
             self._note(f"login {window}: {exc}")
             return None
@@ -197,8 +208,10 @@ class HallSimulation:
             if client is None:
                 continue
             try:
-                reply = client.post(f"{self.url}/windows/{window}/call-next",
-                                    headers={"Idempotency-Key": f"sim-{window}-{time.time_ns()}"})
+                reply = client.post(
+                    f"{self.url}/windows/{window}/call-next",
+                    headers={"Idempotency-Key": f"sim-{window}-{time.time_ns()}"},
+                )
             except httpx.HTTPError as exc:
                 self._note(f"call-next {window}: {exc}")
                 continue
@@ -220,11 +233,13 @@ def render_board(board: dict, width: int = 100) -> str:
     for w in board.get("windows", []):
         state = {"open": w.get("ticket") or "空闲", "paused": "暂停服务", "closed": "关闭"}.get(w["state"], w["state"])
         cells.append(f"{w['name']}: {state}")
-    lines += ["  " + "  ".join(cells[i:i + 4]) for i in range(0, len(cells), 4)]
+    lines += ["  " + "  ".join(cells[i : i + 4]) for i in range(0, len(cells), 4)]
     lines.append("等候 waiting:")
-    waits = [f"{code} {v['name']} {v['count']}人 ~{v['est_wait_s'] // 60}分" for code, v in
-             sorted(board.get("waiting", {}).items())]
-    lines += ["  " + "  ".join(waits[i:i + 3]) for i in range(0, len(waits), 3)]
+    waits = [
+        f"{code} {v['name']} {v['count']}人 ~{v['est_wait_s'] // 60}分"
+        for code, v in sorted(board.get("waiting", {}).items())
+    ]
+    lines += ["  " + "  ".join(waits[i : i + 3]) for i in range(0, len(waits), 3)]
     return "\n".join(line[:width] for line in lines)
 
 
@@ -251,10 +266,27 @@ def run(args: argparse.Namespace) -> int:
         supervisor.stop()
 
 
-def _run_hall(args: argparse.Namespace, supervisor: Supervisor, data: Path, url: str, mqtt: str,
-              port: int, broker_port: int, screens: bool) -> int:
-    server = supervisor.add("server", "server", "--demo", "--port", str(port), "--broker-port", str(broker_port),
-                            "--database", f"sqlite:///{data / 'hallq.db'}")
+def _run_hall(
+    args: argparse.Namespace,
+    supervisor: Supervisor,
+    data: Path,
+    url: str,
+    mqtt: str,
+    port: int,
+    broker_port: int,
+    screens: bool,
+) -> int:
+    server = supervisor.add(
+        "server",
+        "server",
+        "--demo",
+        "--port",
+        str(port),
+        "--broker-port",
+        str(broker_port),
+        "--database",
+        f"sqlite:///{data / 'hallq.db'}",
+    )
     print(f"dispatcher starting on {url} (embedded MQTT broker on {mqtt}) …")
     hall = wait_for_dispatcher(url, server)
     common = ["--demo", "--server", url, "--mqtt", mqtt, "--hall", HALL]
@@ -262,8 +294,9 @@ def _run_hall(args: argparse.Namespace, supervisor: Supervisor, data: Path, url:
     voice = ["voice", *common, "--device", "voice-1", "--wav-dir", str(data / "wav")]
     supervisor.add("voice", *voice, *([] if audio else ["--no-audio"]))
     windows = [w["id"] for w in hall["windows"]]
-    supervisor.add("window-screen", "window-screen", *common, "--device", "leds-1", "--windows", ",".join(windows),
-                   "--led", "sim:")
+    supervisor.add(
+        "window-screen", "window-screen", *common, "--device", "leds-1", "--windows", ",".join(windows), "--led", "sim:"
+    )
     if screens:
         _add_screens(args, supervisor, common)
     simulate = args.simulate == "yes" or (args.simulate == "auto" and not screens)
@@ -281,22 +314,49 @@ def _add_screens(args: argparse.Namespace, supervisor: Supervisor, common: list[
     def window(name: str) -> list[str]:
         return ["--windowed", "--size", places[name].size_arg, "--position", places[name].position_arg]
 
-    supervisor.add("board", "board", *common, "--device", "board-1", *window("board"),
-                   "--orientation", args.orientation)
-    supervisor.add("kiosk", "kiosk", *common, "--device", "kiosk-1", *window("kiosk"), "--orientation", "portrait",
-                   "--printer", "sim:", "--idcard", "sim:", "--scanner", "sim:")
-    supervisor.add("terminal", "terminal", *common, "--device", f"terminal-{args.window}", "--window", args.window,
-                   *window("terminal"))
+    supervisor.add(
+        "board", "board", *common, "--device", "board-1", *window("board"), "--orientation", args.orientation
+    )
+    supervisor.add(
+        "kiosk",
+        "kiosk",
+        *common,
+        "--device",
+        "kiosk-1",
+        *window("kiosk"),
+        "--orientation",
+        "portrait",
+        "--printer",
+        "sim:",
+        "--idcard",
+        "sim:",
+        "--scanner",
+        "sim:",
+    )
+    supervisor.add(
+        "terminal",
+        "terminal",
+        *common,
+        "--device",
+        f"terminal-{args.window}",
+        "--window",
+        args.window,
+        *window("terminal"),
+    )
 
 
 def _print_intro(url: str, mqtt: str, data: Path, screens: bool, audio: bool) -> None:
     print(f"hall 'demo' is running: API {url}/docs   board JSON {url}/api/v1/halls/{HALL}/board   MQTT {mqtt}")
     if not screens:
-        print("no display: running headless (kiosk, board and terminal need a screen; try `xvfb-run hallq demo`"
-              " or run on a desktop). Simulated citizens and clerks drive the hall.")
+        print(
+            "no display: running headless (kiosk, board and terminal need a screen; try `xvfb-run hallq demo`"
+            " or run on a desktop). Simulated citizens and clerks drive the hall."
+        )
     print(f"announcements: {'loudspeaker and ' if audio else ''}WAV files in {data / 'wav'}; logs in {data / 'logs'}")
-    print("demo credentials: clerks clerk1..clerk12 / demo, supervisor / demo, admin / demo;"
-          f" device token {DEMO_TOKEN}. Ctrl-C stops the hall.")
+    print(
+        "demo credentials: clerks clerk1..clerk12 / demo, supervisor / demo, admin / demo;"
+        f" device token {DEMO_TOKEN}. Ctrl-C stops the hall."
+    )
 
 
 def _live_view(args: argparse.Namespace, supervisor: Supervisor, url: str, simulation: HallSimulation | None) -> int:

@@ -43,8 +43,9 @@ def demo_layout(desktop: tuple[int, int] | None, board_orientation: str = "lands
         board_h = min(BOARD_MAX[0], usable)
         board = Placement((board_h * 9 // 16, board_h), (0, 0))
         terminal_w = max(TERMINAL_MIN[0], min(TERMINAL_MAX[0], room - board.size[0] - GAP // 2))
-        terminal = Placement((terminal_w, max(TERMINAL_MIN[1], min(TERMINAL_MAX[1], usable))),
-                             (board.size[0] + GAP // 2, 0))
+        terminal = Placement(
+            (terminal_w, max(TERMINAL_MIN[1], min(TERMINAL_MAX[1], usable))), (board.size[0] + GAP // 2, 0)
+        )
         return {"board": board, "kiosk": kiosk, "terminal": terminal}
     terminal_h = max(TERMINAL_MIN[1], min(TERMINAL_MAX[1], usable - GAP - BOARD_MAX[1]))
     board_h = max(BOARD_MAX[1] // 2, min(BOARD_MAX[1], usable - GAP - terminal_h))

@@ -49,8 +49,12 @@ def run_simulation(args: argparse.Namespace) -> int:
         while not args.duration or time.monotonic() - started < args.duration:
             time.sleep(5)
             board = httpx.get(f"{base}/api/v1/halls/{args.hall}/board", timeout=10).json()
-            print(render_board(board), f"\nsimulated: {simulation.issued} tickets issued, {simulation.called} called",
-                  *(f"\n  ! {e}" for e in simulation.errors[-2:]), flush=True)
+            print(
+                render_board(board),
+                f"\nsimulated: {simulation.issued} tickets issued, {simulation.called} called",
+                *(f"\n  ! {e}" for e in simulation.errors[-2:]),
+                flush=True,
+            )
     except (httpx.HTTPError, KeyboardInterrupt) as exc:
         print(f"stopping: {exc or 'Ctrl-C'}")
     finally:
@@ -60,8 +64,10 @@ def run_simulation(args: argparse.Namespace) -> int:
 
 def run_bench(args: argparse.Namespace) -> int:
     if not BENCH_DIR.is_dir():
-        print("hallq bench: the benchmarks live in a source checkout (bench/); this installation has none",
-              file=sys.stderr)
+        print(
+            "hallq bench: the benchmarks live in a source checkout (bench/); this installation has none",
+            file=sys.stderr,
+        )
         return 2
     available = sorted(p.stem for p in BENCH_DIR.glob("*.py"))
     if not args.name:
@@ -70,5 +76,4 @@ def run_bench(args: argparse.Namespace) -> int:
     if args.name not in available:
         print(f"hallq bench: no benchmark {args.name!r}; choose one of: {', '.join(available)}", file=sys.stderr)
         return 2
-    return subprocess.call([sys.executable, str(BENCH_DIR / f"{args.name}.py"), *args.rest],
-                           cwd=BENCH_DIR.parent)
+    return subprocess.call([sys.executable, str(BENCH_DIR / f"{args.name}.py"), *args.rest], cwd=BENCH_DIR.parent)

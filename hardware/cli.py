@@ -1,11 +1,11 @@
 """`hallq devices …`: probe, read, print, and simulate hardware (for installers and demos).
 
-    hallq devices list
-    hallq devices read-card URL [--json] [--show-pii] [--timeout S]
-    hallq devices test-print URL [--receipt]
-    hallq devices paper URL
-    hallq devices simulate idcard|printer|keypad|led|scanner|evaluator|locker [--pty [--link PATH]]
-                           [--socket PORT] [--fault NAME ...]
+hallq devices list
+hallq devices read-card URL [--json] [--show-pii] [--timeout S]
+hallq devices test-print URL [--receipt]
+hallq devices paper URL
+hallq devices simulate idcard|printer|keypad|led|scanner|evaluator|locker [--pty [--link PATH]]
+                       [--socket PORT] [--fault NAME ...]
 """
 
 from __future__ import annotations

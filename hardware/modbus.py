@@ -277,8 +277,9 @@ def shared_master(url: str | DeviceUrl, kind: str) -> ModbusMaster:
         return _masters[key]
 
 
-def open_bus_device(url: str | DeviceUrl, kind: str, label: str,
-                    protocols: Mapping[str, Callable[[ModbusMaster, int], T]]) -> T:
+def open_bus_device(
+    url: str | DeviceUrl, kind: str, label: str, protocols: Mapping[str, Callable[[ModbusMaster, int], T]]
+) -> T:
     """A device on an RS-485 line: `?protocol=` picks its codec (modbus unless said), `?unit=` its address."""
     parsed = parse_device_url(url)
     protocol = parsed.param("protocol", "modbus") or "modbus"

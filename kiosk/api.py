@@ -223,12 +223,22 @@ class DispatcherClient:
         return self._request("GET", self._case(case_id), {"k": access})
 
     def upload_material(self, case_id: str, access: str, idx: int, data: bytes, mime: str) -> dict[str, Any]:
-        return self._request("PUT", f"{self._case(case_id)}/materials/{int(idx)}", {"k": access}, content=data,
-                             headers={"Content-Type": mime})
+        return self._request(
+            "PUT",
+            f"{self._case(case_id)}/materials/{int(idx)}",
+            {"k": access},
+            content=data,
+            headers={"Content-Type": mime},
+        )
 
     def defer_material(self, case_id: str, access: str, idx: int, signature_png: bytes) -> dict[str, Any]:
-        return self._request("POST", f"{self._case(case_id)}/materials/{int(idx)}/defer", {"k": access},
-                             content=signature_png, headers={"Content-Type": "image/png"})
+        return self._request(
+            "POST",
+            f"{self._case(case_id)}/materials/{int(idx)}/defer",
+            {"k": access},
+            content=signature_png,
+            headers={"Content-Type": "image/png"},
+        )
 
     def set_locker(self, case_id: str, access: str, slot: str) -> dict[str, Any]:
         return self._request("POST", f"{self._case(case_id)}/locker", {"k": access}, json={"slot": slot})
@@ -261,8 +271,7 @@ class DispatcherClient:
             if attempt:
                 self._sleep(self.backoff_s * 2 ** (attempt - 1))
             try:
-                response = self._http.request(method, path, params=params, json=json, headers=headers,
-                                                     content=content)
+                response = self._http.request(method, path, params=params, json=json, headers=headers, content=content)
             except httpx.HTTPError as exc:
                 last = Unreachable(f"{method} {path}: {type(exc).__name__}")
                 continue

@@ -112,8 +112,13 @@ class KioskApp(App):
                 manager.add_widget(screen_class(name=name))
         self.tasks = ThreadTasks(post, later)
         self.presenter = KioskPresenter(
-            self.runtime.client, self.tasks, self.show, self.runtime.speaker, self.runtime.printer,
-            self.runtime.options, report_status=self.runtime.report_status,
+            self.runtime.client,
+            self.tasks,
+            self.show,
+            self.runtime.speaker,
+            self.runtime.printer,
+            self.runtime.options,
+            report_status=self.runtime.report_status,
         )
         self.submission = build_submission(self.presenter, self.runtime, self.tasks, post)
         self.presenter.delegate = self.submission
@@ -164,8 +169,7 @@ class KioskApp(App):
                 self.root.ids.sm.get_screen("home").layout_tiles()
             per_page = 12 if self.portrait else 12
             self.presenter.options = self.presenter.options.__class__(
-                **{**self.presenter.options.__dict__, "per_page": per_page,
-                   "per_page_elderly": 4}
+                **{**self.presenter.options.__dict__, "per_page": per_page, "per_page_elderly": 4}
             )
 
     def _tick(self, _dt: float) -> None:
@@ -195,8 +199,13 @@ class KioskApp(App):
     def _key_down(self, _window: Any, key: int, _scancode: int, _text: str | None, _mods: list[str]) -> bool:
         if not self.demo:
             return False
-        actions = {282: lambda: self.demo_card(76), 283: lambda: self.demo_card(30), 284: self.demo_scan,
-                   285: self.demo_toggle_paper, 286: self.demo_card_error}  # F1..F5
+        actions = {
+            282: lambda: self.demo_card(76),
+            283: lambda: self.demo_card(30),
+            284: self.demo_scan,
+            285: self.demo_toggle_paper,
+            286: self.demo_card_error,
+        }  # F1..F5
         if key in actions:
             actions[key]()
             return True

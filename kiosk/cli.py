@@ -19,22 +19,42 @@ SIZES = {"portrait": (1080, 1920), "landscape": (1920, 1080)}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = subparsers.add_parser("kiosk", help="the touchscreen ticket kiosk (Kivy)",
-                                   description="The touchscreen kiosk: tickets, ID cards, 绿色通道, status look-up.")
+    parser = subparsers.add_parser(
+        "kiosk",
+        help="the touchscreen ticket kiosk (Kivy)",
+        description="The touchscreen kiosk: tickets, ID cards, 绿色通道, status look-up.",
+    )
     add_device_options(parser)
     group = parser.add_argument_group("kiosk options")
     group.add_argument("--orientation", choices=("portrait", "landscape"), help="screen layout (default portrait)")
     screen = group.add_mutually_exclusive_group()
-    screen.add_argument("--fullscreen", dest="fullscreen", action="store_const", const=True, default=None,
-                        help="fill the screen (default, except in --demo)")
-    screen.add_argument("--windowed", dest="fullscreen", action="store_const", const=False,
-                        help="a window of --size (default in --demo)")
+    screen.add_argument(
+        "--fullscreen",
+        dest="fullscreen",
+        action="store_const",
+        const=True,
+        default=None,
+        help="fill the screen (default, except in --demo)",
+    )
+    screen.add_argument(
+        "--windowed",
+        dest="fullscreen",
+        action="store_const",
+        const=False,
+        help="a window of --size (default in --demo)",
+    )
     group.add_argument("--size", help="window size WxH (default 1080x1920 portrait, 1920x1080 landscape)")
     add_position_option(group)
     group.add_argument("--idle-timeout", type=float, help="seconds without a touch before going home (default 30)")
     group.add_argument("--elderly-age", type=int, help="age from which a card gets the 绿色通道 (default 60)")
-    group.add_argument("--no-speech", dest="speech", action="store_const", const=False, default=None,
-                       help="do not speak (ticket numbers, elderly mode)")
+    group.add_argument(
+        "--no-speech",
+        dest="speech",
+        action="store_const",
+        const=False,
+        default=None,
+        help="do not speak (ticket numbers, elderly mode)",
+    )
     group.add_argument("--speech-wav", help="write speech to WAV files in this folder instead of the speaker")
     parser.set_defaults(func=run)
 
@@ -65,10 +85,16 @@ def kiosk_extras(extra: dict[str, Any], demo: bool) -> dict[str, Any]:
     if not 50 <= elderly_age <= 100:
         raise KioskArgsError(f"--elderly-age {elderly_age}: choose between 50 and 100")
     speech = extra.get("speech")
-    return {"orientation": orientation, "size": size, "position": position, "fullscreen": fullscreen,
-            "idle_timeout": idle,
-            "elderly_age": elderly_age, "speech": speech is None or str(speech).lower() in ("1", "true", "yes"),
-            "speech_wav": extra.get("speech_wav")}
+    return {
+        "orientation": orientation,
+        "size": size,
+        "position": position,
+        "fullscreen": fullscreen,
+        "idle_timeout": idle,
+        "elderly_age": elderly_age,
+        "speech": speech is None or str(speech).lower() in ("1", "true", "yes"),
+        "speech_wav": extra.get("speech_wav"),
+    }
 
 
 def run(args: argparse.Namespace) -> int:
@@ -86,8 +112,12 @@ def run(args: argparse.Namespace) -> int:
     except KioskSetupError as exc:
         print(f"hallq kiosk: {exc}", file=sys.stderr)
         return 2
-    configure_kivy(WindowGeometry(options["size"], options["fullscreen"], options["position"],
-                                  exit_on_escape=not options["fullscreen"]), fonts)
+    configure_kivy(
+        WindowGeometry(
+            options["size"], options["fullscreen"], options["position"], exit_on_escape=not options["fullscreen"]
+        ),
+        fonts,
+    )
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per 15 s hall refresh is noise
     from kiosk.app import KioskApp
 

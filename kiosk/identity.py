@@ -61,8 +61,10 @@ class CardIdentity:
 
 def demo_identity(name: str, age: int, today: dt.date, region: str = "321183", serial: str = "123") -> CardIdentity:
     """A made-up but well-formed identity of a given age (demo cards, tests)."""
-    birth = dt.date(today.year - age, 1, 15) if (today.month, today.day) >= (1, 15) else dt.date(
-        today.year - age - 1, 1, 15
+    birth = (
+        dt.date(today.year - age, 1, 15)
+        if (today.month, today.day) >= (1, 15)
+        else dt.date(today.year - age - 1, 1, 15)
     )
     first17 = f"{region}{birth:%Y%m%d}{serial}"
     return CardIdentity(id_number=first17 + check_digit(first17), name=name, birth=birth)

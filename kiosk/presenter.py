@@ -106,6 +106,7 @@ class KioskPresenter:
     def poll_printer(self) -> None:
         """Ask the printer for its paper now and then (DLE EOT 4), so staff see "near end" or "out"
         on MQTT before a citizen finds it out."""
+
         def polled(paper: str) -> None:
             self.printer_state_changed(paper)
             self._printer_poll = self.tasks.later(self.options.printer_poll_s, self.poll_printer)
@@ -305,8 +306,15 @@ class KioskPresenter:
             return
         if isinstance(self.current, BusyView):
             return
-        self._show(MessageView(title="未能读取身份证", text=CARD_HINT, kind="card", button="知道了",
-                               speech="未能读取身份证。" + CARD_HINT))
+        self._show(
+            MessageView(
+                title="未能读取身份证",
+                text=CARD_HINT,
+                kind="card",
+                button="知道了",
+                speech="未能读取身份证。" + CARD_HINT,
+            )
+        )
 
     # -- tickets -------------------------------------------------------------------------------
     def choose_service(self, code: str) -> None:
@@ -320,8 +328,11 @@ class KioskPresenter:
             self._show(MessageView(title="暂不能取号", text=text, kind="refused"))
             return
         if not service.open_now:
-            self._show(MessageView(title="暂不能取号", text=f"{service.name}当前不在办理时间，请在办公时间内取号",
-                                   kind="refused"))
+            self._show(
+                MessageView(
+                    title="暂不能取号", text=f"{service.name}当前不在办理时间，请在办公时间内取号", kind="refused"
+                )
+            )
             return
         self.pending = TicketRequest(
             service=code,
@@ -352,10 +363,17 @@ class KioskPresenter:
         if isinstance(exc, Unreachable):
             log.warning("ticket request failed (attempt %d), retrying: %s", self.attempts, exc)
             self._set_online(False)
-            self._show(MessageView(title="网络连接中断", text=OFFLINE_TEXT + f"\n（已重试{self.attempts}次）",
-                                   kind="offline", retrying=True, button="取消",
-                                   speech="暂时无法连接服务器，正在自动重试，请稍候"),
-                       speak=self.attempts == 1)
+            self._show(
+                MessageView(
+                    title="网络连接中断",
+                    text=OFFLINE_TEXT + f"\n（已重试{self.attempts}次）",
+                    kind="offline",
+                    retrying=True,
+                    button="取消",
+                    speech="暂时无法连接服务器，正在自动重试，请稍候",
+                ),
+                speak=self.attempts == 1,
+            )
             self._retry = self.tasks.later(self.options.retry_s, lambda: self._send(request))
             return
         self.pending = None
@@ -405,12 +423,16 @@ class KioskPresenter:
             status_url=ticket.status_url,
             priority=ticket.priority,
         )
-        self.tasks.run(lambda: self.printer.print_ticket(job), lambda o: self._printed(view, o),
-                       lambda exc: self._printed(view, _failed_print(exc)))
+        self.tasks.run(
+            lambda: self.printer.print_ticket(job),
+            lambda o: self._printed(view, o),
+            lambda exc: self._printed(view, _failed_print(exc)),
+        )
 
     def _printed(self, view: TicketView, outcome: PrintOutcome) -> None:
-        self._update_status(printer={"paper": outcome.paper, "error": outcome.error} if outcome.error
-                            else {"paper": outcome.paper})
+        self._update_status(
+            printer={"paper": outcome.paper, "error": outcome.error} if outcome.error else {"paper": outcome.paper}
+        )
         if outcome.printed:
             low = "（打印纸即将用完，已通知工作人员）" if outcome.paper == PAPER_NEAR_END else ""
             message = "请取走号票，留意叫号" + low
@@ -418,8 +440,12 @@ class KioskPresenter:
         else:
             reason = "打印机缺纸" if outcome.paper == PAPER_OUT else "打印机暂时无法出票"
             log.warning("ticket %s not printed: %s (%s)", view.number, outcome.error, outcome.paper)
-            done = replace(view, printing=False, printed=False,
-                           print_message=f"{reason}。您的号码已取好，请用手机拍下本页二维码，凭号码等候叫号")
+            done = replace(
+                view,
+                printing=False,
+                printed=False,
+                print_message=f"{reason}。您的号码已取好，请用手机拍下本页二维码，凭号码等候叫号",
+            )
             self.speaker.say(f"{reason}，请用手机拍下屏幕上的二维码")
         if isinstance(self.current, TicketView) and self.current.ticket_id == view.ticket_id:
             self._show(done, speak=False)
@@ -508,15 +534,31 @@ class KioskPresenter:
             status_text = STATUS_TEXT.get(ticket.status, ticket.status)
             if ticket.status == "called" and ticket.window_name:
                 status_text = f"已叫号，请到{ticket.window_name}办理"
-            line = StatusLine(ticket.id, ticket.number, ticket.service_name or (service.name if service else ""),
-                              ticket.status, status_text, ticket.ahead, wait_text(ticket.estimated_wait_s))
+            line = StatusLine(
+                ticket.id,
+                ticket.number,
+                ticket.service_name or (service.name if service else ""),
+                ticket.status,
+                status_text,
+                ticket.ahead,
+                wait_text(ticket.estimated_wait_s),
+            )
             speech = f"{spoken_number(ticket.number)}号，{status_text}"
             if ticket.status == "waiting":
                 speech += f"，前面还有{ticket.ahead}人"
         prefixes = tuple(sorted(s.code for s in self.hall.services)) if self.hall else ()
-        self._show(StatusView(entry=self._status_entry, result=line, error=error, busy=busy,
-                              can_rejoin=bool(ticket and ticket.status == "no_show"), prefixes=prefixes,
-                              speech=error or speech), speak=speak)
+        self._show(
+            StatusView(
+                entry=self._status_entry,
+                result=line,
+                error=error,
+                busy=busy,
+                can_rejoin=bool(ticket and ticket.status == "no_show"),
+                prefixes=prefixes,
+                speech=error or speech,
+            ),
+            speak=speak,
+        )
 
     # -- plumbing ------------------------------------------------------------------------------
     def show_view(self, view: Any, speak: bool = True) -> None:

@@ -67,8 +67,13 @@ class KioskRuntime:
         if self.bus is not None:
             self.bus.set_status_detail(detail)
 
-    def start_devices(self, on_card: Callable[[CardIdentity], None], on_card_error: Callable[[str], None],
-                      on_scan: Callable[[str], None], on_reader_state: Callable[[str], None] | None = None) -> None:
+    def start_devices(
+        self,
+        on_card: Callable[[CardIdentity], None],
+        on_card_error: Callable[[str], None],
+        on_scan: Callable[[str], None],
+        on_reader_state: Callable[[str], None] | None = None,
+    ) -> None:
         if on_reader_state is not None and hasattr(self.card_reader, "on_state"):
             self.card_reader.on_state = on_reader_state  # unplugged / back: shown in the device status
         self.card_reader.start(on_card, on_card_error)
@@ -225,8 +230,13 @@ def build_runtime(settings: Any, options: dict[str, Any]) -> KioskRuntime:
     # the 24-hour submission flow (kiosk/submission): document locker and document scanner / camera
     urls["locker"] = settings.locker or sim
     urls["documents"] = str(settings.extra.get("documents") or os.environ.get("HALLQ_DOCUMENTS") or "") or sim
-    data_dir = Path(str(settings.extra.get("data_dir") or os.environ.get("HALLQ_DATA_DIR") or
-                        Path.home() / ".local" / "state" / "hallq" / settings.device))
+    data_dir = Path(
+        str(
+            settings.extra.get("data_dir")
+            or os.environ.get("HALLQ_DATA_DIR")
+            or Path.home() / ".local" / "state" / "hallq" / settings.device
+        )
+    )
     client = DispatcherClient(settings.server, settings.hall, settings.auth_headers())
     bus = None
     try:
@@ -243,8 +253,11 @@ def build_runtime(settings: Any, options: dict[str, Any]) -> KioskRuntime:
         card_reader=open_card_reader(urls["idcard"]),
         scanner=open_scanner(urls["scanner"]),
         speaker=make_speaker(options.get("speech", True), options.get("speech_wav")),
-        options=KioskOptions(idle_timeout_s=options.get("idle_timeout", 30.0),
-                             elderly_age=options.get("elderly_age", 60), device=settings.device),
+        options=KioskOptions(
+            idle_timeout_s=options.get("idle_timeout", 30.0),
+            elderly_age=options.get("elderly_age", 60),
+            device=settings.device,
+        ),
         demo=settings.demo,
         bus=bus,
         urls=urls,

@@ -157,8 +157,10 @@ class StatusScreen(KioskScreen):
             self.result_text = view.error
         elif view.result:
             r = view.result
-            lines = [f"[b][size={int(64 * App.get_running_app().scale)}]{r.number}[/size][/b]  {r.service_name}",
-                     f"[b]{r.status_text}[/b]"]
+            lines = [
+                f"[b][size={int(64 * App.get_running_app().scale)}]{r.number}[/size][/b]  {r.service_name}",
+                f"[b]{r.status_text}[/b]",
+            ]
             if r.status == "waiting":
                 wait = r.wait if r.wait == "无需等候" else f"预计等候{r.wait}"
                 lines.append(f"前面还有 {r.ahead} 人 · {wait}")
@@ -187,5 +189,3 @@ class StatusScreen(KioskScreen):
         button.key = key
         button.bind(on_release=lambda b: _presenter().status_key(b.key))
         return button
-
-

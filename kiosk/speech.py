@@ -33,8 +33,9 @@ class Speaker(Protocol):
 class EspeakSynthesizer:
     """espeak-ng straight to the sound card (or to WAV files, for tests and silent machines)."""
 
-    def __init__(self, voice: str = "cmn-latn-pinyin", speed: int = 150, wav_dir: str | None = None,
-                 timeout_s: float = 20.0) -> None:
+    def __init__(
+        self, voice: str = "cmn-latn-pinyin", speed: int = 150, wav_dir: str | None = None, timeout_s: float = 20.0
+    ) -> None:
         self.voice, self.speed, self.wav_dir, self.timeout_s = voice, speed, wav_dir, timeout_s
         self._count = 0
         self.binary = shutil.which("espeak-ng")
@@ -47,8 +48,9 @@ class EspeakSynthesizer:
         if self.wav_dir:
             self._count += 1
             command += ["-w", f"{self.wav_dir}/kiosk-speech-{self._count:03d}.wav"]
-        subprocess.run([*command, text], timeout=self.timeout_s, check=False,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [*command, text], timeout=self.timeout_s, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
 
 
 class WorkerSpeaker:

@@ -43,9 +43,7 @@ class ThreadTasks:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kiosk-work")
         self._closed = False
 
-    def run(
-        self, work: Callable[[], Any], done: Callable[[Any], None], failed: Callable[[Exception], None]
-    ) -> None:
+    def run(self, work: Callable[[], Any], done: Callable[[Any], None], failed: Callable[[Exception], None]) -> None:
         if self._closed:
             log.debug("kiosk stopping: %s not started", getattr(work, "__name__", "work"))
             return

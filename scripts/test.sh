@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export PATH="$PWD/.venv/bin:$PATH"
 ruff check hallq server kiosk caller display hardware tests bench
+ruff format --check hallq server kiosk caller display hardware tests bench
 mypy hallq server kiosk caller display hardware
 mkdir -p artifacts
 xvfb-run -a -s "-screen 0 1920x1920x24" python -m pytest -q -p no:cacheprovider "$@"

@@ -27,7 +27,10 @@ def register_server(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument("--port", type=int, help="HTTP port (HALLQ_PORT, default 8000)")
     parser.add_argument("--mqtt", help="broker URL mqtt://user:pass@host:port (HALLQ_MQTT); none = embedded broker")
     parser.add_argument(
-        "--broker-port", "--mqtt-port", dest="broker_port", type=int,
+        "--broker-port",
+        "--mqtt-port",
+        dest="broker_port",
+        type=int,
         help="port of the embedded broker when --mqtt is not given (HALLQ_BROKER_PORT, default 1883)",
     )
     parser.set_defaults(func=run_server)
@@ -103,8 +106,11 @@ def run_server(args: argparse.Namespace) -> int:
         from hallq.broker import DEFAULT_HOST, port_free, port_in_use_message
 
         if mqtt_port == settings.port:
-            print(f"hallq: the HTTP API and the embedded MQTT broker cannot both use port {mqtt_port}: "
-                  "choose another with --port or --broker-port", file=sys.stderr)
+            print(
+                f"hallq: the HTTP API and the embedded MQTT broker cannot both use port {mqtt_port}: "
+                "choose another with --port or --broker-port",
+                file=sys.stderr,
+            )
             return 2
         if not port_free(DEFAULT_HOST, mqtt_port):
             print(f"hallq: {port_in_use_message(DEFAULT_HOST, mqtt_port, '--broker-port')}", file=sys.stderr)

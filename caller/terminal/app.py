@@ -285,4 +285,3 @@ def load_style() -> None:
         path = str(KV_DIR / name)
         if path not in Builder.files:
             Builder.load_file(path)
-

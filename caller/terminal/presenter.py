@@ -211,6 +211,7 @@ class TerminalPresenter:
 
     def logout(self) -> None:
         """Back to the login screen at once; the dispatcher is told (and closes the window) in the background."""
+
         def done(_result: Any, error: BaseException | None) -> None:
             if error is not None:
                 log.warning("logout not confirmed by the dispatcher: %s", error)
@@ -443,7 +444,9 @@ class TerminalPresenter:
         mine = next((w for w in board.windows if w.window == self.view.window), None)
         states = {w.window: w.state for w in board.windows}
         changes: dict[str, Any] = {
-            "waiting": {**self.view.waiting, **waiting}, "service_names": names, "window_states": states
+            "waiting": {**self.view.waiting, **waiting},
+            "service_names": names,
+            "window_states": states,
         }
         if mine is not None and mine.state == "paused" and mine.reason:
             changes["reason"] = mine.reason
@@ -584,7 +587,9 @@ class TerminalPresenter:
         delay = RETRY_DELAYS_S[min(pending.attempts, len(RETRY_DELAYS_S)) - 1]
         what = f"“{pending.label}”" if pending.label and not pending.quiet else "刷新"
         self._retry = pending
-        self._set(banner=f"调度服务器连接中断：{error.detail}。{what}将在{delay:.0f}秒后自动重试（第{pending.attempts}次）")
+        self._set(
+            banner=f"调度服务器连接中断：{error.detail}。{what}将在{delay:.0f}秒后自动重试（第{pending.attempts}次）"
+        )
         self._cancel_retry = self.runner.later(delay, lambda: self._fire_retry(pending))
 
     def _fire_retry(self, pending: _Pending) -> None:

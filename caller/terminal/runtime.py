@@ -56,9 +56,7 @@ def build_app(
     ask = evaluator_asker(settings.evaluator, lambda: holder["presenter"]) if settings.evaluator else None
 
     def presenter(runner: Any, on_change: Callable[[Any], None]) -> TerminalPresenter:
-        made = TerminalPresenter(
-            api, runner, on_change, demo=settings.demo, rating=options.rating, ask_evaluator=ask
-        )
+        made = TerminalPresenter(api, runner, on_change, demo=settings.demo, rating=options.rating, ask_evaluator=ask)
         holder["presenter"] = made
         return made
 

@@ -191,9 +191,20 @@ class Announcer:
             except Exception as exc:  # one bad announcement must not stop the caller
                 log.exception("announcement seq %s failed", announcement.seq)
                 now = time.monotonic()
-                record = Record(announcement.seq, announcement.ticket, announcement.window, announcement.kind,
-                                announcement.text, "failed", announcement.received, now, now, now, 0.0,
-                                error=str(exc))
+                record = Record(
+                    announcement.seq,
+                    announcement.ticket,
+                    announcement.window,
+                    announcement.kind,
+                    announcement.text,
+                    "failed",
+                    announcement.received,
+                    now,
+                    now,
+                    now,
+                    0.0,
+                    error=str(exc),
+                )
             finally:
                 self._busy = False
             self.history.append(record)
@@ -210,8 +221,9 @@ class Announcer:
             speech = self._speak(a.text)
         except SynthesisError as exc:
             now = time.monotonic()
-            return Record(a.seq, a.ticket, a.window, a.kind, a.text, "failed", a.received, started, now, now,
-                          0.0, error=str(exc))
+            return Record(
+                a.seq, a.ticket, a.window, a.kind, a.text, "failed", a.received, started, now, now, 0.0, error=str(exc)
+            )
         pcm = compose(read_wav(speech), self.settings.repeat, self.settings.volume, self.settings.chime)
         wav = to_wav(pcm)
         wall = self._now()
@@ -228,8 +240,22 @@ class Announcer:
             if outcome in ("written", "quiet", "no-audio"):
                 outcome = "failed"
         engine = getattr(self.synthesizer, "last_engine", None) or self.synthesizer.status().get("engine")
-        return Record(a.seq, a.ticket, a.window, a.kind, a.text, outcome, a.received, started, ready,
-                      time.monotonic(), pcm.duration_s, str(path) if path else None, engine, error)
+        return Record(
+            a.seq,
+            a.ticket,
+            a.window,
+            a.kind,
+            a.text,
+            outcome,
+            a.received,
+            started,
+            ready,
+            time.monotonic(),
+            pcm.duration_s,
+            str(path) if path else None,
+            engine,
+            error,
+        )
 
     def _speak(self, text: str) -> bytes:
         """Speech for `text`, from the cache when the same text was said lately (recalls)."""
@@ -264,10 +290,18 @@ class Announcer:
     def _write(self, a: Announcement, wav: bytes, wall: dt.datetime) -> Path:
         """Atomically (temp file + rename): a sound system watching the folder never plays half a file."""
         assert self.settings.wav_dir is not None
-        name = "-".join([
-            wall.strftime("%Y%m%d-%H%M%S"), f"{a.seq:08d}", a.kind,
-            _UNSAFE.sub("_", a.ticket) or "ticket", "w" + (_UNSAFE.sub("_", a.window) or "window"),
-        ]) + ".wav"
+        name = (
+            "-".join(
+                [
+                    wall.strftime("%Y%m%d-%H%M%S"),
+                    f"{a.seq:08d}",
+                    a.kind,
+                    _UNSAFE.sub("_", a.ticket) or "ticket",
+                    "w" + (_UNSAFE.sub("_", a.window) or "window"),
+                ]
+            )
+            + ".wav"
+        )
         target = self.settings.wav_dir / name
         partial = target.with_suffix(".wav.part")
         partial.write_bytes(wav)
@@ -276,7 +310,20 @@ class Announcer:
 
     def _log(self, r: Record) -> None:
         level = logging.WARNING if r.error else logging.INFO
-        log.log(level, "announce seq=%s %s %s→%s outcome=%s start=%.3f ready=%.3f end=%.3f latency=%.3fs "
-                "length=%.1fs text=%s%s%s", r.seq, r.kind, r.ticket, r.window, r.outcome, r.started, r.ready,
-                r.ended, r.latency_s, r.duration_s, r.text, f" wav={r.wav}" if r.wav else "",
-                f" error={r.error}" if r.error else "")
+        log.log(
+            level,
+            "announce seq=%s %s %s→%s outcome=%s start=%.3f ready=%.3f end=%.3f latency=%.3fs length=%.1fs text=%s%s%s",
+            r.seq,
+            r.kind,
+            r.ticket,
+            r.window,
+            r.outcome,
+            r.started,
+            r.ready,
+            r.ended,
+            r.latency_s,
+            r.duration_s,
+            r.text,
+            f" wav={r.wav}" if r.wav else "",
+            f" error={r.error}" if r.error else "",
+        )

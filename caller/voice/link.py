@@ -25,9 +25,7 @@ MIN_STATUS_INTERVAL_S = 0.5  # a burst of calls republishes the status at most t
 
 
 class CallsLink:
-    def __init__(
-        self, settings: Any, on_call: Callable[[bytes], object], detail: Callable[[], dict[str, Any]]
-    ) -> None:
+    def __init__(self, settings: Any, on_call: Callable[[bytes], object], detail: Callable[[], dict[str, Any]]) -> None:
         self.topics = Topics(settings.hall)
         self.on_call = on_call
         self.detail = detail

@@ -35,7 +35,7 @@ class AudioOutput(Protocol):
         ...
 
     def state(self) -> str:
-        """"ok", "off: <why>" or "missing: <why>" for the device status."""
+        """ "ok", "off: <why>" or "missing: <why>" for the device status."""
         ...
 
 

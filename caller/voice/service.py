@@ -224,8 +224,12 @@ class VoiceCaller:
         self.counts[f"outcome:{record.outcome}"] += 1
         if record.outcome != "failed":
             self.last_announced = {
-                "seq": record.seq, "ticket": record.ticket, "window": record.window, "outcome": record.outcome,
-                "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "wav": record.wav,
+                "seq": record.seq,
+                "ticket": record.ticket,
+                "window": record.window,
+                "outcome": record.outcome,
+                "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "wav": record.wav,
             }
         self._changed()
 

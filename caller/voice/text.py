@@ -100,8 +100,9 @@ def check_template(template: str) -> str:
     try:
         for _, field, spec, conversion in string.Formatter().parse(template):
             if field is not None and field not in FIELDS:
-                raise TemplateError(f"template {template!r} uses {{{field}}}; only {{number}}, {{window}}, "
-                                    "{service} are known")
+                raise TemplateError(
+                    f"template {template!r} uses {{{field}}}; only {{number}}, {{window}}, {{service}} are known"
+                )
             if spec or conversion:
                 raise TemplateError(f"template {template!r}: write fields without format specs")
     except ValueError as exc:

@@ -207,8 +207,17 @@ class WorkerSynthesizer:
         self._start_process()
 
     def _start_process(self) -> None:
-        command = [sys.executable, "-m", "caller.voice.worker", "--engine", self.engine, "--voice", self.voice,
-                   "--rate", str(self.rate)]
+        command = [
+            sys.executable,
+            "-m",
+            "caller.voice.worker",
+            "--engine",
+            self.engine,
+            "--voice",
+            self.voice,
+            "--rate",
+            str(self.rate),
+        ]
         environment = {**os.environ, **(self.env or {})}
         try:
             process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=environment)

@@ -104,9 +104,7 @@ def phonemes(voice: str, text: str) -> str:
 
 def foreign_runs(phoneme_text: str) -> tuple[str, ...]:
     """The language switches in espeak-ng's phoneme output other than back to Mandarin: ("en", ...)."""
-    return tuple(
-        code for code in _LANGUAGE_SWITCH.findall(phoneme_text) if not code.lower().startswith(_OWN_LANGUAGES)
-    )
+    return tuple(code for code in _LANGUAGE_SWITCH.findall(phoneme_text) if not code.lower().startswith(_OWN_LANGUAGES))
 
 
 def check_voice(voice: EspeakVoice, probe_texts: tuple[str, ...]) -> VoiceCheck:

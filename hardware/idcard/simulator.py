@@ -44,7 +44,14 @@ BAD_COMMAND_CHECKSUM = 0x10
 class SimulatedIdCardReader(DeviceSimulator):
     kind = "idcard"
     FAULTS = (
-        "unplugged", "no_card", "remove_mid_read", "truncated", "garbled", "split", "garbage", "not_authorised",
+        "unplugged",
+        "no_card",
+        "remove_mid_read",
+        "truncated",
+        "garbled",
+        "split",
+        "garbage",
+        "not_authorised",
         "silent",
     )
 

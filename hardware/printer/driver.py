@@ -385,8 +385,9 @@ def open_printer(url: str | DeviceUrl) -> EscposTicketPrinter:
     if parsed.scheme in ("serial", "socket", "sim", "loop"):
         device = SerialLinePrinter(parsed, profile=profile)
     elif parsed.scheme == "tcp":
-        device = TcpPrinter(parsed.host, parsed.port, timeout=parsed.float_param("connect_timeout", 5.0),
-                            profile=profile)
+        device = TcpPrinter(
+            parsed.host, parsed.port, timeout=parsed.float_param("connect_timeout", 5.0), profile=profile
+        )
     elif parsed.scheme == "usb":
         device = _usb_printer(parsed, profile)
     elif parsed.scheme == "file":

@@ -134,9 +134,7 @@ class _Page:
     def qr(self, content: str) -> None:
         if not content:
             return
-        native = self.options.qr == "native" or (
-            self.options.qr == "auto" and self.printer.profile.supports("qrCode")
-        )
+        native = self.options.qr == "native" or (self.options.qr == "auto" and self.printer.profile.supports("qrCode"))
         self.style(align="center")
         if native:
             self.printer.qr(content, ec=QR_ECLEVEL_M, size=self.options.qr_size, native=True)

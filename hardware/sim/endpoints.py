@@ -62,8 +62,9 @@ class PtyEndpoint(Endpoint):
             tmp.symlink_to(self.path)
             tmp.replace(self.link)
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._pump, args=(master, self._stop), daemon=True,
-                                        name=f"sim-pty-{self.device.kind}")
+        self._thread = threading.Thread(
+            target=self._pump, args=(master, self._stop), daemon=True, name=f"sim-pty-{self.device.kind}"
+        )
         self._thread.start()
 
     def _pump(self, master: int, stop: threading.Event) -> None:

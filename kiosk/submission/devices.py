@@ -47,10 +47,16 @@ class EscposReceiptPrinter:
         from hardware.printer.layout import ReceiptSlip
 
         slip = ReceiptSlip(
-            hall_name=receipt.hall_name, receipt_number=receipt.receipt_no, service_item=receipt.item_name,
-            applicant=receipt.masked_name, received_at=receipt.received_at,
-            materials_received=receipt.received, materials_missing=receipt.deferred,
-            supplement_by=receipt.supplement_by, promised_by=receipt.promised_by, status_url=receipt.status_url,
+            hall_name=receipt.hall_name,
+            receipt_number=receipt.receipt_no,
+            service_item=receipt.item_name,
+            applicant=receipt.masked_name,
+            received_at=receipt.received_at,
+            materials_received=receipt.received,
+            materials_missing=receipt.deferred,
+            supplement_by=receipt.supplement_by,
+            promised_by=receipt.promised_by,
+            status_url=receipt.status_url,
             contact=receipt.contact,
         )
         outcome: PrintOutcome = self._ticket_printer.print_receipt_slip(slip)

@@ -87,8 +87,9 @@ class FolderSource:
         self.folder.mkdir(parents=True, exist_ok=True)
         self._seen = {p.name for p in self.folder.iterdir()}
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._watch, args=(on_page, on_error, self._stop),
-                                        name="kiosk-documents", daemon=True)
+        self._thread = threading.Thread(
+            target=self._watch, args=(on_page, on_error, self._stop), name="kiosk-documents", daemon=True
+        )
         self._thread.start()
 
     def request(self, label: str) -> None:

@@ -149,8 +149,11 @@ class SubmissionPresenter:
             return
         draft = self.draft
         log.info("unfinished %s %s found at start", draft.mode, draft.case_id)
-        self.tasks.run(lambda: self.client.submission(draft.case_id, draft.access), self._restored,
-                       lambda exc: self._restore_failed(draft, exc))
+        self.tasks.run(
+            lambda: self.client.submission(draft.case_id, draft.access),
+            self._restored,
+            lambda exc: self._restore_failed(draft, exc),
+        )
 
     def _restored(self, case: dict[str, Any]) -> None:
         self.case = case
@@ -161,8 +164,9 @@ class SubmissionPresenter:
         if isinstance(exc, Refused) and exc.status == 404:  # swept or abandoned elsewhere: nothing to resume
             self._forget_draft()
             return
-        log.warning("unfinished submission %s not checked yet (%s); offered when the handbook opens",
-                    draft.case_id, exc)
+        log.warning(
+            "unfinished submission %s not checked yet (%s); offered when the handbook opens", draft.case_id, exc
+        )
 
     def card_read(self, card: CardIdentity) -> None:
         self.activity()
@@ -186,8 +190,12 @@ class SubmissionPresenter:
         if self.busy:
             return True
         case_id, access = found
-        self._call(lambda: self.client.submission(case_id, access), lambda case: self._opened(case_id, access, case),
-                   "正在查询办件…", refused=self._case_refused)
+        self._call(
+            lambda: self.client.submission(case_id, access),
+            lambda case: self._opened(case_id, access, case),
+            "正在查询办件…",
+            refused=self._case_refused,
+        )
         return True
 
     def left(self) -> None:
@@ -213,12 +221,16 @@ class SubmissionPresenter:
         if self._in_progress():
             self._back_to = self.host.current
             self._asked_at = now
-            self._show(SubMessageView(
-                title="您还在吗？",
-                text=f"如需继续办理，请点击“继续办理”。\n{int(self.options.still_there_s)}秒内无操作，"
-                     "本次申报将被取消，已扫描的材料将被删除。",
-                actions=(("继续办理", "continue"), ("放弃申报", "abandon")), kind="question",
-                speech="您还在吗？如需继续办理，请点击继续办理"))
+            self._show(
+                SubMessageView(
+                    title="您还在吗？",
+                    text=f"如需继续办理，请点击“继续办理”。\n{int(self.options.still_there_s)}秒内无操作，"
+                    "本次申报将被取消，已扫描的材料将被删除。",
+                    actions=(("继续办理", "continue"), ("放弃申报", "abandon")),
+                    kind="question",
+                    speech="您还在吗？如需继续办理，请点击继续办理",
+                )
+            )
         else:
             self._leave()
 
@@ -232,8 +244,12 @@ class SubmissionPresenter:
             return
         if self.draft is not None:  # found at start but not checked yet (dispatcher was away)
             draft = self.draft
-            self._call(lambda: self.client.submission(draft.case_id, draft.access), self._checked_then_handbook,
-                       "正在查询上次未完成的申报…", refused=self._draft_gone)
+            self._call(
+                lambda: self.client.submission(draft.case_id, draft.access),
+                self._checked_then_handbook,
+                "正在查询上次未完成的申报…",
+                refused=self._draft_gone,
+            )
             return
         self._call(self.client.handbook, self._show_handbook, "正在打开办事指南…")
 
@@ -248,10 +264,18 @@ class SubmissionPresenter:
 
     def _show_handbook(self, book: dict[str, Any]) -> None:
         groups = tuple(
-            HandbookGroup(s["code"], s["name"], s.get("department", ""),
-                          tuple(HandbookEntry(i["code"], i["name"], KIND_LABELS.get(i.get("kind", ""), ""))
-                                for i in s.get("items") or []))
-            for s in book.get("services") or [] if s.get("items"))
+            HandbookGroup(
+                s["code"],
+                s["name"],
+                s.get("department", ""),
+                tuple(
+                    HandbookEntry(i["code"], i["name"], KIND_LABELS.get(i.get("kind", ""), ""))
+                    for i in s.get("items") or []
+                ),
+            )
+            for s in book.get("services") or []
+            if s.get("items")
+        )
         self._show(HandbookView(groups=groups))
 
     def choose_item(self, code: str) -> None:
@@ -267,17 +291,29 @@ class SubmissionPresenter:
         kind = item.get("kind", "")
         days = int(item.get("promised_days") or 0)
         promise = f"承诺受理后 {days} 个工作日内办结" if kind == "promised" else "即办件：材料齐全当场办结"
-        materials = tuple(MaterialLine(m["name"], FORM_LABELS.get(m.get("form", ""), ""), int(m.get("copies") or 1),
-                                       bool(m.get("deferrable"))) for m in item.get("materials") or [])
+        materials = tuple(
+            MaterialLine(
+                m["name"], FORM_LABELS.get(m.get("form", ""), ""), int(m.get("copies") or 1), bool(m.get("deferrable"))
+            )
+            for m in item.get("materials") or []
+        )
         hall_service = self.host.hall.service(service.get("code", "")) if self.host.hall else None
         names = "、".join(m.name for m in materials)
         return ItemView(
-            code=item["code"], name=item["name"], service_code=service.get("code", ""),
-            service_name=service.get("name", ""), kind_label=KIND_LABELS.get(kind, kind), promise=promise,
-            fee=item.get("fee") or "不收费", conditions=item.get("conditions") or "", legal_basis=item.get(
-                "legal_basis") or "", materials=materials, defer_days=int(item.get("defer_days") or 5),
+            code=item["code"],
+            name=item["name"],
+            service_code=service.get("code", ""),
+            service_name=service.get("name", ""),
+            kind_label=KIND_LABELS.get(kind, kind),
+            promise=promise,
+            fee=item.get("fee") or "不收费",
+            conditions=item.get("conditions") or "",
+            legal_basis=item.get("legal_basis") or "",
+            materials=materials,
+            defer_days=int(item.get("defer_days") or 5),
             ticket_open=bool(hall_service.open_now) if hall_service else False,
-            speech=f"{item['name']}。需要准备：{names}")
+            speech=f"{item['name']}。需要准备：{names}",
+        )
 
     def take_ticket(self) -> None:
         """From the handbook to the queue: a ticket for the item's service (the main presenter's flow)."""
@@ -308,8 +344,16 @@ class SubmissionPresenter:
     def _show_phone(self, error: str = "") -> None:
         if self.item is None or self.citizen is None:
             return
-        self._show(PhoneView(item_name=self.item["name"], masked_name=self.citizen.masked, entry=self.phone,
-                             error=error, speech=error or PhoneView.speech), speak=True)
+        self._show(
+            PhoneView(
+                item_name=self.item["name"],
+                masked_name=self.citizen.masked,
+                entry=self.phone,
+                error=error,
+                speech=error or PhoneView.speech,
+            ),
+            speak=True,
+        )
 
     def phone_key(self, key: str) -> None:
         self.activity()
@@ -329,8 +373,12 @@ class SubmissionPresenter:
         item, citizen, phone = self.item, self.citizen, self.phone
         if item is None or citizen is None:
             return
-        self._call(lambda: self.client.start_submission(item["code"], citizen, phone), self._started,
-                   "正在建立申报…", refused=lambda exc: self._show_phone(polite(exc.detail)))
+        self._call(
+            lambda: self.client.start_submission(item["code"], citizen, phone),
+            self._started,
+            "正在建立申报…",
+            refused=lambda exc: self._show_phone(polite(exc.detail)),
+        )
 
     def _started(self, case: dict[str, Any]) -> None:
         assert self.item is not None
@@ -359,15 +407,26 @@ class SubmissionPresenter:
         form = FORM_LABELS.get(m.get("form", ""), "")
         preview = self._previews.get(m["idx"]) if m["status"] == "provided" else None
         return MaterialView(
-            item_name=self.case.get("item_name", ""), index=self.pos, count=len(self.order), idx=m["idx"],
-            name=m["name"], form=form, copies=int(m.get("copies") or 1),
+            item_name=self.case.get("item_name", ""),
+            index=self.pos,
+            count=len(self.order),
+            idx=m["idx"],
+            name=m["name"],
+            form=form,
+            copies=int(m.get("copies") or 1),
             deferrable=bool(m.get("deferrable")) and self.mode == "submit",  # a correction asks for the paper
-            status=m["status"], pages=self._pages(m), hint=hint,
-            can_request=bool(self.documents and self.documents.can_request), uploading=uploading, error=error,
+            status=m["status"],
+            pages=self._pages(m),
+            hint=hint,
+            can_request=bool(self.documents and self.documents.can_request),
+            uploading=uploading,
+            error=error,
             preview=preview.data if preview and preview.mime != "application/pdf" else b"",
             preview_pdf=bool(preview and preview.mime == "application/pdf"),
-            correction=self.mode == "correct", note=str(correction.get("note") or ""),
-            speech=error or f"第{self.pos + 1}项材料：{m['name']}，{form}。{hint}")
+            correction=self.mode == "correct",
+            note=str(correction.get("note") or ""),
+            speech=error or f"第{self.pos + 1}项材料：{m['name']}，{form}。{hint}",
+        )
 
     def _show_material(self, uploading: bool = False, error: str = "") -> None:
         self._watch_documents(True)
@@ -378,8 +437,10 @@ class SubmissionPresenter:
             return
         self._watching = on
         if on:
-            self.documents.start(lambda page: self._post(lambda: self.page_arrived(page)),
-                                 lambda reason: self._post(lambda: self.page_failed(reason)))
+            self.documents.start(
+                lambda page: self._post(lambda: self.page_arrived(page)),
+                lambda reason: self._post(lambda: self.page_failed(reason)),
+            )
         else:
             self.documents.stop()
 
@@ -398,8 +459,11 @@ class SubmissionPresenter:
         draft, idx = self.draft, current.idx
         self._show_material(uploading=True)
         self.busy = True
-        self.tasks.run(lambda: self.client.upload_material(draft.case_id, draft.access, idx, page.data, page.mime),
-                       lambda stored: self._uploaded(idx, stored, page), self._upload_failed)
+        self.tasks.run(
+            lambda: self.client.upload_material(draft.case_id, draft.access, idx, page.data, page.mime),
+            lambda stored: self._uploaded(idx, stored, page),
+            self._upload_failed,
+        )
 
     def _uploaded(self, idx: int, stored: dict[str, Any], page: Page) -> None:
         self.busy = False
@@ -431,8 +495,10 @@ class SubmissionPresenter:
         if not self.order:
             return
         if self._material(self.order[self.pos])["status"] == "missing":
-            self._show_material(error="请先扫描这份材料" + ("，或选择容缺承诺后补" if self._material(
-                self.order[self.pos]).get("deferrable") else ""))
+            self._show_material(
+                error="请先扫描这份材料"
+                + ("，或选择容缺承诺后补" if self._material(self.order[self.pos]).get("deferrable") else "")
+            )
             return
         self.pos += 1
         self._next_step_or_material()
@@ -448,9 +514,14 @@ class SubmissionPresenter:
             return
         self._watch_documents(False)
         if self.mode == "submit" and self.locker is not None and not self.locker_slot:
-            self._show(LockerView(state="offer", text="如有纸质原件需要交给工作人员，可存入自助文件柜，"
-                                                      "工作人员上班后取出核验。", demo=self.locker.demo,
-                                  speech="是否需要把纸质原件存入文件柜？"))
+            self._show(
+                LockerView(
+                    state="offer",
+                    text="如有纸质原件需要交给工作人员，可存入自助文件柜，工作人员上班后取出核验。",
+                    demo=self.locker.demo,
+                    speech="是否需要把纸质原件存入文件柜？",
+                )
+            )
         else:
             self._show_confirm()
 
@@ -461,8 +532,10 @@ class SubmissionPresenter:
         if not isinstance(current, MaterialView) or not current.deferrable:
             return
         days = int((self.item or {}).get("defer_days") or 5)
-        promise = (f"本人承诺：「{current.name}」暂缺，将在受理之日起{days}个工作日内补交。"
-                   "逾期未补交的，同意按撤回申请处理，并承担相应责任。")
+        promise = (
+            f"本人承诺：「{current.name}」暂缺，将在受理之日起{days}个工作日内补交。"
+            "逾期未补交的，同意按撤回申请处理，并承担相应责任。"
+        )
         self._back_to = current
         self._show(SignView(material_name=current.name, promise=promise, speech=promise + "请在下方签名"))
 
@@ -480,8 +553,12 @@ class SubmissionPresenter:
             return
         png = signature_png(strokes, size)
         draft, idx = self.draft, self.order[self.pos]
-        self._call(lambda: self.client.defer_material(draft.case_id, draft.access, idx, png), self._deferred,
-                   "正在保存容缺承诺…", refused=lambda exc: self._show(replace(current, error=polite(exc.detail))))
+        self._call(
+            lambda: self.client.defer_material(draft.case_id, draft.access, idx, png),
+            self._deferred,
+            "正在保存容缺承诺…",
+            refused=lambda exc: self._show(replace(current, error=polite(exc.detail))),
+        )
 
     def _deferred(self, case: dict[str, Any]) -> None:
         self.case = {**(self.case or {}), **case}
@@ -498,17 +575,27 @@ class SubmissionPresenter:
 
     def _slot_found(self, slot: int | None) -> None:
         if slot is None or self.locker is None:
-            self._show(LockerView(state="unavailable", text="文件柜暂无空格。请在工作时间把原件交到综合受理窗口，"
-                                                            "或继续提交（原件可在领取结果时出示）。"))
+            self._show(
+                LockerView(
+                    state="unavailable",
+                    text="文件柜暂无空格。请在工作时间把原件交到综合受理窗口，或继续提交（原件可在领取结果时出示）。",
+                )
+            )
             return
         locker = self.locker
         self._call(lambda: locker.open(slot), lambda _none: self._locker_opened(slot), "正在打开文件柜…")
 
     def _locker_opened(self, slot: int) -> None:
         assert self.locker is not None
-        self._show(LockerView(state="open", slot=str(slot), demo=self.locker.demo,
-                              text=f"{slot}号柜门已打开。请放入纸质原件，然后关好柜门。",
-                              speech=f"{slot}号柜门已打开，请放入原件后关好柜门"))
+        self._show(
+            LockerView(
+                state="open",
+                slot=str(slot),
+                demo=self.locker.demo,
+                text=f"{slot}号柜门已打开。请放入纸质原件，然后关好柜门。",
+                speech=f"{slot}号柜门已打开，请放入原件后关好柜门",
+            )
+        )
         self._locker_poll = self.tasks.later(self.options.locker_poll_s, lambda: self._poll_locker(slot))
 
     def _poll_locker(self, slot: int) -> None:
@@ -522,8 +609,11 @@ class SubmissionPresenter:
                 return
             draft = self.draft
             assert draft is not None
-            self._call(lambda: self.client.set_locker(draft.case_id, draft.access, str(slot)),
-                       lambda _r: self._locker_recorded(str(slot)), "正在登记文件柜…")
+            self._call(
+                lambda: self.client.set_locker(draft.case_id, draft.access, str(slot)),
+                lambda _r: self._locker_recorded(str(slot)),
+                "正在登记文件柜…",
+            )
 
         def failed(exc: Exception) -> None:
             log.warning("locker status failed: %s", exc)
@@ -550,12 +640,20 @@ class SubmissionPresenter:
         lines = []
         for idx in self.order if self.mode == "correct" else [m["idx"] for m in self.case["materials"]]:
             m = self._material(idx)
-            state = {"provided": f"已扫描 {self._pages(m)} 页", "deferred": "容缺（已签署承诺）"}.get(m["status"],
-                                                                                                   "尚未提交")
+            state = {"provided": f"已扫描 {self._pages(m)} 页", "deferred": "容缺（已签署承诺）"}.get(
+                m["status"], "尚未提交"
+            )
             lines.append(ConfirmLine(m["name"], state, m["status"] != "missing"))
-        self._show(ConfirmView(item_name=self.case.get("item_name", ""), masked_name=self.case.get("masked_name", ""),
-                               phone=self.case.get("phone", ""), lines=tuple(lines), locker=self.locker_slot,
-                               correction=self.mode == "correct"))
+        self._show(
+            ConfirmView(
+                item_name=self.case.get("item_name", ""),
+                masked_name=self.case.get("masked_name", ""),
+                phone=self.case.get("phone", ""),
+                lines=tuple(lines),
+                locker=self.locker_slot,
+                correction=self.mode == "correct",
+            )
+        )
 
     def edit(self) -> None:
         self.activity()
@@ -568,15 +666,29 @@ class SubmissionPresenter:
         if draft is None:
             return
         if self.mode == "correct":
-            self._call(lambda: self.client.resubmit(draft.case_id, draft.access), self._received,
-                       "正在提交补正材料…", refused=self._confirm_refused)
+            self._call(
+                lambda: self.client.resubmit(draft.case_id, draft.access),
+                self._received,
+                "正在提交补正材料…",
+                refused=self._confirm_refused,
+            )
         else:
-            self._call(lambda: self.client.complete_submission(draft.case_id, draft.access), self._received,
-                       "正在提交申报…", refused=self._confirm_refused)
+            self._call(
+                lambda: self.client.complete_submission(draft.case_id, draft.access),
+                self._received,
+                "正在提交申报…",
+                refused=self._confirm_refused,
+            )
 
     def _confirm_refused(self, exc: Refused) -> None:
-        self._show(SubMessageView(title="暂时不能提交", text=polite(exc.detail),
-                                  actions=(("返回修改", "edit"), ("放弃申报", "abandon")), kind="refused"))
+        self._show(
+            SubMessageView(
+                title="暂时不能提交",
+                text=polite(exc.detail),
+                actions=(("返回修改", "edit"), ("放弃申报", "abandon")),
+                kind="refused",
+            )
+        )
 
     def _received(self, case: dict[str, Any]) -> None:
         """收件 done (or 补正 answered): the state file goes, the receipt is shown and printed."""
@@ -594,11 +706,16 @@ class SubmissionPresenter:
         if case.get("kind") == "promised":
             deadlines.append(f"承诺时限：受理后 {case.get('promised_days')} 个工作日内办结")
         view = ReceiptView(
-            receipt_no=case.get("receipt_no") or "", item_name=case.get("item_name", ""),
-            masked_name=case.get("masked_name", ""), received=received, deferred=deferred,
-            deadlines=tuple(deadlines), qr=case.get("status_url") or "",
+            receipt_no=case.get("receipt_no") or "",
+            item_name=case.get("item_name", ""),
+            masked_name=case.get("masked_name", ""),
+            received=received,
+            deferred=deferred,
+            deadlines=tuple(deadlines),
+            qr=case.get("status_url") or "",
             title="补正材料已提交" if correction else "收件通知书",
-            speech=("补正材料已提交" if correction else "申报已提交") + "，请取走收件通知书")
+            speech=("补正材料已提交" if correction else "申报已提交") + "，请取走收件通知书",
+        )
         self.receipt = view
         self._show(view)
         self._print(view, case)
@@ -612,28 +729,41 @@ class SubmissionPresenter:
         received_at = (case.get("times") or {}).get("received_at")
         due = case.get("deadlines") or {}
         receipt = Receipt(
-            hall_name=hall.name if hall else "政务服务中心", receipt_no=view.receipt_no, item_name=view.item_name,
+            hall_name=hall.name if hall else "政务服务中心",
+            receipt_no=view.receipt_no,
+            item_name=view.item_name,
             masked_name=view.masked_name,
-            received_at=dt.datetime.fromisoformat(received_at).astimezone(zone) if received_at
+            received_at=dt.datetime.fromisoformat(received_at).astimezone(zone)
+            if received_at
             else dt.datetime.now(zone),
-            received=view.received, deferred=view.deferred,
+            received=view.received,
+            deferred=view.deferred,
             supplement_by=dt.date.fromisoformat(due["deferred_due"]) if due.get("deferred_due") else None,
             promised_by=dt.date.fromisoformat(due["decide_due"]) if due.get("decide_due") else None,
-            status_url=view.qr)
+            status_url=view.qr,
+        )
         printer = self.printer
-        self.tasks.run(lambda: printer.print_receipt(receipt), lambda outcome: self._printed(view, outcome),
-                       lambda exc: self._printed(view, PrintOutcome(False, "no_answer", str(exc))))
+        self.tasks.run(
+            lambda: printer.print_receipt(receipt),
+            lambda outcome: self._printed(view, outcome),
+            lambda exc: self._printed(view, PrintOutcome(False, "no_answer", str(exc))),
+        )
 
     def _printed(self, view: ReceiptView, outcome: PrintOutcome) -> None:
         if outcome.printed:
-            done = replace(view, printing=False, printed=True, print_message="请取走收件通知书并妥善保管，"
-                                                                              "扫码可随时查看办理进度")
+            done = replace(
+                view, printing=False, printed=True, print_message="请取走收件通知书并妥善保管，扫码可随时查看办理进度"
+            )
         else:
             reason = "打印机缺纸" if outcome.paper == PAPER_OUT else "打印机暂时无法打印"
             log.warning("receipt %s not printed: %s", view.receipt_no, outcome.error)
-            done = replace(view, printing=False, printed=False,
-                           print_message=f"{reason}，未能打印收件通知书。您的申报已成功提交（收件编号 "
-                                         f"{view.receipt_no}），不会丢失；请用手机拍下本页保存。")
+            done = replace(
+                view,
+                printing=False,
+                printed=False,
+                print_message=f"{reason}，未能打印收件通知书。您的申报已成功提交（收件编号 "
+                f"{view.receipt_no}），不会丢失；请用手机拍下本页保存。",
+            )
         self.receipt = done
         if isinstance(self.host.current, ReceiptView) and self.host.current.receipt_no == view.receipt_no:
             self._show(done, speak=False)
@@ -647,10 +777,13 @@ class SubmissionPresenter:
             self._offer_resume(case)
             return
         if status != "correction":
-            self._show(SubMessageView(
-                title=f"办件状态：{case.get('status_label', status)}",
-                text=f"收件编号：{case.get('receipt_no') or ''}\n办理事项：{case.get('item_name', '')}\n"
-                     "目前不需要补正材料。办理进度请用手机扫描收件通知书上的二维码查看。"))
+            self._show(
+                SubMessageView(
+                    title=f"办件状态：{case.get('status_label', status)}",
+                    text=f"收件编号：{case.get('receipt_no') or ''}\n办理事项：{case.get('item_name', '')}\n"
+                    "目前不需要补正材料。办理进度请用手机扫描收件通知书上的二维码查看。",
+                )
+            )
             return
         self.draft = Draft(case_id, access, "correct", case.get("item_name", ""))
         if self.drafts:
@@ -665,13 +798,18 @@ class SubmissionPresenter:
         return SubMessageView(
             title="补齐补正告知",
             text=f"收件编号：{case.get('receipt_no')}\n办理事项：{case.get('item_name', '')}\n"
-                 f"请补交以下材料：\n{lines}{note}",
-            actions=(("开始补正", "correct"), ("返回首页", "home")), kind="info",
-            speech="补齐补正告知。请补交：" + "、".join(names))
+            f"请补交以下材料：\n{lines}{note}",
+            actions=(("开始补正", "correct"), ("返回首页", "home")),
+            kind="info",
+            speech="补齐补正告知。请补交：" + "、".join(names),
+        )
 
     def _case_refused(self, exc: Refused) -> None:
-        text = ("未找到该办件。请扫描收件通知书上的二维码，或咨询大厅工作人员。" if exc.status == 404
-                else polite(exc.detail))
+        text = (
+            "未找到该办件。请扫描收件通知书上的二维码，或咨询大厅工作人员。"
+            if exc.status == 404
+            else polite(exc.detail)
+        )
         self._show(SubMessageView(title="无法打开办件", text=text, kind="refused"))
 
     def start_correction(self) -> None:
@@ -692,20 +830,27 @@ class SubmissionPresenter:
             return False
         status = case.get("status")
         if draft.mode == "submit" and status == "received":  # repeating complete returns the same case
-            self._call(lambda: self.client.complete_submission(draft.case_id, draft.access), self._received,
-                       "正在取回收件通知书…")
+            self._call(
+                lambda: self.client.complete_submission(draft.case_id, draft.access),
+                self._received,
+                "正在取回收件通知书…",
+            )
             return True
         if (draft.mode, status) not in (("submit", "draft"), ("correct", "correction")):
             self._forget_draft()
             return False
         done = sum(1 for m in case.get("materials") or [] if m["status"] != "missing")
         what = "申报" if draft.mode == "submit" else "补正"
-        self._show(SubMessageView(
-            title=f"有一份未完成的{what}",
-            text=f"事项：{case.get('item_name', '')}\n申请人：{case.get('masked_name', '')}\n"
-                 f"已提交材料 {done} / {len(case.get('materials') or [])} 项。\n继续办理，还是放弃？",
-            actions=(("继续办理", "resume"), ("放弃" + what, "abandon")), kind="question",
-            speech=f"有一份未完成的{what}，请选择继续办理或放弃"))
+        self._show(
+            SubMessageView(
+                title=f"有一份未完成的{what}",
+                text=f"事项：{case.get('item_name', '')}\n申请人：{case.get('masked_name', '')}\n"
+                f"已提交材料 {done} / {len(case.get('materials') or [])} 项。\n继续办理，还是放弃？",
+                actions=(("继续办理", "resume"), ("放弃" + what, "abandon")),
+                kind="question",
+                speech=f"有一份未完成的{what}，请选择继续办理或放弃",
+            )
+        )
         return True
 
     def resume(self) -> None:
@@ -740,8 +885,12 @@ class SubmissionPresenter:
             self._forget_draft()
             self._leave()
             return
-        self._call(lambda: self.client.abandon_submission(draft.case_id, draft.access), self._abandoned,
-                   "正在取消申报…", refused=lambda _exc: self._abandoned(None))
+        self._call(
+            lambda: self.client.abandon_submission(draft.case_id, draft.access),
+            self._abandoned,
+            "正在取消申报…",
+            refused=lambda _exc: self._abandoned(None),
+        )
 
     def _abandoned(self, _result: Any) -> None:
         self._forget_draft()
@@ -813,9 +962,14 @@ class SubmissionPresenter:
             self._show(self._back_to)
         elif name == "home" and self._in_progress():
             self._back_to = self.host.current if not isinstance(self.host.current, SubMessageView) else self._back_to
-            self._show(SubMessageView(title="返回首页？", text="返回首页将放弃本次办理，已扫描的材料将被删除。",
-                                      actions=(("继续办理", "continue"), ("放弃并返回首页", "abandon")),
-                                      kind="question"))
+            self._show(
+                SubMessageView(
+                    title="返回首页？",
+                    text="返回首页将放弃本次办理，已扫描的材料将被删除。",
+                    actions=(("继续办理", "continue"), ("放弃并返回首页", "abandon")),
+                    kind="question",
+                )
+            )
         else:
             self._leave()
 
@@ -831,8 +985,14 @@ class SubmissionPresenter:
             self._back_to = view
         self.host.show_view(view, speak)
 
-    def _call(self, work: Callable[[], Any], done: Callable[[Any], None], busy_text: str, *,
-              refused: Callable[[Refused], None] | None = None) -> None:
+    def _call(
+        self,
+        work: Callable[[], Any],
+        done: Callable[[Any], None],
+        busy_text: str,
+        *,
+        refused: Callable[[Refused], None] | None = None,
+    ) -> None:
         """One request with a busy screen; an unreachable dispatcher is retried every `retry_s` with a
         message (the citizen may cancel); a refusal becomes a polite sentence."""
         self._retry = None
@@ -849,22 +1009,42 @@ class SubmissionPresenter:
             if isinstance(exc, Unreachable):
                 self._attempts += 1
                 log.warning("submission request failed (attempt %d), retrying: %s", self._attempts, exc)
-                self._show(SubMessageView(title="网络连接中断", text=OFFLINE.format(n=self._attempts),
-                                          actions=(("取消", "cancel_retry"),), kind="offline",
-                                          speech="网络连接中断，正在自动重试"), speak=self._attempts == 1)
-                self._retry = self.tasks.later(self.options.retry_s,
-                                               lambda: self._call(work, done, busy_text, refused=refused))
+                self._show(
+                    SubMessageView(
+                        title="网络连接中断",
+                        text=OFFLINE.format(n=self._attempts),
+                        actions=(("取消", "cancel_retry"),),
+                        kind="offline",
+                        speech="网络连接中断，正在自动重试",
+                    ),
+                    speak=self._attempts == 1,
+                )
+                self._retry = self.tasks.later(
+                    self.options.retry_s, lambda: self._call(work, done, busy_text, refused=refused)
+                )
                 return
             self._attempts = 0
             if isinstance(exc, Refused):
                 if refused is not None:
                     refused(exc)
                     return
-                self._show(SubMessageView(title="抱歉，暂时不能办理", text=polite(exc.detail),
-                                          actions=(("返回", "back"), ("返回首页", "home")), kind="refused"))
+                self._show(
+                    SubMessageView(
+                        title="抱歉，暂时不能办理",
+                        text=polite(exc.detail),
+                        actions=(("返回", "back"), ("返回首页", "home")),
+                        kind="refused",
+                    )
+                )
                 return
             log.exception("submission request failed", exc_info=exc)
-            self._show(SubMessageView(title="抱歉，系统出现问题", text="请稍后再试，或联系大厅工作人员。",
-                                      actions=(("返回", "back"), ("返回首页", "home")), kind="refused"))
+            self._show(
+                SubMessageView(
+                    title="抱歉，系统出现问题",
+                    text="请稍后再试，或联系大厅工作人员。",
+                    actions=(("返回", "back"), ("返回首页", "home")),
+                    kind="refused",
+                )
+            )
 
         self.tasks.run(work, ok, failed)

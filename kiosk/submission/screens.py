@@ -39,8 +39,9 @@ def _act(method: str, *args: Any) -> Callable[[], None]:
     return lambda: getattr(_flow(), method)(*args)
 
 
-def _button(text: str, action: Callable[[], None], bg: tuple[float, ...] = BLUE, font: int = 34,
-            **kwargs: Any) -> Touch:
+def _button(
+    text: str, action: Callable[[], None], bg: tuple[float, ...] = BLUE, font: int = 34, **kwargs: Any
+) -> Touch:
     button = Touch(text=text, bg=bg, base_font=font, markup=True, **kwargs)
     button.bind(on_release=lambda _b: action())
     return button
@@ -53,15 +54,29 @@ class HandbookScreen(KioskScreen):
         from kivy.uix.label import Label
 
         for group in view.groups:
-            title = Label(text=f"[b]{group.name}[/b]  [size=26][color=5f6b7a]{group.department}[/color][/size]",
-                          markup=True, color=(0.08, 0.27, 0.55, 1), font_size=36, size_hint_y=None, height=64,
-                          halign="left", valign="bottom")
+            title = Label(
+                text=f"[b]{group.name}[/b]  [size=26][color=5f6b7a]{group.department}[/color][/size]",
+                markup=True,
+                color=(0.08, 0.27, 0.55, 1),
+                font_size=36,
+                size_hint_y=None,
+                height=64,
+                halign="left",
+                valign="bottom",
+            )
             title.bind(size=lambda w, s: setattr(w, "text_size", s))
             grid.add_widget(title)
             for entry in group.items:
-                grid.add_widget(_button(f"{entry.name}  [size=24]{entry.kind_label}[/size]",
-                                        _act("choose_item", entry.code), font=32,
-                                        size_hint_y=None, height=96, radius=12))
+                grid.add_widget(
+                    _button(
+                        f"{entry.name}  [size=24]{entry.kind_label}[/size]",
+                        _act("choose_item", entry.code),
+                        font=32,
+                        size_hint_y=None,
+                        height=96,
+                        radius=12,
+                    )
+                )
 
 
 class ItemScreen(KioskScreen):
@@ -73,13 +88,15 @@ class ItemScreen(KioskScreen):
 
     def present(self, view: ItemView) -> None:
         self.title = view.name
-        self.facts = (f"{view.service_name} · [b]{view.kind_label}[/b] · {view.promise}\n收费：{view.fee}")
+        self.facts = f"{view.service_name} · [b]{view.kind_label}[/b] · {view.promise}\n收费：{view.fee}"
         lines = []
         for i, m in enumerate(view.materials, start=1):
             defer = "  [color=178f42][b]可容缺[/b][/color]" if m.deferrable else ""
             lines.append(f"{i}. {m.name}（{m.form} {m.copies} 份）{defer}")
         if any(m.deferrable for m in view.materials):
-            lines.append(f"[size=26][color=5f6b7a]可容缺：暂缺时可先签署承诺，{view.defer_days}个工作日内补交[/color][/size]")
+            lines.append(
+                f"[size=26][color=5f6b7a]可容缺：暂缺时可先签署承诺，{view.defer_days}个工作日内补交[/color][/size]"
+            )
         self.materials = "\n".join(lines)
         self.notes = f"[b]办理条件[/b]：{view.conditions or '无'}\n[b]设定依据[/b]：{view.legal_basis or '—'}"
         self.ticket_open = view.ticket_open
@@ -205,8 +222,9 @@ class ConfirmScreen(KioskScreen):
             parts.append(f"纸质原件：已存入 {view.locker} 号柜")
         self.summary = "\n".join(parts)
         self.lines = "\n".join(
-            f"{'[color=178f42]✓[/color]' if line.ok else '[color=c0392b]✗[/color]'} {line.name}："
-            f"[b]{line.state}[/b]" for line in view.lines)
+            f"{'[color=178f42]✓[/color]' if line.ok else '[color=c0392b]✗[/color]'} {line.name}：[b]{line.state}[/b]"
+            for line in view.lines
+        )
 
 
 class ReceiptScreen(KioskScreen):

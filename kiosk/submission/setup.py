@@ -33,8 +33,13 @@ def build_submission(host: Any, runtime: Any, tasks: Tasks, post: Post) -> Submi
     data_dir: Path | None = getattr(runtime, "data_dir", None)
     idle = max(60.0, float(getattr(runtime.options, "idle_timeout_s", 30.0)) * 2)
     return SubmissionPresenter(
-        host, runtime.client, tasks, post,
-        printer=receipt_printer_for(runtime.printer), documents=documents, locker=locker,
+        host,
+        runtime.client,
+        tasks,
+        post,
+        printer=receipt_printer_for(runtime.printer),
+        documents=documents,
+        locker=locker,
         drafts=DraftStore(data_dir / STATE_FILE) if data_dir else None,
         options=SubmissionOptions(idle_timeout_s=idle, retry_s=float(getattr(runtime.options, "retry_s", 3.0))),
     )

@@ -41,8 +41,12 @@ class DraftStore:
     def load(self) -> Draft | None:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
-            return Draft(case_id=str(data["case_id"]), access=str(data["access"]), mode=str(data.get("mode", "submit")),
-                         item_name=str(data.get("item_name", "")))
+            return Draft(
+                case_id=str(data["case_id"]),
+                access=str(data["access"]),
+                mode=str(data.get("mode", "submit")),
+                item_name=str(data.get("item_name", "")),
+            )
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, TypeError) as exc:

@@ -157,5 +157,15 @@ class SubMessageView:
     speech: str = ""
 
 
-SUBMISSION_VIEWS: tuple[type, ...] = (HandbookView, ItemView, CardView, PhoneView, MaterialView, SignView,
-                                      LockerView, ConfirmView, ReceiptView, SubMessageView)
+SUBMISSION_VIEWS: tuple[type, ...] = (
+    HandbookView,
+    ItemView,
+    CardView,
+    PhoneView,
+    MaterialView,
+    SignView,
+    LockerView,
+    ConfirmView,
+    ReceiptView,
+    SubMessageView,
+)

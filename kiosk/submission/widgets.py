@@ -27,8 +27,12 @@ class SignaturePad(StencilView):
         with self.canvas:
             Color(0.05, 0.08, 0.20, 1)
             for stroke in self.strokes:
-                Line(points=[v for x, y in stroke for v in (x + self.x, y + self.y)], width=3.2, cap="round",
-                     joint="round")
+                Line(
+                    points=[v for x, y in stroke for v in (x + self.x, y + self.y)],
+                    width=3.2,
+                    cap="round",
+                    joint="round",
+                )
 
     def on_touch_down(self, touch: Any) -> bool:
         if not self.collide_point(*touch.pos):

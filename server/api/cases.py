@@ -73,8 +73,9 @@ async def get_cases(request: Request, hall: str, dispatcher: DispatcherDep) -> C
         services = request.app.state.case_services = {}
     if hall not in services:
         config = dispatcher.runtime(hall).config
-        services[hall] = CaseService(dispatcher.store.engine, config, FileStore(files_root(dispatcher) / hall),
-                                     dispatcher.settings.hmac_key)
+        services[hall] = CaseService(
+            dispatcher.store.engine, config, FileStore(files_root(dispatcher) / hall), dispatcher.settings.hmac_key
+        )
     cases = services[hall]
     await _run(cases.sweep_if_due, utcnow())  # drafts nobody came back to, at most hourly
     return cases
@@ -109,31 +110,43 @@ def status_url(config: HallConfig, case_id: str, access: str) -> str:
 
 # ---- the handbook (七公开) ------------------------------------------------------------------------
 
+
 @router.get("/halls/{hall}/handbook")
 async def handbook(hall: str, dispatcher: DispatcherDep) -> dict[str, Any]:
     """Every service and item with its materials, kind, promised days, fee, legal basis and conditions."""
     config = dispatcher.runtime(hall).config
-    return {"hall": hall, "services": [
-        {"code": s.code, "name": s.name, "department": s.department,
-         "items": [i.model_dump(mode="json") for i in s.items]} for s in config.services]}
+    return {
+        "hall": hall,
+        "services": [
+            {
+                "code": s.code,
+                "name": s.name,
+                "department": s.department,
+                "items": [i.model_dump(mode="json") for i in s.items],
+            }
+            for s in config.services
+        ],
+    }
 
 
 @router.get("/halls/{hall}/items/{item}")
 async def handbook_item(hall: str, item: str, cases: CasesDep) -> dict[str, Any]:
     service, found = cases.item(item)
     output = next((w.name for w in cases.config.windows if w.kind.value == "output"), "")
-    return {"service": {"code": service.code, "name": service.name, "department": service.department},
-            "output_window": output, **found.model_dump(mode="json")}
+    return {
+        "service": {"code": service.code, "name": service.name, "department": service.department},
+        "output_window": output,
+        **found.model_dump(mode="json"),
+    }
 
 
 # ---- submissions (kiosk) ------------------------------------------------------------------------
 
+
 @router.post("/halls/{hall}/submissions", status_code=201)
-async def start_submission(hall: str, body: SubmissionBody, principal: PrincipalDep, cases: CasesDep
-                           ) -> dict[str, Any]:
+async def start_submission(hall: str, body: SubmissionBody, principal: PrincipalDep, cases: CasesDep) -> dict[str, Any]:
     actor = submitting_device(principal)
-    view, access = await _run(cases.start_submission, body.item, body.id_card.model_dump(), body.phone, actor,
-                              utcnow())
+    view, access = await _run(cases.start_submission, body.item, body.id_card.model_dump(), body.phone, actor, utcnow())
     return {**view, "access": access, "status_url": status_url(cases.config, view["id"], access)}
 
 
@@ -145,8 +158,9 @@ KeyQuery = Annotated[str | None, Query(alias="k", max_length=64)]
 
 
 @router.get("/halls/{hall}/submissions/{case_id}")
-async def read_submission(hall: str, case_id: str, principal: PrincipalDep, cases: CasesDep,
-                          k: KeyQuery = None) -> dict[str, Any]:
+async def read_submission(
+    hall: str, case_id: str, principal: PrincipalDep, cases: CasesDep, k: KeyQuery = None
+) -> dict[str, Any]:
     submitting_device(principal)
     await _keyed(cases, case_id, k)
     view: dict[str, Any] = await _run(cases.view, case_id, utcnow())
@@ -154,8 +168,9 @@ async def read_submission(hall: str, case_id: str, principal: PrincipalDep, case
 
 
 @router.put("/halls/{hall}/submissions/{case_id}/materials/{idx}")
-async def upload_material(hall: str, case_id: str, idx: int, request: Request, principal: PrincipalDep,
-                          cases: CasesDep, k: KeyQuery = None) -> dict[str, Any]:
+async def upload_material(
+    hall: str, case_id: str, idx: int, request: Request, principal: PrincipalDep, cases: CasesDep, k: KeyQuery = None
+) -> dict[str, Any]:
     """The scanned material as the raw request body (JPEG, PNG or PDF; checked by content)."""
     actor = submitting_device(principal)
     await _keyed(cases, case_id, k)
@@ -165,8 +180,9 @@ async def upload_material(hall: str, case_id: str, idx: int, request: Request, p
 
 
 @router.post("/halls/{hall}/submissions/{case_id}/materials/{idx}/defer")
-async def defer_material(hall: str, case_id: str, idx: int, request: Request, principal: PrincipalDep,
-                         cases: CasesDep, k: KeyQuery = None) -> dict[str, Any]:
+async def defer_material(
+    hall: str, case_id: str, idx: int, request: Request, principal: PrincipalDep, cases: CasesDep, k: KeyQuery = None
+) -> dict[str, Any]:
     """容缺受理: the body is the PNG of the citizen's signature under the promise."""
     actor = submitting_device(principal)
     await _keyed(cases, case_id, k)
@@ -176,8 +192,9 @@ async def defer_material(hall: str, case_id: str, idx: int, request: Request, pr
 
 
 @router.post("/halls/{hall}/submissions/{case_id}/locker")
-async def use_locker(hall: str, case_id: str, body: LockerBody, principal: PrincipalDep, cases: CasesDep,
-                     k: KeyQuery = None) -> dict[str, Any]:
+async def use_locker(
+    hall: str, case_id: str, body: LockerBody, principal: PrincipalDep, cases: CasesDep, k: KeyQuery = None
+) -> dict[str, Any]:
     actor = submitting_device(principal)
     await _keyed(cases, case_id, k)
     await _run(cases.set_locker, case_id, body.slot, actor, utcnow())
@@ -185,8 +202,9 @@ async def use_locker(hall: str, case_id: str, body: LockerBody, principal: Princ
 
 
 @router.post("/halls/{hall}/submissions/{case_id}/complete")
-async def complete_submission(hall: str, case_id: str, principal: PrincipalDep, cases: CasesDep,
-                              k: KeyQuery = None) -> dict[str, Any]:
+async def complete_submission(
+    hall: str, case_id: str, principal: PrincipalDep, cases: CasesDep, k: KeyQuery = None
+) -> dict[str, Any]:
     """收件: gives the receipt number; repeating it returns the same case."""
     actor = submitting_device(principal)
     await _keyed(cases, case_id, k)
@@ -195,8 +213,9 @@ async def complete_submission(hall: str, case_id: str, principal: PrincipalDep, 
 
 
 @router.post("/halls/{hall}/submissions/{case_id}/resubmit")
-async def resubmit(hall: str, case_id: str, principal: PrincipalDep, cases: CasesDep,
-                   k: KeyQuery = None) -> dict[str, Any]:
+async def resubmit(
+    hall: str, case_id: str, principal: PrincipalDep, cases: CasesDep, k: KeyQuery = None
+) -> dict[str, Any]:
     """补正提交: after uploading the materials the correction notice named."""
     actor = submitting_device(principal)
     await _keyed(cases, case_id, k)
@@ -205,8 +224,9 @@ async def resubmit(hall: str, case_id: str, principal: PrincipalDep, cases: Case
 
 
 @router.delete("/halls/{hall}/submissions/{case_id}", status_code=204)
-async def abandon_submission(hall: str, case_id: str, principal: PrincipalDep, cases: CasesDep,
-                             k: KeyQuery = None) -> Response:
+async def abandon_submission(
+    hall: str, case_id: str, principal: PrincipalDep, cases: CasesDep, k: KeyQuery = None
+) -> Response:
     actor = submitting_device(principal)
     await _keyed(cases, case_id, k)
     await _run(cases.abandon, case_id, actor, utcnow())
@@ -228,10 +248,15 @@ async def _read_limited(request: Request) -> bytes:
 
 # ---- the back office ----------------------------------------------------------------------------
 
+
 @router.get("/halls/{hall}/cases")
-async def list_cases(hall: str, principal: PrincipalDep, cases: CasesDep,
-                     status: Annotated[str | None, Query(max_length=16)] = None,
-                     flag: Annotated[str | None, Query(pattern="^(overdue|due_soon)$")] = None) -> dict[str, Any]:
+async def list_cases(
+    hall: str,
+    principal: PrincipalDep,
+    cases: CasesDep,
+    status: Annotated[str | None, Query(max_length=16)] = None,
+    flag: Annotated[str | None, Query(pattern="^(overdue|due_soon)$")] = None,
+) -> dict[str, Any]:
     office_user(principal)
     if status is not None and status not in {s.value for s in CaseStatus}:
         raise CaseError(f"未知的办件状态 {status!r} — unknown status")
@@ -240,8 +265,9 @@ async def list_cases(hall: str, principal: PrincipalDep, cases: CasesDep,
 
 
 @router.get("/halls/{hall}/cases/{case_id}")
-async def read_case(hall: str, case_id: str, principal: PrincipalDep, cases: CasesDep,
-                    dispatcher: DispatcherDep) -> dict[str, Any]:
+async def read_case(
+    hall: str, case_id: str, principal: PrincipalDep, cases: CasesDep, dispatcher: DispatcherDep
+) -> dict[str, Any]:
     office_user(principal)
     view: dict[str, Any] = await _run(cases.view, case_id, utcnow(), staff=True)
     await dispatcher.write_audit(hall, principal, "case.view", case_id, {"receipt_no": view["receipt_no"]})
@@ -261,11 +287,20 @@ async def case_file(hall: str, case_id: str, sha256: str, principal: PrincipalDe
 
 
 @router.post("/halls/{hall}/cases/{case_id}/actions/{action}")
-async def case_action(hall: str, case_id: str, action: CaseAction, body: ActionBody, principal: PrincipalDep,
-                      cases: CasesDep) -> dict[str, Any]:
+async def case_action(
+    hall: str, case_id: str, action: CaseAction, body: ActionBody, principal: PrincipalDep, cases: CasesDep
+) -> dict[str, Any]:
     actor = office_user(principal)
-    view: dict[str, Any] = await _run(cases.act, case_id, action, actor, utcnow(), note=body.note,
-                                      materials=body.materials, tracking_no=body.tracking_no)
+    view: dict[str, Any] = await _run(
+        cases.act,
+        case_id,
+        action,
+        actor,
+        utcnow(),
+        note=body.note,
+        materials=body.materials,
+        tracking_no=body.tracking_no,
+    )
     return view
 
 
@@ -281,6 +316,7 @@ async def instant_case(hall: str, body: InstantBody, principal: PrincipalDep, ca
 
 
 # ---- the citizen ----------------------------------------------------------------------------------
+
 
 @router.get("/public/halls/{hall}/cases/{case_id}")
 async def public_case(hall: str, case_id: str, cases: CasesDep, k: KeyQuery = None) -> dict[str, Any]:

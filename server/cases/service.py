@@ -89,8 +89,14 @@ def _sha(token: str) -> str:
 
 
 class CaseService:
-    def __init__(self, engine: Engine, config: HallConfig, files: FileStore, hmac_key: bytes,
-                 calendar: WorkingCalendar | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        config: HallConfig,
+        files: FileStore,
+        hmac_key: bytes,
+        calendar: WorkingCalendar | None = None,
+    ) -> None:
         self.engine = engine
         self.config = config
         self.hall = config.hall.id
@@ -126,8 +132,11 @@ class CaseService:
 
     def find_by_receipt(self, receipt_no: str) -> str:
         with self.engine.connect() as conn:
-            found = conn.execute(sa.select(t.cases.c.id).where(
-                t.cases.c.hall == self.hall, t.cases.c.receipt_no == receipt_no.strip().upper())).scalar()
+            found = conn.execute(
+                sa.select(t.cases.c.id).where(
+                    t.cases.c.hall == self.hall, t.cases.c.receipt_no == receipt_no.strip().upper()
+                )
+            ).scalar()
         if found is None:
             raise CaseNotFound(f"没有收件编号为 {receipt_no} 的办件 — no such receipt")
         return str(found)
@@ -135,8 +144,15 @@ class CaseService:
     # ---- submissions (kiosk) ------------------------------------------------------------------
 
     @_in_utc
-    def start_submission(self, item_code: str, id_card: dict[str, str] | None, phone: str, actor: Actor,
-                         now: dt.datetime, channel: str = "kiosk") -> tuple[dict[str, Any], str]:
+    def start_submission(
+        self,
+        item_code: str,
+        id_card: dict[str, str] | None,
+        phone: str,
+        actor: Actor,
+        now: dt.datetime,
+        channel: str = "kiosk",
+    ) -> tuple[dict[str, Any], str]:
         """A draft case with the item's materials list; returns (view, access token for QR and resume)."""
         service, item = self.item(item_code)
         identity = self._identity(id_card)
@@ -146,14 +162,40 @@ class CaseService:
         token = secrets.token_urlsafe(18)
         case_id = secrets.token_hex(8)
         with self._writer, self.engine.begin() as conn:
-            conn.execute(t.cases.insert().values(
-                hall=self.hall, id=case_id, item=item.code, service=service.code, status=CaseStatus.draft.value,
-                channel=channel, device=actor.name, phone=phone, access_sha256=_sha(token), created_at=now,
-                updated_at=now, **identity))
-            conn.execute(t.case_materials.insert(), [
-                {"hall": self.hall, "case_id": case_id, "idx": i, "name": m.name, "form": m.form.value,
-                 "copies": m.copies, "deferrable": m.deferrable, "status": MaterialStatus.missing.value,
-                 "updated_at": now} for i, m in enumerate(item.materials)] or [])
+            conn.execute(
+                t.cases.insert().values(
+                    hall=self.hall,
+                    id=case_id,
+                    item=item.code,
+                    service=service.code,
+                    status=CaseStatus.draft.value,
+                    channel=channel,
+                    device=actor.name,
+                    phone=phone,
+                    access_sha256=_sha(token),
+                    created_at=now,
+                    updated_at=now,
+                    **identity,
+                )
+            )
+            conn.execute(
+                t.case_materials.insert(),
+                [
+                    {
+                        "hall": self.hall,
+                        "case_id": case_id,
+                        "idx": i,
+                        "name": m.name,
+                        "form": m.form.value,
+                        "copies": m.copies,
+                        "deferrable": m.deferrable,
+                        "status": MaterialStatus.missing.value,
+                        "updated_at": now,
+                    }
+                    for i, m in enumerate(item.materials)
+                ]
+                or [],
+            )
             self._history(conn, case_id, actor, "start", None, CaseStatus.draft, now, item.name)
         return self.view(case_id, now), token
 
@@ -166,13 +208,24 @@ class CaseService:
                 parse_birth(id_card["birth"])
         except InvalidIdCard as exc:
             raise CaseError(str(exc)) from None
-        return {"id_hash": id_hash(self.hmac_key, number), "masked_name": mask_name(id_card.get("name", "")),
-                "masked_id": mask_id_number(number)}
+        return {
+            "id_hash": id_hash(self.hmac_key, number),
+            "masked_name": mask_name(id_card.get("name", "")),
+            "masked_id": mask_id_number(number),
+        }
 
     def _material(self, conn: Connection, case_id: str, idx: int) -> dict[str, Any]:
-        row = conn.execute(sa.select(t.case_materials).where(
-            t.case_materials.c.hall == self.hall, t.case_materials.c.case_id == case_id,
-            t.case_materials.c.idx == idx)).mappings().first()
+        row = (
+            conn.execute(
+                sa.select(t.case_materials).where(
+                    t.case_materials.c.hall == self.hall,
+                    t.case_materials.c.case_id == case_id,
+                    t.case_materials.c.idx == idx,
+                )
+            )
+            .mappings()
+            .first()
+        )
         if row is None:
             raise CaseNotFound(f"该事项没有第 {idx + 1} 项材料 — no material {idx}")
         return dict(row)
@@ -180,8 +233,10 @@ class CaseService:
     def _editable(self, row: dict[str, Any]) -> None:
         if row["status"] not in (CaseStatus.draft.value, CaseStatus.correction.value):
             label = STATUS_LABELS[CaseStatus(row["status"])]
-            raise CaseError(f"办件状态为「{label}」，不能再提交材料 — materials can be added only before "
-                            "submitting or when a correction is requested")
+            raise CaseError(
+                f"办件状态为「{label}」，不能再提交材料 — materials can be added only before "
+                "submitting or when a correction is requested"
+            )
 
     @_in_utc
     def upload(self, case_id: str, idx: int, data: bytes, actor: Actor, now: dt.datetime) -> StoredFile:
@@ -196,16 +251,37 @@ class CaseService:
             material = self._material(conn, case_id, idx)
             self._attach(conn, case_id, idx, stored, now)
             self._set_material(conn, case_id, idx, MaterialStatus.provided, now)
-            self._history(conn, case_id, actor, "upload", CaseStatus(row["status"]), CaseStatus(row["status"]),
-                          now, f"{material['name']} ({stored.size // 1024} KB)")
+            self._history(
+                conn,
+                case_id,
+                actor,
+                "upload",
+                CaseStatus(row["status"]),
+                CaseStatus(row["status"]),
+                now,
+                f"{material['name']} ({stored.size // 1024} KB)",
+            )
         return stored
 
     def _attach(self, conn: Connection, case_id: str, idx: int, stored: StoredFile, now: dt.datetime) -> None:
-        key = (t.case_files.c.hall == self.hall, t.case_files.c.case_id == case_id, t.case_files.c.idx == idx,
-               t.case_files.c.sha256 == stored.sha256)
+        key = (
+            t.case_files.c.hall == self.hall,
+            t.case_files.c.case_id == case_id,
+            t.case_files.c.idx == idx,
+            t.case_files.c.sha256 == stored.sha256,
+        )
         if conn.execute(sa.select(t.case_files.c.sha256).where(*key)).first() is None:
-            conn.execute(t.case_files.insert().values(hall=self.hall, case_id=case_id, idx=idx, sha256=stored.sha256,
-                                                      size=stored.size, mime=stored.mime, uploaded_at=now))
+            conn.execute(
+                t.case_files.insert().values(
+                    hall=self.hall,
+                    case_id=case_id,
+                    idx=idx,
+                    sha256=stored.sha256,
+                    size=stored.size,
+                    mime=stored.mime,
+                    uploaded_at=now,
+                )
+            )
 
     @_in_utc
     def defer(self, case_id: str, idx: int, signature_png: bytes, actor: Actor, now: dt.datetime) -> None:
@@ -225,18 +301,37 @@ class CaseService:
                 raise CaseError(f"「{material['name']}」不适用容缺受理，必须提交 — this material cannot be deferred")
             self._attach(conn, case_id, SIGNATURE_INDEX - idx, signature, now)
             self._set_material(conn, case_id, idx, MaterialStatus.deferred, now, signature.sha256)
-            self._history(conn, case_id, actor, "defer", CaseStatus(row["status"]), CaseStatus(row["status"]),
-                          now, f"{material['name']}：签署容缺承诺")
+            self._history(
+                conn,
+                case_id,
+                actor,
+                "defer",
+                CaseStatus(row["status"]),
+                CaseStatus(row["status"]),
+                now,
+                f"{material['name']}：签署容缺承诺",
+            )
 
     @_in_utc
     def set_locker(self, case_id: str, slot: str, actor: Actor, now: dt.datetime) -> None:
         with self._writer, self.engine.begin() as conn:
             row = self._row(conn, case_id)
             self._editable(row)
-            conn.execute(t.cases.update().where(t.cases.c.hall == self.hall, t.cases.c.id == case_id)
-                         .values(locker_slot=slot, updated_at=now))
-            self._history(conn, case_id, actor, "locker", CaseStatus(row["status"]), CaseStatus(row["status"]),
-                          now, f"纸质原件存入 {slot} 号柜")
+            conn.execute(
+                t.cases.update()
+                .where(t.cases.c.hall == self.hall, t.cases.c.id == case_id)
+                .values(locker_slot=slot, updated_at=now)
+            )
+            self._history(
+                conn,
+                case_id,
+                actor,
+                "locker",
+                CaseStatus(row["status"]),
+                CaseStatus(row["status"]),
+                now,
+                f"纸质原件存入 {slot} 号柜",
+            )
 
     @_in_utc
     def complete(self, case_id: str, actor: Actor, now: dt.datetime) -> dict[str, Any]:
@@ -250,21 +345,35 @@ class CaseService:
                 next_status(status, CaseAction.complete)
             self._require_materials(conn, case_id)
             day = self.local_date(now)
-            count = conn.execute(sa.select(sa.func.count()).select_from(t.cases).where(
-                t.cases.c.hall == self.hall, t.cases.c.receipt_no.like(f"SJ{day:%Y%m%d}%"))).scalar_one()
-            conn.execute(t.cases.update().where(t.cases.c.hall == self.hall, t.cases.c.id == case_id).values(
-                status=CaseStatus.received.value, receipt_no=receipt_number(day, int(count) + 1), received_at=now,
-                updated_at=now))
+            count = conn.execute(
+                sa.select(sa.func.count())
+                .select_from(t.cases)
+                .where(t.cases.c.hall == self.hall, t.cases.c.receipt_no.like(f"SJ{day:%Y%m%d}%"))
+            ).scalar_one()
+            conn.execute(
+                t.cases.update()
+                .where(t.cases.c.hall == self.hall, t.cases.c.id == case_id)
+                .values(
+                    status=CaseStatus.received.value,
+                    receipt_no=receipt_number(day, int(count) + 1),
+                    received_at=now,
+                    updated_at=now,
+                )
+            )
             self._history(conn, case_id, actor, CaseAction.complete.value, status, CaseStatus.received, now, "")
             return self.view(case_id, now, conn=conn)
 
     def _require_materials(self, conn: Connection, case_id: str) -> None:
-        rows = conn.execute(sa.select(t.case_materials.c.name, t.case_materials.c.status).where(
-            t.case_materials.c.hall == self.hall, t.case_materials.c.case_id == case_id)).all()
+        rows = conn.execute(
+            sa.select(t.case_materials.c.name, t.case_materials.c.status).where(
+                t.case_materials.c.hall == self.hall, t.case_materials.c.case_id == case_id
+            )
+        ).all()
         missing = missing_materials([(r.name, MaterialStatus(r.status)) for r in rows])
         if missing:
-            raise CaseError("还缺少材料：" + "、".join(missing) + "（请扫描提交，或对可容缺材料签署承诺）"
-                            " — materials missing")
+            raise CaseError(
+                "还缺少材料：" + "、".join(missing) + "（请扫描提交，或对可容缺材料签署承诺） — materials missing"
+            )
 
     @_in_utc
     def abandon(self, case_id: str, actor: Actor, now: dt.datetime) -> None:
@@ -286,8 +395,17 @@ class CaseService:
     # ---- the office ---------------------------------------------------------------------------
 
     @_in_utc
-    def act(self, case_id: str, action: CaseAction, actor: Actor, now: dt.datetime, *, note: str = "",
-            materials: list[int] | None = None, tracking_no: str = "") -> dict[str, Any]:
+    def act(
+        self,
+        case_id: str,
+        action: CaseAction,
+        actor: Actor,
+        now: dt.datetime,
+        *,
+        note: str = "",
+        materials: list[int] | None = None,
+        tracking_no: str = "",
+    ) -> dict[str, Any]:
         if action not in OFFICE_ACTIONS:
             raise CaseError(f"「{ACTION_LABELS[action]}」由申请人在自助终端完成 — not an office action")
         note = note.strip()[:500]
@@ -298,8 +416,16 @@ class CaseService:
             self._transition(conn, row, action, actor, now, values.pop("_note", note), **values)
             return self.view(case_id, now, conn=conn)
 
-    def _action_values(self, conn: Connection, case_id: str, action: CaseAction, now: dt.datetime, note: str,
-                       materials: list[int], tracking_no: str) -> dict[str, Any]:
+    def _action_values(
+        self,
+        conn: Connection,
+        case_id: str,
+        action: CaseAction,
+        now: dt.datetime,
+        note: str,
+        materials: list[int],
+        tracking_no: str,
+    ) -> dict[str, Any]:
         if action == CaseAction.accept:
             return {"accepted_at": now}
         if action == CaseAction.correct:
@@ -313,14 +439,19 @@ class CaseService:
         if action == CaseAction.post:
             if not _TRACKING.match(tracking_no.strip()):
                 raise CaseError("请填写邮件单号（6-40位字母数字） — enter the postal tracking number")
-            return {"output_at": now, "delivery": "post", "tracking_no": tracking_no.strip(),
-                    "_note": f"邮件单号 {tracking_no.strip()}"}
+            return {
+                "output_at": now,
+                "delivery": "post",
+                "tracking_no": tracking_no.strip(),
+                "_note": f"邮件单号 {tracking_no.strip()}",
+            }
         if action == CaseAction.deliver:
             return {"delivered_at": now}
         return {"archived_at": now}
 
-    def _correction(self, conn: Connection, case_id: str, now: dt.datetime, note: str,
-                    materials: list[int]) -> dict[str, Any]:
+    def _correction(
+        self, conn: Connection, case_id: str, now: dt.datetime, note: str, materials: list[int]
+    ) -> dict[str, Any]:
         """补齐补正告知: name every material to supply again, once (一次性告知)."""
         if not materials:
             raise CaseError("请勾选需要补正的材料 — select the materials to correct")
@@ -329,12 +460,15 @@ class CaseService:
             material = self._material(conn, case_id, idx)
             names.append(material["name"])
             self._set_material(conn, case_id, idx, MaterialStatus.missing, now)
-        return {"correction": {"note": note, "materials": names, "at": now.isoformat()},
-                "_note": "需补正：" + "、".join(names) + (f"（{note}）" if note else "")}
+        return {
+            "correction": {"note": note, "materials": names, "at": now.isoformat()},
+            "_note": "需补正：" + "、".join(names) + (f"（{note}）" if note else ""),
+        }
 
     @_in_utc
-    def instant_case(self, item_code: str, id_card: dict[str, str] | None, window: str, actor: Actor,
-                     now: dt.datetime) -> dict[str, Any]:
+    def instant_case(
+        self, item_code: str, id_card: dict[str, str] | None, window: str, actor: Actor, now: dt.datetime
+    ) -> dict[str, Any]:
         """即办件 accepted at a comprehensive window: received, accepted, approved and delivered at once."""
         service, item = self.item(item_code)
         if item.kind != ServiceKind.instant:
@@ -342,33 +476,78 @@ class CaseService:
         view, _ = self.start_submission(item_code, id_card, "", actor, now, channel="window")
         case_id = view["id"]
         with self._writer, self.engine.begin() as conn:
-            conn.execute(t.case_materials.update().where(
-                t.case_materials.c.hall == self.hall, t.case_materials.c.case_id == case_id).values(
-                status=MaterialStatus.provided.value, updated_at=now))
+            conn.execute(
+                t.case_materials.update()
+                .where(t.case_materials.c.hall == self.hall, t.case_materials.c.case_id == case_id)
+                .values(status=MaterialStatus.provided.value, updated_at=now)
+            )
         self.complete(case_id, actor, now)
         for action in (CaseAction.accept, CaseAction.approve, CaseAction.ready, CaseAction.deliver):
             self.act(case_id, action, actor, now, note=f"{window}号窗口即办")
         return self.act(case_id, CaseAction.archive, actor, now)
 
-    def _transition(self, conn: Connection, row: dict[str, Any], action: CaseAction, actor: Actor,
-                    now: dt.datetime, note: str, **values: Any) -> None:
+    def _transition(
+        self,
+        conn: Connection,
+        row: dict[str, Any],
+        action: CaseAction,
+        actor: Actor,
+        now: dt.datetime,
+        note: str,
+        **values: Any,
+    ) -> None:
         before = CaseStatus(row["status"])
         after = next_status(before, action)
-        conn.execute(t.cases.update().where(t.cases.c.hall == self.hall, t.cases.c.id == row["id"]).values(
-            status=after.value, updated_at=now, **values))
+        conn.execute(
+            t.cases.update()
+            .where(t.cases.c.hall == self.hall, t.cases.c.id == row["id"])
+            .values(status=after.value, updated_at=now, **values)
+        )
         self._history(conn, row["id"], actor, action.value, before, after, now, note)
 
-    def _set_material(self, conn: Connection, case_id: str, idx: int, status: MaterialStatus, now: dt.datetime,
-                      signature: str | None = None) -> None:
-        conn.execute(t.case_materials.update().where(
-            t.case_materials.c.hall == self.hall, t.case_materials.c.case_id == case_id,
-            t.case_materials.c.idx == idx).values(status=status.value, signature_sha256=signature, updated_at=now))
+    def _set_material(
+        self,
+        conn: Connection,
+        case_id: str,
+        idx: int,
+        status: MaterialStatus,
+        now: dt.datetime,
+        signature: str | None = None,
+    ) -> None:
+        conn.execute(
+            t.case_materials.update()
+            .where(
+                t.case_materials.c.hall == self.hall,
+                t.case_materials.c.case_id == case_id,
+                t.case_materials.c.idx == idx,
+            )
+            .values(status=status.value, signature_sha256=signature, updated_at=now)
+        )
 
-    def _history(self, conn: Connection, case_id: str, actor: Actor, action: str, before: CaseStatus | None,
-                 after: CaseStatus, now: dt.datetime, note: str) -> None:
-        conn.execute(t.case_history.insert().values(
-            hall=self.hall, case_id=case_id, at=now, actor=actor.name, role=actor.role, action=action,
-            from_status=before.value if before else None, to_status=after.value, note=note[:500]))
+    def _history(
+        self,
+        conn: Connection,
+        case_id: str,
+        actor: Actor,
+        action: str,
+        before: CaseStatus | None,
+        after: CaseStatus,
+        now: dt.datetime,
+        note: str,
+    ) -> None:
+        conn.execute(
+            t.case_history.insert().values(
+                hall=self.hall,
+                case_id=case_id,
+                at=now,
+                actor=actor.name,
+                role=actor.role,
+                action=action,
+                from_status=before.value if before else None,
+                to_status=after.value,
+                note=note[:500],
+            )
+        )
 
     # ---- views --------------------------------------------------------------------------------
 
@@ -376,13 +555,24 @@ class CaseService:
         _, item = self.item(row["item"])
         received = row["received_at"]
         accepted = row["accepted_at"]
-        return deadlines(self.calendar, received_on=self.local_date(received) if received else None,
-                         accepted_on=self.local_date(accepted) if accepted else None,
-                         promised_days=item.promised_days if item.kind == ServiceKind.promised else 0,
-                         defer_days=item.defer_days, has_deferred=has_deferred)
+        return deadlines(
+            self.calendar,
+            received_on=self.local_date(received) if received else None,
+            accepted_on=self.local_date(accepted) if accepted else None,
+            promised_days=item.promised_days if item.kind == ServiceKind.promised else 0,
+            defer_days=item.defer_days,
+            has_deferred=has_deferred,
+        )
 
-    def view(self, case_id: str, now: dt.datetime, *, conn: Connection | None = None, staff: bool = False,
-             history: bool = True) -> dict[str, Any]:
+    def view(
+        self,
+        case_id: str,
+        now: dt.datetime,
+        *,
+        conn: Connection | None = None,
+        staff: bool = False,
+        history: bool = True,
+    ) -> dict[str, Any]:
         if conn is None:
             with self.engine.connect() as own:
                 return self.view(case_id, now, conn=own, staff=staff, history=history)
@@ -397,15 +587,28 @@ class CaseService:
 
     def _materials(self, conn: Connection, case_id: str) -> list[dict[str, Any]]:
         files: dict[int, list[dict[str, Any]]] = {}
-        for f in conn.execute(sa.select(t.case_files).where(
-                t.case_files.c.hall == self.hall, t.case_files.c.case_id == case_id)).mappings():
+        for f in conn.execute(
+            sa.select(t.case_files).where(t.case_files.c.hall == self.hall, t.case_files.c.case_id == case_id)
+        ).mappings():
             files.setdefault(f["idx"], []).append({"sha256": f["sha256"], "size": f["size"], "mime": f["mime"]})
-        rows = conn.execute(sa.select(t.case_materials).where(
-            t.case_materials.c.hall == self.hall, t.case_materials.c.case_id == case_id)
-            .order_by(t.case_materials.c.idx)).mappings()
-        return [{"idx": m["idx"], "name": m["name"], "form": m["form"], "copies": m["copies"],
-                 "deferrable": m["deferrable"], "status": m["status"], "files": files.get(m["idx"], []),
-                 "signed": m["signature_sha256"] is not None} for m in rows]
+        rows = conn.execute(
+            sa.select(t.case_materials)
+            .where(t.case_materials.c.hall == self.hall, t.case_materials.c.case_id == case_id)
+            .order_by(t.case_materials.c.idx)
+        ).mappings()
+        return [
+            {
+                "idx": m["idx"],
+                "name": m["name"],
+                "form": m["form"],
+                "copies": m["copies"],
+                "deferrable": m["deferrable"],
+                "status": m["status"],
+                "files": files.get(m["idx"], []),
+                "signed": m["signature_sha256"] is not None,
+            }
+            for m in rows
+        ]
 
     def _summary(self, row: dict[str, Any], materials: list[dict[str, Any]], now: dt.datetime) -> dict[str, Any]:
         service, item = self.item(row["item"])
@@ -414,31 +617,69 @@ class CaseService:
         due = self.deadlines_of(row, has_deferred)
         today = self.local_date(now)
         return {
-            "id": row["id"], "receipt_no": row["receipt_no"], "item": item.code, "item_name": item.name,
-            "service": service.code, "service_name": service.name, "department": service.department,
-            "kind": item.kind.value, "promised_days": item.promised_days, "status": status.value,
-            "status_label": STATUS_LABELS[status], "channel": row["channel"], "masked_name": row["masked_name"],
-            "masked_id": row["masked_id"], "locker_slot": row["locker_slot"], "delivery": row["delivery"],
-            "tracking_no": row["tracking_no"], "correction": row["correction"],
+            "id": row["id"],
+            "receipt_no": row["receipt_no"],
+            "item": item.code,
+            "item_name": item.name,
+            "service": service.code,
+            "service_name": service.name,
+            "department": service.department,
+            "kind": item.kind.value,
+            "promised_days": item.promised_days,
+            "status": status.value,
+            "status_label": STATUS_LABELS[status],
+            "channel": row["channel"],
+            "masked_name": row["masked_name"],
+            "masked_id": row["masked_id"],
+            "locker_slot": row["locker_slot"],
+            "delivery": row["delivery"],
+            "tracking_no": row["tracking_no"],
+            "correction": row["correction"],
             "decision_note": row["decision_note"],
-            "times": {k: _iso(row[k]) for k in ("created_at", "received_at", "accepted_at", "decided_at",
-                                                 "output_at", "delivered_at", "archived_at")},
-            "deadlines": {"accept_due": _iso(due.accept_due), "decide_due": _iso(due.decide_due),
-                          "deferred_due": _iso(due.deferred_due)},
+            "times": {
+                k: _iso(row[k])
+                for k in (
+                    "created_at",
+                    "received_at",
+                    "accepted_at",
+                    "decided_at",
+                    "output_at",
+                    "delivered_at",
+                    "archived_at",
+                )
+            },
+            "deadlines": {
+                "accept_due": _iso(due.accept_due),
+                "decide_due": _iso(due.decide_due),
+                "deferred_due": _iso(due.deferred_due),
+            },
             "overdue": overdue_flags(status, due, today, has_deferred),
             "due_soon": due_soon(status, due, today, self.calendar),
         }
 
     def _history_of(self, conn: Connection, case_id: str) -> list[dict[str, Any]]:
-        rows = conn.execute(sa.select(t.case_history).where(
-            t.case_history.c.hall == self.hall, t.case_history.c.case_id == case_id)
-            .order_by(t.case_history.c.id)).mappings()
-        return [{"at": _iso(r["at"]), "actor": r["actor"], "role": r["role"], "action": r["action"],
-                 "label": _action_label(r["action"]), "from": r["from_status"], "to": r["to_status"],
-                 "note": r["note"]} for r in rows]
+        rows = conn.execute(
+            sa.select(t.case_history)
+            .where(t.case_history.c.hall == self.hall, t.case_history.c.case_id == case_id)
+            .order_by(t.case_history.c.id)
+        ).mappings()
+        return [
+            {
+                "at": _iso(r["at"]),
+                "actor": r["actor"],
+                "role": r["role"],
+                "action": r["action"],
+                "label": _action_label(r["action"]),
+                "from": r["from_status"],
+                "to": r["to_status"],
+                "note": r["note"],
+            }
+            for r in rows
+        ]
 
-    def list_cases(self, now: dt.datetime, *, status: str | None = None, flag: str | None = None,
-                   limit: int = 200) -> list[dict[str, Any]]:
+    def list_cases(
+        self, now: dt.datetime, *, status: str | None = None, flag: str | None = None, limit: int = 200
+    ) -> list[dict[str, Any]]:
         """The office's lists: by status, or `overdue` / `due_soon` over every open case."""
         query = sa.select(t.cases).where(t.cases.c.hall == self.hall)
         if status:
@@ -462,13 +703,30 @@ class CaseService:
         """What the citizen's phone page shows: status, what is missing, where to collect; a masked name only."""
         view = self.view(case_id, now, history=True)
         hall = self.config.hall
-        keep = ("receipt_no", "item_name", "department", "kind", "promised_days", "status", "status_label",
-                "masked_name", "delivery", "tracking_no", "correction", "decision_note", "times", "deadlines",
-                "overdue")
+        keep = (
+            "receipt_no",
+            "item_name",
+            "department",
+            "kind",
+            "promised_days",
+            "status",
+            "status_label",
+            "masked_name",
+            "delivery",
+            "tracking_no",
+            "correction",
+            "decision_note",
+            "times",
+            "deadlines",
+            "overdue",
+        )
         public = {k: view[k] for k in keep}
         public["materials"] = [{"name": m["name"], "status": m["status"]} for m in view["materials"]]
-        public["history"] = [{"at": h["at"], "label": h["label"]} for h in view["history"]
-                             if h["action"] not in ("upload", "defer", "locker", "start")]
+        public["history"] = [
+            {"at": h["at"], "label": h["label"]}
+            for h in view["history"]
+            if h["action"] not in ("upload", "defer", "locker", "start")
+        ]
         output_window = next((w.name for w in self.config.windows if w.kind.value == "output"), "综合出件窗口")
         public["collect"] = {"where": f"{hall.name} {output_window}", "address": hall.address, "phone": hall.phone}
         return public
@@ -483,14 +741,29 @@ class CaseService:
         """Abandon drafts nobody resumed, then delete files that no case refers to."""
         cutoff = now - max_draft_age
         with self._writer, self.engine.begin() as conn:
-            stale = conn.execute(sa.select(t.cases).where(
-                t.cases.c.hall == self.hall, t.cases.c.status == CaseStatus.draft.value,
-                t.cases.c.updated_at < cutoff)).mappings().all()
+            stale = (
+                conn.execute(
+                    sa.select(t.cases).where(
+                        t.cases.c.hall == self.hall,
+                        t.cases.c.status == CaseStatus.draft.value,
+                        t.cases.c.updated_at < cutoff,
+                    )
+                )
+                .mappings()
+                .all()
+            )
             for row in stale:
-                self._transition(conn, {**row}, CaseAction.abandon, Actor("system:sweeper", "system"), now,
-                                 "超过24小时未完成，自动放弃")
-                conn.execute(t.case_files.delete().where(t.case_files.c.hall == self.hall,
-                                                         t.case_files.c.case_id == row["id"]))
+                self._transition(
+                    conn,
+                    {**row},
+                    CaseAction.abandon,
+                    Actor("system:sweeper", "system"),
+                    now,
+                    "超过24小时未完成，自动放弃",
+                )
+                conn.execute(
+                    t.case_files.delete().where(t.case_files.c.hall == self.hall, t.case_files.c.case_id == row["id"])
+                )
             referenced = {r[0] for r in conn.execute(sa.select(t.case_files.c.sha256))}
         return len(stale), self.files.remove_unreferenced(referenced)
 

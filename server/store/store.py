@@ -335,9 +335,7 @@ class Store:
                 .order_by(t.events.c.seq)
                 .limit(limit)
             ).all()
-        return [
-            EventRow(r.hall, int(r.seq), r.kind, r.payload, aware(r.created_at) or utcnow(), None) for r in rows
-        ]
+        return [EventRow(r.hall, int(r.seq), r.kind, r.payload, aware(r.created_at) or utcnow(), None) for r in rows]
 
     def mark_published(self, hall: str, up_to_seq: int) -> None:
         with self.engine.begin() as conn:

@@ -166,8 +166,10 @@ def keypad_command_over_mqtt_runs_and_is_answered(hall: Dispatcher, mosquitto: B
         assert replies[2].status == "ok" and replies[2].data == replies[0].data
         window = counter.http.get("/halls/demo/windows/2", headers=counter.clerk).json()
         assert window["ticket"]["number"] == number, window
-        assert counter.http.get(f"/halls/demo/tickets/by-number/{waiting}",
-                                headers=hall.headers).json()["status"] == "waiting"
+        assert (
+            counter.http.get(f"/halls/demo/tickets/by-number/{waiting}", headers=hall.headers).json()["status"]
+            == "waiting"
+        )
     finally:
         rec.stop()
         keypad.stop()

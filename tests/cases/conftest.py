@@ -74,14 +74,18 @@ SAMPLE_CARD = {"id_number": "321183195003120011", "name": "张三", "birth": "19
 def submit_realestate_transfer(client: httpx.Client, base: str = "/api/v1/halls/demo") -> tuple[str, str]:
     """A 不动产转移登记 submission with four materials uploaded and the fifth (完税凭证) deferred under a
     signed promise, not yet completed: (case id, access key). `client` is a TestClient or an httpx client."""
-    reply = client.post(f"{base}/submissions", headers=DEMO_DEVICE,
-                        json={"item": "realestate-transfer", "id_card": SAMPLE_CARD, "phone": "13812345678"})
+    reply = client.post(
+        f"{base}/submissions",
+        headers=DEMO_DEVICE,
+        json={"item": "realestate-transfer", "id_card": SAMPLE_CARD, "phone": "13812345678"},
+    )
     assert reply.status_code == 201, reply.text
     case_id, key = reply.json()["id"], reply.json()["access"]
     for idx in range(4):
         up = client.put(f"{base}/submissions/{case_id}/materials/{idx}?k={key}", headers=DEMO_DEVICE, content=PDF)
         assert up.status_code == 200, up.text
-    signed = client.post(f"{base}/submissions/{case_id}/materials/4/defer?k={key}", headers=DEMO_DEVICE,
-                         content=png_bytes("black"))
+    signed = client.post(
+        f"{base}/submissions/{case_id}/materials/4/defer?k={key}", headers=DEMO_DEVICE, content=png_bytes("black")
+    )
     assert signed.status_code == 200, signed.text
     return case_id, key

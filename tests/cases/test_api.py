@@ -62,16 +62,22 @@ def test_night_submission_through_the_office_to_the_citizen(client: TestClient) 
     file_sha = full["materials"][0]["files"][0]["sha256"]
     got = client.get(f"{BASE}/cases/{case_id}/files/{file_sha}", headers=clerk)
     assert got.status_code == 200 and got.content == PDF
-    corrected = client.post(f"{BASE}/cases/{case_id}/actions/correct", headers=clerk,
-                            json={"materials": [2], "note": "证书页不清晰"})
+    corrected = client.post(
+        f"{BASE}/cases/{case_id}/actions/correct", headers=clerk, json={"materials": [2], "note": "证书页不清晰"}
+    )
     assert corrected.json()["status"] == "correction"
     public = client.get(f"/api/v1/public/halls/demo/cases/{case_id}?k={key}").json()
     assert public["correction"]["materials"] == ["不动产权证书"] and public["masked_name"] == "张*"
     assert "phone" not in public
     client.put(f"{BASE}/submissions/{case_id}/materials/2?k={key}", headers=DEVICE, content=jpeg_bytes())
     assert client.post(f"{BASE}/submissions/{case_id}/resubmit?k={key}", headers=DEVICE).json()["status"] == "received"
-    for action, body in (("accept", {}), ("approve", {}), ("ready", {}), ("deliver", {"note": "本人领取"}),
-                         ("archive", {})):
+    for action, body in (
+        ("accept", {}),
+        ("approve", {}),
+        ("ready", {}),
+        ("deliver", {"note": "本人领取"}),
+        ("archive", {}),
+    ):
         reply = client.post(f"{BASE}/cases/{case_id}/actions/{action}", headers=clerk, json=body)
         assert reply.status_code == 200, reply.text
     assert client.get(f"/api/v1/public/halls/demo/cases/{case_id}?k={key}").json()["status"] == "archived"
@@ -91,20 +97,25 @@ def test_refusals_are_clear_4xx(client: TestClient) -> None:
     assert no_key.status_code == 404
 
 
-@pytest.mark.parametrize("path, body, status, words", [
-    ("materials/0", b"MZ\x90\x00not a document", 415, "JPG"),
-    ("materials/0", b"\x89PNG\r\n\x1a\n" + b"\x00" * (10 * 1024 * 1024 + 1), 413, "过大"),
-    ("materials/99", PDF, 404, "材料"),
-    ("materials/..%2F..%2Fetc%2Fpasswd", PDF, 404, ""),  # no such route: nothing written
-    ("materials/-1", PDF, 404, "材料"),
-])
-def test_upload_attacks(client: TestClient, tmp_path: Path, path: str, body: bytes, status: int,
-                        words: str) -> None:
+@pytest.mark.parametrize(
+    "path, body, status, words",
+    [
+        ("materials/0", b"MZ\x90\x00not a document", 415, "JPG"),
+        ("materials/0", b"\x89PNG\r\n\x1a\n" + b"\x00" * (10 * 1024 * 1024 + 1), 413, "过大"),
+        ("materials/99", PDF, 404, "材料"),
+        ("materials/..%2F..%2Fetc%2Fpasswd", PDF, 404, ""),  # no such route: nothing written
+        ("materials/-1", PDF, 404, "材料"),
+    ],
+)
+def test_upload_attacks(client: TestClient, tmp_path: Path, path: str, body: bytes, status: int, words: str) -> None:
     reply = client.post(f"{BASE}/submissions", headers=DEVICE, json={"item": "realestate-transfer", "id_card": CARD})
     case_id, key = reply.json()["id"], reply.json()["access"]
     before = sorted(p.name for p in tmp_path.rglob("*"))
-    answer = client.put(f"{BASE}/submissions/{case_id}/{path}?k={key}", content=body,
-                        headers={**DEVICE, "Content-Type": "application/pdf"})
+    answer = client.put(
+        f"{BASE}/submissions/{case_id}/{path}?k={key}",
+        content=body,
+        headers={**DEVICE, "Content-Type": "application/pdf"},
+    )
     assert answer.status_code == status, answer.text
     assert words in answer.json()["detail"]
     after = sorted(p.name for p in tmp_path.rglob("*") if not p.name.startswith("hallq.sqlite3"))

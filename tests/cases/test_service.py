@@ -67,8 +67,9 @@ def test_midnight_submission_to_archive_by_post(cases: CaseService) -> None:
 def test_correction_answered_at_a_kiosk(cases: CaseService) -> None:
     case_id = submit(cases, at(dt.date(2026, 11, 20), 22), defer_last=False)
     cases.complete(case_id, KIOSK, at(dt.date(2026, 11, 20), 22))
-    corrected = cases.act(case_id, CaseAction.correct, CLERK, at(dt.date(2026, 11, 23), 9), materials=[3],
-                          note="合同缺少买方签字页")
+    corrected = cases.act(
+        case_id, CaseAction.correct, CLERK, at(dt.date(2026, 11, 23), 9), materials=[3], note="合同缺少买方签字页"
+    )
     assert corrected["status"] == "correction"
     assert corrected["correction"]["materials"] == ["存量房买卖合同"]
     public = cases.public_view(case_id, at(dt.date(2026, 11, 23), 10))
@@ -113,13 +114,16 @@ def test_illegal_actions_and_incomplete_submissions_are_refused(cases: CaseServi
         cases.check_access(view["id"], "wrong-token")
 
 
-@pytest.mark.parametrize("data, why", [
-    (b"MZ\x90\x00" + b"\x00" * 100, "只接受"),
-    (b"", "为空"),
-    (b"\xff\xd8\xff\xe0" + b"garbage" * 10, "损坏"),
-    (b"%PDF-1.4 truncated", "不完整"),
-    (b"\x89PNG\r\n\x1a\n" + b"\x00" * 11 * 1024 * 1024, "过大"),
-])
+@pytest.mark.parametrize(
+    "data, why",
+    [
+        (b"MZ\x90\x00" + b"\x00" * 100, "只接受"),
+        (b"", "为空"),
+        (b"\xff\xd8\xff\xe0" + b"garbage" * 10, "损坏"),
+        (b"%PDF-1.4 truncated", "不完整"),
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 11 * 1024 * 1024, "过大"),
+    ],
+)
 def test_upload_attacks_are_refused_and_change_nothing(cases: CaseService, data: bytes, why: str) -> None:
     view, _ = cases.start_submission(ITEM, CARD, "", KIOSK, at(dt.date(2026, 11, 23)))
     with pytest.raises(UploadRejected, match=why):

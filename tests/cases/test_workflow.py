@@ -58,8 +58,16 @@ def test_years_without_national_data_fall_back_to_weekends_and_say_so() -> None:
 
 def test_transition_table_covers_the_whole_path() -> None:
     status = CaseStatus.draft
-    for action in (CaseAction.complete, CaseAction.correct, CaseAction.resubmit, CaseAction.accept,
-                   CaseAction.approve, CaseAction.post, CaseAction.deliver, CaseAction.archive):
+    for action in (
+        CaseAction.complete,
+        CaseAction.correct,
+        CaseAction.resubmit,
+        CaseAction.accept,
+        CaseAction.approve,
+        CaseAction.post,
+        CaseAction.deliver,
+        CaseAction.archive,
+    ):
         status = next_status(status, action)
     assert status == CaseStatus.archived
     assert next_status(CaseStatus.accepted, CaseAction.reject) == CaseStatus.rejected
@@ -77,15 +85,22 @@ def test_illegal_action_names_action_and_state() -> None:
 
 def test_deadlines_and_overdue_flags() -> None:
     calendar = WorkingCalendar()
-    due = deadlines(calendar, received_on=D(2026, 9, 30), accepted_on=None, promised_days=5, defer_days=5,
-                    has_deferred=True)
+    due = deadlines(
+        calendar, received_on=D(2026, 9, 30), accepted_on=None, promised_days=5, defer_days=5, has_deferred=True
+    )
     assert due.accept_due == D(2026, 10, 9) and due.decide_due is None
     assert overdue_flags(CaseStatus.received, due, D(2026, 10, 9), False) == []
     assert overdue_flags(CaseStatus.received, due, D(2026, 10, 10), False) == ["accept"]
     assert due_soon(CaseStatus.received, due, D(2026, 10, 8), calendar)
     assert not due_soon(CaseStatus.received, due, D(2026, 9, 30), calendar)
-    accepted = deadlines(calendar, received_on=D(2026, 9, 30), accepted_on=D(2026, 10, 9), promised_days=5,
-                         defer_days=5, has_deferred=True)
+    accepted = deadlines(
+        calendar,
+        received_on=D(2026, 9, 30),
+        accepted_on=D(2026, 10, 9),
+        promised_days=5,
+        defer_days=5,
+        has_deferred=True,
+    )
     assert accepted.decide_due == D(2026, 10, 15)  # counts Saturday 10 October, skips Sunday
     assert overdue_flags(CaseStatus.accepted, accepted, D(2026, 10, 15), True) == []
     assert overdue_flags(CaseStatus.accepted, accepted, D(2026, 10, 16), True) == ["decide", "deferred"]

@@ -14,11 +14,16 @@ from hallq.ports import free_ports
 
 
 def test_render_board_lists_calls_windows_and_waiting() -> None:
-    board = {"seq": 7, "at": "2026-11-23T09:00:00+08:00",
-             "recent_calls": [{"ticket": "A012", "window_name": "3号窗口"}],
-             "windows": [{"name": "3号窗口", "state": "open", "ticket": "A012"},
-                         {"name": "4号窗口", "state": "paused", "ticket": None}],
-             "waiting": {"A": {"name": "社保业务", "count": 5, "est_wait_s": 600}}}
+    board = {
+        "seq": 7,
+        "at": "2026-11-23T09:00:00+08:00",
+        "recent_calls": [{"ticket": "A012", "window_name": "3号窗口"}],
+        "windows": [
+            {"name": "3号窗口", "state": "open", "ticket": "A012"},
+            {"name": "4号窗口", "state": "paused", "ticket": None},
+        ],
+        "waiting": {"A": {"name": "社保业务", "count": 5, "est_wait_s": 600}},
+    }
     text = render_board(board)
     assert "A012→3号窗口" in text and "4号窗口: 暂停服务" in text and "A 社保业务 5人 ~10分" in text
 
@@ -27,9 +32,24 @@ def test_headless_demo_runs_a_whole_hall(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
     port, broker = free_ports([0, 0])
     result = subprocess.run(
-        [sys.executable, "-m", "hallq.cli", "demo", "--data-dir", str(tmp_path), "--duration", "30",
-         "--port", str(port), "--broker-port", str(broker)],
-        capture_output=True, text=True, timeout=150, env=env,
+        [
+            sys.executable,
+            "-m",
+            "hallq.cli",
+            "demo",
+            "--data-dir",
+            str(tmp_path),
+            "--duration",
+            "30",
+            "--port",
+            str(port),
+            "--broker-port",
+            str(broker),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=150,
+        env=env,
     )
     out = result.stdout + result.stderr
     assert result.returncode == 0, out[-3000:]
@@ -49,9 +69,21 @@ def test_simulate_drives_a_running_dispatcher(tmp_path: Path) -> None:
     dispatcher = start_dispatcher(tmp_path)
     try:
         result = subprocess.run(
-            [sys.executable, "-m", "hallq.cli", "simulate", "--server", dispatcher.url, "--duration", "12",
-             "--skip-windows", "12"],
-            capture_output=True, text=True, timeout=90,
+            [
+                sys.executable,
+                "-m",
+                "hallq.cli",
+                "simulate",
+                "--server",
+                dispatcher.url,
+                "--duration",
+                "12",
+                "--skip-windows",
+                "12",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=90,
         )
         assert result.returncode == 0, result.stderr[-2000:]
         issued = [int(n) for n in re.findall(r"simulated: (\d+) tickets issued", result.stdout)]

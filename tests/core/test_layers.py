@@ -8,8 +8,26 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-IO_LIBRARIES = {"fastapi", "starlette", "sqlalchemy", "alembic", "paho", "kivy", "httpx", "requests", "socket",
-                "serial", "usb", "asyncio", "threading", "subprocess", "time", "os", "pathlib", "logging"}
+IO_LIBRARIES = {
+    "fastapi",
+    "starlette",
+    "sqlalchemy",
+    "alembic",
+    "paho",
+    "kivy",
+    "httpx",
+    "requests",
+    "socket",
+    "serial",
+    "usb",
+    "asyncio",
+    "threading",
+    "subprocess",
+    "time",
+    "os",
+    "pathlib",
+    "logging",
+}
 
 
 def imports_of(package: str) -> list[tuple[Path, str]]:
@@ -25,8 +43,11 @@ def imports_of(package: str) -> list[tuple[Path, str]]:
 
 
 def offenders(package: str, forbidden: set[str]) -> list[str]:
-    return [f"{path.relative_to(ROOT)} imports {name}" for path, name in imports_of(package)
-            if name.split(".")[0] in forbidden]
+    return [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path, name in imports_of(package)
+        if name.split(".")[0] in forbidden
+    ]
 
 
 def test_engine_imports_no_io_library() -> None:

@@ -42,7 +42,7 @@ def test_demo_windows_fit_the_desktop_side_by_side(desktop: tuple[int, int] | No
         assert place.position[0] + place.size[0] <= width and place.position[1] + place.size[1] <= height, name
     names = list(places)
     for i, first in enumerate(names):
-        for second in names[i + 1:]:
+        for second in names[i + 1 :]:
             assert not _overlap(places[first], places[second]), (first, second)
     kiosk_w, kiosk_h = places["kiosk"].size
     assert abs(kiosk_w / kiosk_h - 9 / 16) < 0.01  # a kiosk stands portrait

@@ -39,8 +39,6 @@ def hall(tmp_path: Path) -> Iterator[tuple[Broker, Dispatcher]]:
         yield started
 
 
-
-
 def expected_view(dispatcher: Dispatcher) -> dict[str, Any]:
     """What a board that knows exactly GET /board shows (through the same presenter)."""
     response = httpx.get(f"{dispatcher.api}/halls/demo/board", headers=dispatcher.headers, timeout=10)

@@ -60,13 +60,15 @@ class Headless:
 
 
 def settings_for(broker: Broker, hall: FakeHall, device: str, token: str = "demo-device-token") -> DeviceSettings:
-    url = broker.device_url(device) if token == "demo-device-token" else f"mqtt://{device}:{token}@127.0.0.1:{broker.port}"
+    url = (
+        broker.device_url(device)
+        if token == "demo-device-token"
+        else f"mqtt://{device}:{token}@127.0.0.1:{broker.port}"
+    )
     return DeviceSettings(kind="board", device=device, hall="demo", server=hall.url, mqtt=url, token=token)
 
 
-def test_no_retained_snapshot_means_get_board_and_the_zone_comes_from_hall_info(
-    broker: Broker, hall: FakeHall
-) -> None:
+def test_no_retained_snapshot_means_get_board_and_the_zone_comes_from_hall_info(broker: Broker, hall: FakeHall) -> None:
     hall.snapshot = snapshot(seq=42, serving={"3": "A012"})
     board = Headless(settings_for(broker, hall, "feed-1"), zone="2F")
     board.feed.start()

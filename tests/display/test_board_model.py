@@ -202,9 +202,7 @@ def test_a_fresh_model_from_the_same_snapshot_has_the_same_hall_state() -> None:
     live.apply_snapshot(snapshot(seq=10, calls=[("A011", "2", 100)]), T0)
     live.apply_call(call(11, "A012", "3", at=T0 - secs(50)), T0)
     fresh = live_model()
-    fresh.apply_snapshot(
-        snapshot(seq=11, serving={"3": "A012"}, calls=[("A012", "3", 50), ("A011", "2", 100)]), T0
-    )
+    fresh.apply_snapshot(snapshot(seq=11, serving={"3": "A012"}, calls=[("A012", "3", 50), ("A011", "2", 100)]), T0)
     assert live.view(T0).same_hall_state(fresh.view(T0))
 
 

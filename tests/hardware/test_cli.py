@@ -66,8 +66,18 @@ def test_list_runs(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_simulate_printer_on_a_socket_in_a_subprocess(tmp_path: Path) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "hallq.cli", "devices", "simulate", "printer", "--socket", "0",
-         "--fault", "paper_near_end"],
+        [
+            sys.executable,
+            "-m",
+            "hallq.cli",
+            "devices",
+            "simulate",
+            "printer",
+            "--socket",
+            "0",
+            "--fault",
+            "paper_near_end",
+        ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -99,8 +109,19 @@ def test_simulate_unknown_fault(capsys: pytest.CaptureFixture[str]) -> None:
 def test_simulate_idcard_on_a_pty_link_and_read_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     link = tmp_path / "ttyIDCARD"
     process = subprocess.Popen(
-        [sys.executable, "-m", "hallq.cli", "devices", "simulate", "idcard", "--pty", "--link", str(link),
-         "--card", "elderly"],
+        [
+            sys.executable,
+            "-m",
+            "hallq.cli",
+            "devices",
+            "simulate",
+            "idcard",
+            "--pty",
+            "--link",
+            str(link),
+            "--card",
+            "elderly",
+        ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -68,8 +68,9 @@ def test_reader_loop_over_a_pty_unplug_and_recover(pty_reader: tuple[SimulatedId
     device, endpoint = pty_reader
     cards: list[IdCard] = []
     statuses: list[ReaderStatus] = []
-    loop = ReaderLoop(endpoint.url, cards.append, statuses.append, poll_interval=0.02, backoff=(0.05, 0.1),
-                      command_timeout=0.5)
+    loop = ReaderLoop(
+        endpoint.url, cards.append, statuses.append, poll_interval=0.02, backoff=(0.05, 0.1), command_timeout=0.5
+    )
     with loop:
         wait_for(lambda: loop.status.state == "ok")
         device.present("adult")

@@ -118,9 +118,17 @@ def test_no_cut_option_feeds_instead() -> None:
 
 def test_receipt_lists_materials_and_deadlines() -> None:
     data = render_receipt(RECEIPT)
-    for text in ("收件通知书", "收件编号：SJ20260105-0001", "1. 居民身份证复印件", "2. 户口簿复印件",
-                 "容缺材料（请按期补交）：", "1. 一寸照片", "补交期限：2026-01-10前", "承诺办结：2026-01-12前",
-                 "申请人：张*"):
+    for text in (
+        "收件通知书",
+        "收件编号：SJ20260105-0001",
+        "1. 居民身份证复印件",
+        "2. 户口簿复印件",
+        "容缺材料（请按期补交）：",
+        "1. 一寸照片",
+        "补交期限：2026-01-10前",
+        "承诺办结：2026-01-12前",
+        "申请人：张*",
+    ):
         assert text.encode("gb18030") in data, text
     assert GS_QR_STORE in data and data.endswith(CUT)
 

@@ -33,8 +33,22 @@ def type_text(decoder: KeyDecoder, events: list[tuple[int, int]]) -> list[str]:
 
 def test_key_decoder_letters_digits_shift_and_enter() -> None:
     # "Ab1?" + Enter: shift down, a, shift up, b, 1, shift+/, Enter
-    events = [(KEY_LEFTSHIFT, 1), (30, 1), (30, 0), (KEY_LEFTSHIFT, 0), (48, 1), (48, 0), (2, 1), (2, 0),
-              (KEY_LEFTSHIFT, 1), (53, 1), (53, 0), (KEY_LEFTSHIFT, 0), (KEY_ENTER, 1), (KEY_ENTER, 0)]
+    events = [
+        (KEY_LEFTSHIFT, 1),
+        (30, 1),
+        (30, 0),
+        (KEY_LEFTSHIFT, 0),
+        (48, 1),
+        (48, 0),
+        (2, 1),
+        (2, 0),
+        (KEY_LEFTSHIFT, 1),
+        (53, 1),
+        (53, 0),
+        (KEY_LEFTSHIFT, 0),
+        (KEY_ENTER, 1),
+        (KEY_ENTER, 0),
+    ]
     assert type_text(KeyDecoder(), events) == ["Ab1?"]
 
 

@@ -17,8 +17,13 @@ TODAY = dt.date(2026, 1, 5)
 class Harness:
     def __init__(self) -> None:
         self.dispatcher = FakeDispatcher()
-        self.client = DispatcherClient("http://dispatcher", "demo", {"Authorization": "Bearer t"},
-                                       transport=self.dispatcher.transport(), sleep=lambda _s: None)
+        self.client = DispatcherClient(
+            "http://dispatcher",
+            "demo",
+            {"Authorization": "Bearer t"},
+            transport=self.dispatcher.transport(),
+            sleep=lambda _s: None,
+        )
         self.tasks = InlineTasks()
         self.shown: list[Any] = []
         self.statuses: list[dict[str, Any]] = []
@@ -26,9 +31,15 @@ class Harness:
         self.printer = SimPrinter()
         self.clock = 1000.0
         self.presenter = KioskPresenter(
-            self.client, self.tasks, self.shown.append, self.speaker, self.printer,
-            KioskOptions(device="kiosk-1"), report_status=self.statuses.append,
-            today=lambda: TODAY, monotonic=lambda: self.clock,
+            self.client,
+            self.tasks,
+            self.shown.append,
+            self.speaker,
+            self.printer,
+            KioskOptions(device="kiosk-1"),
+            report_status=self.statuses.append,
+            today=lambda: TODAY,
+            monotonic=lambda: self.clock,
         )
 
     @property

@@ -40,8 +40,9 @@ class FakeDispatcher:
             raise httpx.ConnectError("connection refused", request=request)
         path = request.url.path.removeprefix("/api/v1/halls/demo")
         if request.method == "GET" and path == "":
-            return httpx.Response(200, json={"id": "demo", "name": "句容市政务服务中心", "notice": "欢迎",
-                                             "services": SERVICES})
+            return httpx.Response(
+                200, json={"id": "demo", "name": "句容市政务服务中心", "notice": "欢迎", "services": SERVICES}
+            )
         if request.method == "GET" and path == "/board":
             waiting = {"A": {"name": "社保业务", "count": self.waiting("A"), "est_wait_s": 480 * self.waiting("A")}}
             return httpx.Response(200, json={"seq": 1, "at": "2026-01-05T09:00:00+08:00", "waiting": waiting})
@@ -72,16 +73,24 @@ class FakeDispatcher:
         if card:
             count = self.per_person.get(card["id_number"] + body["service"], 0)
             if count >= self.limit_per_person:
-                return httpx.Response(409, json={"detail": f"您今天已在本业务取号 {count} 次，每人每天限 "
-                                                           f"{self.limit_per_person} 次"})
+                return httpx.Response(
+                    409, json={"detail": f"您今天已在本业务取号 {count} 次，每人每天限 {self.limit_per_person} 次"}
+                )
             self.per_person[card["id_number"] + body["service"]] = count + 1
         ahead = self.waiting(body["service"])
         number = f"{body['service']}{sum(1 for t in self.tickets.values() if t['service'] == body['service']) + 1:03d}"
         ticket_id = f"t{len(self.tickets) + 1}"
-        ticket = {"id": ticket_id, "number": number, "service": body["service"], "priority": body.get("priority"),
-                  "status": "waiting", "ahead": ahead, "estimated_wait_s": ahead * 480,
-                  "issued_at": "2026-01-05T09:00:00+08:00",
-                  "status_url": f"http://127.0.0.1:8000/t/demo/{ticket_id}?k=secret{ticket_id}"}
+        ticket = {
+            "id": ticket_id,
+            "number": number,
+            "service": body["service"],
+            "priority": body.get("priority"),
+            "status": "waiting",
+            "ahead": ahead,
+            "estimated_wait_s": ahead * 480,
+            "issued_at": "2026-01-05T09:00:00+08:00",
+            "status_url": f"http://127.0.0.1:8000/t/demo/{ticket_id}?k=secret{ticket_id}",
+        }
         self.tickets[ticket_id] = ticket
         self.by_key[key] = ticket_id
         if self.lose_next_answer:  # issued, but the answer never reaches the kiosk

@@ -18,9 +18,17 @@ from kiosk.devices import PAPER_OK, PAPER_OUT, PrintJob
 from kiosk.identity import CardIdentity
 from kiosk.runtime import KioskSetupError, find_cjk_font, open_card_reader, open_printer, open_scanner
 
-JOB = PrintJob(hall_name="句容市政务服务中心", number="A012", service="A", service_name="社保业务", ahead=5,
-               estimated_wait_s=600, issued_at="2026-01-05T09:00:00+08:00",
-               status_url="http://127.0.0.1:8000/t/demo/abc?k=x", priority="green")
+JOB = PrintJob(
+    hall_name="句容市政务服务中心",
+    number="A012",
+    service="A",
+    service_name="社保业务",
+    ahead=5,
+    estimated_wait_s=600,
+    issued_at="2026-01-05T09:00:00+08:00",
+    status_url="http://127.0.0.1:8000/t/demo/abc?k=x",
+    priority="green",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -101,10 +109,18 @@ def test_bad_device_url_is_a_clear_error() -> None:
 def test_command_line_options() -> None:
     parser = argparse.ArgumentParser()
     register(parser.add_subparsers())
-    args = parser.parse_args(["kiosk", "--demo", "--orientation", "landscape", "--idle-timeout", "45",
-                              "--elderly-age", "65", "--windowed"])
-    options = kiosk_extras({"orientation": args.orientation, "idle_timeout": args.idle_timeout,
-                            "elderly_age": args.elderly_age, "fullscreen": args.fullscreen}, demo=True)
+    args = parser.parse_args(
+        ["kiosk", "--demo", "--orientation", "landscape", "--idle-timeout", "45", "--elderly-age", "65", "--windowed"]
+    )
+    options = kiosk_extras(
+        {
+            "orientation": args.orientation,
+            "idle_timeout": args.idle_timeout,
+            "elderly_age": args.elderly_age,
+            "fullscreen": args.fullscreen,
+        },
+        demo=True,
+    )
     assert options["size"] == (1920, 1080) and options["idle_timeout"] == 45 and options["elderly_age"] == 65
     assert options["fullscreen"] is False
     assert kiosk_extras({}, demo=False)["fullscreen"] is True

@@ -41,9 +41,16 @@ def kiosk(dispatcher: Any) -> Iterator[Any]:
     from tests.kiosk.ui_driver import KioskDriver
 
     settings = DeviceSettings(
-        kind="kiosk", server=dispatcher.url, mqtt=f"mqtt://127.0.0.1:{dispatcher.embedded_mqtt_port}",
-        hall="demo", device="kiosk-ui", token="demo-device-token", demo=True,
-        printer="sim:kiosk-ui", idcard="sim:kiosk-ui", scanner="sim:kiosk-ui",
+        kind="kiosk",
+        server=dispatcher.url,
+        mqtt=f"mqtt://127.0.0.1:{dispatcher.embedded_mqtt_port}",
+        hall="demo",
+        device="kiosk-ui",
+        token="demo-device-token",
+        demo=True,
+        printer="sim:kiosk-ui",
+        idcard="sim:kiosk-ui",
+        scanner="sim:kiosk-ui",
     )
     runtime = build_runtime(settings, {"speech": False})
     runtime.speaker = RecordingSpeaker()
@@ -243,8 +250,9 @@ def retained_status(ui: Any) -> dict[str, Any]:
             got.update(data)
             arrived.set()
 
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"kiosk-test-{time.monotonic_ns()}",
-                         protocol=mqtt.MQTTv311)
+    client = mqtt.Client(
+        mqtt.CallbackAPIVersion.VERSION2, client_id=f"kiosk-test-{time.monotonic_ns()}", protocol=mqtt.MQTTv311
+    )
     client.on_message = on_message
     client.on_connect = lambda c, *_a: c.subscribe(Topics("demo").device_status("kiosk-ui"), qos=1)
     client.connect("127.0.0.1", ui.runtime.bus.address.port)
@@ -265,8 +273,10 @@ def test_dispatcher_down_then_back_issues_exactly_one_ticket(orientation: str, u
         ui.wait_for(lambda: ui.text_shown("服务器连接中断"), what="the banner")
         shot(ui, "home-offline")
         ui.tap("婚姻登记")  # the last known services stay usable
-        ui.wait_for(lambda: ui.screen == "message" and ui.text_shown("网络连接中断") and ui.text_shown("正在自动重试"),
-                    what="the offline message")
+        ui.wait_for(
+            lambda: ui.screen == "message" and ui.text_shown("网络连接中断") and ui.text_shown("正在自动重试"),
+            what="the offline message",
+        )
         shot(ui, "offline")
         key = ui.presenter.pending.key
         ui.wait_for(lambda: ui.presenter.attempts >= 2, what="a retry")
@@ -278,8 +288,11 @@ def test_dispatcher_down_then_back_issues_exactly_one_ticket(orientation: str, u
     ui.tap("完成")
     ui.presenter.refresh()
     ui.wait_for(lambda: ui.screen == "home" and not ui.text_shown("服务器连接中断"), what="home, online")
-    replay = httpx.post(f"{dispatcher.api}/halls/demo/tickets", json={"service": "G", "channel": "kiosk"},
-                        headers={**dispatcher.headers, "Idempotency-Key": key})
+    replay = httpx.post(
+        f"{dispatcher.api}/halls/demo/tickets",
+        json={"service": "G", "channel": "kiosk"},
+        headers={**dispatcher.headers, "Idempotency-Key": key},
+    )
     assert replay.json()["number"] == screen.number  # that key names that one ticket
 
 

@@ -55,8 +55,9 @@ class KioskDriver:
         end = time.monotonic() + timeout
         while not predicate():
             if time.monotonic() > end:
-                raise AssertionError(f"timed out waiting for {what or predicate}; showing {self.screen}: "
-                                     f"{self.texts()[:40]}")
+                raise AssertionError(
+                    f"timed out waiting for {what or predicate}; showing {self.screen}: {self.texts()[:40]}"
+                )
             self.pump(0.05)
         self.pump(0.15)  # let the layout settle before anyone looks
 

@@ -86,8 +86,9 @@ class Harness:
         from kiosk.submission.devices import EscposReceiptPrinter, HardwareLocker
 
         self.dispatcher = dispatcher
-        self.client = DispatcherClient(server or dispatcher.url, "demo", dispatcher.headers, sleep=lambda _s: None,
-                                       timeout=3.0)
+        self.client = DispatcherClient(
+            server or dispatcher.url, "demo", dispatcher.headers, sleep=lambda _s: None, timeout=3.0
+        )
         real = DispatcherClient(dispatcher.url, "demo", dispatcher.headers)
         self.host = Host(real)
         real.close()
@@ -99,9 +100,17 @@ class Harness:
         self.locker = HardwareLocker(f"sim:{name}")
         self.drafts = DraftStore(state)
         self.presenter = SubmissionPresenter(
-            self.host, self.client, self.tasks, lambda action: action(),
-            printer=EscposReceiptPrinter(EscposPrinter(f"sim:{name}")), documents=self.source, locker=self.locker,
-            drafts=self.drafts, options=SubmissionOptions(), monotonic=lambda: self.clock)
+            self.host,
+            self.client,
+            self.tasks,
+            lambda action: action(),
+            printer=EscposReceiptPrinter(EscposPrinter(f"sim:{name}")),
+            documents=self.source,
+            locker=self.locker,
+            drafts=self.drafts,
+            options=SubmissionOptions(),
+            monotonic=lambda: self.clock,
+        )
         self.host.delegate = self.presenter
 
     @property

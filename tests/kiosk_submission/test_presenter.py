@@ -124,8 +124,11 @@ def test_a_correction_is_answered_at_the_kiosk(harness: Harness) -> None:
     case_id = parse_case_url(receipt.qr)[0]  # type: ignore[index]
     p.done()
     clerk = {"Authorization": f"Bearer {h.dispatcher.login('clerk1', window=CLERK_WINDOW)}"}
-    corrected = httpx.post(f"{h.dispatcher.api}/halls/demo/cases/{case_id}/actions/correct", headers=clerk,
-                           json={"materials": [2], "note": "证书页不清晰"})
+    corrected = httpx.post(
+        f"{h.dispatcher.api}/halls/demo/cases/{case_id}/actions/correct",
+        headers=clerk,
+        json={"materials": [2], "note": "证书页不清晰"},
+    )
     assert corrected.status_code == 200, corrected.text
 
     assert p.scanned(receipt.qr)
@@ -150,8 +153,9 @@ def test_a_correction_is_answered_at_the_kiosk(harness: Harness) -> None:
     assert not p.scanned("http://127.0.0.1:8000/t/demo/abc?k=1")  # a ticket QR is the main presenter's
 
 
-def test_a_restarted_kiosk_offers_to_resume_then_abandons_on_request(harness: Harness, dispatcher: Any,
-                                                                     tmp_path: Path) -> None:
+def test_a_restarted_kiosk_offers_to_resume_then_abandons_on_request(
+    harness: Harness, dispatcher: Any, tmp_path: Path
+) -> None:
     to_materials(harness)
     harness.presenter.scan_page()
     case_id = harness.drafts.load().case_id  # type: ignore[union-attr]
@@ -171,9 +175,11 @@ def test_a_restarted_kiosk_offers_to_resume_then_abandons_on_request(harness: Ha
     again.presenter.action("home")
     again.presenter.action("abandon")
     assert again.drafts.load() is None and not again.presenter.owns(again.view)
-    gone = httpx.get(f"{dispatcher.api}/halls/demo/submissions/{case_id}",
-                     params={"k": harness.presenter.draft.access},  # type: ignore[union-attr]
-                     headers=dispatcher.headers)
+    gone = httpx.get(
+        f"{dispatcher.api}/halls/demo/submissions/{case_id}",
+        params={"k": harness.presenter.draft.access},  # type: ignore[union-attr]
+        headers=dispatcher.headers,
+    )
     assert gone.json()["status"] == "abandoned"
 
 
@@ -192,8 +198,11 @@ def test_idle_asks_still_there_before_abandoning(harness: Harness) -> None:
     h.clock += 31
     p.tick()
     assert not p.owns(h.view) and h.drafts.load() is None
-    status = httpx.get(f"{h.dispatcher.api}/halls/demo/submissions/{draft.case_id}", params={"k": draft.access},
-                       headers=h.dispatcher.headers).json()["status"]
+    status = httpx.get(
+        f"{h.dispatcher.api}/halls/demo/submissions/{draft.case_id}",
+        params={"k": draft.access},
+        headers=h.dispatcher.headers,
+    ).json()["status"]
     assert status == "abandoned"
 
 
@@ -212,8 +221,9 @@ def test_refusals_and_outages_are_polite_sentences(harness: Harness, dispatcher:
 
     from tests.support.ports import free_port
 
-    offline = Harness(dispatcher, tmp_path / "offline.json", server=f"http://127.0.0.1:{free_port()}",
-                      name="sub-offline")
+    offline = Harness(
+        dispatcher, tmp_path / "offline.json", server=f"http://127.0.0.1:{free_port()}", name="sub-offline"
+    )
     offline.presenter.open_handbook()
     assert isinstance(offline.view, SubMessageView) and offline.view.title == "网络连接中断"
     assert len(offline.tasks.timers) == 1  # retried by itself

@@ -33,9 +33,17 @@ def ui(dispatcher: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[An
 
     data = tmp_path_factory.mktemp("kiosk-sub-data")
     settings = DeviceSettings(
-        kind="kiosk", server=dispatcher.url, mqtt=f"mqtt://127.0.0.1:{dispatcher.embedded_mqtt_port}",
-        hall="demo", device="kiosk-sub", token="demo-device-token", demo=True,
-        printer="sim:kiosk-sub", idcard="sim:kiosk-sub", scanner="sim:kiosk-sub", locker="sim:kiosk-sub",
+        kind="kiosk",
+        server=dispatcher.url,
+        mqtt=f"mqtt://127.0.0.1:{dispatcher.embedded_mqtt_port}",
+        hall="demo",
+        device="kiosk-sub",
+        token="demo-device-token",
+        demo=True,
+        printer="sim:kiosk-sub",
+        idcard="sim:kiosk-sub",
+        scanner="sim:kiosk-sub",
+        locker="sim:kiosk-sub",
         extra={"documents": f"sim:{data / 'scans'}", "data_dir": str(data)},
     )
     runtime = build_runtime(settings, {"speech": False})
@@ -173,8 +181,10 @@ def test_night_submission_deferred_and_signed_prints_the_receipt(ui: Any) -> Non
     on(ui, "sub_locker")
     shot(ui, "locker")
     ui.tap("存入文件柜")
-    ui.wait_for(lambda: ui.screen == "sub_locker" and ui.app.root.ids.sm.get_screen("sub_locker").state == "open",
-                what="the open slot")
+    ui.wait_for(
+        lambda: ui.screen == "sub_locker" and ui.app.root.ids.sm.get_screen("sub_locker").state == "open",
+        what="the open slot",
+    )
     shot(ui, "locker-open")
     ui.tap("放入并关门")
     on(ui, "sub_confirm")
@@ -182,8 +192,10 @@ def test_night_submission_deferred_and_signed_prints_the_receipt(ui: Any) -> Non
     shot(ui, "confirm")
     jobs = len(ui.printer_sim.jobs)
     ui.tap("确认提交")
-    ui.wait_for(lambda: ui.screen == "sub_receipt" and not ui.app.root.ids.sm.get_screen("sub_receipt").printing,
-                what="the printed receipt")
+    ui.wait_for(
+        lambda: ui.screen == "sub_receipt" and not ui.app.root.ids.sm.get_screen("sub_receipt").printing,
+        what="the printed receipt",
+    )
     receipt = ui.app.root.ids.sm.get_screen("sub_receipt")
     assert receipt.printed and receipt.receipt_no.startswith("SJ")
     printed = b"".join(ui.printer_sim.jobs[jobs:])
@@ -200,8 +212,11 @@ def test_correction_answered_at_the_kiosk(ui: Any) -> None:
     qr = getattr(ui, "receipt_qr", None) or submitted_case_qr(ui.dispatcher)
     case_id = parse_case_url(qr)[0]  # type: ignore[index]
     clerk = {"Authorization": f"Bearer {ui.dispatcher.login('clerk1', window='1')}"}
-    reply = httpx.post(f"{ui.dispatcher.api}/halls/demo/cases/{case_id}/actions/correct", headers=clerk,
-                       json={"materials": [0], "note": "申请书缺少签字"})
+    reply = httpx.post(
+        f"{ui.dispatcher.api}/halls/demo/cases/{case_id}/actions/correct",
+        headers=clerk,
+        json={"materials": [0], "note": "申请书缺少签字"},
+    )
     assert reply.status_code == 200, reply.text
     ui.runtime.demo_scan(qr)  # the receipt's QR at the kiosk's scanner, from the home screen
     on(ui, "sub_message")
@@ -215,8 +230,10 @@ def test_correction_answered_at_the_kiosk(ui: Any) -> None:
     ui.tap("下一项")
     on(ui, "sub_confirm")
     ui.tap("确认提交")
-    ui.wait_for(lambda: ui.screen == "sub_receipt" and not ui.app.root.ids.sm.get_screen("sub_receipt").printing,
-                what="the correction receipt")
+    ui.wait_for(
+        lambda: ui.screen == "sub_receipt" and not ui.app.root.ids.sm.get_screen("sub_receipt").printing,
+        what="the correction receipt",
+    )
     assert ui.text_shown("补正材料已提交")
     status = httpx.get(f"{ui.dispatcher.api}/halls/demo/cases/{case_id}", headers=clerk).json()["status"]
     assert status == "received"

@@ -190,9 +190,7 @@ class Broker:
         kept = [
             line
             for line in SHIPPED_CONF.read_text(encoding="utf-8").splitlines()
-            if not line.strip()
-            or line.lstrip().startswith("#")
-            or line.split()[0] not in (*REWRITTEN, *self.overrides)
+            if not line.strip() or line.lstrip().startswith("#") or line.split()[0] not in (*REWRITTEN, *self.overrides)
         ]
         auth = self.workdir / "auth"
         kept += [

@@ -164,8 +164,12 @@ class Dispatcher:
 
     def issue(self, service: str, key: str) -> str:
         """Issue a kiosk ticket for `service` (demo hall); its number."""
-        response = httpx.post(f"{self.api}/halls/demo/tickets", json={"service": service, "channel": "kiosk"},
-                              headers={**self.headers, "Idempotency-Key": key}, timeout=10)
+        response = httpx.post(
+            f"{self.api}/halls/demo/tickets",
+            json={"service": service, "channel": "kiosk"},
+            headers={**self.headers, "Idempotency-Key": key},
+            timeout=10,
+        )
         assert response.status_code == 201, response.text
         return str(response.json()["number"])
 

@@ -35,8 +35,9 @@ def test_a_burst_of_30_is_announced_in_order_one_at_a_time(tmp_path: Path) -> No
 
 
 def test_the_wav_file_holds_chime_and_repetitions(tmp_path: Path) -> None:
-    announcer = Announcer(ToneSynthesizer(), RecordingOutput(state="off: --no-audio"),
-                          PlayerSettings(repeat=3, wav_dir=tmp_path)).start()
+    announcer = Announcer(
+        ToneSynthesizer(), RecordingOutput(state="off: --no-audio"), PlayerSettings(repeat=3, wav_dir=tmp_path)
+    ).start()
     announcer.submit(Announcement(7, "call", "A007", "3", "请A 零 零 七号"))
     assert announcer.wait_idle(10)
     (record,) = announcer.history
@@ -80,8 +81,9 @@ def test_missing_audio_is_reported_and_nothing_is_lost(tmp_path: Path) -> None:
 
             raise AudioOutputError("no sound card (no /dev/snd)")
 
-    announcer = Announcer(ToneSynthesizer(), Broken(state="missing: no sound card"),
-                          PlayerSettings(wav_dir=tmp_path)).start()
+    announcer = Announcer(
+        ToneSynthesizer(), Broken(state="missing: no sound card"), PlayerSettings(wav_dir=tmp_path)
+    ).start()
     announcer.submit(Announcement(1, "call", "A001", "1", "请A 零 零 一号"))
     announcer.submit(Announcement(2, "call", "A002", "1", "请A 零 零 二号"))
     assert announcer.wait_idle(10)

@@ -30,7 +30,6 @@ def hall(tmp_path: Path) -> Iterator[tuple[Broker, Dispatcher]]:
         yield started
 
 
-
 def test_call_next_over_http_is_announced_as_a_wav(
     hall: tuple[Broker, Dispatcher], tmp_path: Path, artifacts: Path
 ) -> None:
@@ -46,16 +45,18 @@ def test_call_next_over_http_is_announced_as_a_wav(
         other_floor = dispatcher.issue("C", "voice-e2e-c")
         clerk3, clerk6 = dispatcher.clerk_headers("3"), dispatcher.clerk_headers("6")
 
-        called = httpx.post(f"{dispatcher.api}/halls/demo/windows/3/call-next",
-                            headers={**clerk3, "Idempotency-Key": "n1"}, timeout=10)
+        called = httpx.post(
+            f"{dispatcher.api}/halls/demo/windows/3/call-next", headers={**clerk3, "Idempotency-Key": "n1"}, timeout=10
+        )
         assert called.status_code == 200, called.text
         assert called.json()["ticket"]["number"] == number
         (wav,) = voice.wait_for_wavs(1)
         assert f"-call-{number}-w3.wav" in wav.name
 
         # window 6 is on 2F: the 1F caller stays quiet about it
-        called = httpx.post(f"{dispatcher.api}/halls/demo/windows/6/call-next",
-                            headers={**clerk6, "Idempotency-Key": "n2"}, timeout=10)
+        called = httpx.post(
+            f"{dispatcher.api}/halls/demo/windows/6/call-next", headers={**clerk6, "Idempotency-Key": "n2"}, timeout=10
+        )
         assert called.status_code == 200 and called.json()["ticket"]["number"] == other_floor
         recalled = httpx.post(f"{dispatcher.api}/halls/demo/windows/3/recall", headers=clerk3, timeout=10)
         assert recalled.status_code == 200, recalled.text

@@ -47,7 +47,7 @@ def test_a_working_aplay_is_ok_and_plays_with_the_device(tmp_path: Path) -> None
 
 def test_sound_comes_back_when_the_speakers_do(tmp_path: Path) -> None:
     broken = tmp_path / "broken"
-    script = fake_aplay(tmp_path, f'[ -e {broken} ] && exit 1; exit 0')
+    script = fake_aplay(tmp_path, f"[ -e {broken} ] && exit 1; exit 0")
     broken.touch()
     output = AplayOutput(aplay=script)
     assert output.check() is not None

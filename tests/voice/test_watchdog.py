@@ -120,8 +120,9 @@ def test_a_hung_worker_dies_with_the_voice_caller(engine_env: dict[str, str]) ->
     import subprocess
     import sys
 
-    parent = subprocess.Popen([sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True,
-                              env={**os.environ, **engine_env})
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True, env={**os.environ, **engine_env}
+    )
     try:
         assert parent.stdout is not None
         worker_pid = int(parent.stdout.readline())

@@ -32,8 +32,10 @@ def dispatcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dispatcher]
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update"])
+        chromium = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update"],
+        )
         yield chromium
         chromium.close()
 
@@ -47,15 +49,24 @@ def page(browser: Any) -> Iterator[Any]:
 
 def received_case(d: Dispatcher) -> tuple[str, str, str]:
     api = f"{d.api}/halls/demo"
-    start = httpx.post(f"{api}/submissions", headers=d.headers,
-                       json={"item": "hukou-move-in", "id_card": CARD, "phone": "13912345678"})
+    start = httpx.post(
+        f"{api}/submissions", headers=d.headers, json={"item": "hukou-move-in", "id_card": CARD, "phone": "13912345678"}
+    )
     assert start.status_code == 201, start.text
     case_id, key = start.json()["id"], start.json()["access"]
     for idx in (0, 1):
-        assert httpx.put(f"{api}/submissions/{case_id}/materials/{idx}?k={key}", headers=d.headers,
-                         content=PDF).status_code == 200
-    assert httpx.post(f"{api}/submissions/{case_id}/materials/2/defer?k={key}", headers=d.headers,
-                      content=png_bytes("black")).status_code == 200
+        assert (
+            httpx.put(
+                f"{api}/submissions/{case_id}/materials/{idx}?k={key}", headers=d.headers, content=PDF
+            ).status_code
+            == 200
+        )
+    assert (
+        httpx.post(
+            f"{api}/submissions/{case_id}/materials/2/defer?k={key}", headers=d.headers, content=png_bytes("black")
+        ).status_code
+        == 200
+    )
     done = httpx.post(f"{api}/submissions/{case_id}/complete?k={key}", headers=d.headers)
     assert done.status_code == 200, done.text
     return case_id, key, done.json()["receipt_no"]
@@ -121,8 +132,9 @@ def test_office_takes_a_case_to_posting(dispatcher: Dispatcher, page: Any) -> No
 
 
 def test_ticket_page_shows_the_place_then_takes_a_rating(dispatcher: Dispatcher, page: Any) -> None:
-    issued = httpx.post(f"{dispatcher.api}/halls/demo/tickets", headers=dispatcher.headers,
-                        json={"service": "G", "channel": "kiosk"})
+    issued = httpx.post(
+        f"{dispatcher.api}/halls/demo/tickets", headers=dispatcher.headers, json={"service": "G", "channel": "kiosk"}
+    )
     assert issued.status_code == 201, issued.text
     ticket = issued.json()
     parts = urlsplit(ticket["status_url"])

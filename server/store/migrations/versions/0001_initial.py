@@ -125,7 +125,15 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table in (
-        "evaluations", "audit_log", "sessions", "device_tokens", "users",
-        "idempotency", "events", "windows", "tickets", "halls",
+        "evaluations",
+        "audit_log",
+        "sessions",
+        "device_tokens",
+        "users",
+        "idempotency",
+        "events",
+        "windows",
+        "tickets",
+        "halls",
     ):
         op.drop_table(table)

@@ -1,0 +1,256 @@
+"""The HTTP contract (DESIGN.md section 6): request bodies and answers, one pydantic model each.
+
+The dispatcher declares these as its routes' bodies and `response_model`s; the kiosk, the terminal,
+the board and the voice caller parse the answers into the same models, so a field renamed here is
+renamed for both sides at once. Answers ignore unknown fields (a newer dispatcher may add some);
+bodies forbid them (a typo is a 422, not a silently dropped option). Nothing here ever holds a full
+name or ID number beyond the `IdCard` a kiosk sends (the dispatcher keeps only an HMAC and a masked
+name).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+Priority = Literal["normal", "green", "appointment"]
+GreenReason = Literal["elderly", "disabled", "pregnant", "military"]
+Channel = Literal["kiosk", "counter", "phone", "appointment"]
+TicketStatus = Literal["waiting", "called", "done", "no_show", "parked", "cancelled", "expired"]
+WindowState = Literal["open", "paused", "closed"]
+Role = Literal["clerk", "supervisor", "admin"]
+
+
+class Body(BaseModel):
+    """A request body: unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class AnswerModel(BaseModel):
+    """An answer: unknown fields are ignored so older devices keep working with a newer dispatcher."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+# ---- bodies ---------------------------------------------------------------------------------------
+
+
+class IdCard(Body):
+    """As read by the kiosk's card reader. Only an HMAC of the number and the masked name are kept."""
+
+    id_number: str = Field(min_length=15, max_length=18)
+    name: str = Field(min_length=1, max_length=40)
+    birth: str = Field(pattern=r"^\d{8}$", description="YYYYMMDD")
+
+
+class IssueBody(Body):
+    service: str = Field(min_length=1, max_length=4)
+    priority: Literal["normal", "green"] = "normal"
+    green_reason: GreenReason | None = None
+    id_card: IdCard | None = None
+    channel: Channel = "kiosk"
+    device: str | None = Field(None, max_length=48)
+
+
+class EvaluationBody(Body):
+    score: int = Field(ge=1, le=5)
+    comment: str | None = Field(None, max_length=500)
+
+
+class PauseBody(Body):
+    reason: str = Field("", max_length=40, description="shown as 暂停服务 (reason)")
+
+
+class CallBackBody(Body):
+    ticket: str = Field(min_length=1, max_length=64, description="id of the parked ticket")
+
+
+class CallNumberBody(Body):
+    number: str = Field(min_length=2, max_length=16, pattern=r"^[A-Za-z]{1,2}\d{1,5}$")
+
+
+class TransferBody(Body):
+    service: str | None = Field(None, min_length=1, max_length=4)
+    window: str | None = Field(None, min_length=1, max_length=16)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> TransferBody:
+        if (self.service is None) == (self.window is None):
+            raise ValueError("give exactly one of service or window 转业务或转窗口二选一")
+        return self
+
+
+class QuickServeBody(Body):
+    service: str = Field(min_length=1, max_length=4)
+    priority: Literal["normal", "green"] = "normal"
+    green_reason: GreenReason | None = None
+    id_card: IdCard | None = None
+
+
+class LoginBody(Body):
+    username: str = Field(min_length=1, max_length=32)
+    password: str = Field(min_length=1, max_length=256)
+    window: str | None = Field(None, min_length=1, max_length=16)
+    hall: str | None = Field(None, min_length=1, max_length=32, description="needed only on multi-hall servers")
+
+
+# ---- answers --------------------------------------------------------------------------------------
+
+
+class TicketAnswer(AnswerModel):
+    """A citizen's ticket: what the kiosk prints and the phone page shows."""
+
+    id: str
+    number: str
+    service: str
+    service_name: str
+    priority: Priority
+    green_reason: GreenReason | None = None
+    status: TicketStatus
+    ahead: int = Field(ge=0)
+    estimated_wait_s: int = Field(ge=0)
+    issued_at: AwareDatetime
+    called_at: AwareDatetime | None = None
+    window: str | None = None
+    window_name: str | None = None
+    masked_name: str | None = None
+    channel: Channel
+    status_url: str
+
+
+class TicketAtWindow(AnswerModel):
+    """The ticket as the clerk's terminal shows it."""
+
+    id: str
+    number: str
+    service: str
+    service_name: str
+    priority: Priority
+    green_reason: GreenReason | None = None
+    status: TicketStatus
+    waited_s: int = Field(ge=0)
+    issued_at: AwareDatetime
+    called_at: AwareDatetime | None = None
+    transferred_from: str | None = None
+    recall_count: int = Field(0, ge=0)
+    masked_name: str | None = None
+    channel: Channel
+
+
+class CalledAnswer(AnswerModel):
+    """200 of call-next, call-back, 特呼 and quick-serve: the ticket now called at the window."""
+
+    ticket: TicketAtWindow
+
+
+class WindowAnswer(AnswerModel):
+    """A window's state for its terminal (GET /windows/{w} and every window action)."""
+
+    window: str
+    name: str
+    state: WindowState
+    reason: str | None = None
+    clerk: str | None = Field(None, description="display name of the clerk logged in to it")
+    ticket: TicketAtWindow | None = Field(None, description="the ticket being served now, if any")
+    waiting_for_my_services: dict[str, int] = Field(default_factory=dict)
+    served_today: int = Field(0, ge=0)
+
+
+class ItemRef(AnswerModel):
+    code: str
+    name: str
+
+
+class ServiceInfo(AnswerModel):
+    code: str
+    name: str
+    department: str = ""
+    kind: str = "instant"
+    open_now: bool = True
+    waiting: int = Field(0, ge=0)
+    est_wait_s: int = Field(0, ge=0)
+    items: list[ItemRef] = Field(default_factory=list)
+
+
+class WindowInfo(AnswerModel):
+    id: str
+    name: str
+    kind: str = "comprehensive"
+    services: list[str] = Field(default_factory=list)
+    zone: str = ""
+
+
+class HallInfo(AnswerModel):
+    """GET /halls/{hall}: services (open now, waiting, estimate, items) and windows, what a kiosk shows."""
+
+    id: str
+    name: str
+    notice: str = ""
+    timezone: str = "Asia/Shanghai"
+    around_the_clock: bool = False
+    announce_template: str = "请{number}号到{window}办理"
+    address: str = ""
+    phone: str = ""
+    services: list[ServiceInfo] = Field(default_factory=list)
+    windows: list[WindowInfo] = Field(default_factory=list)
+
+    def service(self, code: str) -> ServiceInfo | None:
+        return next((s for s in self.services if s.code == code), None)
+
+
+class HallHealth(AnswerModel):
+    state: Literal["active", "standby", "recovering"]
+    seq: int = Field(ge=0)
+
+
+class HealthAnswer(AnswerModel):
+    status: Literal["ok"] = "ok"
+    halls: dict[str, HallHealth] = Field(default_factory=dict)
+
+
+class AuditEntry(AnswerModel):
+    id: int
+    hall: str | None = None
+    at: AwareDatetime | None = None
+    actor: str
+    role: str
+    action: str
+    target: str | None = None
+    detail: dict[str, object] = Field(default_factory=dict)
+
+
+class LoginAnswer(AnswerModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    role: Role
+    window: str | None = None
+    hall: str | None = None
+    display_name: str
+
+
+class LogoutAnswer(AnswerModel):
+    logged_out: bool
+
+
+class MeAnswer(AnswerModel):
+    kind: Literal["user", "device"]
+    name: str
+    role: str = Field(description="clerk, supervisor or admin; for a device its kind (kiosk, board …)")
+    display_name: str
+    hall: str | None = None
+    window: str | None = None
+    windows: list[str] = Field(default_factory=list)
+
+
+class ErrorAnswer(AnswerModel):
+    """Every error: one sentence, in Chinese and English, that a clerk or a citizen can act on."""
+
+    detail: str
+
+
+def utc_or_aware(value: dt.datetime) -> dt.datetime:
+    """A stored time as an aware datetime: SQLite gives naive UTC back, PostgreSQL aware times."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
