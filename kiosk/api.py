@@ -1,100 +1,62 @@
-"""The kiosk's HTTP client to the dispatcher (DESIGN.md section 6).
+"""The kiosk's calls to the dispatcher (DESIGN.md section 6), on the shared client (hallq/client.py).
 
-Blocking httpx calls, meant to run in a worker thread (kiosk/tasks.py), never on the UI thread.
-Transient failures (no connection, timeout, 5xx) are retried a few times with the same
-Idempotency-Key, so a ticket whose answer was lost is returned again, never issued twice.
+Blocking, meant for a worker thread (hallq/worker.py), never the UI thread. Every answer is parsed
+into its shared model (hallq/api_models.py, hallq/case_models.py). Transient failures (no
+connection, timeout, 5xx) are retried a few times with the same Idempotency-Key, so a ticket whose
+answer was lost is returned again, never issued twice.
 """
 
 from __future__ import annotations
 
-import logging
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import parse_qs, quote, urlparse
 
 import httpx
+from pydantic import BaseModel
 
+from hallq.api_models import HallInfo, IdCard, IssueBody, ServiceInfo, TicketAnswer
+from hallq.case_models import (
+    CaseReceipt,
+    CaseView,
+    Handbook,
+    HandbookItemAnswer,
+    LockerAnswer,
+    LockerBody,
+    StoredFile,
+    SubmissionBody,
+    SubmissionStarted,
+)
+from hallq.client import DispatcherError, DispatcherHttp, DispatcherRefused, DispatcherUnreachable
 from kiosk.identity import CardIdentity
 
-log = logging.getLogger(__name__)
+# The kiosk's names for the shared errors and answers (the presenters and tests use them).
+Refused = DispatcherRefused
+Unreachable = DispatcherUnreachable
+Ticket = TicketAnswer
+
+__all__ = [
+    "DispatcherClient",
+    "DispatcherError",
+    "HallInfo",
+    "Refused",
+    "ServiceInfo",
+    "Ticket",
+    "TicketRequest",
+    "Unreachable",
+    "parse_status_url",
+]
 
 
-class DispatcherError(Exception):
-    """Any failure talking to the dispatcher."""
+class _NoBody(BaseModel):
+    """POST with an empty JSON object (rejoin)."""
 
 
-class Unreachable(DispatcherError):
-    """No answer (connection refused, timeout) or a server error: worth retrying later."""
-
-
-class Refused(DispatcherError):
-    """The dispatcher answered with a 4xx: retrying the same request will not help."""
-
-    def __init__(self, status: int, detail: str) -> None:
-        super().__init__(f"{status}: {detail}")
-        self.status = status
-        self.detail = detail
-
-
-@dataclass(frozen=True)
-class ServiceInfo:
-    code: str
-    name: str
-    department: str
-    open_now: bool = True
-    waiting: int = 0
-    est_wait_s: int = 0
-
-
-@dataclass(frozen=True)
-class HallInfo:
-    id: str
-    name: str
-    notice: str = ""
-    services: tuple[ServiceInfo, ...] = ()
-    timezone: str = "Asia/Shanghai"
-
-    def service(self, code: str) -> ServiceInfo | None:
-        return next((s for s in self.services if s.code == code), None)
-
-
-@dataclass(frozen=True)
-class Ticket:
-    """A ticket as the dispatcher returns it on issue or look-up."""
-
-    id: str
-    number: str
-    service: str
-    priority: str = "normal"
-    status: str = "waiting"
-    ahead: int = 0
-    estimated_wait_s: int = 0
-    issued_at: str = ""
-    status_url: str = ""
-    service_name: str = ""
-    window_name: str = ""
-    rejoin_until: str | None = None
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Ticket:
-        window = data.get("window")
-        return cls(
-            id=str(data["id"]),
-            number=str(data["number"]),
-            service=str(data.get("service", "")),
-            priority=str(data.get("priority") or "normal"),
-            status=str(data.get("status") or "waiting"),
-            ahead=int(data.get("ahead", data.get("position")) or 0),
-            estimated_wait_s=int(data.get("estimated_wait_s", data.get("est_wait_s")) or 0),
-            issued_at=str(data.get("issued_at") or ""),
-            status_url=str(data.get("status_url") or ""),
-            service_name=str(data.get("service_name") or ""),
-            window_name=str(data.get("window_name") or (window if isinstance(window, str) else "") or ""),
-            rejoin_until=data.get("rejoin_until"),
-        )
+def id_card_body(card: CardIdentity) -> IdCard:
+    """The `id_card` of a request: the full number and name go to the dispatcher only (HTTPS in a hall)."""
+    return IdCard(id_number=card.id_number, name=card.name, birth=card.birth.strftime("%Y%m%d"))
 
 
 @dataclass(frozen=True)
@@ -108,15 +70,17 @@ class TicketRequest:
     device: str | None = None
     key: str = field(default_factory=lambda: uuid.uuid4().hex)
 
-    def body(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"service": self.service, "priority": self.priority, "channel": "kiosk"}
-        if self.green_reason:
-            body["green_reason"] = self.green_reason
-        if self.id_card is not None:
-            body["id_card"] = self.id_card.request_body()
-        if self.device:
-            body["device"] = self.device
-        return body
+    def body(self) -> IssueBody:
+        return IssueBody.model_validate(
+            {
+                "service": self.service,
+                "priority": self.priority,
+                "green_reason": self.green_reason,
+                "id_card": id_card_body(self.id_card) if self.id_card is not None else None,
+                "channel": "kiosk",
+                "device": self.device or None,
+            }
+        )
 
 
 def parse_status_url(text: str) -> tuple[str, str | None] | None:
@@ -145,14 +109,8 @@ class DispatcherClient:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.hall = hall
-        self.attempts = max(1, attempts)
-        self.backoff_s = backoff_s
-        self._sleep = sleep
-        self._http = httpx.Client(
-            base_url=base_url.rstrip("/") + "/api/v1",
-            headers=headers or {},
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)),
-            transport=transport,
+        self._http = DispatcherHttp(
+            base_url, headers, timeout=timeout, attempts=attempts, backoff_s=backoff_s, transport=transport, sleep=sleep
         )
 
     def close(self) -> None:
@@ -160,139 +118,75 @@ class DispatcherClient:
 
     # -- reads ---------------------------------------------------------------------------------
     def hall_info(self) -> HallInfo:
-        """The hall, its services and how many wait for each (waiting counts from /board)."""
-        hall = self._request("GET", f"/halls/{self.hall}")
-        waiting: dict[str, Any] = {}
-        try:
-            waiting = dict(self._request("GET", f"/halls/{self.hall}/board").get("waiting") or {})
-        except Refused as exc:  # the board is a nicety; the hall's own counts still show
-            log.warning("board not available: %s", exc.detail)
-        services = []
-        for item in hall.get("services") or []:
-            live = waiting.get(item["code"]) or {}
-            services.append(
-                ServiceInfo(
-                    code=str(item["code"]),
-                    name=str(item["name"]),
-                    department=str(item.get("department") or ""),
-                    open_now=bool(item.get("open_now", True)),
-                    waiting=int(live.get("count", item.get("waiting")) or 0),
-                    est_wait_s=int(live.get("est_wait_s", item.get("est_wait_s")) or 0),
-                )
-            )
-        return HallInfo(
-            id=str(hall.get("id", self.hall)),
-            name=str(hall.get("name", self.hall)),
-            notice=str(hall.get("notice") or ""),
-            services=tuple(services),
-            timezone=str(hall.get("timezone") or "Asia/Shanghai"),
-        )
+        """The hall and its services: open now, how many wait and the estimate for each."""
+        return self._http.call("GET", self._hall, HallInfo)
 
-    def ticket(self, ticket_id: str, access: str | None = None) -> Ticket:
+    def ticket(self, ticket_id: str, access: str | None = None) -> TicketAnswer:
         params = {"k": access} if access else None
-        return Ticket.from_json(self._request("GET", f"/halls/{self.hall}/tickets/{quote(ticket_id)}", params))
+        return self._http.call("GET", f"{self._hall}/tickets/{quote(ticket_id, safe='')}", TicketAnswer, params=params)
 
-    def ticket_by_number(self, number: str) -> Ticket:
-        path = f"/halls/{self.hall}/tickets/by-number/{quote(number.strip().upper())}"
-        return Ticket.from_json(self._request("GET", path))
+    def ticket_by_number(self, number: str) -> TicketAnswer:
+        path = f"{self._hall}/tickets/by-number/{quote(number.strip().upper(), safe='')}"
+        return self._http.call("GET", path, TicketAnswer)
 
     # -- writes --------------------------------------------------------------------------------
-    def issue_ticket(self, request: TicketRequest) -> Ticket:
-        data = self._request(
-            "POST", f"/halls/{self.hall}/tickets", json=request.body(), headers={"Idempotency-Key": request.key}
-        )
-        return Ticket.from_json(data)
+    def issue_ticket(self, request: TicketRequest) -> TicketAnswer:
+        return self._http.call("POST", f"{self._hall}/tickets", TicketAnswer, body=request.body(), key=request.key)
 
-    def rejoin(self, ticket_id: str, key: str) -> Ticket:
-        path = f"/halls/{self.hall}/tickets/{quote(ticket_id)}/rejoin"
-        data = self._request("POST", path, json={}, headers={"Idempotency-Key": key})
-        return Ticket.from_json(data.get("ticket", data) if isinstance(data.get("ticket"), dict) else data)
+    def rejoin(self, ticket_id: str, key: str) -> TicketAnswer:
+        path = f"{self._hall}/tickets/{quote(ticket_id, safe='')}/rejoin"
+        return self._http.call("POST", path, TicketAnswer, body=_NoBody(), key=key)
 
     # -- 24-hour submissions and the handbook (docs/cases.md; used by kiosk/submission) ---------------
-    def handbook(self) -> dict[str, Any]:
-        return self._request("GET", f"/halls/{self.hall}/handbook")
+    def handbook(self) -> Handbook:
+        return self._http.call("GET", f"{self._hall}/handbook", Handbook)
 
-    def handbook_item(self, item: str) -> dict[str, Any]:
-        return self._request("GET", f"/halls/{self.hall}/items/{quote(item, safe='')}")
+    def handbook_item(self, item: str) -> HandbookItemAnswer:
+        return self._http.call("GET", f"{self._hall}/items/{quote(item, safe='')}", HandbookItemAnswer)
 
-    def start_submission(self, item: str, id_card: CardIdentity, phone: str = "") -> dict[str, Any]:
-        body = {"item": item, "id_card": id_card.request_body(), "phone": phone}
-        return self._request("POST", f"/halls/{self.hall}/submissions", json=body)
+    def start_submission(self, item: str, id_card: CardIdentity, phone: str = "") -> SubmissionStarted:
+        body = SubmissionBody(item=item, id_card=id_card_body(id_card), phone=phone)
+        return self._http.call("POST", f"{self._hall}/submissions", SubmissionStarted, body=body)
 
-    def submission(self, case_id: str, access: str) -> dict[str, Any]:
-        return self._request("GET", self._case(case_id), {"k": access})
+    def submission(self, case_id: str, access: str) -> CaseView:
+        return self._http.call("GET", self._case(case_id), CaseView, params={"k": access})
 
-    def upload_material(self, case_id: str, access: str, idx: int, data: bytes, mime: str) -> dict[str, Any]:
-        return self._request(
+    def upload_material(self, case_id: str, access: str, idx: int, data: bytes, mime: str) -> StoredFile:
+        return self._http.call(
             "PUT",
             f"{self._case(case_id)}/materials/{int(idx)}",
-            {"k": access},
+            StoredFile,
+            params={"k": access},
             content=data,
             headers={"Content-Type": mime},
         )
 
-    def defer_material(self, case_id: str, access: str, idx: int, signature_png: bytes) -> dict[str, Any]:
-        return self._request(
+    def defer_material(self, case_id: str, access: str, idx: int, signature_png: bytes) -> CaseView:
+        return self._http.call(
             "POST",
             f"{self._case(case_id)}/materials/{int(idx)}/defer",
-            {"k": access},
+            CaseView,
+            params={"k": access},
             content=signature_png,
             headers={"Content-Type": "image/png"},
         )
 
-    def set_locker(self, case_id: str, access: str, slot: str) -> dict[str, Any]:
-        return self._request("POST", f"{self._case(case_id)}/locker", {"k": access}, json={"slot": slot})
+    def set_locker(self, case_id: str, access: str, slot: str) -> LockerAnswer:
+        path = f"{self._case(case_id)}/locker"
+        return self._http.call("POST", path, LockerAnswer, params={"k": access}, body=LockerBody(slot=slot))
 
-    def complete_submission(self, case_id: str, access: str) -> dict[str, Any]:
-        return self._request("POST", f"{self._case(case_id)}/complete", {"k": access})
+    def complete_submission(self, case_id: str, access: str) -> CaseReceipt:
+        return self._http.call("POST", f"{self._case(case_id)}/complete", CaseReceipt, params={"k": access})
 
-    def resubmit(self, case_id: str, access: str) -> dict[str, Any]:
-        return self._request("POST", f"{self._case(case_id)}/resubmit", {"k": access})
+    def resubmit(self, case_id: str, access: str) -> CaseReceipt:
+        return self._http.call("POST", f"{self._case(case_id)}/resubmit", CaseReceipt, params={"k": access})
 
     def abandon_submission(self, case_id: str, access: str) -> None:
-        self._request("DELETE", self._case(case_id), {"k": access})
+        self._http.send("DELETE", self._case(case_id), params={"k": access})
+
+    @property
+    def _hall(self) -> str:
+        return f"/halls/{quote(self.hall, safe='')}"
 
     def _case(self, case_id: str) -> str:
-        return f"/halls/{self.hall}/submissions/{quote(case_id, safe='')}"
-
-    # -- plumbing ------------------------------------------------------------------------------
-    def _request(
-        self,
-        method: str,
-        path: str,
-        params: dict[str, str] | None = None,
-        *,
-        json: dict[str, Any] | None = None,
-        headers: dict[str, str] | None = None,
-        content: bytes | None = None,
-    ) -> dict[str, Any]:
-        last: Unreachable | None = None
-        for attempt in range(self.attempts):
-            if attempt:
-                self._sleep(self.backoff_s * 2 ** (attempt - 1))
-            try:
-                response = self._http.request(method, path, params=params, json=json, headers=headers, content=content)
-            except httpx.HTTPError as exc:
-                last = Unreachable(f"{method} {path}: {type(exc).__name__}")
-                continue
-            if response.status_code >= 500:
-                last = Unreachable(f"{method} {path}: HTTP {response.status_code}")
-                continue
-            if response.status_code >= 400:
-                raise Refused(response.status_code, _detail(response))
-            if response.status_code == 204 or not response.content:
-                return {}
-            data = response.json()
-            return data if isinstance(data, dict) else {"items": data}
-        assert last is not None
-        raise last
-
-
-def _detail(response: httpx.Response) -> str:
-    try:
-        detail = response.json().get("detail")
-    except (ValueError, AttributeError):
-        detail = None
-    if isinstance(detail, list):  # FastAPI 422: a list of problems
-        detail = "；".join(str(d.get("msg", d)) if isinstance(d, dict) else str(d) for d in detail)
-    return str(detail or response.reason_phrase or f"HTTP {response.status_code}")
+        return f"{self._hall}/submissions/{quote(case_id, safe='')}"

@@ -14,6 +14,7 @@ from hallq.screen import WindowGeometry, add_position_option, configure_window, 
 log = logging.getLogger(__name__)
 EXTRA_KEYS = (
     "orientation", "fullscreen", "size", "position", "idle_timeout", "elderly_age", "speech", "speech_wav",
+    "documents", "data_dir",
 )  # fmt: skip
 SIZES = {"portrait": (1080, 1920), "landscape": (1920, 1080)}
 
@@ -56,6 +57,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="do not speak (ticket numbers, elderly mode)",
     )
     group.add_argument("--speech-wav", help="write speech to WAV files in this folder instead of the speaker")
+    group.add_argument(
+        "--documents", help="document scanner / camera for 24-hour submissions (device URL; default sim: in --demo)"
+    )
+    group.add_argument("--data-dir", help="the kiosk's own files (default ~/.local/state/hallq/DEVICE)")
     parser.set_defaults(func=run)
 
 

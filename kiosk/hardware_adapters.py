@@ -6,7 +6,6 @@ an `IdCard` becomes a `CardIdentity`, a `PrinterError` a `PrintOutcome` with the
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import threading
 from collections.abc import Callable
@@ -37,7 +36,7 @@ class EscposPrinter:
             service_name=job.service_name,
             ahead=job.ahead,
             estimated_wait_s=job.estimated_wait_s,
-            issued_at=_parse_time(job.issued_at),
+            issued_at=job.issued_at,
             status_url=job.status_url,
             priority_label="绿色通道" if job.priority == "green" else "",
         )
@@ -117,10 +116,3 @@ class HardwareScanner:
 
     def stop(self) -> None:
         self._scanner.stop()
-
-
-def _parse_time(text: str) -> dt.datetime:
-    try:
-        return dt.datetime.fromisoformat(text)
-    except ValueError:
-        return dt.datetime.now().astimezone()

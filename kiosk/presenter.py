@@ -15,7 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from kiosk.api import DispatcherClient, HallInfo, Refused, Ticket, TicketRequest, Unreachable, parse_status_url
+from hallq.api_models import HallInfo, TicketAnswer
+from hallq.client import DispatcherRefused, DispatcherUnreachable
+from hallq.worker import Backoff
+from kiosk.api import DispatcherClient, TicketRequest, parse_status_url
 from kiosk.devices import PAPER_NEAR_END, PAPER_OK, PAPER_OUT, PrintJob, PrintOutcome, TicketPrinter
 from kiosk.identity import CardIdentity
 from kiosk.speech import Speaker
@@ -82,14 +85,14 @@ class KioskPresenter:
         self.page = 0
         self.pending: TicketRequest | None = None
         self.attempts = 0
-        self.last_ticket: Ticket | None = None
+        self.last_ticket: TicketAnswer | None = None
         self.current: Any = None
         self._retry: Cancel | None = None
         self._refresh: Cancel | None = None
         self._printer_poll: Cancel | None = None
         self._spoken: set[str] = set()
         self._status_entry = ""
-        self._status_result: Ticket | None = None
+        self._status_result: TicketAnswer | None = None
         self._last_activity = monotonic()
         self.device_detail: dict[str, Any] = {"printer": {"paper": printer.paper()}, "dispatcher": "unknown"}
         self.print_started: dict[str, float] = {}
@@ -137,7 +140,7 @@ class KioskPresenter:
 
     def _hall_failed(self, exc: Exception) -> None:
         log.warning("hall refresh failed: %s", exc)
-        if isinstance(exc, Unreachable):
+        if isinstance(exc, DispatcherUnreachable):
             self._set_online(False)
         self._refresh = self.tasks.later(self.options.retry_s, self.refresh)
         if isinstance(self.current, HomeView):
@@ -360,7 +363,7 @@ class KioskPresenter:
     def _issue_failed(self, request: TicketRequest, exc: Exception) -> None:
         if request is not self.pending:
             return
-        if isinstance(exc, Unreachable):
+        if isinstance(exc, DispatcherUnreachable):
             log.warning("ticket request failed (attempt %d), retrying: %s", self.attempts, exc)
             self._set_online(False)
             self._show(
@@ -374,10 +377,11 @@ class KioskPresenter:
                 ),
                 speak=self.attempts == 1,
             )
-            self._retry = self.tasks.later(self.options.retry_s, lambda: self._send(request))
+            delay = Backoff((self.options.retry_s,)).delay(self.attempts)  # the same request, the same key
+            self._retry = self.tasks.later(delay, lambda: self._send(request))
             return
         self.pending = None
-        if isinstance(exc, Refused):
+        if isinstance(exc, DispatcherRefused):
             title = "抱歉，暂不能取号"
             text = exc.detail if exc.status in (404, 409) else f"取号请求有误：{exc.detail}。请联系工作人员"
         else:
@@ -390,15 +394,14 @@ class KioskPresenter:
         self.activity()
         self.reset()
 
-    def _issued(self, request: TicketRequest, ticket: Ticket) -> None:
+    def _issued(self, request: TicketRequest, ticket: TicketAnswer) -> None:
         if request is not self.pending:
             log.warning("ticket %s arrived after its request was abandoned", ticket.number)
             return
         self.pending = None
         self._set_online(True)
         self.last_ticket = ticket
-        service = self.hall.service(ticket.service) if self.hall else None
-        service_name = ticket.service_name or (service.name if service else ticket.service)
+        service_name = ticket.service_name
         view = TicketView(
             ticket_id=ticket.id,
             number=ticket.number,
@@ -496,18 +499,18 @@ class KioskPresenter:
             self._status_entry = ""
             self._show_status(error="无法识别该二维码，请扫描号票上的二维码")
 
-    def _looked_up(self, ticket: Ticket) -> None:
+    def _looked_up(self, ticket: TicketAnswer) -> None:
         self._status_result = ticket
         self._status_entry = ticket.number
         self._show_status()
 
     def _look_up_failed(self, exc: Exception) -> None:
-        if isinstance(exc, Refused) and exc.status == 404:
+        if isinstance(exc, DispatcherRefused) and exc.status == 404:
             error = "未找到该号码，请核对号码（仅可查询今天的号票）"
-        elif isinstance(exc, Unreachable):
+        elif isinstance(exc, DispatcherUnreachable):
             error = "暂时无法连接服务器，请稍后再试"
         else:
-            error = exc.detail if isinstance(exc, Refused) else "查询失败，请联系工作人员"
+            error = exc.detail if isinstance(exc, DispatcherRefused) else "查询失败，请联系工作人员"
         self._status_result = None
         self._show_status(error=error)
 
@@ -520,7 +523,7 @@ class KioskPresenter:
         self._show_status(busy=True, speak=False)
         self.tasks.run(lambda: self.client.rejoin(ticket.id, key), self._rejoined, self._look_up_failed)
 
-    def _rejoined(self, ticket: Ticket) -> None:
+    def _rejoined(self, ticket: TicketAnswer) -> None:
         self._status_result = ticket
         self._show_status()
         self.speaker.say(f"已重新排队，您的号码是{spoken_number(ticket.number)}，前面还有{ticket.ahead}人")
@@ -530,14 +533,13 @@ class KioskPresenter:
         line = None
         speech = StatusView().speech
         if ticket:
-            service = self.hall.service(ticket.service) if self.hall else None
             status_text = STATUS_TEXT.get(ticket.status, ticket.status)
             if ticket.status == "called" and ticket.window_name:
                 status_text = f"已叫号，请到{ticket.window_name}办理"
             line = StatusLine(
                 ticket.id,
                 ticket.number,
-                ticket.service_name or (service.name if service else ""),
+                ticket.service_name,
                 ticket.status,
                 status_text,
                 ticket.ahead,

@@ -3,31 +3,19 @@ devices (real or simulated), speech and the MQTT status. Built once in `run()` a
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hallq.device import DeviceSettings
 from hallq.fonts import FontMissing, cjk_fonts
+from hallq.voices import VoiceError, choose_voice
 from kiosk.api import DispatcherClient
-from kiosk.devices import (
-    PAPER_OK,
-    PAPER_OUT,
-    CardReader,
-    NoCardReader,
-    NoPrinter,
-    NoScanner,
-    Scanner,
-    SimCardReader,
-    SimPrinter,
-    SimScanner,
-    TicketPrinter,
-)
-from kiosk.identity import CardIdentity, demo_identity
+from kiosk.devices import CardReader, NoCardReader, NoPrinter, NoScanner, Scanner, TicketPrinter
+from kiosk.identity import CardIdentity
 from kiosk.presenter import KioskOptions
 from kiosk.speech import EspeakSynthesizer, SilentSpeaker, Speaker, WorkerSpeaker
 
@@ -91,12 +79,8 @@ class KioskRuntime:
             self.bus.stop()
         self.client.close()
 
-    # -- demo controls (simulated hardware only) --------------------------------------------------
+    # -- demo controls (simulated hardware only: hardware/'s simulators behind the real drivers) ------
     def demo_present_card(self, age: int) -> None:
-        name = {76: "王建国", 30: "陈静"}.get(age, "李明")
-        if isinstance(self.card_reader, SimCardReader):
-            self.card_reader.present(demo_identity(name, age, dt.date.today()))
-            return
         simulator = self._hardware_sim("idcard")
         if simulator is None:
             return
@@ -106,9 +90,6 @@ class KioskRuntime:
         threading.Timer(1.5, simulator.remove).start()  # the citizen takes the card back
 
     def demo_card_error(self) -> None:
-        if isinstance(self.card_reader, SimCardReader):
-            self.card_reader.fail("读卡失败 (card moved during reading)")
-            return
         simulator = self._hardware_sim("idcard")
         if simulator is None:
             return
@@ -124,24 +105,19 @@ class KioskRuntime:
         threading.Timer(1.5, done).start()
 
     def demo_scan(self, text: str) -> None:
-        if isinstance(self.scanner, SimScanner):
-            self.scanner.scan(text)
-            return
         simulator = self._hardware_sim("scanner")
         if simulator is not None and hasattr(simulator, "scan"):
             simulator.scan(text)
 
     def demo_toggle_paper(self) -> bool:
+        simulator = self._hardware_sim("printer")
+        if simulator is None:
+            return self._paper_out
         self._paper_out = not self._paper_out
-        if isinstance(self.printer, SimPrinter):
-            self.printer.paper_state = PAPER_OUT if self._paper_out else PAPER_OK
+        if self._paper_out:
+            simulator.inject("paper_out")
         else:
-            simulator = self._hardware_sim("printer")
-            if simulator is not None:
-                if self._paper_out:
-                    simulator.inject("paper_out")
-                else:
-                    simulator.clear_faults()
+            simulator.clear_faults()
         return self._paper_out
 
     def _hardware_sim(self, kind: str) -> Any:
@@ -156,6 +132,7 @@ class KioskRuntime:
 
 
 def open_printer(url: str | None) -> TicketPrinter:
+    """The hardware/ ESC/POS driver for `url` (`sim:NAME`: on hardware/'s simulated printer)."""
     if not url:
         return NoPrinter()
     try:
@@ -163,30 +140,26 @@ def open_printer(url: str | None) -> TicketPrinter:
 
         return EscposPrinter(url)
     except ImportError as exc:
-        if url.startswith("sim:"):
-            log.warning("hardware printer simulator unavailable (%s): using the kiosk's own", exc)
-            return SimPrinter()
-        raise KioskSetupError(f"printer {url}: the hardware driver is not installed ({exc})") from exc
+        raise KioskSetupError(
+            f"printer {url}: the hardware driver is not installed ({exc}): install hallq[kiosk]"
+        ) from exc
     except ValueError as exc:  # DeviceUrlError
         raise KioskSetupError(str(exc)) from exc
 
 
 def open_card_reader(url: str | None) -> CardReader:
+    """The hardware/ SAM reader loop for `url` (`sim:NAME`: on hardware/'s simulated reader)."""
     if not url:
         return NoCardReader()
     try:
-        from hardware.idcard import ReaderLoop  # noqa: F401
         from hardware.urls import parse_device_url
+        from kiosk.hardware_adapters import SamCardReader
 
         parse_device_url(url)
     except ImportError as exc:
-        if url.startswith("sim:"):
-            return SimCardReader()
         raise KioskSetupError(f"ID card reader {url}: the hardware driver is not installed ({exc})") from exc
     except ValueError as exc:
         raise KioskSetupError(str(exc)) from exc
-    from kiosk.hardware_adapters import SamCardReader
-
     return SamCardReader(url)
 
 
@@ -198,8 +171,6 @@ def open_scanner(url: str | None) -> Scanner:
 
         return HardwareScanner(url)
     except ImportError as exc:
-        if url.startswith("sim:"):
-            return SimScanner()
         raise KioskSetupError(f"scanner {url}: the hardware driver is not installed ({exc})") from exc
     except ValueError as exc:
         raise KioskSetupError(str(exc)) from exc
@@ -209,34 +180,27 @@ PROBES = ("您的号码是A零一二，前面还有5人", "请选择要办理的
 
 
 def make_speaker(enabled: bool, wav_dir: str | None = None) -> Speaker:
-    """espeak-ng in a worker thread, with the Mandarin voice the voice caller's check picks
-    (caller/voice: the voice that reads every probe word in Mandarin), else `cmn-latn-pinyin`."""
+    """espeak-ng in a worker thread, with the Mandarin voice the voice caller's check picks too
+    (hallq.voices: the voice that reads every probe word in Mandarin), else `cmn-latn-pinyin`."""
     if not enabled:
         return SilentSpeaker()
     voice = "cmn-latn-pinyin"
     try:
-        from caller.voice.voices import choose_voice
-
         voice = choose_voice(PROBES).voice.file
-    except Exception as exc:  # the voice package is optional on a kiosk
+    except (VoiceError, OSError) as exc:  # no espeak-ng, no Mandarin voice: the default, and say so
         log.info("voice check unavailable (%s): using %s", exc, voice)
     return WorkerSpeaker(EspeakSynthesizer(voice=voice, wav_dir=wav_dir))
 
 
-def build_runtime(settings: Any, options: dict[str, Any]) -> KioskRuntime:
+def build_runtime(settings: DeviceSettings, options: dict[str, Any]) -> KioskRuntime:
     """From `DeviceSettings` (+ the kiosk's own options): the client, the devices, speech, MQTT."""
     sim = "sim:" if settings.demo else None
     urls = {"printer": settings.printer or sim, "idcard": settings.idcard or sim, "scanner": settings.scanner or sim}
     # the 24-hour submission flow (kiosk/submission): document locker and document scanner / camera
     urls["locker"] = settings.locker or sim
-    urls["documents"] = str(settings.extra.get("documents") or os.environ.get("HALLQ_DOCUMENTS") or "") or sim
-    data_dir = Path(
-        str(
-            settings.extra.get("data_dir")
-            or os.environ.get("HALLQ_DATA_DIR")
-            or Path.home() / ".local" / "state" / "hallq" / settings.device
-        )
-    )
+    # (--documents / --data-dir, or HALLQ_DOCUMENTS / HALLQ_DATA_DIR, merged into the settings by main())
+    urls["documents"] = str(settings.extra.get("documents") or "") or sim
+    data_dir = Path(str(settings.extra.get("data_dir") or Path.home() / ".local" / "state" / "hallq" / settings.device))
     client = DispatcherClient(settings.server, settings.hall, settings.auth_headers())
     bus = None
     try:

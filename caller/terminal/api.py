@@ -1,44 +1,42 @@
-"""The window terminal's HTTP client for the dispatcher (DESIGN.md section 6).
+"""The window terminal's calls to the dispatcher (DESIGN.md section 6), on the shared client
+(hallq/client.py); every answer parsed into its hallq.api_models model.
 
-Every call either returns the parsed answer or raises: `ApiError` with the dispatcher's own
-`{"detail"}` sentence (a clerk can act on it), or `DispatcherDown` when the dispatcher cannot be
-reached at all, so the presenter can show a banner and retry with the same Idempotency-Key.
+Every call either returns the answer or raises: `DispatcherRefused` with the dispatcher's own
+`{"detail"}` sentence (a clerk can act on it; 401: the login ended), or `DispatcherUnreachable` when
+the dispatcher cannot be reached or fails inside, so the presenter can show a banner and retry with
+the same Idempotency-Key. The client itself does not retry: the presenter shows each retry.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
 from urllib.parse import quote
 
 import httpx
 
+from hallq.api_models import (
+    Body,
+    CalledAnswer,
+    EvaluationBody,
+    HallInfo,
+    LoginAnswer,
+    LoginBody,
+    TicketAnswer,
+    TicketAtWindow,
+    WindowAnswer,
+)
+from hallq.client import DispatcherError, DispatcherHttp, DispatcherRefused, DispatcherUnreachable
+
 TIMEOUT_S = 5.0
+# window actions answering the ticket now called there (200 {ticket}, or 204); the others answer the window
+CALLING_ACTIONS = frozenset({"call-back", "call", "quick-serve"})
 
-
-class ApiError(Exception):
-    """The dispatcher answered with an error; `detail` is its sentence for the clerk."""
-
-    def __init__(self, detail: str, status: int | None = None) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.status = status
-
-
-class DispatcherDown(ApiError):
-    """The dispatcher could not be reached or failed inside (5xx): worth retrying."""
-
-
-class NotLoggedIn(ApiError):
-    """The clerk's session ended (401): log in again."""
-
-
-@dataclass(frozen=True)
-class Login:
-    access_token: str
-    role: str
-    window: str | None
-    display_name: str
+__all__ = [
+    "CALLING_ACTIONS",
+    "DispatcherError",
+    "DispatcherRefused",
+    "DispatcherUnreachable",
+    "TerminalApi",
+]
 
 
 class TerminalApi:
@@ -57,21 +55,15 @@ class TerminalApi:
         self.window = window
         self.device_token = device_token
         self.access_token: str | None = None
-        self._client = httpx.Client(base_url=server.rstrip("/") + "/api/v1", timeout=timeout_s, transport=transport)
+        self._http = DispatcherHttp(server, timeout=timeout_s, attempts=1, transport=transport)
 
     def close(self) -> None:
-        self._client.close()
+        self._http.close()
 
     # --- identity -------------------------------------------------------------------------
-    def login(self, username: str, password: str) -> Login:
-        body = {"username": username, "password": password, "window": self.window}
-        data = self._request("POST", "/auth/login", json=body, auth=False)
-        login = Login(
-            access_token=str(data["access_token"]),
-            role=str(data.get("role", "clerk")),
-            window=data.get("window"),
-            display_name=str(data.get("display_name") or username),
-        )
+    def login(self, username: str, password: str) -> LoginAnswer:
+        body = LoginBody(username=username, password=password, window=self.window)
+        login = self._http.call("POST", "/auth/login", LoginAnswer, body=body)
         self.access_token = login.access_token
         return login
 
@@ -79,30 +71,39 @@ class TerminalApi:
         """End the login at the dispatcher (it closes the window); forget the token either way."""
         try:
             if self.access_token:
-                self._request("POST", "/auth/logout")
+                self._http.send("POST", "/auth/logout", headers=self._auth())
         finally:
             self.access_token = None
 
     # --- reads ----------------------------------------------------------------------------
-    def hall_info(self) -> dict[str, Any]:
-        return self._request("GET", f"/halls/{self._hall}")
+    def hall_info(self) -> HallInfo:
+        return self._http.call("GET", f"/halls/{self._hall}", HallInfo, headers=self._auth())
 
-    def window_info(self) -> dict[str, Any]:
-        return self._request("GET", f"{self._window_path}")
+    def window_info(self) -> WindowAnswer:
+        return self._http.call("GET", self._window_path, WindowAnswer, headers=self._auth())
 
     # --- window actions -------------------------------------------------------------------
-    def call_next(self, idempotency_key: str) -> dict[str, Any] | None:
+    def call_next(self, idempotency_key: str) -> TicketAtWindow | None:
         """The called ticket, or None when nobody is waiting (204)."""
-        data = self._request("POST", f"{self._window_path}/call-next", key=idempotency_key)
-        return (data.get("ticket") or data) if data else None
+        path = f"{self._window_path}/call-next"
+        called = self._http.call_or_none("POST", path, CalledAnswer, headers=self._auth(), key=idempotency_key)
+        return called.ticket if called else None
 
-    def action(self, name: str, body: dict[str, Any] | None = None, key: str | None = None) -> dict[str, Any]:
-        """recall, no-show, finish, park, call-back, pause, resume, transfer, call, quick-serve."""
-        return self._request("POST", f"{self._window_path}/{name}", json=body or {}, key=key)
+    def action(
+        self, name: str, body: Body | None = None, key: str | None = None
+    ) -> WindowAnswer | TicketAtWindow | None:
+        """recall, no-show, finish, park, pause, resume, transfer → the window's state;
+        call-back, call, quick-serve → the ticket now called (None: nobody was called)."""
+        path = f"{self._window_path}/{name}"
+        if name in CALLING_ACTIONS:
+            called = self._http.call_or_none("POST", path, CalledAnswer, body=body, headers=self._auth(), key=key)
+            return called.ticket if called else None
+        return self._http.call("POST", path, WindowAnswer, body=body, headers=self._auth(), key=key)
 
-    def evaluate(self, ticket_id: str, score: int, key: str | None = None) -> dict[str, Any]:
+    def evaluate(self, ticket_id: str, score: int, key: str | None = None) -> TicketAnswer:
         path = f"/halls/{self._hall}/tickets/{quote(str(ticket_id), safe='')}/evaluation"
-        return self._request("POST", path, json={"score": score}, key=key, device=True)
+        body = EvaluationBody(score=score)
+        return self._http.call("POST", path, TicketAnswer, body=body, headers=self._auth(device=True), key=key)
 
     # --- plumbing -------------------------------------------------------------------------
     @property
@@ -113,63 +114,7 @@ class TerminalApi:
     def _window_path(self) -> str:
         return f"/halls/{self._hall}/windows/{quote(self.window, safe='')}"
 
-    def _headers(self, auth: bool, key: str | None, device: bool) -> dict[str, str]:
-        headers: dict[str, str] = {}
-        token = self.device_token if device else (self.access_token or self.device_token)
-        if device and not token:
-            token = self.access_token
-        if auth and token:
-            headers["Authorization"] = f"Bearer {token}"
-        if key:
-            headers["Idempotency-Key"] = key
-        return headers
-
-    def _request(
-        self,
-        method: str,
-        path: str,
-        json: dict[str, Any] | None = None,
-        key: str | None = None,
-        auth: bool = True,
-        device: bool = False,
-    ) -> dict[str, Any]:
-        try:
-            response = self._client.request(method, path, json=json, headers=self._headers(auth, key, device))
-        except httpx.TimeoutException:
-            raise DispatcherDown("调度服务器无响应（超时）") from None
-        except httpx.HTTPError as exc:
-            raise DispatcherDown(f"无法连接调度服务器（{type(exc).__name__}）") from None
-        if response.status_code == 204:
-            return {}
-        if response.status_code >= 400:
-            raise _error_for(response)
-        try:
-            data = response.json()
-        except ValueError:
-            raise DispatcherDown(f"调度服务器的回答无法解析（HTTP {response.status_code}）") from None
-        return data if isinstance(data, dict) else {"items": data}
-
-
-def _error_for(response: httpx.Response) -> ApiError:
-    detail = _detail_sentence(response)
-    status = response.status_code
-    if status == 401:
-        return NotLoggedIn(detail or "登录已失效，请重新登录", status)
-    if status >= 500 or status in (502, 503, 504):
-        return DispatcherDown(detail or f"调度服务器内部错误（HTTP {status}）", status)
-    return ApiError(detail or f"操作失败（HTTP {status}）", status)
-
-
-def _detail_sentence(response: httpx.Response) -> str:
-    """FastAPI gives {"detail": "sentence"} or, for 422, {"detail": [{"msg": ...}, ...]}."""
-    try:
-        body = response.json()
-    except ValueError:
-        return ""
-    detail = body.get("detail") if isinstance(body, dict) else None
-    if isinstance(detail, str):
-        return detail
-    if isinstance(detail, list):
-        messages = [str(item.get("msg", item)) if isinstance(item, dict) else str(item) for item in detail]
-        return "；".join(messages)
-    return ""
+    def _auth(self, device: bool = False) -> dict[str, str]:
+        """The clerk's login (else the device's token); an evaluation goes with the device's token."""
+        token = (self.device_token or self.access_token) if device else (self.access_token or self.device_token)
+        return {"Authorization": f"Bearer {token}"} if token else {}

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +24,11 @@ from kivy.uix.label import Label
 from kivy.uix.modalview import ModalView
 from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
 
-from caller.terminal.presenter import Done, Target, TerminalPresenter, TerminalView
+from caller.terminal.presenter import Target, TerminalPresenter, TerminalView
 from caller.terminal.style import STATE_WORDS
 from hallq.fonts import FontMissing, cjk_fonts
 from hallq.screen import fit_factor
+from hallq.worker import UiWorker
 
 log = logging.getLogger(__name__)
 
@@ -38,30 +38,17 @@ KV_FILES = ("widgets.kv", "login.kv", "work.kv", "rating.kv", "pause.kv", "trans
 KEY_NAMES = {code: name for name, code in Keyboard.keycodes.items()}
 
 
-class KivyRunner:
-    """HTTP in one worker thread (requests stay in press order); results back via Clock."""
+def kivy_worker() -> UiWorker:
+    """HTTP in one worker thread (requests stay in press order); results back via Kivy's clock."""
 
-    def __init__(self) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="terminal-http")
+    def post(action: Callable[[], None]) -> None:
+        Clock.schedule_once(lambda _dt: action(), 0)
 
-    def submit(self, job: Callable[[], Any], done: Done) -> None:
-        def work() -> None:
-            try:
-                result = job()
-            except Exception as exc:  # every failure goes to the presenter, which words it
-                error: BaseException = exc
-                Clock.schedule_once(lambda _dt: done(None, error), 0)
-            else:
-                Clock.schedule_once(lambda _dt: done(result, None), 0)
+    def later(delay_s: float, action: Callable[[], None]) -> Callable[[], None]:
+        event = Clock.schedule_once(lambda _dt: action(), delay_s)
+        return event.cancel  # type: ignore[no-any-return]
 
-        self._pool.submit(work)
-
-    def later(self, delay_s: float, fn: Callable[[], None]) -> Callable[[], None]:
-        event = Clock.schedule_once(lambda _dt: fn(), delay_s)
-        return event.cancel
-
-    def shutdown(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+    return UiWorker(post, later, workers=1, name="terminal-http")
 
 
 class Badge(Label):
@@ -166,13 +153,13 @@ class TerminalApp(App):
 
     def __init__(
         self,
-        presenter_factory: Callable[[KivyRunner, Callable[[TerminalView], None]], TerminalPresenter],
+        presenter_factory: Callable[[UiWorker, Callable[[TerminalView], None]], TerminalPresenter],
         start_link: Callable[[TerminalPresenter], Callable[[], None]] | None = None,
         on_started: Callable[[TerminalApp], None] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.runner = KivyRunner()
+        self.runner = kivy_worker()
         self.presenter = presenter_factory(self.runner, self._show)
         self._start_link = start_link
         self._stop_link: Callable[[], None] | None = None

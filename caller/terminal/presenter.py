@@ -16,18 +16,34 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, TypeVar
 
-from caller.terminal.api import ApiError, DispatcherDown, NotLoggedIn, TerminalApi
+from pydantic import ValidationError
+
+from caller.terminal.api import TerminalApi
+from hallq.api_models import (
+    Body,
+    CallBackBody,
+    CallNumberBody,
+    HallInfo,
+    LoginAnswer,
+    PauseBody,
+    QuickServeBody,
+    TicketAtWindow,
+    TransferBody,
+    WindowAnswer,
+)
+from hallq.client import DispatcherError, DispatcherRefused, DispatcherUnreachable
 from hallq.contract import BoardSnapshot, WindowStateMessage
+from hallq.worker import Backoff, Done
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-Done = Callable[[Any, BaseException | None], None]
 
 PAUSE_REASONS = ("午休", "临时离开", "系统故障")
 OTHER_REASON = "其他"
 RATING_LABELS = ("非常不满意", "不满意", "基本满意", "满意", "非常满意")
 RETRY_DELAYS_S = (1.0, 2.0, 4.0, 5.0)
+RETRY = Backoff(RETRY_DELAYS_S)
 REFRESH_EVERY_S = 30.0
 RATING_TIMEOUT_S = 60.0
 THANKS_SHOWN_S = 3.0
@@ -74,19 +90,17 @@ class TicketView:
         return self.priority == "green"
 
     @classmethod
-    def from_api(cls, data: dict[str, Any]) -> TicketView:
-        called_at = data.get("called_at")
-        waited = data.get("waited_s")
+    def from_api(cls, ticket: TicketAtWindow) -> TicketView:
         return cls(
-            number=str(data.get("number") or ""),
-            id=None if data.get("id") is None else str(data["id"]),
-            service=str(data.get("service") or ""),
-            service_name=str(data.get("service_name") or ""),
-            priority=str(data.get("priority") or "normal"),
-            status=str(data.get("status") or "called"),
-            waited_s=int(waited) if isinstance(waited, int | float) else None,
-            called_at=_parse_time(called_at) if called_at else None,
-            transferred_from=_transferred_from_text(data.get("transferred_from")),
+            number=ticket.number,
+            id=ticket.id,
+            service=ticket.service,
+            service_name=ticket.service_name,
+            priority=ticket.priority,
+            status=ticket.status,
+            waited_s=ticket.waited_s,
+            called_at=ticket.called_at,
+            transferred_from=ticket.transferred_from,
         )
 
 
@@ -195,11 +209,11 @@ class TerminalPresenter:
             return
         self._set(username=username, password="", error="")
 
-        def job() -> tuple[Any, dict[str, Any], dict[str, Any]]:
+        def job() -> tuple[LoginAnswer, HallInfo, WindowAnswer]:
             login = self.api.login(username, password)
             return login, self.api.hall_info(), self.api.window_info()
 
-        def ok(result: tuple[Any, dict[str, Any], dict[str, Any]]) -> None:
+        def ok(result: tuple[LoginAnswer, HallInfo, WindowAnswer]) -> None:
             login, hall, window = result
             self._apply_hall(hall)
             self._apply_window(window)
@@ -228,7 +242,7 @@ class TerminalPresenter:
             self._leave_rating()
         key = self._new_key()
 
-        def ok(ticket: dict[str, Any] | None) -> None:
+        def ok(ticket: TicketAtWindow | None) -> None:
             if ticket is None:
                 self._set(ticket=None, message="当前没有等候的号")
             else:
@@ -272,9 +286,9 @@ class TerminalPresenter:
 
     def call_back(self, number: str) -> None:
         ticket = next((t for t in self.view.parked if t.number == number), None)
-        body = {"ticket": ticket.id if ticket and ticket.id else number}
+        body = CallBackBody(ticket=ticket.id if ticket and ticket.id else number)
 
-        def ok(result: dict[str, Any]) -> None:
+        def ok(result: TicketAtWindow | None) -> None:
             remaining = tuple(t for t in self.view.parked if t.number != number)
             called = _ticket_in(result)
             self._set(parked=remaining, dialog="", ticket=called or self.view.ticket, message=f"已回呼 {number}")
@@ -295,11 +309,16 @@ class TerminalPresenter:
         if not reason:
             self._set(error="请选择或填写暂停原因")
             return
+        try:
+            body = PauseBody(reason=reason)
+        except ValidationError:
+            self._set(error="暂停原因太长，请写在40个字以内")
+            return
 
         def ok(_: Any) -> None:
             self._set(dialog="", state="paused", reason=reason, message=f"已暂停服务：{reason}")
 
-        self._perform("pause", self._job("pause", {"reason": reason}), ok, label="暂停")
+        self._perform("pause", self._job("pause", body), ok, label="暂停")
 
     def resume(self) -> None:
         def ok(_: Any) -> None:
@@ -319,7 +338,7 @@ class TerminalPresenter:
         def ok(_: Any) -> None:
             self._set(dialog="", ticket=None, message=f"{number} 已转到{target.label}")
 
-        body = {target.kind: target.id}
+        body = TransferBody(service=target.id) if target.kind == "service" else TransferBody(window=target.id)
         self._perform("transfer", self._job("transfer", body), ok, label="转移")
 
     def open_call_number(self) -> None:
@@ -331,22 +350,23 @@ class TerminalPresenter:
             self._set(error=f"号码“{number}”格式不对：应为字母加数字，如 A012")
             return
 
-        def ok(result: dict[str, Any]) -> None:
+        def ok(result: TicketAtWindow | None) -> None:
             called = _ticket_in(result)
             self._set(dialog="", ticket=called or TicketView(number=number), message=f"已特呼 {number}")
 
-        self._perform("call", self._job("call", {"number": number}), ok, label="特呼")
+        self._perform("call", self._job("call", CallNumberBody(number=number)), ok, label="特呼")
 
     def open_quick_serve(self) -> None:
         self._set(dialog="quick-serve", error="")
 
     def quick_serve(self, service: str) -> None:
-        def ok(result: dict[str, Any]) -> None:
+        def ok(result: TicketAtWindow | None) -> None:
             called = _ticket_in(result)
             text = f"已为现场群众取号 {called.number}" if called else "已为现场群众取号"
             self._set(dialog="", ticket=called or self.view.ticket, message=text)
 
-        self._perform("quick-serve", self._job("quick-serve", {"service": service}), ok, label="现场取号")
+        body = QuickServeBody(service=service)
+        self._perform("quick-serve", self._job("quick-serve", body), ok, label="现场取号")
 
     def cancel(self) -> None:
         """Escape: close a dialog, stop a pending retry, leave the rating screen."""
@@ -458,7 +478,7 @@ class TerminalPresenter:
         if self.view.phase == "login" or self._inflight is not None:
             return
 
-        def ok(window: dict[str, Any]) -> None:
+        def ok(window: WindowAnswer) -> None:
             self._apply_window(window)
 
         self._perform("refresh", self.api.window_info, ok, label="", quiet=True)
@@ -475,38 +495,37 @@ class TerminalPresenter:
 
         self._cancel_refresh = self.runner.later(REFRESH_EVERY_S, tick)
 
-    def _apply_hall(self, hall: dict[str, Any]) -> None:
-        services = {str(s["code"]): str(s.get("name", s["code"])) for s in hall.get("services", [])}
-        windows = [w for w in hall.get("windows", []) if str(w.get("id")) != self.view.window]
-        mine = next((w for w in hall.get("windows", []) if str(w.get("id")) == self.view.window), None)
+    def _apply_hall(self, hall: HallInfo) -> None:
+        services = {s.code: s.name for s in hall.services}
+        windows = [w for w in hall.windows if w.id != self.view.window]
+        mine = next((w for w in hall.windows if w.id == self.view.window), None)
         targets = [Target("service", code, f"{name}（{code}）") for code, name in services.items()]
-        targets += [Target("window", str(w["id"]), str(w.get("name") or f"{w['id']}号窗口")) for w in windows]
+        targets += [Target("window", w.id, w.name or f"{w.id}号窗口") for w in windows]
         changes: dict[str, Any] = {"service_names": services, "targets": tuple(targets)}
         if mine is not None:
-            changes["my_services"] = tuple(str(s) for s in mine.get("services", []))
-            changes["window_name"] = str(mine.get("name") or self.view.window_name)
+            changes["my_services"] = tuple(mine.services)
+            changes["window_name"] = mine.name or self.view.window_name
         self._set(**changes)
 
-    def _apply_window(self, data: dict[str, Any]) -> None:
-        ticket = data.get("ticket")
-        waiting = data.get("waiting_for_my_services") or {}
+    def _apply_window(self, window: WindowAnswer) -> None:
+        ticket = window.ticket
+        waiting = window.waiting_for_my_services
         changes: dict[str, Any] = {
-            "state": str(data.get("state") or self.view.state),
-            "reason": str(data.get("reason") or ""),
+            "state": window.state,
+            "reason": window.reason or "",
             # the window may report its last ticket after finish; only a called one is "current"
-            "ticket": TicketView.from_api(ticket) if ticket and ticket.get("status", "called") == "called" else None,
-            "waiting": {str(k): int(v) for k, v in waiting.items()},
+            "ticket": TicketView.from_api(ticket) if ticket and ticket.status == "called" else None,
+            "waiting": dict(waiting),
+            "served_today": window.served_today,
         }
-        if data.get("name"):
-            changes["window_name"] = str(data["name"])
-        if data.get("served_today") is not None:
-            changes["served_today"] = int(data["served_today"])
+        if window.name:
+            changes["window_name"] = window.name
         if not self.view.my_services and waiting:
-            changes["my_services"] = tuple(str(k) for k in waiting)
+            changes["my_services"] = tuple(waiting)
         self._set(**changes)
 
     # --- performing HTTP work ------------------------------------------------------------
-    def _job(self, action: str, body: dict[str, Any] | None = None) -> Callable[[], Any]:
+    def _job(self, action: str, body: Body | None = None) -> Callable[[], Any]:
         key = self._new_key()  # one key per press, reused by every retry of it
         return lambda: self.api.action(action, body, key)
 
@@ -570,21 +589,21 @@ class TerminalPresenter:
             self.refresh()
 
     def _failed(self, pending: _Pending, error: BaseException) -> None:
-        if isinstance(error, NotLoggedIn) and self.view.phase != "login":
-            self._stop_timers()
+        if isinstance(error, DispatcherRefused) and error.status == 401 and self.view.phase != "login":
+            self._stop_timers()  # the clerk's login ended
             self._set(phase="login", error=f"{error.detail}，请重新登录", dialog="")
-        elif isinstance(error, DispatcherDown) and (pending.retry or pending.quiet):
+        elif isinstance(error, DispatcherUnreachable) and (pending.retry or pending.quiet):
             self._schedule_retry(pending, error)
-        elif isinstance(error, ApiError):
+        elif isinstance(error, DispatcherError):
             self._set(error=error.detail if not pending.label else f"{pending.label}失败：{error.detail}")
         else:
             log.exception("terminal action %s failed", pending.action, exc_info=error)
             self._set(error=f"{pending.label or '操作'}失败：程序错误（{type(error).__name__}），已记入日志")
 
-    def _schedule_retry(self, pending: _Pending, error: DispatcherDown) -> None:
+    def _schedule_retry(self, pending: _Pending, error: DispatcherUnreachable) -> None:
         self._drop_retry()
         pending.attempts += 1
-        delay = RETRY_DELAYS_S[min(pending.attempts, len(RETRY_DELAYS_S)) - 1]
+        delay = RETRY.delay(pending.attempts)
         what = f"“{pending.label}”" if pending.label and not pending.quiet else "刷新"
         self._retry = pending
         self._set(
@@ -647,30 +666,8 @@ class _Pending:
     attempts: int = 0
 
 
-def _ticket_in(result: Any) -> TicketView | None:
-    if not isinstance(result, dict):
-        return None
-    data = result.get("ticket", result)
-    if isinstance(data, dict) and data.get("number"):
-        return TicketView.from_api(data)
-    return None
-
-
-def _transferred_from_text(value: Any) -> str | None:
-    if not value:
-        return None
-    if isinstance(value, dict):
-        return str(value.get("name") or value.get("window_name") or value.get("service_name") or value)
-    return str(value)
-
-
-def _parse_time(value: Any) -> dt.datetime | None:
-    if isinstance(value, dt.datetime):
-        return value
-    try:
-        return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
+def _ticket_in(result: TicketAtWindow | None) -> TicketView | None:
+    return TicketView.from_api(result) if result is not None else None
 
 
 def format_duration(seconds: float | None) -> str:

@@ -13,11 +13,12 @@ import threading
 import time
 from collections.abc import Callable
 from typing import Any
-
-import httpx
+from urllib.parse import quote
 
 from display.board.model import BoardModel, ZoneFilter
 from display.link import DeviceLink
+from hallq.api_models import HallInfo
+from hallq.client import DispatcherError, DispatcherHttp
 from hallq.contract import BoardSnapshot, Topics
 from hallq.device import DeviceSettings
 
@@ -51,8 +52,9 @@ class BoardFeed:
         self._clock = clock
         topics = Topics(settings.hall)
         self._kinds = {topics.board: "board", topics.calls: "calls", topics.dispatcher_status: "dispatcher"}
-        self._base = settings.server.rstrip("/") + f"/api/v1/halls/{settings.hall}"
-        self._http = httpx.Client(headers=settings.auth_headers(), timeout=5.0)
+        self._hall_path = f"/halls/{quote(settings.hall, safe='')}"
+        # one try per tick: the next tick (or resync) is the retry
+        self._http = DispatcherHttp(settings.server, settings.auth_headers(), attempts=1)
         self._fetching = threading.Lock()
         self._hall_info_loaded = False
         self.hall_timezone: str | None = None
@@ -126,22 +128,19 @@ class BoardFeed:
 
     def _fetch_hall_info(self) -> None:
         try:
-            response = self._http.get(self._base)
-            response.raise_for_status()
-            info = response.json()
-        except (httpx.HTTPError, ValueError) as exc:
+            info = self._http.call("GET", self._hall_path, HallInfo)
+        except DispatcherError as exc:
             log.warning("hall info not available yet (%s): will retry", exc)
             return
         zone = None
         if self._zone:
             try:
-                zone = ZoneFilter.for_zone(self._zone, info.get("windows") or [])
+                zone = ZoneFilter.for_zone(self._zone, [w.model_dump() for w in info.windows])
             except ValueError as exc:
                 log.error("%s", exc)
                 zone = ZoneFilter(frozenset(), frozenset(), self._zone)
-        name = str(info.get("name") or self.model.hall_name)
-        timezone = info.get("timezone")
-        self._post(lambda: self._apply_hall_info(name, timezone if isinstance(timezone, str) else None, zone))
+        name = info.name or self.model.hall_name
+        self._post(lambda: self._apply_hall_info(name, info.timezone or None, zone))
 
     def _apply_hall_info(self, name: str, timezone: str | None, zone: ZoneFilter | None) -> None:
         self._hall_info_loaded = True
@@ -153,10 +152,8 @@ class BoardFeed:
 
     def _get_board(self) -> BoardSnapshot | None:
         try:
-            response = self._http.get(f"{self._base}/board")
-            response.raise_for_status()
-            return BoardSnapshot.model_validate_json(response.content)
-        except (httpx.HTTPError, ValueError) as exc:
+            return self._http.call("GET", f"{self._hall_path}/board", BoardSnapshot)
+        except DispatcherError as exc:
             log.warning("GET /board failed (%s): will retry", exc)
             return None
 

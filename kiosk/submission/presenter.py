@@ -21,7 +21,17 @@ from typing import Any, Protocol
 from urllib.parse import parse_qs, urlparse
 from zoneinfo import ZoneInfo
 
-from kiosk.api import DispatcherClient, Refused, Unreachable
+from hallq.case_models import (
+    CaseMaterial,
+    CaseReceipt,
+    CaseView,
+    Handbook,
+    HandbookItemAnswer,
+    StoredFile,
+    SubmissionStarted,
+)
+from hallq.client import DispatcherRefused, DispatcherUnreachable
+from kiosk.api import DispatcherClient
 from kiosk.devices import PAPER_OUT, PrintOutcome
 from kiosk.identity import CardIdentity
 from kiosk.submission.devices import LockerPort, Receipt, ReceiptPrinter
@@ -116,8 +126,8 @@ class SubmissionPresenter:
         self.options = options or SubmissionOptions()
         self._now = monotonic
         self.draft: Draft | None = None
-        self.case: dict[str, Any] | None = None  # the dispatcher's latest view of the draft or case
-        self.item: dict[str, Any] | None = None
+        self.case: CaseView | None = None  # the dispatcher's latest view of the draft or case
+        self.item: HandbookItemAnswer | None = None
         self.citizen: CardIdentity | None = None
         self.phone = ""
         self.mode = "submit"
@@ -155,13 +165,13 @@ class SubmissionPresenter:
             lambda exc: self._restore_failed(draft, exc),
         )
 
-    def _restored(self, case: dict[str, Any]) -> None:
+    def _restored(self, case: CaseView) -> None:
         self.case = case
         if not self._offer_resume(case) and self.owns(self.host.current):
             self.host.go_home()
 
     def _restore_failed(self, draft: Draft, exc: Exception) -> None:
-        if isinstance(exc, Refused) and exc.status == 404:  # swept or abandoned elsewhere: nothing to resume
+        if isinstance(exc, DispatcherRefused) and exc.status == 404:  # swept or abandoned elsewhere: nothing to resume
             self._forget_draft()
             return
         log.warning(
@@ -253,28 +263,25 @@ class SubmissionPresenter:
             return
         self._call(self.client.handbook, self._show_handbook, "正在打开办事指南…")
 
-    def _checked_then_handbook(self, case: dict[str, Any]) -> None:
+    def _checked_then_handbook(self, case: CaseView) -> None:
         self.case = case
         if not self._offer_resume(case):
             self.open_handbook()
 
-    def _draft_gone(self, exc: Refused) -> None:
+    def _draft_gone(self, exc: DispatcherRefused) -> None:
         self._forget_draft()
         self.open_handbook()
 
-    def _show_handbook(self, book: dict[str, Any]) -> None:
+    def _show_handbook(self, book: Handbook) -> None:
         groups = tuple(
             HandbookGroup(
-                s["code"],
-                s["name"],
-                s.get("department", ""),
-                tuple(
-                    HandbookEntry(i["code"], i["name"], KIND_LABELS.get(i.get("kind", ""), ""))
-                    for i in s.get("items") or []
-                ),
+                s.code,
+                s.name,
+                s.department,
+                tuple(HandbookEntry(i.code, i.name, KIND_LABELS.get(i.kind, "")) for i in s.items),
             )
-            for s in book.get("services") or []
-            if s.get("items")
+            for s in book.services
+            if s.items
         )
         self._show(HandbookView(groups=groups))
 
@@ -282,44 +289,39 @@ class SubmissionPresenter:
         self.activity()
         self._call(lambda: self.client.handbook_item(code), self._show_item, "正在读取办事指南…")
 
-    def _show_item(self, item: dict[str, Any]) -> None:
+    def _show_item(self, item: HandbookItemAnswer) -> None:
         self.item = item
         self._show(self._item_view(item))
 
-    def _item_view(self, item: dict[str, Any]) -> ItemView:
-        service = item.get("service") or {}
-        kind = item.get("kind", "")
-        days = int(item.get("promised_days") or 0)
-        promise = f"承诺受理后 {days} 个工作日内办结" if kind == "promised" else "即办件：材料齐全当场办结"
+    def _item_view(self, item: HandbookItemAnswer) -> ItemView:
+        days = item.promised_days
+        promise = f"承诺受理后 {days} 个工作日内办结" if item.kind == "promised" else "即办件：材料齐全当场办结"
         materials = tuple(
-            MaterialLine(
-                m["name"], FORM_LABELS.get(m.get("form", ""), ""), int(m.get("copies") or 1), bool(m.get("deferrable"))
-            )
-            for m in item.get("materials") or []
+            MaterialLine(m.name, FORM_LABELS.get(m.form, ""), m.copies, m.deferrable) for m in item.materials
         )
-        hall_service = self.host.hall.service(service.get("code", "")) if self.host.hall else None
+        hall_service = self.host.hall.service(item.service.code) if self.host.hall else None
         names = "、".join(m.name for m in materials)
         return ItemView(
-            code=item["code"],
-            name=item["name"],
-            service_code=service.get("code", ""),
-            service_name=service.get("name", ""),
-            kind_label=KIND_LABELS.get(kind, kind),
+            code=item.code,
+            name=item.name,
+            service_code=item.service.code,
+            service_name=item.service.name,
+            kind_label=KIND_LABELS.get(item.kind, item.kind),
             promise=promise,
-            fee=item.get("fee") or "不收费",
-            conditions=item.get("conditions") or "",
-            legal_basis=item.get("legal_basis") or "",
+            fee=item.fee or "不收费",
+            conditions=item.conditions,
+            legal_basis=item.legal_basis,
             materials=materials,
-            defer_days=int(item.get("defer_days") or 5),
+            defer_days=item.defer_days,
             ticket_open=bool(hall_service.open_now) if hall_service else False,
-            speech=f"{item['name']}。需要准备：{names}",
+            speech=f"{item.name}。需要准备：{names}",
         )
 
     def take_ticket(self) -> None:
         """From the handbook to the queue: a ticket for the item's service (the main presenter's flow)."""
         self.activity()
-        if self.item and (self.item.get("service") or {}).get("code"):
-            self.host.choose_service(self.item["service"]["code"])
+        if self.item and self.item.service.code:
+            self.host.choose_service(self.item.service.code)
 
     def back_to_handbook(self) -> None:
         self.activity()
@@ -337,7 +339,7 @@ class SubmissionPresenter:
         self.mode, self.phone, self.locker_slot = "submit", "", ""
         self.citizen = self.host.citizen
         if self.citizen is None:
-            self._show(CardView(item_name=self.item["name"]))
+            self._show(CardView(item_name=self.item.name))
         else:
             self._show_phone()
 
@@ -346,7 +348,7 @@ class SubmissionPresenter:
             return
         self._show(
             PhoneView(
-                item_name=self.item["name"],
+                item_name=self.item.name,
                 masked_name=self.citizen.masked,
                 entry=self.phone,
                 error=error,
@@ -374,48 +376,48 @@ class SubmissionPresenter:
         if item is None or citizen is None:
             return
         self._call(
-            lambda: self.client.start_submission(item["code"], citizen, phone),
+            lambda: self.client.start_submission(item.code, citizen, phone),
             self._started,
             "正在建立申报…",
             refused=lambda exc: self._show_phone(polite(exc.detail)),
         )
 
-    def _started(self, case: dict[str, Any]) -> None:
+    def _started(self, case: SubmissionStarted) -> None:
         assert self.item is not None
-        self.draft = Draft(case_id=case["id"], access=case["access"], mode="submit", item_name=self.item["name"])
+        self.draft = Draft(case_id=case.id, access=case.access, mode="submit", item_name=self.item.name)
         if self.drafts:
             self.drafts.save(self.draft)
         self.citizen = None  # the dispatcher has what it needs; the kiosk forgets the card data now
         self.case = case
-        self.order = [m["idx"] for m in case.get("materials") or []]
+        self.order = [m.idx for m in case.materials]
         self.pos = 0
         self._next_step_or_material()
 
     # -- materials -----------------------------------------------------------------------------------
-    def _material(self, idx: int) -> dict[str, Any]:
+    def _material(self, idx: int) -> CaseMaterial:
         assert self.case is not None
-        return next(m for m in self.case["materials"] if m["idx"] == idx)
+        return self.case.material(idx)
 
-    def _pages(self, material: dict[str, Any]) -> int:
-        return len(material.get("files") or []) if material.get("status") == "provided" else 0
+    def _pages(self, material: CaseMaterial) -> int:
+        return len(material.files) if material.status == "provided" else 0
 
     def _material_view(self, uploading: bool = False, error: str = "") -> MaterialView:
         assert self.case is not None
         m = self._material(self.order[self.pos])
-        correction = self.case.get("correction") or {} if self.mode == "correct" else {}
+        correction = self.case.correction if self.mode == "correct" else None
         hint = self.documents.hint if self.documents else "本机未连接扫描仪，请到窗口提交材料"
-        form = FORM_LABELS.get(m.get("form", ""), "")
-        preview = self._previews.get(m["idx"]) if m["status"] == "provided" else None
+        form = FORM_LABELS.get(m.form, "")
+        preview = self._previews.get(m.idx) if m.status == "provided" else None
         return MaterialView(
-            item_name=self.case.get("item_name", ""),
+            item_name=self.case.item_name,
             index=self.pos,
             count=len(self.order),
-            idx=m["idx"],
-            name=m["name"],
+            idx=m.idx,
+            name=m.name,
             form=form,
-            copies=int(m.get("copies") or 1),
-            deferrable=bool(m.get("deferrable")) and self.mode == "submit",  # a correction asks for the paper
-            status=m["status"],
+            copies=m.copies,
+            deferrable=m.deferrable and self.mode == "submit",  # a correction asks for the paper
+            status=m.status,
             pages=self._pages(m),
             hint=hint,
             can_request=bool(self.documents and self.documents.can_request),
@@ -424,8 +426,8 @@ class SubmissionPresenter:
             preview=preview.data if preview and preview.mime != "application/pdf" else b"",
             preview_pdf=bool(preview and preview.mime == "application/pdf"),
             correction=self.mode == "correct",
-            note=str(correction.get("note") or ""),
-            speech=error or f"第{self.pos + 1}项材料：{m['name']}，{form}。{hint}",
+            note=correction.note if correction else "",
+            speech=error or f"第{self.pos + 1}项材料：{m.name}，{form}。{hint}",
         )
 
     def _show_material(self, uploading: bool = False, error: str = "") -> None:
@@ -465,20 +467,21 @@ class SubmissionPresenter:
             self._upload_failed,
         )
 
-    def _uploaded(self, idx: int, stored: dict[str, Any], page: Page) -> None:
+    def _uploaded(self, idx: int, stored: StoredFile, page: Page) -> None:
         self.busy = False
         self._previews[idx] = page
-        material = self._material(idx)
-        files = [f for f in material.get("files") or [] if f.get("sha256") != stored.get("sha256")]
-        material.update(status="provided", files=[*files, stored] if material["status"] == "provided" else [stored])
+        material = self._material(idx)  # as the dispatcher now has it: one more page (the same page once)
+        files = [f for f in material.files if f.sha256 != stored.sha256]
+        material.files = [*files, stored] if material.status == "provided" else [stored]
+        material.status = "provided"
         if isinstance(self.host.current, MaterialView):
             self._show_material()
 
     def _upload_failed(self, exc: Exception) -> None:
         self.busy = False
-        if isinstance(exc, Refused):
+        if isinstance(exc, DispatcherRefused):
             error = polite(exc.detail)
-        elif isinstance(exc, Unreachable):
+        elif isinstance(exc, DispatcherUnreachable):
             error = "网络连接中断，这一页没有上传成功，请稍后重新扫描这一页。"
         else:
             log.exception("upload failed", exc_info=exc)
@@ -494,10 +497,10 @@ class SubmissionPresenter:
         self.activity()
         if not self.order:
             return
-        if self._material(self.order[self.pos])["status"] == "missing":
+        if self._material(self.order[self.pos]).status == "missing":
             self._show_material(
                 error="请先扫描这份材料"
-                + ("，或选择容缺承诺后补" if self._material(self.order[self.pos]).get("deferrable") else "")
+                + ("，或选择容缺承诺后补" if self._material(self.order[self.pos]).deferrable else "")
             )
             return
         self.pos += 1
@@ -531,7 +534,7 @@ class SubmissionPresenter:
         current = self.host.current
         if not isinstance(current, MaterialView) or not current.deferrable:
             return
-        days = int((self.item or {}).get("defer_days") or 5)
+        days = self.item.defer_days if self.item else 5
         promise = (
             f"本人承诺：「{current.name}」暂缺，将在受理之日起{days}个工作日内补交。"
             "逾期未补交的，同意按撤回申请处理，并承担相应责任。"
@@ -560,8 +563,8 @@ class SubmissionPresenter:
             refused=lambda exc: self._show(replace(current, error=polite(exc.detail))),
         )
 
-    def _deferred(self, case: dict[str, Any]) -> None:
-        self.case = {**(self.case or {}), **case}
+    def _deferred(self, case: CaseView) -> None:
+        self.case = case
         self.pos += 1
         self._next_step_or_material()
 
@@ -638,17 +641,17 @@ class SubmissionPresenter:
     def _show_confirm(self) -> None:
         assert self.case is not None
         lines = []
-        for idx in self.order if self.mode == "correct" else [m["idx"] for m in self.case["materials"]]:
+        for idx in self.order if self.mode == "correct" else [m.idx for m in self.case.materials]:
             m = self._material(idx)
             state = {"provided": f"已扫描 {self._pages(m)} 页", "deferred": "容缺（已签署承诺）"}.get(
-                m["status"], "尚未提交"
+                m.status, "尚未提交"
             )
-            lines.append(ConfirmLine(m["name"], state, m["status"] != "missing"))
+            lines.append(ConfirmLine(m.name, state, m.status != "missing"))
         self._show(
             ConfirmView(
-                item_name=self.case.get("item_name", ""),
-                masked_name=self.case.get("masked_name", ""),
-                phone=self.case.get("phone", ""),
+                item_name=self.case.item_name,
+                masked_name=self.case.masked_name,
+                phone=self.case.phone,
                 lines=tuple(lines),
                 locker=self.locker_slot,
                 correction=self.mode == "correct",
@@ -680,7 +683,7 @@ class SubmissionPresenter:
                 refused=self._confirm_refused,
             )
 
-    def _confirm_refused(self, exc: Refused) -> None:
+    def _confirm_refused(self, exc: DispatcherRefused) -> None:
         self._show(
             SubMessageView(
                 title="暂时不能提交",
@@ -690,29 +693,29 @@ class SubmissionPresenter:
             )
         )
 
-    def _received(self, case: dict[str, Any]) -> None:
+    def _received(self, case: CaseReceipt) -> None:
         """收件 done (or 补正 answered): the state file goes, the receipt is shown and printed."""
         correction = self.mode == "correct"
         self._forget_draft()
         self.case = case
-        received = tuple(m["name"] for m in case["materials"] if m["status"] == "provided")
-        deferred = tuple(m["name"] for m in case["materials"] if m["status"] == "deferred")
-        due = case.get("deadlines") or {}
+        received = tuple(m.name for m in case.materials if m.status == "provided")
+        deferred = tuple(m.name for m in case.materials if m.status == "deferred")
+        due = case.deadlines
         deadlines = []
-        if due.get("deferred_due") and deferred:
-            deadlines.append(f"容缺材料补交期限：{due['deferred_due']}前")
-        if due.get("accept_due"):
-            deadlines.append(f"受理（或一次性告知补正）期限：{due['accept_due']}前")
-        if case.get("kind") == "promised":
-            deadlines.append(f"承诺时限：受理后 {case.get('promised_days')} 个工作日内办结")
+        if due.deferred_due and deferred:
+            deadlines.append(f"容缺材料补交期限：{due.deferred_due.isoformat()}前")
+        if due.accept_due:
+            deadlines.append(f"受理（或一次性告知补正）期限：{due.accept_due.isoformat()}前")
+        if case.kind == "promised":
+            deadlines.append(f"承诺时限：受理后 {case.promised_days} 个工作日内办结")
         view = ReceiptView(
-            receipt_no=case.get("receipt_no") or "",
-            item_name=case.get("item_name", ""),
-            masked_name=case.get("masked_name", ""),
+            receipt_no=case.receipt_no or "",
+            item_name=case.item_name,
+            masked_name=case.masked_name,
             received=received,
             deferred=deferred,
             deadlines=tuple(deadlines),
-            qr=case.get("status_url") or "",
+            qr=case.status_url,
             title="补正材料已提交" if correction else "收件通知书",
             speech=("补正材料已提交" if correction else "申报已提交") + "，请取走收件通知书",
         )
@@ -720,26 +723,23 @@ class SubmissionPresenter:
         self._show(view)
         self._print(view, case)
 
-    def _print(self, view: ReceiptView, case: dict[str, Any]) -> None:
+    def _print(self, view: ReceiptView, case: CaseReceipt) -> None:
         if self.printer is None:
             self._printed(view, PrintOutcome(False, "no_answer", "no printer"))
             return
         hall = self.host.hall
         zone = ZoneInfo(hall.timezone if hall else "Asia/Shanghai")
-        received_at = (case.get("times") or {}).get("received_at")
-        due = case.get("deadlines") or {}
+        received_at = case.times.received_at
         receipt = Receipt(
             hall_name=hall.name if hall else "政务服务中心",
             receipt_no=view.receipt_no,
             item_name=view.item_name,
             masked_name=view.masked_name,
-            received_at=dt.datetime.fromisoformat(received_at).astimezone(zone)
-            if received_at
-            else dt.datetime.now(zone),
+            received_at=received_at.astimezone(zone) if received_at else dt.datetime.now(zone),
             received=view.received,
             deferred=view.deferred,
-            supplement_by=dt.date.fromisoformat(due["deferred_due"]) if due.get("deferred_due") else None,
-            promised_by=dt.date.fromisoformat(due["decide_due"]) if due.get("decide_due") else None,
+            supplement_by=case.deadlines.deferred_due,
+            promised_by=case.deadlines.decide_due,
             status_url=view.qr,
         )
         printer = self.printer
@@ -769,42 +769,42 @@ class SubmissionPresenter:
             self._show(done, speak=False)
 
     # -- corrections (补正) from the receipt's QR ---------------------------------------------------
-    def _opened(self, case_id: str, access: str, case: dict[str, Any]) -> None:
+    def _opened(self, case_id: str, access: str, case: CaseView) -> None:
         self.case = case
-        status = case.get("status")
+        status = case.status
         if status == "draft":
-            self.draft = Draft(case_id, access, "submit", case.get("item_name", ""))
+            self.draft = Draft(case_id, access, "submit", case.item_name)
             self._offer_resume(case)
             return
         if status != "correction":
             self._show(
                 SubMessageView(
-                    title=f"办件状态：{case.get('status_label', status)}",
-                    text=f"收件编号：{case.get('receipt_no') or ''}\n办理事项：{case.get('item_name', '')}\n"
+                    title=f"办件状态：{case.status_label or status}",
+                    text=f"收件编号：{case.receipt_no or ''}\n办理事项：{case.item_name}\n"
                     "目前不需要补正材料。办理进度请用手机扫描收件通知书上的二维码查看。",
                 )
             )
             return
-        self.draft = Draft(case_id, access, "correct", case.get("item_name", ""))
+        self.draft = Draft(case_id, access, "correct", case.item_name)
         if self.drafts:
             self.drafts.save(self.draft)
         self._show(self._correction_notice(case))
 
-    def _correction_notice(self, case: dict[str, Any]) -> SubMessageView:
-        correction = case.get("correction") or {}
-        names = list(correction.get("materials") or [m["name"] for m in case["materials"] if m["status"] == "missing"])
+    def _correction_notice(self, case: CaseView) -> SubMessageView:
+        correction = case.correction
+        named = correction.materials if correction else []
+        names = list(named or [m.name for m in case.materials if m.status == "missing"])
         lines = "\n".join(f"{i}. {n}" for i, n in enumerate(names, start=1))
-        note = f"\n说明：{correction['note']}" if correction.get("note") else ""
+        note = f"\n说明：{correction.note}" if correction and correction.note else ""
         return SubMessageView(
             title="补齐补正告知",
-            text=f"收件编号：{case.get('receipt_no')}\n办理事项：{case.get('item_name', '')}\n"
-            f"请补交以下材料：\n{lines}{note}",
+            text=f"收件编号：{case.receipt_no}\n办理事项：{case.item_name}\n请补交以下材料：\n{lines}{note}",
             actions=(("开始补正", "correct"), ("返回首页", "home")),
             kind="info",
             speech="补齐补正告知。请补交：" + "、".join(names),
         )
 
-    def _case_refused(self, exc: Refused) -> None:
+    def _case_refused(self, exc: DispatcherRefused) -> None:
         text = (
             "未找到该办件。请扫描收件通知书上的二维码，或咨询大厅工作人员。"
             if exc.status == 404
@@ -817,18 +817,18 @@ class SubmissionPresenter:
         if self.case is None or self.draft is None:
             return
         self.mode = "correct"
-        self.order = [m["idx"] for m in self.case["materials"] if m["status"] == "missing"]
+        self.order = [m.idx for m in self.case.materials if m.status == "missing"]
         self.pos = 0
         self._next_step_or_material()
 
     # -- resume, abandon, idle -------------------------------------------------------------------------
-    def _offer_resume(self, case: dict[str, Any]) -> bool:
+    def _offer_resume(self, case: CaseView) -> bool:
         """Show 继续 / 放弃 for an unfinished draft or correction; a case received meanwhile shows its
         receipt (complete went through just before the kiosk stopped). False if nothing to resume."""
         draft = self.draft
         if draft is None:
             return False
-        status = case.get("status")
+        status = case.status
         if draft.mode == "submit" and status == "received":  # repeating complete returns the same case
             self._call(
                 lambda: self.client.complete_submission(draft.case_id, draft.access),
@@ -839,13 +839,13 @@ class SubmissionPresenter:
         if (draft.mode, status) not in (("submit", "draft"), ("correct", "correction")):
             self._forget_draft()
             return False
-        done = sum(1 for m in case.get("materials") or [] if m["status"] != "missing")
+        done = sum(1 for m in case.materials if m.status != "missing")
         what = "申报" if draft.mode == "submit" else "补正"
         self._show(
             SubMessageView(
                 title=f"有一份未完成的{what}",
-                text=f"事项：{case.get('item_name', '')}\n申请人：{case.get('masked_name', '')}\n"
-                f"已提交材料 {done} / {len(case.get('materials') or [])} 项。\n继续办理，还是放弃？",
+                text=f"事项：{case.item_name}\n申请人：{case.masked_name}\n"
+                f"已提交材料 {done} / {len(case.materials)} 项。\n继续办理，还是放弃？",
                 actions=(("继续办理", "resume"), ("放弃" + what, "abandon")),
                 kind="question",
                 speech=f"有一份未完成的{what}，请选择继续办理或放弃",
@@ -858,17 +858,17 @@ class SubmissionPresenter:
         if self.draft is None or self.case is None:
             return
         self.mode = self.draft.mode
-        materials = self.case.get("materials") or []
+        materials = self.case.materials
         if self.mode == "correct":
-            self.order = [m["idx"] for m in materials if m["status"] == "missing"]
+            self.order = [m.idx for m in materials if m.status == "missing"]
         else:
-            self.order = [m["idx"] for m in materials]
-        missing = [i for i, idx in enumerate(self.order) if self._material(idx)["status"] == "missing"]
+            self.order = [m.idx for m in materials]
+        missing = [i for i, idx in enumerate(self.order) if self._material(idx).status == "missing"]
         self.pos = missing[0] if missing else len(self.order)
-        self.locker_slot = str(self.case.get("locker_slot") or "")
-        code = str(self.case.get("item") or "")
+        self.locker_slot = self.case.locker_slot or ""
+        code = self.case.item
 
-        def item_loaded(item: dict[str, Any]) -> None:
+        def item_loaded(item: HandbookItemAnswer) -> None:
             self.item = item
             self._next_step_or_material()
 
@@ -912,7 +912,7 @@ class SubmissionPresenter:
 
         def failed(exc: Exception) -> None:  # unreachable: kept in the state file, offered at the next start
             log.warning("abandoning %s failed: %s", draft.case_id, exc)
-            if isinstance(exc, Refused) and self.draft is None and self.drafts:
+            if isinstance(exc, DispatcherRefused) and self.draft is None and self.drafts:
                 self.drafts.clear()
 
         self.tasks.run(lambda: self.client.abandon_submission(draft.case_id, draft.access), gone, failed)
@@ -991,7 +991,7 @@ class SubmissionPresenter:
         done: Callable[[Any], None],
         busy_text: str,
         *,
-        refused: Callable[[Refused], None] | None = None,
+        refused: Callable[[DispatcherRefused], None] | None = None,
     ) -> None:
         """One request with a busy screen; an unreachable dispatcher is retried every `retry_s` with a
         message (the citizen may cancel); a refusal becomes a polite sentence."""
@@ -1006,7 +1006,7 @@ class SubmissionPresenter:
 
         def failed(exc: Exception) -> None:
             self.busy = False
-            if isinstance(exc, Unreachable):
+            if isinstance(exc, DispatcherUnreachable):
                 self._attempts += 1
                 log.warning("submission request failed (attempt %d), retrying: %s", self._attempts, exc)
                 self._show(
@@ -1024,7 +1024,7 @@ class SubmissionPresenter:
                 )
                 return
             self._attempts = 0
-            if isinstance(exc, Refused):
+            if isinstance(exc, DispatcherRefused):
                 if refused is not None:
                     refused(exc)
                     return

@@ -1,17 +1,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
 
+from hardware.printer.preview import preview
+from hardware.sim import get_simulator, reset_simulators
 from kiosk.api import DispatcherClient
-from kiosk.devices import SimPrinter
 from kiosk.presenter import KioskOptions, KioskPresenter
+from kiosk.runtime import open_printer
 from kiosk.speech import RecordingSpeaker
 from tests.kiosk.fakes import FakeDispatcher, InlineTasks
 
 TODAY = dt.date(2026, 1, 5)
+TICKET_NUMBER = re.compile(r"^[A-Z]{1,2}\d{3,}$")
 
 
 class Harness:
@@ -28,7 +32,10 @@ class Harness:
         self.shown: list[Any] = []
         self.statuses: list[dict[str, Any]] = []
         self.speaker = RecordingSpeaker()
-        self.printer = SimPrinter()
+        # the kiosk's simulated printer: the hardware/ ESC/POS driver on hardware/'s simulated printer
+        reset_simulators()
+        self.printer = open_printer("sim:kiosk-presenter")
+        self.printer_sim: Any = get_simulator("printer", "kiosk-presenter")
         self.clock = 1000.0
         self.presenter = KioskPresenter(
             self.client,
@@ -45,6 +52,17 @@ class Harness:
     @property
     def view(self) -> Any:
         return self.shown[-1]
+
+    def printed_numbers(self) -> list[str]:
+        """The ticket numbers on the paper, read back from the printed ESC/POS bytes."""
+        numbers = []
+        for job in self.printer_sim.jobs:
+            lines = (line.replace(" ", "") for line in preview(job).splitlines())
+            numbers += [line for line in lines if TICKET_NUMBER.match(line)]
+        return numbers
+
+    def paper_out(self) -> None:
+        self.printer_sim.inject("paper_out")
 
 
 @pytest.fixture

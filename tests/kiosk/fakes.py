@@ -40,8 +40,11 @@ class FakeDispatcher:
             raise httpx.ConnectError("connection refused", request=request)
         path = request.url.path.removeprefix("/api/v1/halls/demo")
         if request.method == "GET" and path == "":
+            live = [
+                {**s, "waiting": self.waiting(s["code"]), "est_wait_s": 480 * self.waiting(s["code"])} for s in SERVICES
+            ]
             return httpx.Response(
-                200, json={"id": "demo", "name": "句容市政务服务中心", "notice": "欢迎", "services": SERVICES}
+                200, json={"id": "demo", "name": "句容市政务服务中心", "notice": "欢迎", "services": live}
             )
         if request.method == "GET" and path == "/board":
             waiting = {"A": {"name": "社保业务", "count": self.waiting("A"), "est_wait_s": 480 * self.waiting("A")}}
@@ -84,6 +87,8 @@ class FakeDispatcher:
             "id": ticket_id,
             "number": number,
             "service": body["service"],
+            "service_name": next(s["name"] for s in SERVICES if s["code"] == body["service"]),
+            "channel": body["channel"],
             "priority": body.get("priority"),
             "status": "waiting",
             "ahead": ahead,

@@ -25,7 +25,7 @@ JOB = PrintJob(
     service_name="社保业务",
     ahead=5,
     estimated_wait_s=600,
-    issued_at="2026-01-05T09:00:00+08:00",
+    issued_at=dt.datetime.fromisoformat("2026-01-05T09:00:00+08:00"),
     status_url="http://127.0.0.1:8000/t/demo/abc?k=x",
     priority="green",
 )

@@ -35,7 +35,7 @@ def test_service_ticket_is_shown_spoken_once_and_printed(kiosk: Harness) -> None
     assert (view.number, view.service_name, view.printed) == ("A001", "社保业务", True)
     assert view.qr.startswith("http://127.0.0.1:8000/t/demo/")
     assert kiosk.speaker.said == ["您的号码是A零零一，前面还有0人"]
-    assert [job.number for job in kiosk.printer.printed] == ["A001"]
+    assert kiosk.printed_numbers() == ["A001"]
     body = issued_bodies(kiosk)[0]
     assert body == {"service": "A", "priority": "normal", "channel": "kiosk", "device": "kiosk-1"}
 
@@ -112,7 +112,7 @@ def test_each_tap_is_a_new_key(kiosk: Harness) -> None:
 
 
 def test_printer_out_of_paper_still_shows_the_ticket_and_reports(kiosk: Harness) -> None:
-    kiosk.printer.paper_state = PAPER_OUT
+    kiosk.paper_out()
     kiosk.presenter.choose_service("C")
     view = kiosk.view
     assert isinstance(view, TicketView) and not view.printed and not view.printing
@@ -232,7 +232,7 @@ def test_helpers() -> None:
 
 
 def test_printer_paper_is_polled_and_reported(kiosk: Harness) -> None:
-    kiosk.printer.paper_state = "near_end"
+    kiosk.printer_sim.set_paper("near_end")
     kiosk.tasks.fire(lambda d: d == kiosk.presenter.options.printer_poll_s)
     assert kiosk.statuses[-1]["printer"] == {"paper": "near_end"}
     assert any(d == kiosk.presenter.options.printer_poll_s for d, _ in kiosk.tasks.timers)  # polls again

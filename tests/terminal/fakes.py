@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from caller.terminal.api import ApiError, DispatcherDown, Login
-from caller.terminal.presenter import Done
+from hallq.api_models import Body, HallInfo, LoginAnswer, TicketAnswer, TicketAtWindow, WindowAnswer
+from hallq.client import DispatcherRefused, DispatcherUnreachable
+from hallq.worker import Done
 
 
 class ManualRunner:
@@ -49,8 +50,27 @@ class ManualRunner:
         self.now = target
 
 
+def at_window(data: dict[str, Any]) -> TicketAtWindow:
+    """A ticket as the dispatcher sends it to the terminal; the tests give only the fields they care about."""
+    number = str(data["number"])
+    defaults = {
+        "service": number[0],
+        "service_name": "社保业务",
+        "priority": "normal",
+        "status": "called",
+        "waited_s": 0,
+        "issued_at": "2026-11-23T11:48:00+00:00",
+        "channel": "kiosk",
+    }
+    return TicketAtWindow.model_validate({**defaults, **data})
+
+
+def recorded(body: Body | None) -> dict[str, Any] | None:
+    return body.model_dump(mode="json", exclude_none=True) if body is not None else None
+
+
 class FakeApi:
-    """Records calls; `fail_next` makes the next calls raise (DispatcherDown or ApiError)."""
+    """Records calls; `failures` makes the next calls raise (DispatcherUnreachable or DispatcherRefused)."""
 
     window = "1"
     hall = "demo"
@@ -69,42 +89,49 @@ class FakeApi:
         if self.failures:
             raise self.failures.pop(0)
 
-    def login(self, username: str, password: str) -> Login:
+    def login(self, username: str, password: str) -> LoginAnswer:
         self.calls.append(("login", username, None))
         self._maybe_fail()
         if password != "demo":
-            raise ApiError("用户名或密码不对", 401)
-        return Login("tok", "clerk", self.window, "王*")
+            raise DispatcherRefused(401, "用户名或密码不对")
+        return LoginAnswer(access_token="tok", role="clerk", window=self.window, display_name="王*")
 
     def logout(self) -> None:
         pass
 
-    def hall_info(self) -> dict[str, Any]:
-        return {
-            "services": [{"code": "A", "name": "社保业务"}, {"code": "B", "name": "医保业务"}],
-            "windows": [
-                {"id": "1", "name": "1号窗口", "services": ["A", "B"]},
-                {"id": "2", "name": "2号窗口", "services": ["B"]},
-            ],
-        }
+    def hall_info(self) -> HallInfo:
+        return HallInfo.model_validate(
+            {
+                "id": self.hall,
+                "name": "句容市政务服务中心",
+                "services": [{"code": "A", "name": "社保业务"}, {"code": "B", "name": "医保业务"}],
+                "windows": [
+                    {"id": "1", "name": "1号窗口", "services": ["A", "B"]},
+                    {"id": "2", "name": "2号窗口", "services": ["B"]},
+                ],
+            }
+        )
 
-    def window_info(self) -> dict[str, Any]:
+    def window_info(self) -> WindowAnswer:
         self.calls.append(("window", None, None))
         self._maybe_fail()
-        return {
-            "window": "1",
-            "name": "1号窗口",
-            "state": self.state,
-            "reason": self.reason,
-            "ticket": self.current,
-            "waiting_for_my_services": {
+        return self._window()
+
+    def _window(self) -> WindowAnswer:
+        return WindowAnswer(
+            window="1",
+            name="1号窗口",
+            state=self.state,  # type: ignore[arg-type]
+            reason=self.reason,
+            ticket=at_window(self.current) if self.current else None,
+            waiting_for_my_services={
                 "A": sum(n.startswith("A") for n in self.waiting),
                 "B": sum(n.startswith("B") for n in self.waiting),
             },
-            "served_today": self.served,
-        }
+            served_today=self.served,
+        )
 
-    def call_next(self, idempotency_key: str) -> dict[str, Any] | None:
+    def call_next(self, idempotency_key: str) -> TicketAtWindow | None:
         self.calls.append(("call-next", None, idempotency_key))
         self._maybe_fail()
         if idempotency_key in self.keys_seen:
@@ -126,37 +153,56 @@ class FakeApi:
                 "transferred_from": None,
             }
         self.keys_seen[idempotency_key] = self.current
-        return self.current
+        return at_window(self.current) if self.current else None
 
-    def action(self, name: str, body: dict[str, Any] | None = None, key: str | None = None) -> dict[str, Any]:
-        self.calls.append((name, body, key))
+    def action(
+        self, name: str, body: Body | None = None, key: str | None = None
+    ) -> WindowAnswer | TicketAtWindow | None:
+        sent = recorded(body)
+        self.calls.append((name, sent, key))
         self._maybe_fail()
         if name in ("finish", "no-show", "transfer", "park"):
             if self.current is None:
-                raise ApiError("窗口当前没有正在办理的号")
+                raise DispatcherRefused(409, "窗口当前没有正在办理的号")
             self.served += name == "finish"
             self.current = None
         elif name == "pause":
-            self.state, self.reason = "paused", (body or {})["reason"]
+            self.state, self.reason = "paused", (sent or {})["reason"]
         elif name == "resume":
             self.state, self.reason = "open", ""
         elif name == "call":
-            number = (body or {})["number"]
+            number = (sent or {})["number"]
             if number not in self.waiting:
-                raise ApiError(f"今天没有{number}号，或它已办结")
+                raise DispatcherRefused(409, f"今天没有{number}号，或它已办结")
             self.waiting.remove(number)
             self.current = {"id": f"t-{number}", "number": number, "service": number[0]}
-            return {"ticket": self.current}
-        return {}
+            return at_window(self.current)
+        elif name in ("call-back", "quick-serve"):
+            return None
+        return self._window()
 
-    def evaluate(self, ticket_id: str, score: int, key: str | None = None) -> dict[str, Any]:
+    def evaluate(self, ticket_id: str, score: int, key: str | None = None) -> TicketAnswer:
         self.calls.append(("evaluation", {"ticket": ticket_id, "score": score}, key))
         self._maybe_fail()
-        return {"score": score}
+        return TicketAnswer.model_validate(
+            {
+                "id": ticket_id,
+                "number": ticket_id.removeprefix("t-"),
+                "service": "A",
+                "service_name": "社保业务",
+                "priority": "normal",
+                "status": "done",
+                "ahead": 0,
+                "estimated_wait_s": 0,
+                "issued_at": "2026-11-23T11:48:00+00:00",
+                "channel": "kiosk",
+                "status_url": f"http://127.0.0.1:8000/t/demo/{ticket_id}?k=x",
+            }
+        )
 
 
-def down() -> DispatcherDown:
-    return DispatcherDown("无法连接调度服务器（ConnectError）")
+def down() -> DispatcherUnreachable:
+    return DispatcherUnreachable("无法连接调度服务器（ConnectError）")
 
 
 class HeldRunner(ManualRunner):

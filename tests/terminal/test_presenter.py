@@ -7,7 +7,7 @@ from typing import Any, cast
 
 import pytest
 
-from caller.terminal.api import ApiError, NotLoggedIn, TerminalApi
+from caller.terminal.api import TerminalApi
 from caller.terminal.presenter import (
     RATING_TIMEOUT_S,
     TerminalPresenter,
@@ -15,6 +15,7 @@ from caller.terminal.presenter import (
     format_duration,
     serving_seconds,
 )
+from hallq.client import DispatcherRefused
 from hallq.contract import BoardSnapshot, BoardWaiting, BoardWindow, WindowStateMessage
 from tests.terminal.fakes import FakeApi, HeldRunner, ManualRunner, down
 
@@ -142,7 +143,7 @@ def test_actions_need_a_ticket_and_say_so(fake: FakeApi, runner: ManualRunner) -
 def test_api_error_detail_is_shown(fake: FakeApi, runner: ManualRunner) -> None:
     presenter = logged_in(fake, runner)
     presenter.call_next()
-    fake.failures = [ApiError("A001 已被5号窗口办理，不能重呼", 409)]
+    fake.failures = [DispatcherRefused(409, "A001 已被5号窗口办理，不能重呼")]
     presenter.recall()
     assert presenter.view.error == "重呼失败：A001 已被5号窗口办理，不能重呼"
     assert presenter.view.banner == ""
@@ -150,7 +151,7 @@ def test_api_error_detail_is_shown(fake: FakeApi, runner: ManualRunner) -> None:
 
 def test_session_expiry_returns_to_login(fake: FakeApi, runner: ManualRunner) -> None:
     presenter = logged_in(fake, runner)
-    fake.failures = [NotLoggedIn("登录已失效", 401)]
+    fake.failures = [DispatcherRefused(401, "登录已失效")]
     presenter.call_next()
     assert presenter.view.phase == "login" and "请重新登录" in presenter.view.error
 
@@ -296,11 +297,11 @@ def test_durations_are_in_words() -> None:
     assert format_duration(754) == "12分34秒"
     assert format_duration(3700) == "1小时01分"
     assert format_duration(None) == "—"
-    presenter_ticket = FakeApi()
-    presenter_ticket.call_next("k")
+    called = FakeApi().call_next("k")
+    assert called is not None
     from caller.terminal.presenter import TicketView
 
-    ticket = TicketView.from_api(presenter_ticket.current or {})
+    ticket = TicketView.from_api(called)
     later = dt.datetime(2026, 11, 23, 12, 1, 30, tzinfo=dt.UTC)
     assert serving_seconds(ticket, later) == 90
 

@@ -1,0 +1,214 @@
+"""The bodies and answers of the case endpoints a kiosk uses (docs/cases.md): the handbook (标准化手册), one item
+of it, the submission / case view, an upload and the locker, as pydantic models defined once.
+
+They match the JSON `server/api/cases.py` and `server/cases/service.py` send today, field for field;
+like `hallq.api_models` they ignore unknown fields. A case view holds a masked name and a masked ID
+number only (DESIGN.md section 7). Times are aware datetimes; deadlines are dates (working days).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import AwareDatetime, Field
+
+from hallq.api_models import AnswerModel, Body, IdCard
+
+ItemKind = Literal["instant", "promised"]
+MaterialForm = Literal["original", "copy"]
+MaterialStatus = Literal["missing", "provided", "deferred"]
+CaseStatus = Literal[
+    "draft",
+    "received",
+    "correction",
+    "accepted",
+    "approved",
+    "rejected",
+    "ready",
+    "posted",
+    "delivered",
+    "archived",
+    "abandoned",
+]
+
+
+# ---- bodies -------------------------------------------------------------------------------------
+
+
+class SubmissionBody(Body):
+    """POST /halls/{hall}/submissions: a kiosk starts a 24-hour submission for the card's holder."""
+
+    item: str = Field(min_length=1, max_length=48)
+    id_card: IdCard
+    phone: str = Field("", max_length=20)
+
+
+class LockerBody(Body):
+    slot: str = Field(pattern=r"^[A-Za-z0-9-]{1,8}$")
+
+
+# ---- the handbook -------------------------------------------------------------------------------
+
+
+class HandbookMaterial(AnswerModel):
+    name: str
+    form: MaterialForm = "original"
+    copies: int = Field(1, ge=1)
+    deferrable: bool = False
+    note: str = ""
+
+
+class HandbookItem(AnswerModel):
+    """An item (事项) with its seven published elements (七公开), as the hall config holds it."""
+
+    code: str
+    name: str
+    kind: ItemKind = "instant"
+    promised_days: int = Field(0, ge=0)
+    legal_days: int | None = None
+    materials: list[HandbookMaterial] = Field(default_factory=list)
+    fee: str = "不收费"
+    legal_basis: str = ""
+    conditions: str = ""
+    process: str = ""
+    defer_days: int = Field(5, ge=1)
+
+
+class HandbookService(AnswerModel):
+    code: str
+    name: str
+    department: str = ""
+    items: list[HandbookItem] = Field(default_factory=list)
+
+
+class Handbook(AnswerModel):
+    """GET /halls/{hall}/handbook: every service and its items."""
+
+    hall: str
+    services: list[HandbookService] = Field(default_factory=list)
+
+
+class ServiceRef(AnswerModel):
+    code: str
+    name: str
+    department: str = ""
+
+
+class HandbookItemAnswer(HandbookItem):
+    """GET /halls/{hall}/items/{item}: the item, its service and where the result is collected."""
+
+    service: ServiceRef
+    output_window: str = ""
+
+
+# ---- submissions and cases ----------------------------------------------------------------------
+
+
+class StoredFile(AnswerModel):
+    """PUT …/materials/{idx}: one stored page (content-addressed)."""
+
+    sha256: str
+    size: int = Field(ge=0)
+    mime: str
+
+
+class CaseMaterial(AnswerModel):
+    idx: int
+    name: str
+    form: MaterialForm = "original"
+    copies: int = Field(1, ge=1)
+    deferrable: bool = False
+    status: MaterialStatus
+    files: list[StoredFile] = Field(default_factory=list)
+    signed: bool = False
+
+
+class Correction(AnswerModel):
+    """补齐补正告知: every material to supply again, named once (一次性告知)."""
+
+    note: str = ""
+    materials: list[str] = Field(default_factory=list)
+    at: AwareDatetime | None = None
+
+
+class CaseTimes(AnswerModel):
+    created_at: AwareDatetime | None = None
+    received_at: AwareDatetime | None = None
+    accepted_at: AwareDatetime | None = None
+    decided_at: AwareDatetime | None = None
+    output_at: AwareDatetime | None = None
+    delivered_at: AwareDatetime | None = None
+    archived_at: AwareDatetime | None = None
+
+
+class CaseDeadlines(AnswerModel):
+    """In the hall's working days: 受理 (or 一次性告知), 审批 (承诺时限), 容缺 materials."""
+
+    accept_due: dt.date | None = None
+    decide_due: dt.date | None = None
+    deferred_due: dt.date | None = None
+
+
+class HistoryEntry(AnswerModel):
+    # a plain datetime: the store gives SQLite's history times back without their (UTC) offset
+    at: dt.datetime
+    actor: str
+    role: str
+    action: str
+    label: str
+    from_status: str | None = Field(None, alias="from")
+    to_status: str = Field(alias="to")
+    note: str = ""
+
+
+class CaseView(AnswerModel):
+    """A submission (draft) or case as its kiosk sees it: GET …/submissions/{id}, and …/defer."""
+
+    id: str
+    receipt_no: str | None = None
+    item: str
+    item_name: str
+    service: str
+    service_name: str
+    department: str = ""
+    kind: ItemKind = "instant"
+    promised_days: int = Field(0, ge=0)
+    status: CaseStatus
+    status_label: str = ""
+    channel: str = "kiosk"
+    masked_name: str = ""
+    masked_id: str = ""
+    locker_slot: str | None = None
+    delivery: str | None = None
+    tracking_no: str | None = None
+    correction: Correction | None = None
+    decision_note: str | None = None
+    times: CaseTimes = Field(default_factory=CaseTimes)
+    deadlines: CaseDeadlines = Field(default_factory=CaseDeadlines)
+    overdue: list[str] = Field(default_factory=list)
+    due_soon: bool = False
+    materials: list[CaseMaterial] = Field(default_factory=list)
+    phone: str = Field("", description="masked for a kiosk: 138****1234")
+    history: list[HistoryEntry] = Field(default_factory=list)
+
+    def material(self, idx: int) -> CaseMaterial:
+        return next(m for m in self.materials if m.idx == idx)
+
+
+class CaseReceipt(CaseView):
+    """POST …/complete and …/resubmit: the case with the QR the receipt prints (收件通知书)."""
+
+    status_url: str = ""
+
+
+class SubmissionStarted(CaseReceipt):
+    """POST /halls/{hall}/submissions: the draft, and its access key (kept by the kiosk, in the QR)."""
+
+    access: str
+
+
+class LockerAnswer(AnswerModel):
+    """POST …/locker: the slot the paper originals went into."""
+
+    locker_slot: str
