@@ -3,7 +3,8 @@
 Blocking, meant for a worker thread (hallq/worker.py), never the UI thread. Every answer is parsed
 into its shared model (hallq/api_models.py, hallq/case_models.py). Transient failures (no
 connection, timeout, 5xx) are retried a few times with the same Idempotency-Key, so a ticket whose
-answer was lost is returned again, never issued twice.
+answer was lost is returned again, never issued twice. Errors are hallq.client's
+`DispatcherRefused` (4xx, with the dispatcher's sentence) and `DispatcherUnreachable`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from urllib.parse import parse_qs, quote, urlparse
 import httpx
 from pydantic import BaseModel
 
-from hallq.api_models import HallInfo, IdCard, IssueBody, ServiceInfo, TicketAnswer
+from hallq.api_models import HallInfo, IdCard, IssueBody, TicketAnswer
 from hallq.case_models import (
     CaseReceipt,
     CaseView,
@@ -29,25 +30,10 @@ from hallq.case_models import (
     SubmissionBody,
     SubmissionStarted,
 )
-from hallq.client import DispatcherError, DispatcherHttp, DispatcherRefused, DispatcherUnreachable
+from hallq.client import DispatcherHttp
 from kiosk.identity import CardIdentity
 
-# The kiosk's names for the shared errors and answers (the presenters and tests use them).
-Refused = DispatcherRefused
-Unreachable = DispatcherUnreachable
-Ticket = TicketAnswer
-
-__all__ = [
-    "DispatcherClient",
-    "DispatcherError",
-    "HallInfo",
-    "Refused",
-    "ServiceInfo",
-    "Ticket",
-    "TicketRequest",
-    "Unreachable",
-    "parse_status_url",
-]
+__all__ = ["DispatcherClient", "TicketRequest", "id_card_body", "parse_status_url"]
 
 
 class _NoBody(BaseModel):

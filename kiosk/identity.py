@@ -44,10 +44,6 @@ class CardIdentity:
         before_birthday = (day.month, day.day) < (self.birth.month, self.birth.day)
         return day.year - self.birth.year - int(before_birthday)
 
-    def request_body(self) -> dict[str, Any]:
-        """The `id_card` object of a ticket request (DESIGN.md section 6)."""
-        return {"id_number": self.id_number, "name": self.name, "birth": self.birth.strftime("%Y%m%d")}
-
     @classmethod
     def from_card(cls, card: Any) -> CardIdentity:
         """From a hardware/ card read (any object with id_number, name and a birth date)."""
