@@ -31,6 +31,7 @@ from hallq.case_models import (
     SubmissionStarted,
 )
 from hallq.client import DispatcherRefused, DispatcherUnreachable
+from hallq.worker import Backoff
 from kiosk.api import DispatcherClient
 from kiosk.devices import PAPER_OUT, PrintOutcome
 from kiosk.identity import CardIdentity
@@ -1019,9 +1020,8 @@ class SubmissionPresenter:
                     ),
                     speak=self._attempts == 1,
                 )
-                self._retry = self.tasks.later(
-                    self.options.retry_s, lambda: self._call(work, done, busy_text, refused=refused)
-                )
+                delay = Backoff((self.options.retry_s,)).delay(self._attempts)
+                self._retry = self.tasks.later(delay, lambda: self._call(work, done, busy_text, refused=refused))
                 return
             self._attempts = 0
             if isinstance(exc, DispatcherRefused):
