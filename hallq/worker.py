@@ -5,16 +5,18 @@ back through `post`, which in an app is Kivy's `Clock.schedule_once` (the UI thr
 a queue the test drains. Timers (`later`) go through the same seam. No Kivy here: the app passes
 its own `post` and `later`.
 
-After `shutdown` nothing more runs: timers that fire and results that arrive are dropped, so a
-stopped app's pending refresh or retry cannot reach into a closed pool (or, in tests, into the
-next app sharing Kivy's clock).
+After `shutdown` nothing more runs: jobs not started yet, timers that fire and results that arrive
+are dropped, so a stopped app's pending refresh or retry cannot reach into a closed pool (or, in
+tests, into the next app sharing Kivy's clock). The threads are daemons: a job stuck in a device
+(an evaluator waiting a minute for a press, a printer that hangs) never keeps the process alive.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
@@ -38,8 +40,13 @@ class UiWorker:
     def __init__(self, post: Post, later: Later, workers: int = 3, name: str = "ui-work") -> None:
         self._post = post
         self._later = later
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
+        self._jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
         self._closed = False
+        self._threads = [
+            threading.Thread(target=self._serve, name=f"{name}-{i}", daemon=True) for i in range(max(1, workers))
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def run(self, work: Callable[[], Any], done: Callable[[Any], None], failed: Callable[[Exception], None]) -> None:
         """`work()` in a worker; then `done(result)` or `failed(exception)` on the UI thread."""
@@ -67,15 +74,22 @@ class UiWorker:
                 return
             self._deliver(lambda: done(result, None))
 
-        self._pool.submit(work)
+        self._jobs.put(work)
 
     def later(self, delay_s: float, action: Callable[[], None]) -> Cancel:
         """`action()` on the UI thread after `delay_s`, unless cancelled (or the worker stopped)."""
         return self._later(delay_s, lambda: None if self._closed else action())
 
     def shutdown(self) -> None:
+        """Stop: a job running finishes unseen, the queued ones never start; returns at once."""
         self._closed = True
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        for _ in self._threads:
+            self._jobs.put(None)
+
+    def _serve(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            if not self._closed:
+                job()
 
     def _deliver(self, callback: Callable[[], None]) -> None:
         self._post(lambda: None if self._closed else callback())

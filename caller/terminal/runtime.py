@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from hallq.contract import BoardSnapshot, Topics, WindowStateMessage
 from hallq.device import DeviceSettings
 from hallq.screen import WindowGeometry, configure_window
+from hallq.worker import UiWorker
 
 if TYPE_CHECKING:
     from caller.terminal.app import TerminalApp
@@ -63,28 +63,38 @@ def build_app(
     return TerminalApp(presenter, start_link=lambda p: start_link(settings, options.window, p), on_started=on_started)
 
 
-def evaluator_asker(url: str, presenter: Callable[[], TerminalPresenter]) -> Callable[[Any], None]:
-    """Ask the window's hardware evaluator in a thread of its own (it blocks until pressed or timed
-    out); the answer reaches the presenter on Kivy's thread. An unreachable evaluator is logged."""
+def kivy_worker(name: str) -> UiWorker:
+    """One worker thread whose results come back on Kivy's thread (hallq.worker, as the kiosk's)."""
     from kivy.clock import Clock
 
+    def post(action: Callable[[], None]) -> None:
+        Clock.schedule_once(lambda _dt: action(), 0)
+
+    def later(delay_s: float, action: Callable[[], None]) -> Callable[[], None]:
+        event = Clock.schedule_once(lambda _dt: action(), delay_s)
+        return event.cancel  # type: ignore[no-any-return]
+
+    return UiWorker(post, later, workers=1, name=name)
+
+
+def evaluator_asker(url: str, presenter: Callable[[], TerminalPresenter]) -> Callable[[Any], None]:
+    """Ask the window's hardware evaluator in a worker of its own (it blocks until pressed or timed
+    out; one question at a time on the RS-485 line); the answer reaches the presenter on Kivy's
+    thread. An evaluator that does not answer is logged: the screen still asks."""
     from caller.terminal.presenter import RATING_TIMEOUT_S
     from hardware.evaluator import open_evaluator
 
     evaluator = open_evaluator(url)
-    lock = threading.Lock()  # one question at a time on the RS-485 line
+    worker = kivy_worker("evaluator")
 
     def ask(ticket: Any) -> None:
-        def work() -> None:
-            try:
-                with lock:
-                    score = evaluator.request_rating(ticket.number, timeout=RATING_TIMEOUT_S)
-            except Exception as exc:  # ModbusError, OSError: the screen still asks
-                log.warning("evaluator did not answer for %s: %s", ticket.number, exc)
-                return
-            Clock.schedule_once(lambda _dt: presenter().evaluator_rated(ticket, score), 0)
+        def answered(score: Any, error: BaseException | None) -> None:
+            if error is not None:  # ModbusError, OSError
+                log.warning("evaluator did not answer for %s: %s", ticket.number, error)
+            else:
+                presenter().evaluator_rated(ticket, score)
 
-        threading.Thread(target=work, daemon=True, name="evaluator").start()
+        worker.submit(lambda: evaluator.request_rating(ticket.number, timeout=RATING_TIMEOUT_S), answered)
 
     return ask
 
