@@ -56,21 +56,14 @@ class _Snapshot:
     windows: dict[str, WindowStateMessage]
 
 
+CALL_FIELDS = ("type", "window", "window_name", "service", "service_name", "priority", "at", "announce")
+
+
 def call_message(row: EventRow) -> CallMessage:
-    """The `calls` payload for a ticket_called event row."""
+    """The `calls` payload of a ticket_called row: the engine's TicketCalled event as stored, every
+    field present (a row that lacks one is refused with KeyError, never filled in with a guess)."""
     data = row.payload
-    return CallMessage(
-        seq=row.seq,
-        type=data.get("type", "call"),
-        ticket=data["number"],
-        window=str(data["window"]),
-        window_name=data.get("window_name") or str(data["window"]),
-        service=data["service"],
-        service_name=data.get("service_name") or data["service"],
-        priority=data.get("priority") or "normal",
-        at=data.get("at") or row.created_at,
-        announce=data.get("announce") or "",
-    )
+    return CallMessage(seq=row.seq, ticket=data["number"], **{name: data[name] for name in CALL_FIELDS})
 
 
 class Publisher:

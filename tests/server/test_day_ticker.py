@@ -82,11 +82,11 @@ async def _midnight_through_opening(database: str) -> None:
         events = store.events_since("demo", before, 1000)
         kinds = [e.kind for e in events]
         assert kinds.count("day_reset") == 1, kinds
-        reset = next(e for e in events if e.kind == "day_reset").data
+        reset = next(e for e in events if e.kind == "day_reset").payload
         assert (reset["closed_day"], reset["day"]) == (TODAY.isoformat(), TOMORROW.isoformat())
         assert (reset["expired"], reset["finished"]) == (2, 1)
-        expired = {e.data["ticket_id"] for e in events if e.kind == "ticket_expired"}
-        finished = {e.data["ticket_id"] for e in events if e.kind == "ticket_finished"}
+        expired = {e.payload["ticket_id"] for e in events if e.kind == "ticket_expired"}
+        finished = {e.payload["ticket_id"] for e in events if e.kind == "ticket_finished"}
         assert expired == {tickets["parked"], tickets["waiting"]}
         assert finished == {tickets["called"]}
 
