@@ -10,18 +10,14 @@ Nothing here ever includes a name (beyond the masked one on the citizen's own ti
 from __future__ import annotations
 
 import datetime as dt
-from typing import cast
+from typing import Any, cast
 
 from hallq.api_models import (
-    Channel,
-    GreenReason,
     HallInfo,
     ItemRef,
-    Priority,
     ServiceInfo,
     TicketAnswer,
     TicketAtWindow,
-    TicketStatus,
     WindowAnswer,
     WindowInfo,
     WindowState,
@@ -125,26 +121,33 @@ def _window_name(runtime: HallRuntime, window: str | None) -> str | None:
     return found.name if found else window
 
 
+def _ticket_fields(runtime: HallRuntime, ticket: Ticket) -> dict[str, Any]:
+    """What every view of a ticket says: number, service, priority, status, times, masked name."""
+    return {
+        "id": ticket.id,
+        "number": ticket.number,
+        "service": ticket.service,
+        "service_name": _service_name(runtime, ticket.service),
+        "priority": ticket.priority,
+        "green_reason": ticket.green_reason,
+        "status": str(ticket.status),
+        "issued_at": ticket.issued_at,
+        "called_at": ticket.called_at,
+        "masked_name": ticket.masked_name,
+        "channel": ticket.channel,
+    }
+
+
 def ticket_view(runtime: HallRuntime, ticket: Ticket) -> TicketAnswer:
     """A citizen's ticket: what the kiosk prints and the phone page shows."""
     engine = runtime.live()
     waiting = ticket.status == "waiting"
     return TicketAnswer.model_construct(  # the engine's values are valid already
-        id=ticket.id,
-        number=ticket.number,
-        service=ticket.service,
-        service_name=_service_name(runtime, ticket.service),
-        priority=cast(Priority, ticket.priority),
-        green_reason=cast(GreenReason | None, ticket.green_reason),
-        status=cast(TicketStatus, str(ticket.status)),
+        **_ticket_fields(runtime, ticket),
         ahead=engine.ahead(ticket.id) if waiting else 0,
         estimated_wait_s=engine.estimated_wait_s(ticket) if waiting else 0,
-        issued_at=ticket.issued_at,
-        called_at=ticket.called_at,
         window=ticket.window,
         window_name=_window_name(runtime, ticket.window),
-        masked_name=ticket.masked_name,
-        channel=cast(Channel, ticket.channel),
         status_url=status_url(runtime, ticket),
     )
 
@@ -153,20 +156,10 @@ def ticket_at_window(runtime: HallRuntime, ticket: Ticket, now: dt.datetime) -> 
     """The ticket as the clerk's terminal shows it."""
     start = ticket.first_called_at or ticket.called_at or now
     return TicketAtWindow.model_construct(  # the engine's values are valid already
-        id=ticket.id,
-        number=ticket.number,
-        service=ticket.service,
-        service_name=_service_name(runtime, ticket.service),
-        priority=cast(Priority, ticket.priority),
-        green_reason=cast(GreenReason | None, ticket.green_reason),
-        status=cast(TicketStatus, str(ticket.status)),
+        **_ticket_fields(runtime, ticket),
         waited_s=max(0, int((start - ticket.issued_at).total_seconds())),
-        issued_at=ticket.issued_at,
-        called_at=ticket.called_at,
         transferred_from=ticket.transferred_from,
         recall_count=ticket.recall_count,
-        masked_name=ticket.masked_name,
-        channel=cast(Channel, ticket.channel),
     )
 
 
