@@ -22,7 +22,7 @@ from typing import Any
 from hallq.config import HallConfig
 from server.auth import Authenticator, Principal, authorize_window
 from server.engine.hall import HallEngine
-from server.engine.rules import rules_from_config
+from server.hall_rules import rules_from_config
 from server.engine.states import EngineError
 from server.settings import ServerSettings
 from server.store import CommandWrite, IdempotentAnswer, Store

@@ -2,7 +2,8 @@
 
 How the store / API uses it
 ---------------------------
-    from server.engine import HallEngine, rules_from_config, IssueTicket, CallNext, EngineError
+    from server.engine import HallEngine, IssueTicket, CallNext, EngineError
+    from server.hall_rules import rules_from_config         # the config → frozen rules, outside
 
     engine = HallEngine(rules_from_config(config))          # empty hall, or:
     engine = HallEngine.restore(rules, tickets, windows, counters, day)   # rebuilt from the rows
