@@ -21,13 +21,22 @@ How the store / API uses it
   tokens are random values the caller makes and passes in (`IssueTicket.ticket_id`, `.access`).
 * `handle` is atomic: it returns every event of the command, or raises `EngineError` and leaves the
   state exactly as it was (including the day roll-over below).
-* Day roll-over: the first command whose `now` falls on a new local day of the hall first closes the
-  old day's queue (waiting and parked tickets → `TicketExpired`, called ones → `TicketFinished`,
-  a `WindowChanged` per window) and emits `DayReset`; numbering, quotas and per-person limits
-  restart. `advance(now)` does only that (call it from a timer so boards drop yesterday's queue at
-  midnight). `CloseDay()` does the same closing at any time without changing the day (and closes
-  the windows). The old day's tickets stay readable by `ticket(id)` for one more day. Open tickets of
-  an earlier day handed to `restore` (the server was down over midnight) are closed the same way.
+* Time passing is an input: `advance(now)`. At the first moment of a new local day of the hall it
+  closes the old day's queue as the transition table's `expire` rows say (waiting and parked
+  tickets → `TicketExpired`, called ones → `TicketFinished`), lets every window go of its ticket (a
+  `WindowChanged` per window) and emits one `DayReset(closed_day=old, day=new)`; numbering, quotas
+  and per-person limits restart (A001). Otherwise it returns [], so calling it again at the same or
+  a later moment of the day (or an earlier one: a clock that jumps back) does nothing. Call it from
+  the dispatcher's timer and store and publish its events like a command's. `handle` runs the same
+  step first, so the midnight tick followed by a command, and the command alone, give the same events.
+  Windows keep their state over midnight (open, paused with its reason, closed; the clerk stays):
+  closing them is a clerk's `CloseWindow` or the supervisor's `CloseDay()`, which closes the queue
+  the same way at any time without changing the day, closes every window and emits a `DayReset`
+  naming today twice. The opening hour is no event: nothing in the queue changes then (the day's
+  restart is at midnight) and `rules.is_open` answers from the calendar at any moment; an event
+  would need one more persisted fact to stay idempotent over a restart. The old day's tickets stay
+  readable by `ticket(id)` for one more day. Open tickets of an earlier day handed to `restore` (the
+  server was down over midnight) are closed the same way by the first input.
 * Call-next with nobody waiting returns no `TicketCalled` (maybe a `TicketFinished` for the ticket
   it finished first): answer 204. `TicketCalled.finished` names the ticket finished first.
 * Queries for responses and the board: `ticket(id)`, `ticket_by_number(number)`, `ahead(id)`,
@@ -177,11 +186,12 @@ class HallEngine:
         return events
 
     def advance(self, now: dt.datetime) -> list[Event]:
-        """Bring the hall to `now` without a command: close the old day if a new one has begun.
+        """Time passing, as an input: close the old day if a new local day has begun since the last
+        input (see the module's notes). Returns [] when nothing is due.
 
-        `handle` does this by itself; call `advance` from a timer (say every minute) so that boards
-        and kiosks stop showing yesterday's queue before the first command of the morning. Persist
-        its events like any command's. Returns [] when nothing changed."""
+        `handle` does this first by itself; call `advance` from a timer (say every minute) so that
+        boards and kiosks stop showing yesterday's queue before the first command of the morning.
+        Store and publish its events like any command's."""
         if now.tzinfo is None or now.utcoffset() is None:
             raise ValueError("now must be an aware datetime")
         events: list[Event] = []
