@@ -692,7 +692,8 @@ class HallEngine:
         window = self._open_window_status(cmd.window)
         service = self._service(cmd.service)
         self._check_new_ticket(cmd.ticket_id, cmd.priority, cmd.green_reason)
-        next_status(Action.quick_serve, self._next_number(service.code), Status.waiting)
+        next_status(Action.quick_serve, self._next_number(service.code), Status.waiting)  # refuse before issuing
+        self._check_finish_current(window)
         ticket = self._new_ticket(
             service,
             cmd.ticket_id,

@@ -215,3 +215,14 @@ def test_cancel_of_a_called_ticket_when_the_table_allows_it(hall: Driver, monkey
     assert ticket.status == Status.cancelled
     events = hall.do(CallNext("1"))
     assert not any(isinstance(e, TicketFinished) for e in events)  # nothing left to finish there
+
+
+def test_a_quick_serve_the_table_refuses_issues_nothing(hall: Driver, monkeypatch: pytest.MonkeyPatch) -> None:
+    hall.open("1")
+    hall.issue("A")
+    hall.call("1")
+    monkeypatch.delitem(TRANSITIONS, (Status.called, Action.finish))
+    before = snapshot(hall.engine)
+    with pytest.raises(IllegalTransition):
+        hall.do(COMMANDS[Action.quick_serve](hall.engine.ticket_by_number("A001")))  # type: ignore[arg-type]
+    assert snapshot(hall.engine) == before and hall.engine.ticket("walk-in") is None
