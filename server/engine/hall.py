@@ -107,7 +107,6 @@ from .states import (
 
 PRIORITY_CLASSES = ("appointment", "green")  # the classes served before normal, in this order
 _NUMBER = re.compile(r"^([A-Z]{1,2})(\d+)$")
-_OPEN = (Status.waiting, Status.called, Status.parked)
 _CALLED_ONCE = (Status.called, Status.done, Status.no_show, Status.parked)  # listed in recent calls
 _MAX_SERVICE_S = 4 * 3600.0  # a ticket left open for hours must not wreck the average
 _EMPTY = OrderedQueue()  # what reading a line that was never filled gives; never written to
@@ -330,7 +329,7 @@ class HallEngine:
             ticket = replace(row, status=Status(row.status))
             if day is None or ticket.day != day:
                 engine._previous[ticket.id] = ticket
-                if ticket.day < (day or ticket.day) and ticket.status in _OPEN:
+                if ticket.day < (day or ticket.day) and has_transition(Action.expire, ticket.status):  # left open
                     engine._stale.append(ticket)
                 continue
             engine._register(ticket)
@@ -968,11 +967,9 @@ class HallEngine:
         today = self._today
         self._today = replace(today, queues={}, targeted={}, waiting={})  # old lines kept for undo
         for ticket in today.tickets.values():
-            before = _Before.of(ticket)
-            event = self._close_ticket(ticket, now, at_window=True)
-            if event is not None:
-                touched.append(before)
-                events.append(event)
+            if has_transition(Action.expire, ticket.status):
+                touched.append(_Before.of(ticket))
+                events.append(self._close_ticket(ticket, now, at_window=True))
             if not new_day and ticket.status == Status.waiting:  # the table kept it in line
                 self._enqueue(ticket)
         for window in self._windows.values():
@@ -985,11 +982,9 @@ class HallEngine:
             events.append(self._window_event(window, now))
         return events, touched
 
-    def _close_ticket(self, ticket: Ticket, now: dt.datetime, at_window: bool) -> Event | None:
-        """One ticket at the day's close, if the table has an `expire` row for its status. Its line
-        is dropped whole by the caller, so it leaves it here without a dequeue."""
-        if not has_transition(Action.expire, ticket.status):
-            return None
+    def _close_ticket(self, ticket: Ticket, now: dt.datetime, at_window: bool) -> Event:
+        """One ticket at the day's close, whose status has an `expire` row. Its line is dropped
+        whole by the caller, so it leaves it here without a dequeue."""
         was = ticket.status
         ticket.status = next_status(Action.expire, ticket.number, was)
         if ticket.status == Status.done:
@@ -1011,9 +1006,8 @@ class HallEngine:
         stale, self._stale = self._stale, []
         touched = [_Before.of(t) for t in stale]
         for ticket in stale:  # kept in no line and at no window: only their status and counts change
-            event = self._close_ticket(ticket, now, at_window=False)
-            if event is not None:
-                events.append(event)
+            if has_transition(Action.expire, ticket.status):
+                events.append(self._close_ticket(ticket, now, at_window=False))
 
         def undo() -> None:
             for before in touched:

@@ -3,6 +3,8 @@ and that command becomes an IllegalTransition naming it, with the hall left exac
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 from collections import Counter
 from collections.abc import Callable
 
@@ -18,6 +20,7 @@ from server.engine import (
     CloseDay,
     DayReset,
     HallEngine,
+    HallRules,
     IllegalTransition,
     NoShow,
     OpenWindow,
@@ -226,3 +229,16 @@ def test_a_quick_serve_the_table_refuses_issues_nothing(hall: Driver, monkeypatc
     with pytest.raises(IllegalTransition):
         hall.do(COMMANDS[Action.quick_serve](hall.engine.ticket_by_number("A001")))  # type: ignore[arg-type]
     assert snapshot(hall.engine) == before and hall.engine.ticket("walk-in") is None
+
+
+def test_an_earlier_days_tickets_close_by_the_table_after_a_restart(
+    hall: Driver, rules: HallRules, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(TRANSITIONS, (Status.no_show, Action.expire), Status.expired)
+    tickets = a_day(hall)
+    rows = [dataclasses.replace(t) for t in hall.engine.tickets()]
+    later = HallEngine.restore(rules, rows, [], {}, dt.date(2026, 11, 24))  # down over midnight
+    events = later.advance(dt.datetime(2026, 11, 24, 1, 0, tzinfo=dt.UTC))
+    assert sorted(e.was for e in events if isinstance(e, TicketExpired)) == ["no_show", "parked", "waiting"]
+    assert [e.number for e in events if isinstance(e, TicketFinished)] == [tickets["called"].number]
+    assert later.ticket(tickets["missed"].id).status == Status.expired  # type: ignore[union-attr]
