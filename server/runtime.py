@@ -24,8 +24,8 @@ from hallq.config import HallConfig
 from server.auth import Authenticator, Principal
 from server.engine.commands import Command
 from server.engine.hall import HallEngine
-from server.engine.rules import rules_from_config
 from server.engine.states import EngineError
+from server.hall_rules import rules_from_config
 from server.settings import ServerSettings
 from server.store import CommandWrite, IdempotentAnswer, Store
 from server.store.codec import event_payload, ticket_from_data, ticket_row, window_from_data, window_row
