@@ -1,7 +1,8 @@
 """One queue, one worker: announcements one at a time, in the order the calls arrived, never overlapping.
 
 For each announcement the worker renders the speech (TTS), adds the chime and the repetitions,
-scales the volume, writes the WAV file (with `--wav-dir`) and plays it (unless `--no-audio` or
+scales the volume, writes the WAV file (with `--wav-dir`: the newest `wav_keep` files are kept, all
+of them with `--keep-audio`; without `--wav-dir` nothing stays on disk) and plays it (unless `--no-audio` or
 quiet hours), then logs one line with its start, audio-ready and end times. Nothing else plays
 sound, so two announcements cannot overlap; `history` keeps the last records for the device
 status, tests and the bench.
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 HISTORY = 200
 SPEECH_CACHE = 64
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+_ANNOUNCEMENT_FILE = re.compile(r"\d{8}-\d{6}-\d{8}-(?:call|recall)-.*\.wav")
 
 
 class QuietHours:
@@ -76,11 +78,14 @@ class PlayerSettings:
     chime: bool = True
     quiet_hours: QuietHours = field(default_factory=lambda: QuietHours([]))
     wav_dir: Path | None = None
+    wav_keep: int | None = None  # keep only the newest N announcement files in wav_dir (None: all)
     timezone: ZoneInfo | None = None  # the hall's; quiet hours are the hall's local time
 
     def __post_init__(self) -> None:
         if not 1 <= self.repeat <= 10:
             raise ValueError("repeat must be 1 to 10")
+        if self.wav_keep is not None and self.wav_keep < 1:
+            raise ValueError("keep at least 1 WAV file (or all of them)")
         if not 0.0 <= self.volume <= 1.0:
             raise ValueError("volume must be 0 to 100 %")
 
@@ -306,7 +311,18 @@ class Announcer:
         partial = target.with_suffix(".wav.part")
         partial.write_bytes(wav)
         os.replace(partial, target)
+        self._prune()
         return target
+
+    def _prune(self) -> None:
+        """Delete the oldest announcement files beyond `wav_keep` (this caller's names only; their
+        time stamp sorts them), so a caller that runs for months keeps a bounded folder."""
+        keep, folder = self.settings.wav_keep, self.settings.wav_dir
+        if keep is None or folder is None:
+            return
+        files = sorted(path for path in folder.glob("*.wav") if _ANNOUNCEMENT_FILE.match(path.name))
+        for old in files[: max(0, len(files) - keep)]:
+            old.unlink(missing_ok=True)  # a PA system may have taken it already
 
     def _log(self, r: Record) -> None:
         level = logging.WARNING if r.error else logging.INFO
