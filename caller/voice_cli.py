@@ -229,6 +229,8 @@ def _serve(settings: Any, options: Any) -> int:
         print(f"hallq voice: {exc}", file=sys.stderr)
         return 2
     signal.signal(signal.SIGINT, lambda *_: stop.set())  # from now on Ctrl-C stops like SIGTERM: cleanly
+    if options.clips_dir is not None:
+        _report_clip_gaps(synthesizer, options.template or hall.template() or DEFAULT_TEMPLATE, hall.data or {})
     try:  # start the engine now, so the first call does not wait for it (and a broken one shows at once)
         synthesizer.render("一")
     except SynthesisError as exc:
@@ -274,6 +276,25 @@ def _serve(settings: Any, options: Any) -> int:
     link.stop()
     caller.stop()
     return 0
+
+
+def _report_clip_gaps(synthesizer: Any, template: str, hall_data: dict[str, Any]) -> None:
+    """Say at start-up which windows' calls the clip pack cannot say (the TTS says those whole)."""
+    from caller.voice.clips import ClipSynthesizer, unsayable_windows
+
+    engines = getattr(synthesizer, "synthesizers", (synthesizer,))
+    pack = next((engine.pack for engine in engines if isinstance(engine, ClipSynthesizer)), None)
+    names = [str(w.get("name")) for w in hall_data.get("windows", []) if isinstance(w, dict) and w.get("name")]
+    if pack is None or not names:
+        return
+    gaps = unsayable_windows(pack, template, names)
+    for window, missing in gaps.items():
+        log.warning(
+            "clip pack %s: no clip for %s, so calls to %s are said by the TTS engine (add %s)",
+            pack.folder, ", ".join(missing), window, ", ".join(f"{char}.wav" for char in missing),
+        )  # fmt: skip
+    log.info("clip pack %s: %d clips; says the calls of %d of %d windows", pack.folder, len(pack.clips),
+             len(names) - len(gaps), len(names))  # fmt: skip
 
 
 def _keep_fresh(

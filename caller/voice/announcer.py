@@ -140,7 +140,7 @@ class Announcer:
         self.on_done = on_done
         self._now = now or (lambda: dt.datetime.now(self.settings.timezone))
         self._queue: queue.Queue[Announcement | None] = queue.Queue()
-        self._speech: OrderedDict[str, bytes] = OrderedDict()
+        self._speech: OrderedDict[str, tuple[bytes, str | None]] = OrderedDict()  # text → (WAV, engine)
         self.history: deque[Record] = deque(maxlen=HISTORY)
         self._busy = False
         self._thread = threading.Thread(target=self._work, name="announcer", daemon=True)
@@ -223,7 +223,7 @@ class Announcer:
     def _announce(self, a: Announcement) -> Record:
         started = time.monotonic()
         try:
-            speech = self._speak(a.text)
+            speech, engine = self._speak(a.text)
         except SynthesisError as exc:
             now = time.monotonic()
             return Record(
@@ -244,7 +244,6 @@ class Announcer:
             error = f"{write_error}; {error}" if error else write_error
             if outcome in ("written", "quiet", "no-audio"):
                 outcome = "failed"
-        engine = getattr(self.synthesizer, "last_engine", None) or self.synthesizer.status().get("engine")
         return Record(
             a.seq,
             a.ticket,
@@ -262,17 +261,19 @@ class Announcer:
             error,
         )
 
-    def _speak(self, text: str) -> bytes:
-        """Speech for `text`, from the cache when the same text was said lately (recalls)."""
+    def _speak(self, text: str) -> tuple[bytes, str | None]:
+        """Speech for `text` and the engine that said it, from the cache when the same text was said
+        lately (recalls)."""
         cached = self._speech.get(text)
         if cached is not None:
             self._speech.move_to_end(text)
             return cached
         speech = self.synthesizer.render(text)
-        self._speech[text] = speech
+        engine = getattr(self.synthesizer, "last_engine", None) or self.synthesizer.status().get("engine")
+        self._speech[text] = (speech, engine)
         while len(self._speech) > SPEECH_CACHE:
             self._speech.popitem(last=False)
-        return speech
+        return speech, engine
 
     def _play(self, wav: bytes, path: Path | None, duration_s: float, wall: dt.datetime) -> tuple[str, str | None]:
         if self.settings.quiet_hours.contains(wall.time()):
@@ -328,12 +329,14 @@ class Announcer:
         level = logging.WARNING if r.error else logging.INFO
         log.log(
             level,
-            "announce seq=%s %s %s→%s outcome=%s start=%.3f ready=%.3f end=%.3f latency=%.3fs length=%.1fs text=%s%s%s",
+            "announce seq=%s %s %s→%s outcome=%s engine=%s start=%.3f ready=%.3f end=%.3f latency=%.3fs length=%.1fs"
+            " text=%s%s%s",
             r.seq,
             r.kind,
             r.ticket,
             r.window,
             r.outcome,
+            r.engine,
             r.started,
             r.ready,
             r.ended,

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from caller.voice.audio import AudioError, Pcm, peak, read_wav, resample, silence, to_wav
-from caller.voice.text import DEFAULT_TEMPLATE, DIGITS, check_template, speakable
+from caller.voice.text import DEFAULT_TEMPLATE, DIGITS, check_template, render, speakable
 from caller.voice.tts import SynthesisError, Synthesizer
 
 log = logging.getLogger(__name__)
@@ -210,3 +210,14 @@ def _even_loudness(pcm: Pcm) -> Pcm:
         return pcm
     factor = TARGET_PEAK / top
     return Pcm(pcm.rate, array("h", (max(-32_768, min(32_767, round(s * factor))) for s in pcm.samples)))
+
+
+def unsayable_windows(pack: ClipPack, template: str, window_names: list[str]) -> dict[str, tuple[str, ...]]:
+    """The hall's windows whose calls the pack cannot say, with the characters it lacks for each
+    (checked with a ticket every pack says: the letters and digits are in every complete pack)."""
+    gaps: dict[str, tuple[str, ...]] = {}
+    for name in window_names:
+        missing = pack.missing(render(template, "A012", name))
+        if missing:
+            gaps[name] = missing
+    return gaps

@@ -116,3 +116,11 @@ def test_make_pack_again_keeps_every_clip(espeak_pack: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert f"wrote 0 clips with espeak-ng, kept {len(pack_clip_names())}" in done.stdout
+
+
+def test_the_windows_a_pack_cannot_say_are_named(tmp_path: Path) -> None:
+    from caller.voice.clips import unsayable_windows
+
+    pack = tone_pack(tmp_path)
+    gaps = unsayable_windows(pack, text.DEFAULT_TEMPLATE, ["3号窗口", "12号窗口", "综合窗口", "VIP窗口"])
+    assert gaps == {"综合窗口": ("综", "合")}  # V I P are letters: every pack has them
