@@ -329,19 +329,19 @@ class Announcer:
         level = logging.WARNING if r.error else logging.INFO
         log.log(
             level,
-            "announce seq=%s %s %s→%s outcome=%s engine=%s start=%.3f ready=%.3f end=%.3f latency=%.3fs length=%.1fs"
-            " text=%s%s%s",
+            "announce seq=%s %s %s→%s outcome=%s start=%.3f ready=%.3f end=%.3f latency=%.3fs length=%.1fs"
+            " engine=%s text=%s%s%s",
             r.seq,
             r.kind,
             r.ticket,
             r.window,
             r.outcome,
-            r.engine,
             r.started,
             r.ready,
             r.ended,
             r.latency_s,
             r.duration_s,
+            r.engine,
             r.text,
             f" wav={r.wav}" if r.wav else "",
             f" error={r.error}" if r.error else "",

@@ -124,3 +124,17 @@ def test_the_windows_a_pack_cannot_say_are_named(tmp_path: Path) -> None:
     pack = tone_pack(tmp_path)
     gaps = unsayable_windows(pack, text.DEFAULT_TEMPLATE, ["3号窗口", "12号窗口", "综合窗口", "VIP窗口"])
     assert gaps == {"综合窗口": ("综", "合")}  # V I P are letters: every pack has them
+
+
+def test_make_pack_uses_the_neural_voice_where_it_is_installed(tmp_path: Path) -> None:
+    from caller.voice import neural
+
+    if neural.missing_packages():
+        pytest.skip(f"the neural voice is not installed: {neural.INSTALL_HINT}")
+    done = subprocess.run(
+        [sys.executable, "-m", "hallq.cli", "voice", "--make-pack", str(tmp_path)],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert f"wrote {len(pack_clip_names())} clips with neural" in done.stdout
+    assert audio.read_wav((tmp_path / "请.wav").read_bytes()).rate == 24_000

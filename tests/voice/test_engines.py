@@ -75,3 +75,23 @@ def test_a_clip_pack_that_does_not_exist_is_refused_with_its_name(tmp_path: Path
 
     with pytest.raises(ClipPackError, match="--make-pack"):
         build_engines(["clips", "espeak-ng"], "sit/cmn-Latn-pinyin", 150, 5.0, clips_dir=tmp_path / "none")
+
+
+needs_neural = pytest.mark.skipif(
+    bool(neural.missing_packages()), reason=f"the neural voice is not installed: {neural.INSTALL_HINT}"
+)
+
+
+@needs_neural
+def test_where_the_neural_voice_is_installed_it_is_chosen_and_speaks(mandarin_voice: str) -> None:
+    from caller.voice import audio, text
+    from caller.voice.service import VoiceOptions, build_synthesizer
+
+    synthesizer, _ = build_synthesizer(VoiceOptions(), text.DEFAULT_TEMPLATE)  # --neural auto, the default
+    try:
+        assert synthesizer.status()["engine"] == "neural"
+        assert synthesizer.status()["fallbacks"] == ["pyttsx3", "espeak-ng"]
+        speech = audio.read_wav(synthesizer.render(text.render(text.DEFAULT_TEMPLATE, "A012", "3号窗口")))
+        assert speech.rate == 24_000 and getattr(synthesizer, "last_engine", None) == "neural"
+    finally:
+        synthesizer.close()
