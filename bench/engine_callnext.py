@@ -18,7 +18,8 @@ import statistics
 import time
 
 from hallq.config import example_config_path, load_hall_config
-from server.engine import CallNext, HallEngine, IssueTicket, OpenWindow, rules_from_config
+from server.engine import CallNext, HallEngine, IssueTicket, OpenWindow
+from server.hall_rules import rules_from_config
 
 SERVICES = ("A", "B", "H")
 WINDOWS = ("1", "2", "3")

@@ -6,6 +6,12 @@ Starts the real `hallq server --demo` as a subprocess on a free port for each da
   2. call-next: WINDOWS windows (clerks logged in) call next concurrently until nobody waits.
 
     .venv/bin/python bench/http_bench.py [--tickets 2000] [--clients 8] [--windows 3] [--no-pg]
+    .venv/bin/python bench/http_bench.py --compare OLD_TREE NEW_TREE --rounds 3 --no-pg
+
+Besides wall-clock rates it reports the server process's CPU time per request (user + system, from
+/proc): on a shared, loaded machine that is the steadier measure of what the code costs. `--compare`
+runs the server from two source trees (e.g. a `git worktree` of an older commit) in alternating
+rounds, so both see the same load.
 
 PostgreSQL: a fresh database on 127.0.0.1:5432 (user postgres, trust) is created and dropped; it is
 skipped with a message when the server is not reachable.
@@ -48,8 +54,17 @@ def bench_config(workdir: Path) -> Path:
     return path
 
 
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
 @contextlib.contextmanager
-def server(database: str, workdir: Path) -> Iterator[str]:
+def server(database: str, workdir: Path, tree: Path | None = None) -> Iterator[tuple[str, int]]:
     port, broker_port = free_ports([0, 0])
     cmd = [
         sys.executable, "-m", "hallq.cli", "--log-level", "WARNING", "server", "--demo",
@@ -57,8 +72,12 @@ def server(database: str, workdir: Path) -> Iterator[str]:
         "--broker-port", str(broker_port),
     ]  # fmt: skip
     env = {**os.environ, "HALLQ_HMAC_SECRET": SECRET}
+    if tree is not None:  # the server's code from another source tree
+        env["PYTHONPATH"] = str(tree)
     log = (workdir / "server.log").open("wb")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True, cwd=tree or REPO
+    )
     url = f"http://127.0.0.1:{port}/api/v1"
     try:
         deadline = time.monotonic() + 60
@@ -69,7 +88,7 @@ def server(database: str, workdir: Path) -> Iterator[str]:
             if proc.poll() is not None:
                 raise RuntimeError((workdir / "server.log").read_text())
             time.sleep(0.2)
-        yield url
+        yield url, proc.pid
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(20)
@@ -148,16 +167,21 @@ def fresh_pg() -> Iterator[str | None]:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-def run_one(label: str, database: str, workdir: Path, args: argparse.Namespace) -> None:
-    with server(database, workdir) as url:
+def run_one(label: str, database: str, workdir: Path, args: argparse.Namespace, tree: Path | None = None) -> None:
+    with server(database, workdir, tree) as (url, pid):
+        cpu_start = cpu_seconds(pid)
         issue_s, issue_lat = asyncio.run(issue_phase(url, args.tickets, args.clients))
+        cpu_issued = cpu_seconds(pid)
         call_s, call_lat, called = asyncio.run(call_phase(url, args.windows))
+        cpu_called = cpu_seconds(pid)
     assert called == args.tickets, f"called {called} of {args.tickets}"
     ms = 1000.0
     print(
         f"| {label} | {args.tickets / issue_s:.0f} | {percentile(issue_lat, 50) * ms:.1f} ms "
-        f"| {percentile(issue_lat, 99) * ms:.1f} ms | {called / call_s:.0f} "
-        f"| {percentile(call_lat, 50) * ms:.1f} ms | {percentile(call_lat, 99) * ms:.1f} ms |"
+        f"| {percentile(issue_lat, 99) * ms:.1f} ms | {(cpu_issued - cpu_start) / args.tickets * ms:.2f} ms "
+        f"| {called / call_s:.0f} | {percentile(call_lat, 50) * ms:.1f} ms | {percentile(call_lat, 99) * ms:.1f} ms "
+        f"| {(cpu_called - cpu_issued) / max(called, 1) * ms:.2f} ms |",
+        flush=True,
     )
 
 
@@ -167,17 +191,27 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8, help="concurrent kiosks issuing")
     parser.add_argument("--windows", type=int, default=3, choices=(1, 2, 3), help="windows calling (1-3 serve A)")
     parser.add_argument("--no-pg", action="store_true")
+    parser.add_argument("--compare", nargs=2, type=Path, metavar=("OLD_TREE", "NEW_TREE"),
+                        help="run the server from two source trees in alternating rounds")  # fmt: skip
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of --compare")
     args = parser.parse_args()
     print(f"{args.tickets} tickets, {args.clients} kiosks issuing, {args.windows} windows calling, durable commits")
-    print("| database | issued/s | issue p50 | issue p99 | call-next/s | call p50 | call p99 |")
-    print("|---|---|---|---|---|---|---|")
-    with tempfile.TemporaryDirectory() as tmp:
-        workdir = Path(tmp)
-        run_one("SQLite (WAL, synchronous=FULL)", f"sqlite:///{workdir / 'bench.sqlite3'}", workdir, args)
-        if not args.no_pg:
-            with fresh_pg() as pg:
-                if pg is not None:
-                    run_one("PostgreSQL 127.0.0.1", pg, workdir, args)
+    print("| run | issued/s | issue p50 | issue p99 | server CPU/issue | call-next/s | call p50 | call p99 "
+          "| server CPU/call |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|")
+    trees: list[Path | None] = list(args.compare) if args.compare else [None]
+    rounds = args.rounds if args.compare else 1
+    for round_no in range(1, rounds + 1):
+        for tree in trees:
+            name = f"round {round_no} {tree.name} " if tree is not None else ""
+            with tempfile.TemporaryDirectory() as tmp:
+                workdir = Path(tmp)
+                sqlite = f"sqlite:///{workdir / 'bench.sqlite3'}"
+                run_one(f"{name}SQLite (WAL, synchronous=FULL)", sqlite, workdir, args, tree)
+                if not args.no_pg:
+                    with fresh_pg() as pg:
+                        if pg is not None:
+                            run_one(f"{name}PostgreSQL 127.0.0.1", pg, workdir, args, tree)
 
 
 if __name__ == "__main__":

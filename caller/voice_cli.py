@@ -20,7 +20,7 @@ log = logging.getLogger("caller.voice")
 
 EXTRA_KEYS = (
     "wav_dir", "no_audio", "repeat", "volume", "quiet_hours", "zone", "windows", "max_age", "voice", "engine",
-    "rate", "template", "audio_device", "tts_timeout", "no_chime",
+    "rate", "template", "audio_device", "tts_timeout", "no_chime", "neural", "clips", "keep_audio", "wav_keep",
 )  # fmt: skip
 
 
@@ -32,7 +32,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     add_device_options(parser)
     group = parser.add_argument_group("voice caller")
-    group.add_argument("--wav-dir", help="also write each announcement as one WAV file (chime + repetitions) here")
+    group.add_argument(
+        "--wav-dir", help="also write each announcement as one WAV file (chime + repetitions) here; the newest"
+        " --wav-keep files are kept"
+    )  # fmt: skip
+    group.add_argument("--wav-keep", type=int, help="how many announcement files --wav-dir keeps (default 20)")
+    group.add_argument(
+        "--keep-audio", action="store_true", default=None, help="keep every announcement's file in --wav-dir (demo)"
+    )
     group.add_argument("--no-audio", action="store_true", default=None, help="do not play; only write --wav-dir")
     group.add_argument("--repeat", type=int, help="say each announcement this many times (default 2)")
     group.add_argument("--volume", type=int, help="volume in percent, 0-100 (default 100)")
@@ -43,7 +50,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     group.add_argument("--windows", help="announce only these windows, e.g. 1,2,3")
     group.add_argument("--max-age", type=float, help="skip calls older than this many seconds (default 60; 0 = never)")
     group.add_argument("--voice", help="espeak-ng voice (default: the Mandarin voice that reads the words right)")
-    group.add_argument("--engine", help="TTS engine: pyttsx3 (default, espeak-ng fallback) or espeak-ng")
+    group.add_argument("--engine", help="espeak-ng engine: pyttsx3 (default, espeak-ng fallback) or espeak-ng")
+    group.add_argument(
+        "--neural", choices=["auto", "on", "off"],
+        help="the natural voice (hallq[voice-neural]) first: auto (default: where installed), on, off",
+    )  # fmt: skip
+    group.add_argument("--clips", help="a recorded clip pack (folder of WAVs), said before any TTS engine")
+    group.add_argument(
+        "--make-pack", metavar="DIR",
+        help="write the clips of a complete pack into DIR with the best engine installed (keeps existing clips), exit",
+    )  # fmt: skip
     group.add_argument("--rate", type=int, help="speaking rate in words per minute (default 150)")
     group.add_argument("--template", help="announcement template (default: the hall's): 请{number}号到{window}办理")
     group.add_argument("--audio-device", help="ALSA device for aplay -D (default: the system default)")
@@ -90,16 +106,26 @@ def options_from(extra: dict[str, Any]) -> Any:
     engine = str(extra.get("engine") or "pyttsx3")
     if engine not in ("pyttsx3", "espeak-ng") and ":" not in engine:
         raise ValueError(f"--engine {engine!r}: use pyttsx3 or espeak-ng")
+    neural = str(extra.get("neural") or "auto").lower()
+    if neural not in ("auto", "on", "off"):
+        raise ValueError(f"--neural {neural!r}: use auto, on or off")
     no_audio = _flag(extra.get("no_audio"))
     wav_dir = Path(str(extra["wav_dir"])).expanduser() if extra.get("wav_dir") else None
     if no_audio and wav_dir is None:
         raise ValueError("--no-audio without --wav-dir would announce nothing; give --wav-dir DIR")
+    keep_audio, wav_keep = _flag(extra.get("keep_audio")), number("wav_keep", int, 20)
+    if keep_audio and wav_dir is None:
+        raise ValueError("--keep-audio keeps the files of --wav-dir; give --wav-dir DIR")
+    if wav_keep < 1:
+        raise ValueError("--wav-keep must be at least 1 (--keep-audio keeps every file)")
+    clips = Path(str(extra["clips"])).expanduser() if extra.get("clips") else None
     return VoiceOptions(
         wav_dir=wav_dir, no_audio=no_audio, repeat=repeat, volume_percent=volume, quiet_hours=quiet,
         zone=str(extra["zone"]) if extra.get("zone") else None, windows=windows, max_age_s=max_age,
         voice=str(extra["voice"]) if extra.get("voice") else None, engine=engine, rate=rate,
         template=str(template) if template else None, audio_device=extra.get("audio_device") or None,
-        tts_timeout_s=timeout, chime=not _flag(extra.get("no_chime")),
+        tts_timeout_s=timeout, chime=not _flag(extra.get("no_chime")), neural=neural, clips_dir=clips,
+        keep_audio=keep_audio, wav_keep=wav_keep,
     )  # fmt: skip
 
 
@@ -113,18 +139,58 @@ def run(args: argparse.Namespace) -> int:
     from hallq.config import ConfigError
     from hallq.device import device_settings
 
+    try:  # Ctrl-C while starting (loading a voice takes seconds) stops quietly, without a traceback
+        try:
+            settings = device_settings(args, "voice", EXTRA_KEYS)
+            options = options_from(settings.extra)
+        except (ConfigError, ValueError) as exc:
+            print(f"hallq voice: {exc}", file=sys.stderr)
+            return 2
+        if getattr(args, "make_pack", None):
+            return _make_pack(Path(args.make_pack).expanduser(), options)
+        return _serve(settings, options)
+    except KeyboardInterrupt:
+        log.info("stopped while starting")
+        return 0
+
+
+def _make_pack(folder: Path, options: Any) -> int:
+    """`--make-pack DIR`: every clip of a complete pack, said by the best engine installed (not the pack itself)."""
+    from dataclasses import replace
+
+    from caller.voice.clips import make_pack, pack_clip_names
+    from caller.voice.engines import EngineUnavailable
+    from caller.voice.service import build_synthesizer
+    from caller.voice.text import DEFAULT_TEMPLATE, TemplateError
+    from caller.voice.tts import SynthesisError
+    from caller.voice.voices import VoiceError
+
+    template = options.template or DEFAULT_TEMPLATE
     try:
-        settings = device_settings(args, "voice", EXTRA_KEYS)
-        options = options_from(settings.extra)
-    except (ConfigError, ValueError) as exc:
+        names = pack_clip_names(template)
+        synthesizer, _ = build_synthesizer(replace(options, clips_dir=None), template)
+    except (EngineUnavailable, VoiceError, TemplateError) as exc:
         print(f"hallq voice: {exc}", file=sys.stderr)
         return 2
-    return _serve(settings, options)
+    try:
+        report = make_pack(folder, synthesizer, names)
+    except (SynthesisError, OSError) as exc:
+        print(f"hallq voice --make-pack {folder}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        engine = getattr(synthesizer, "last_engine", None) or synthesizer.status().get("engine")
+        synthesizer.close()
+    print(f"clip pack {folder}: wrote {len(report.written)} clips with {engine}, kept {len(report.kept)} already there")
+    if report.kept:
+        print("kept: " + " ".join(f"{name}.wav" for name in report.kept))
+    return 0
 
 
 def _serve(settings: Any, options: Any) -> int:
     from dataclasses import replace
 
+    from caller.voice.clips import ClipPackError
+    from caller.voice.engines import EngineUnavailable
     from caller.voice.link import CallsLink
     from caller.voice.output import AplayOutput, NoAudio
     from caller.voice.rules import zone_windows
@@ -141,8 +207,7 @@ def _serve(settings: Any, options: Any) -> int:
     from caller.voice.voices import VoiceError
 
     stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())  # SIGINT stays KeyboardInterrupt until started
     hall = HallInfo(settings.server, settings.hall, settings.auth_headers())
     while hall.try_fetch() is None and options.zone:
         # A zone needs the window list; calls come only from a running dispatcher anyway.
@@ -160,9 +225,12 @@ def _serve(settings: Any, options: Any) -> int:
         log.info("zone %s: windows %s", options.zone, ", ".join(sorted(options.windows)))
     try:
         synthesizer, voice = build_synthesizer(options, options.template or hall.template() or DEFAULT_TEMPLATE)
-    except VoiceError as exc:
+    except (VoiceError, EngineUnavailable, ClipPackError) as exc:
         print(f"hallq voice: {exc}", file=sys.stderr)
         return 2
+    signal.signal(signal.SIGINT, lambda *_: stop.set())  # from now on Ctrl-C stops like SIGTERM: cleanly
+    if options.clips_dir is not None:
+        _report_clip_gaps(synthesizer, options.template or hall.template() or DEFAULT_TEMPLATE, hall.data or {})
     try:  # start the engine now, so the first call does not wait for it (and a broken one shows at once)
         synthesizer.render("一")
     except SynthesisError as exc:
@@ -189,15 +257,16 @@ def _serve(settings: Any, options: Any) -> int:
         timezone=hall.timezone(),
         on_change=publish_status,
     )
+    tts = synthesizer.status()
     link = CallsLink(settings, caller.handle, caller.detail)
     link_box.append(link)
     caller.start()
     link.start()
     log.info(
-        "voice caller %s: voice %s, engine %s, audio %s, repeat %s, volume %s%%%s",
+        "voice caller %s: voice %s, engines %s, audio %s, repeat %s, volume %s%%%s",
         settings.device,
         voice.voice.file,
-        options.engine,
+        " → ".join(str(e) for e in [tts.get("engine"), *tts.get("fallbacks", [])]),
         output.state(),
         options.repeat,
         options.volume_percent,
@@ -207,6 +276,25 @@ def _serve(settings: Any, options: Any) -> int:
     link.stop()
     caller.stop()
     return 0
+
+
+def _report_clip_gaps(synthesizer: Any, template: str, hall_data: dict[str, Any]) -> None:
+    """Say at start-up which windows' calls the clip pack cannot say (the TTS says those whole)."""
+    from caller.voice.clips import ClipSynthesizer, unsayable_windows
+
+    engines = getattr(synthesizer, "synthesizers", (synthesizer,))
+    pack = next((engine.pack for engine in engines if isinstance(engine, ClipSynthesizer)), None)
+    names = [str(w.get("name")) for w in hall_data.get("windows", []) if isinstance(w, dict) and w.get("name")]
+    if pack is None or not names:
+        return
+    gaps = unsayable_windows(pack, template, names)
+    for window, missing in gaps.items():
+        log.warning(
+            "clip pack %s: no clip for %s, so calls to %s are said by the TTS engine (add %s)",
+            pack.folder, ", ".join(missing), window, ", ".join(f"{char}.wav" for char in missing),
+        )  # fmt: skip
+    log.info("clip pack %s: %d clips; says the calls of %d of %d windows", pack.folder, len(pack.clips),
+             len(names) - len(gaps), len(names))  # fmt: skip
 
 
 def _keep_fresh(

@@ -11,9 +11,9 @@ name).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer, model_validator
 
 Priority = Literal["normal", "green", "appointment"]
 GreenReason = Literal["elderly", "disabled", "pregnant", "military"]
@@ -21,6 +21,9 @@ Channel = Literal["kiosk", "counter", "phone", "appointment"]
 TicketStatus = Literal["waiting", "called", "done", "no_show", "parked", "cancelled", "expired"]
 WindowState = Literal["open", "paused", "closed"]
 Role = Literal["clerk", "supervisor", "admin"]
+# A moment with its offset, written as Python's isoformat (2026-12-04T03:20:21.5+00:00), as the
+# dispatcher has always written it.
+Timestamp = Annotated[AwareDatetime, PlainSerializer(lambda v: v.isoformat(), return_type=str, when_used="json")]
 
 
 class Body(BaseModel):
@@ -112,8 +115,8 @@ class TicketAnswer(AnswerModel):
     status: TicketStatus
     ahead: int = Field(ge=0)
     estimated_wait_s: int = Field(ge=0)
-    issued_at: AwareDatetime
-    called_at: AwareDatetime | None = None
+    issued_at: Timestamp
+    called_at: Timestamp | None = None
     window: str | None = None
     window_name: str | None = None
     masked_name: str | None = None
@@ -132,8 +135,8 @@ class TicketAtWindow(AnswerModel):
     green_reason: GreenReason | None = None
     status: TicketStatus
     waited_s: int = Field(ge=0)
-    issued_at: AwareDatetime
-    called_at: AwareDatetime | None = None
+    issued_at: Timestamp
+    called_at: Timestamp | None = None
     transferred_from: str | None = None
     recall_count: int = Field(0, ge=0)
     masked_name: str | None = None
@@ -214,7 +217,7 @@ class HealthAnswer(AnswerModel):
 class AuditEntry(AnswerModel):
     id: int
     hall: str | None = None
-    at: AwareDatetime | None = None
+    at: Timestamp | None = None
     actor: str
     role: str
     action: str

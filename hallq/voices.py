@@ -24,6 +24,7 @@ ESPEAK = "espeak-ng"
 PREFERRED = ("cmn-latn-pinyin", "cmn", "zh")
 _LANGUAGE_SWITCH = re.compile(r"\(([a-z]{2,3}(?:-[a-z0-9]+)*)\)", re.IGNORECASE)
 _OWN_LANGUAGES = ("cmn", "zh")
+_TONE_AND_STRESS = re.compile(r"[0-9',]")
 PROBE_TIMEOUT_S = 10.0
 
 
@@ -105,6 +106,13 @@ def phonemes(voice: str, text: str) -> str:
     return _run([espeak_path(), "-v", voice, "-x", "-q", text]).strip()
 
 
+def syllables(voice: str, text: str) -> list[str]:
+    """What espeak-ng will say, one entry per syllable, without tone numbers and stress marks (tone
+    sandhi changes those with the neighbours): 请A 零 → ["tS;hiN", "ei", "liN"]."""
+    said = _LANGUAGE_SWITCH.sub(" ", phonemes(voice, text))
+    return [_TONE_AND_STRESS.sub("", piece) for piece in re.split(r"_\|?|\s+", said) if _TONE_AND_STRESS.sub("", piece)]
+
+
 def foreign_runs(phoneme_text: str) -> tuple[str, ...]:
     """The language switches in espeak-ng's phoneme output other than back to Mandarin: ("en", ...)."""
     return tuple(code for code in _LANGUAGE_SWITCH.findall(phoneme_text) if not code.lower().startswith(_OWN_LANGUAGES))
@@ -148,7 +156,9 @@ def choose_voice(probe_texts: tuple[str, ...], wanted: str | None = None) -> Voi
 
 def _run(command: list[str]) -> str:
     try:
-        done = subprocess.run(command, capture_output=True, timeout=PROBE_TIMEOUT_S, check=False)
+        done = subprocess.run(
+            command, capture_output=True, timeout=PROBE_TIMEOUT_S, check=False, start_new_session=True
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise VoiceError(f"{' '.join(command[:3])}: {exc}") from None
     if done.returncode != 0:

@@ -12,22 +12,25 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
 
 from fastapi import FastAPI
 
 from server.api import auth as auth_api
+from server.api import cases as cases_api
 from server.api import halls as halls_api
 from server.api import tickets as tickets_api
 from server.api import windows as windows_api
 from server.api.errors import install_error_handlers
-from server.runtime import Dispatcher, utcnow
+from server.publisher import run_bus
+from server.runtime import Dispatcher
 from server.settings import DEMO_PASSWORD, InsecureSettings, ServerSettings
 from server.store import Store
+from server.usecases.bus import DispatcherBusPort
+from server.usecases.day import run_ticker
+from server.web import routes as web_routes
 
 log = logging.getLogger(__name__)
 API_PREFIX = "/api/v1"
-DAY_TICK_S = 30.0
 
 
 def create_app(settings: ServerSettings, *, embedded_mqtt_port: int = 1883, start_bus: bool = True) -> FastAPI:
@@ -37,7 +40,7 @@ def create_app(settings: ServerSettings, *, embedded_mqtt_port: int = 1883, star
         dispatcher = Dispatcher(settings, store)
         await dispatcher.start()
         app.state.dispatcher = dispatcher
-        ticker = asyncio.create_task(_day_ticker(dispatcher))
+        ticker = asyncio.create_task(run_ticker(dispatcher))
         async with contextlib.AsyncExitStack() as stack:
             if start_bus:
                 await _start_bus(stack, dispatcher, embedded_mqtt_port)
@@ -56,54 +59,16 @@ def create_app(settings: ServerSettings, *, embedded_mqtt_port: int = 1883, star
     install_error_handlers(app)
     for router in (halls_api.router, tickets_api.router, windows_api.router, auth_api.router):
         app.include_router(router, prefix=API_PREFIX)
-    _include_optional_routers(app)
+    cases_api.install(app)
+    web_routes.install(app)
     return app
 
 
-def _include_optional_routers(app: FastAPI) -> None:
-    """Routers other areas own (cases, web pages, stats); each is optional so a missing one never
-    stops the dispatcher."""
-    import importlib
-
-    for module_name, prefix in (
-        ("server.api.cases", API_PREFIX),
-        ("server.api.stats", API_PREFIX),
-        ("server.api.appointments", API_PREFIX),
-        ("server.web.routes", ""),
-    ):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name and module_name.startswith(exc.name):
-                continue
-            raise
-        install = getattr(module, "install", None)  # routes plus their own error handlers
-        router = getattr(module, "router", None)
-        if install is not None:
-            install(app)
-        elif router is not None:
-            app.include_router(router, prefix=prefix)
-
-
 async def _start_bus(stack: contextlib.AsyncExitStack, dispatcher: Dispatcher, embedded_port: int) -> None:
-    """Hook for the MQTT side (server/publisher.py, bus engineer): `run_bus(dispatcher, mqtt_url=...,
-    embedded_port=...)` is an async context manager that starts the embedded broker when mqtt_url is
-    None, then the outbox publisher and the window-command server."""
-    import importlib
-
-    try:
-        publisher = importlib.import_module("server.publisher")
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("server.publisher",):
-            raise
-        log.warning("server/publisher.py is not installed: HTTP only, no MQTT")
-        return
-    run_bus: Any = getattr(publisher, "run_bus", None)
-    if run_bus is None:
-        log.warning("server.publisher has no run_bus(): HTTP only, no MQTT")
-        return
+    """The MQTT side: the embedded broker when no broker URL is set, the outbox publisher and the
+    window-command server, all seeing the dispatcher through the bus port."""
     await stack.enter_async_context(
-        run_bus(dispatcher, mqtt_url=dispatcher.settings.mqtt_url, embedded_port=embedded_port)
+        run_bus(DispatcherBusPort(dispatcher), mqtt_url=dispatcher.settings.mqtt_url, embedded_port=embedded_port)
     )
 
 
@@ -117,32 +82,3 @@ def refuse_demo_users(store: Store) -> None:
     weak = [r.username for r in rows if verify_password(r.password_hash, DEMO_PASSWORD)]
     if weak:
         raise InsecureSettings([f"user {name!r} has the demo password {DEMO_PASSWORD!r}" for name in weak])
-
-
-async def _day_ticker(dispatcher: Dispatcher) -> None:
-    """At the hall's local midnight, close yesterday's queue (expire what still waits) even when no
-    command arrives, so boards and statistics see the new day."""
-    from server.engine import commands as c
-    from server.runtime import Answer
-
-    def nothing(_: Any, __: list[Any]) -> Answer:
-        return Answer(200, None)
-
-    while True:
-        await asyncio.sleep(DAY_TICK_S)
-        try:
-            await dispatcher.check_ownership()
-        except Exception:
-            log.exception("checking hall ownership failed")
-        for runtime in dispatcher.halls.values():
-            if runtime.needs_restore:
-                async with runtime.lock:
-                    await dispatcher.recover(runtime)
-            engine = runtime.engine
-            if engine is None or engine.day is None:
-                continue
-            if engine.rules.local_day(utcnow()) > engine.day:
-                try:
-                    await dispatcher.execute(runtime.hall, c.CloseDay(), nothing)
-                except Exception:
-                    log.exception("closing the day of hall %s failed; the next command will do it", runtime.hall)

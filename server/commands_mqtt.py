@@ -32,7 +32,7 @@ from hallq.bus import BusClient, Message
 from hallq.contract import CommandReply, Topics, WindowCommand
 
 if TYPE_CHECKING:
-    from server.runtime import Dispatcher
+    from server.usecases.bus import BusPort
 
 log = logging.getLogger(__name__)
 REMEMBERED_REPLIES = 2000
@@ -41,7 +41,7 @@ REMEMBERED_REPLIES = 2000
 class CommandServer:
     """Serves `windows/+/commands` of one hall on the dispatcher's bus client (asyncio dispatch)."""
 
-    def __init__(self, dispatcher: Dispatcher, hall: str, bus: BusClient, *, require_token: bool) -> None:
+    def __init__(self, dispatcher: BusPort, hall: str, bus: BusClient, *, require_token: bool) -> None:
         self.dispatcher = dispatcher
         self.hall = hall
         self.bus = bus

@@ -36,8 +36,8 @@ from hallq.bus import DISPATCHER_KIND, BusClient, PublishHandle, asyncio_dispatc
 from hallq.contract import BoardSnapshot, CallMessage, Topics, WindowStateMessage
 
 if TYPE_CHECKING:
-    from server.runtime import Dispatcher
     from server.store import EventRow
+    from server.usecases.bus import BusPort
 
 log = logging.getLogger(__name__)
 
@@ -56,27 +56,20 @@ class _Snapshot:
     windows: dict[str, WindowStateMessage]
 
 
+CALL_FIELDS = ("type", "window", "window_name", "service", "service_name", "priority", "at", "announce")
+
+
 def call_message(row: EventRow) -> CallMessage:
-    """The `calls` payload for a ticket_called event row."""
+    """The `calls` payload of a ticket_called row: the engine's TicketCalled event as stored, every
+    field present (a row that lacks one is refused with KeyError, never filled in with a guess)."""
     data = row.payload
-    return CallMessage(
-        seq=row.seq,
-        type=data.get("type", "call"),
-        ticket=data["number"],
-        window=str(data["window"]),
-        window_name=data.get("window_name") or str(data["window"]),
-        service=data["service"],
-        service_name=data.get("service_name") or data["service"],
-        priority=data.get("priority") or "normal",
-        at=data.get("at") or row.created_at,
-        announce=data.get("announce") or "",
-    )
+    return CallMessage(seq=row.seq, ticket=data["number"], **{name: data[name] for name in CALL_FIELDS})
 
 
 class Publisher:
     """Drains one hall's outbox to the bus. Runs as an asyncio task in the dispatcher's loop."""
 
-    def __init__(self, dispatcher: Dispatcher, hall: str, bus: BusClient, batch: int = BATCH) -> None:
+    def __init__(self, dispatcher: BusPort, hall: str, bus: BusClient, batch: int = BATCH) -> None:
         self.dispatcher = dispatcher
         self.hall = hall
         self.bus = bus
@@ -292,7 +285,7 @@ class _Refused(Exception):
 class HallBus:
     """The dispatcher's MQTT presence for one hall."""
 
-    def __init__(self, dispatcher: Dispatcher, hall: str, url: str, *, require_token: bool) -> None:
+    def __init__(self, dispatcher: BusPort, hall: str, url: str, *, require_token: bool) -> None:
         from server.commands_mqtt import CommandServer
 
         self.hall = hall
@@ -333,7 +326,7 @@ class HallBus:
 
 @contextlib.asynccontextmanager
 async def run_bus(
-    dispatcher: Dispatcher, *, mqtt_url: str | None, embedded_port: int = 1883
+    dispatcher: BusPort, *, mqtt_url: str | None, embedded_port: int = 1883
 ) -> AsyncIterator[list[HallBus]]:
     """The MQTT side of `hallq server`: the embedded broker when `mqtt_url` is None (raises
     hallq.broker.BrokerPortInUse naming the option when its port is taken), then one HallBus per hall."""

@@ -13,17 +13,19 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import BaseModel
+
 from hallq.config import HallConfig
-from server.auth import Authenticator, Principal, authorize_window
+from server.auth import Authenticator, Principal
+from server.engine.commands import Command
 from server.engine.hall import HallEngine
-from server.engine.rules import rules_from_config
 from server.engine.states import EngineError
+from server.hall_rules import rules_from_config
 from server.settings import ServerSettings
 from server.store import CommandWrite, IdempotentAnswer, Store
 from server.store.codec import event_payload, ticket_from_data, ticket_row, window_from_data, window_row
@@ -55,11 +57,19 @@ class StoreUnavailable(Exception):
 
 @dataclass
 class Answer:
-    """What a command returns to its caller (HTTP status + JSON body), stored for idempotent retries."""
+    """What a command returns to its caller: a status code and a body, a typed model of
+    `hallq.api_models` (or, replayed from the idempotency table, the JSON it was stored as)."""
 
     status_code: int
-    body: Any = None
+    body: BaseModel | dict[str, Any] | None = None
     replayed: bool = False
+
+    def json_body(self) -> dict[str, Any] | None:
+        """The body as JSON-ready data, as stored for idempotent retries and sent over MQTT."""
+        if isinstance(self.body, BaseModel):
+            dumped: dict[str, Any] = self.body.model_dump(mode="json")
+            return dumped
+        return self.body
 
 
 Responder = Callable[["HallRuntime", list[Any]], Answer]
@@ -216,58 +226,12 @@ class Dispatcher:
             raise HallUnknown(hall)
         return runtime
 
-    def authorize_window_command(self, token: str | None, hall: str, window: str) -> Principal:
-        """The same rule as the HTTP routes: for MQTT window commands (keypad bridges, evaluators)."""
-        principal = self.auth.authenticate(token)
-        authorize_window(principal, hall, window)
-        return principal
-
-    def authorize_device(self, hall: str, device_id: str, token: str | None, window: str) -> bool:
-        """May this device command this window? With a token: it must verify and belong to the device.
-        Without one (an external broker already authenticated the device): its credential must list the
-        window. Never raises."""
-        try:
-            if token is not None:
-                principal = self.auth.authenticate(token)
-                if principal.kind == "device" and principal.name != device_id:
-                    return False
-                authorize_window(principal, hall, window)
-                return True
-            return window in self.auth.device_windows(device_id)
-        except Exception:
-            return False
-
-    async def run_window_command(
-        self, hall: str, window: str, command: str, args: dict[str, Any], actor_device: str | None = None,
-        request_id: str | None = None,
-    ) -> dict[str, Any]:  # fmt: skip
-        """A window command from MQTT (keypad bridge, evaluator), run exactly as the HTTP route runs it.
-        Its answer is stored with its effects under (device, window, request_id), so a device that
-        repeats a request, even after the dispatcher restarted, gets the first answer and nothing runs twice."""
-        from server.api.windows import run_window_command
-
-        principal = self.auth.device_principal(actor_device) if actor_device else None
-        idempotency = mqtt_command_idempotency(actor_device or "", window, request_id) if request_id else None
-        return await run_window_command(self, principal, hall, window, command, args, idempotency)
-
-    def board_snapshot(self, hall: str) -> Any:
-        from server.store.snapshots import board_snapshot
-
-        runtime = self.runtime(hall)
-        return board_snapshot(runtime, runtime.last_seq, utcnow())
-
-    def window_state(self, hall: str, window: str) -> Any:
-        from server.store.snapshots import window_state_message
-
-        runtime = self.runtime(hall)
-        return window_state_message(runtime, window, runtime.last_seq)
-
     # ---- the write path -------------------------------------------------------------------------
 
     async def execute(
         self,
         hall: str,
-        command: Any,
+        command: Command,
         respond: Responder,
         *,
         idempotency: tuple[str, str] | None = None,
@@ -278,6 +242,30 @@ class Dispatcher:
         committed. `idempotency` = (scope, key): a retry gets the first answer. Engine errors propagate
         before anything is written. Commands waiting for the disk are committed together (group
         commit), in the order the engine handled them, in one transaction."""
+        return await self._run(
+            hall, lambda engine: engine.handle(command, now or utcnow()), respond, idempotency, audit or []
+        )
+
+    async def advance(self, hall: str, now: dt.datetime | None = None) -> int:
+        """Time passing as an input (the day closing at midnight): the engine's `advance(now)` events
+        are stored and published like a command's. Returns how many events it made (0: nothing due)."""
+        made: list[int] = []
+
+        def respond(_runtime: HallRuntime, events: list[Any]) -> Answer:
+            made.append(len(events))
+            return Answer(200, None)
+
+        await self._run(hall, lambda engine: engine.advance(now or utcnow()), respond, None, [])
+        return made[0] if made else 0
+
+    async def _run(
+        self,
+        hall: str,
+        step: Callable[[HallEngine], list[Any]],
+        respond: Responder,
+        idempotency: tuple[str, str] | None,
+        audit: list[dict[str, Any]],
+    ) -> Answer:
         runtime = self.runtime(hall)
         async with runtime.lock:
             await self.recover(runtime)
@@ -291,11 +279,11 @@ class Dispatcher:
                     return Answer(stored.status_code, stored.body, replayed=True)
                 replayed = runtime.in_flight.get(idempotency)
             if replayed is None:
-                events = engine.handle(command, now or utcnow())
+                events = step(engine)
                 answer = respond(runtime, events)
                 if not events and not audit and idempotency is None:
                     return answer  # nothing changed, nothing to remember (e.g. 204 nobody waiting)
-                pending = self._queue_write(runtime, engine, events, answer, idempotency, audit or [])
+                pending = self._queue_write(runtime, engine, events, answer, idempotency, audit)
         if replayed is not None:  # the same key is being committed right now: share its fate
             await asyncio.shield(replayed.done)
             return Answer(replayed.answer.status_code, replayed.answer.body, replayed=True)
@@ -310,7 +298,7 @@ class Dispatcher:
             windows=[window_row(w) for w in _touched(engine.window, (e.window for e in events))],
             hall_state=hall_state(engine) if events else None,
             events=[event_payload(e) for e in events],
-            idempotency=(*idempotency, answer.status_code, answer.body) if idempotency else None,
+            idempotency=(*idempotency, answer.status_code, answer.json_body()) if idempotency else None,
             audit=audit,
             evaluation=_evaluation_row(engine, events),
         )
@@ -337,8 +325,8 @@ class Dispatcher:
             for pending in batch:
                 if pending.idempotency is not None:
                     runtime.in_flight.pop(pending.idempotency, None)
-                    runtime.remember(pending.idempotency, IdempotentAnswer(pending.answer.status_code,
-                                                                           pending.answer.body))  # fmt: skip
+                    stored = IdempotentAnswer(pending.answer.status_code, pending.answer.json_body())
+                    runtime.remember(pending.idempotency, stored)
                 if not pending.done.done():
                     pending.done.set_result(None)
             if any(w.events for w in writes):
@@ -410,9 +398,3 @@ __all__ = [
     "HallUnknown",
     "StoreUnavailable",
 ]
-
-
-def mqtt_command_idempotency(device: str, window: str, request_id: str) -> tuple[str, str]:
-    """The idempotency (scope, key) of an MQTT window command; hashed because device names have no length limit."""
-    digest = hashlib.sha256("\0".join((device, window, request_id)).encode()).hexdigest()
-    return ("mqtt-command", digest)

@@ -1,7 +1,8 @@
 """One queue, one worker: announcements one at a time, in the order the calls arrived, never overlapping.
 
 For each announcement the worker renders the speech (TTS), adds the chime and the repetitions,
-scales the volume, writes the WAV file (with `--wav-dir`) and plays it (unless `--no-audio` or
+scales the volume, writes the WAV file (with `--wav-dir`: the newest `wav_keep` files are kept, all
+of them with `--keep-audio`; without `--wav-dir` nothing stays on disk) and plays it (unless `--no-audio` or
 quiet hours), then logs one line with its start, audio-ready and end times. Nothing else plays
 sound, so two announcements cannot overlap; `history` keeps the last records for the device
 status, tests and the bench.
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 HISTORY = 200
 SPEECH_CACHE = 64
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+_ANNOUNCEMENT_FILE = re.compile(r"\d{8}-\d{6}-\d{8}-(?:call|recall)-.*\.wav")
 
 
 class QuietHours:
@@ -76,11 +78,14 @@ class PlayerSettings:
     chime: bool = True
     quiet_hours: QuietHours = field(default_factory=lambda: QuietHours([]))
     wav_dir: Path | None = None
+    wav_keep: int | None = None  # keep only the newest N announcement files in wav_dir (None: all)
     timezone: ZoneInfo | None = None  # the hall's; quiet hours are the hall's local time
 
     def __post_init__(self) -> None:
         if not 1 <= self.repeat <= 10:
             raise ValueError("repeat must be 1 to 10")
+        if self.wav_keep is not None and self.wav_keep < 1:
+            raise ValueError("keep at least 1 WAV file (or all of them)")
         if not 0.0 <= self.volume <= 1.0:
             raise ValueError("volume must be 0 to 100 %")
 
@@ -135,7 +140,7 @@ class Announcer:
         self.on_done = on_done
         self._now = now or (lambda: dt.datetime.now(self.settings.timezone))
         self._queue: queue.Queue[Announcement | None] = queue.Queue()
-        self._speech: OrderedDict[str, bytes] = OrderedDict()
+        self._speech: OrderedDict[str, tuple[bytes, str | None]] = OrderedDict()  # text → (WAV, engine)
         self.history: deque[Record] = deque(maxlen=HISTORY)
         self._busy = False
         self._thread = threading.Thread(target=self._work, name="announcer", daemon=True)
@@ -218,7 +223,7 @@ class Announcer:
     def _announce(self, a: Announcement) -> Record:
         started = time.monotonic()
         try:
-            speech = self._speak(a.text)
+            speech, engine = self._speak(a.text)
         except SynthesisError as exc:
             now = time.monotonic()
             return Record(
@@ -239,7 +244,6 @@ class Announcer:
             error = f"{write_error}; {error}" if error else write_error
             if outcome in ("written", "quiet", "no-audio"):
                 outcome = "failed"
-        engine = getattr(self.synthesizer, "last_engine", None) or self.synthesizer.status().get("engine")
         return Record(
             a.seq,
             a.ticket,
@@ -257,17 +261,19 @@ class Announcer:
             error,
         )
 
-    def _speak(self, text: str) -> bytes:
-        """Speech for `text`, from the cache when the same text was said lately (recalls)."""
+    def _speak(self, text: str) -> tuple[bytes, str | None]:
+        """Speech for `text` and the engine that said it, from the cache when the same text was said
+        lately (recalls)."""
         cached = self._speech.get(text)
         if cached is not None:
             self._speech.move_to_end(text)
             return cached
         speech = self.synthesizer.render(text)
-        self._speech[text] = speech
+        engine = getattr(self.synthesizer, "last_engine", None) or self.synthesizer.status().get("engine")
+        self._speech[text] = (speech, engine)
         while len(self._speech) > SPEECH_CACHE:
             self._speech.popitem(last=False)
-        return speech
+        return speech, engine
 
     def _play(self, wav: bytes, path: Path | None, duration_s: float, wall: dt.datetime) -> tuple[str, str | None]:
         if self.settings.quiet_hours.contains(wall.time()):
@@ -306,13 +312,25 @@ class Announcer:
         partial = target.with_suffix(".wav.part")
         partial.write_bytes(wav)
         os.replace(partial, target)
+        self._prune()
         return target
+
+    def _prune(self) -> None:
+        """Delete the oldest announcement files beyond `wav_keep` (this caller's names only; their
+        time stamp sorts them), so a caller that runs for months keeps a bounded folder."""
+        keep, folder = self.settings.wav_keep, self.settings.wav_dir
+        if keep is None or folder is None:
+            return
+        files = sorted(path for path in folder.glob("*.wav") if _ANNOUNCEMENT_FILE.match(path.name))
+        for old in files[: max(0, len(files) - keep)]:
+            old.unlink(missing_ok=True)  # a PA system may have taken it already
 
     def _log(self, r: Record) -> None:
         level = logging.WARNING if r.error else logging.INFO
         log.log(
             level,
-            "announce seq=%s %s %s→%s outcome=%s start=%.3f ready=%.3f end=%.3f latency=%.3fs length=%.1fs text=%s%s%s",
+            "announce seq=%s %s %s→%s outcome=%s start=%.3f ready=%.3f end=%.3f latency=%.3fs length=%.1fs"
+            " engine=%s text=%s%s%s",
             r.seq,
             r.kind,
             r.ticket,
@@ -323,6 +341,7 @@ class Announcer:
             r.ended,
             r.latency_s,
             r.duration_s,
+            r.engine,
             r.text,
             f" wav={r.wav}" if r.wav else "",
             f" error={r.error}" if r.error else "",

@@ -93,7 +93,8 @@ class AplayOutput:
     def _run(self, files: list[str], timeout_s: float) -> str | None:
         command = [self.aplay, "-q", *(["-D", self.device] if self.device else []), *files]
         try:
-            done = subprocess.run(command, capture_output=True, timeout=timeout_s, check=False)
+            # Its own session: Ctrl-C stops the caller after this announcement, not in the middle of it.
+            done = subprocess.run(command, capture_output=True, timeout=timeout_s, check=False, start_new_session=True)
         except FileNotFoundError:
             return f"{self.aplay} is not installed (Debian: apt-get install alsa-utils)"
         except (OSError, subprocess.TimeoutExpired) as exc:

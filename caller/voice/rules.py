@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -103,7 +104,7 @@ def _aware(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-def zone_windows(hall_info: dict[str, object], zone: str) -> frozenset[str]:
+def zone_windows(hall_info: Mapping[str, object], zone: str) -> frozenset[str]:
     """The ids of the windows whose `zone` is `zone` in GET /api/v1/halls/{hall}; error if none."""
     windows = hall_info.get("windows")
     if not isinstance(windows, list):

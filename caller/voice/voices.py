@@ -17,6 +17,7 @@ from hallq.voices import (
     mandarin_voices,
     parse_voice_list,
     phonemes,
+    syllables,
 )
 
 __all__ = [
@@ -35,4 +36,5 @@ __all__ = [
     "mandarin_voices",
     "parse_voice_list",
     "phonemes",
+    "syllables",
 ]

@@ -9,7 +9,11 @@ Protocol (one JSON object per line):
   parent → worker: {"id": 1, "text": "请A 零 一 二号…", "path": "/tmp/…/1.wav"}
   worker → parent: {"id": 1, "ok": true} or {"id": 1, "ok": false, "error": "..."}
 
-Run as `python -m caller.voice.worker --engine pyttsx3|espeak-ng|module:factory --voice V --rate R`.
+Run as `python -m caller.voice.worker --engine pyttsx3|espeak-ng|neural|module:factory --voice V --rate R`.
+
+The worker ignores SIGINT: Ctrl-C in a terminal reaches every process of the group, and stopping is
+the voice caller's decision (it closes the worker's stdin or kills it), so a stop leaves no
+KeyboardInterrupt traceback in the voice log. SIGTERM ends it quietly.
 """
 
 from __future__ import annotations
@@ -113,9 +117,13 @@ def make_engine(spec: str, voice: str, rate: int) -> Engine:
         return Pyttsx3Engine(voice, rate)
     if spec == "espeak-ng":
         return EspeakCliEngine(voice, rate)
+    if spec == "neural":
+        from caller.voice.neural import ZhttsEngine
+
+        return ZhttsEngine(voice, rate)
     module_name, _, attribute = spec.partition(":")
     if not attribute:
-        raise SystemExit(f"unknown engine {spec!r}: pyttsx3, espeak-ng or module:factory")
+        raise SystemExit(f"unknown engine {spec!r}: pyttsx3, espeak-ng, neural or module:factory")
     factory = getattr(importlib.import_module(module_name), attribute)
     engine: Engine = factory(voice, rate)
     return engine
@@ -159,7 +167,13 @@ def _die_with_parent() -> None:
         pass  # not Linux: the stdin check below still ends an idle worker
 
 
+def _stop_quietly() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+
+
 def main(argv: list[str] | None = None) -> int:
+    _stop_quietly()
     parser = argparse.ArgumentParser(prog="caller.voice.worker")
     parser.add_argument("--engine", default="pyttsx3")
     parser.add_argument("--voice", required=True)

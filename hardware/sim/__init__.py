@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from hardware.urls import DeviceUrl, DeviceUrlError
+from hardware.device_url import DeviceUrl, DeviceUrlError
 
 log = logging.getLogger(__name__)
 

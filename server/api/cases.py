@@ -16,9 +16,9 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from hallq.api_models import IdCard
 from hallq.config import HallConfig
 from server.api.deps import DispatcherDep, PrincipalDep
-from server.api.tickets import IdCard
 from server.auth import Forbidden, Principal
 from server.cases.service import Actor, CaseError, CaseNotFound, CaseService
 from server.cases.uploads import MAX_UPLOAD_BYTES, FileStore, UploadRejected

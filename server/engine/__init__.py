@@ -1,4 +1,7 @@
-"""The queue engine: pure rules over one hall's state, no I/O. See `hall.py` for how to use it."""
+"""The queue engine: pure rules over one hall's state, no I/O. See `hall.py` for how to use it.
+
+The rules come in as frozen plain values (`HallRules`); `server/hall_rules.py` builds them from the
+hall config, and nothing here imports it."""
 
 from .commands import (
     CallBack,
@@ -37,8 +40,9 @@ from .events import (
     WindowChanged,
 )
 from .hall import HallEngine, format_number
+from .hours import HallCalendar, TimeRange, WeekHours
 from .model import Ticket, WindowStatus
-from .rules import HallRules, ServiceRules, WindowRules, rules_from_config
+from .rules import HallRules, ServiceRules, WindowRules
 from .states import (
     TRANSITIONS,
     WINDOW_TRANSITIONS,
@@ -81,6 +85,7 @@ __all__ = [
     "Event",
     "Finish",
     "HallClosed",
+    "HallCalendar",
     "HallEngine",
     "HallRules",
     "IllegalTransition",
@@ -111,6 +116,7 @@ __all__ = [
     "TicketParked",
     "TicketRejoined",
     "TicketTransferred",
+    "TimeRange",
     "Transfer",
     "UnknownService",
     "UnknownTicket",
@@ -121,6 +127,6 @@ __all__ = [
     "WindowRules",
     "WindowState",
     "WindowStatus",
+    "WeekHours",
     "format_number",
-    "rules_from_config",
 ]

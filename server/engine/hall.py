@@ -2,7 +2,8 @@
 
 How the store / API uses it
 ---------------------------
-    from server.engine import HallEngine, rules_from_config, IssueTicket, CallNext, EngineError
+    from server.engine import HallEngine, IssueTicket, CallNext, EngineError
+    from server.hall_rules import rules_from_config         # the config → frozen rules, outside
 
     engine = HallEngine(rules_from_config(config))          # empty hall, or:
     engine = HallEngine.restore(rules, tickets, windows, counters, day)   # rebuilt from the rows
@@ -20,13 +21,22 @@ How the store / API uses it
   tokens are random values the caller makes and passes in (`IssueTicket.ticket_id`, `.access`).
 * `handle` is atomic: it returns every event of the command, or raises `EngineError` and leaves the
   state exactly as it was (including the day roll-over below).
-* Day roll-over: the first command whose `now` falls on a new local day of the hall first closes the
-  old day's queue (waiting and parked tickets → `TicketExpired`, called ones → `TicketFinished`,
-  a `WindowChanged` per window) and emits `DayReset`; numbering, quotas and per-person limits
-  restart. `advance(now)` does only that (call it from a timer so boards drop yesterday's queue at
-  midnight). `CloseDay()` does the same closing at any time without changing the day (and closes
-  the windows). The old day's tickets stay readable by `ticket(id)` for one more day. Open tickets of
-  an earlier day handed to `restore` (the server was down over midnight) are closed the same way.
+* Time passing is an input: `advance(now)`. At the first moment of a new local day of the hall it
+  closes the old day's queue as the transition table's `expire` rows say (waiting and parked
+  tickets → `TicketExpired`, called ones → `TicketFinished`), lets every window go of its ticket (a
+  `WindowChanged` per window) and emits one `DayReset(closed_day=old, day=new)`; numbering, quotas
+  and per-person limits restart (A001). Otherwise it returns [], so calling it again at the same or
+  a later moment of the day (or an earlier one: a clock that jumps back) does nothing. Call it from
+  the dispatcher's timer and store and publish its events like a command's. `handle` runs the same
+  step first, so the midnight tick followed by a command, and the command alone, give the same events.
+  Windows keep their state over midnight (open, paused with its reason, closed; the clerk stays):
+  closing them is a clerk's `CloseWindow` or the supervisor's `CloseDay()`, which closes the queue
+  the same way at any time without changing the day, closes every window and emits a `DayReset`
+  naming today twice. The opening hour is no event: nothing in the queue changes then (the day's
+  restart is at midnight) and `rules.is_open` answers from the calendar at any moment; an event
+  would need one more persisted fact to stay idempotent over a restart. The old day's tickets stay
+  readable by `ticket(id)` for one more day. Open tickets of an earlier day handed to `restore` (the
+  server was down over midnight) are closed the same way by the first input.
 * Call-next with nobody waiting returns no `TicketCalled` (maybe a `TicketFinished` for the ticket
   it finished first): answer 204. `TicketCalled.finished` names the ticket finished first.
 * Queries for responses and the board: `ticket(id)`, `ticket_by_number(number)`, `ahead(id)`,
@@ -90,13 +100,13 @@ from .states import (
     WindowAction,
     WindowNotOpen,
     WindowState,
+    has_transition,
     next_status,
     next_window_state,
 )
 
 PRIORITY_CLASSES = ("appointment", "green")  # the classes served before normal, in this order
 _NUMBER = re.compile(r"^([A-Z]{1,2})(\d+)$")
-_OPEN = (Status.waiting, Status.called, Status.parked)
 _CALLED_ONCE = (Status.called, Status.done, Status.no_show, Status.parked)  # listed in recent calls
 _MAX_SERVICE_S = 4 * 3600.0  # a ticket left open for hours must not wreck the average
 _EMPTY = OrderedQueue()  # what reading a line that was never filled gives; never written to
@@ -175,11 +185,12 @@ class HallEngine:
         return events
 
     def advance(self, now: dt.datetime) -> list[Event]:
-        """Bring the hall to `now` without a command: close the old day if a new one has begun.
+        """Time passing, as an input: close the old day if a new local day has begun since the last
+        input (see the module's notes). Returns [] when nothing is due.
 
-        `handle` does this by itself; call `advance` from a timer (say every minute) so that boards
-        and kiosks stop showing yesterday's queue before the first command of the morning. Persist
-        its events like any command's. Returns [] when nothing changed."""
+        `handle` does this first by itself; call `advance` from a timer (say every minute) so that
+        boards and kiosks stop showing yesterday's queue before the first command of the morning.
+        Store and publish its events like any command's."""
         if now.tzinfo is None or now.utcoffset() is None:
             raise ValueError("now must be an aware datetime")
         events: list[Event] = []
@@ -318,7 +329,7 @@ class HallEngine:
             ticket = replace(row, status=Status(row.status))
             if day is None or ticket.day != day:
                 engine._previous[ticket.id] = ticket
-                if ticket.day < (day or ticket.day) and ticket.status in _OPEN:
+                if ticket.day < (day or ticket.day) and has_transition(Action.expire, ticket.status):  # left open
                     engine._stale.append(ticket)
                 continue
             engine._register(ticket)
@@ -392,6 +403,19 @@ class HallEngine:
         next_status(action, ticket.number, ticket.status)
         return ticket
 
+    def _serving(self, window: WindowStatus) -> Ticket | None:
+        """The ticket still being served at `window`: the one a call there finishes first."""
+        ticket = self._today.tickets.get(window.ticket) if window.ticket else None
+        if ticket is None or ticket.status != Status.called or ticket.window != window.id:
+            return None
+        return ticket
+
+    def _check_finish_current(self, window: WindowStatus) -> None:
+        """Refuse, before anything changes, a call or close the table would not let finish the current ticket."""
+        current = self._serving(window)
+        if current is not None:
+            next_status(Action.finish, current.number, current.status)
+
     # ------------------------------------------------------------------ queues
 
     def _queue(self, service: str, cls: str) -> OrderedQueue:
@@ -456,12 +480,11 @@ class HallEngine:
         self, service: ServiceRules, ticket_id: str, access: str, now: dt.datetime, **fields: Any
     ) -> Ticket:
         today = self._today
-        number = today.counters.get(service.code, 0) + 1
         assert today.day is not None
         ticket = Ticket(
             id=ticket_id,
             access=access,
-            number=format_number(service.code, number),
+            number=self._next_number(service.code),
             service=service.code,
             issued_service=service.code,
             day=today.day,
@@ -472,6 +495,9 @@ class HallEngine:
         today.next_pos += 1
         self._register(ticket)
         return ticket
+
+    def _next_number(self, prefix: str) -> str:
+        return format_number(prefix, self._today.counters.get(prefix, 0) + 1)
 
     def _check_new_ticket(self, ticket_id: str, priority: str, green_reason: str | None) -> None:
         if not ticket_id or self.ticket(ticket_id) is not None:
@@ -502,11 +528,21 @@ class HallEngine:
             if previous is not None and previous.ticket == ticket.id:
                 previous.ticket = None
 
-    def _call(self, ticket: Ticket, window: WindowStatus, now: dt.datetime, via: str) -> TicketCalled:
-        if ticket.status == Status.waiting:
+    def _move(self, ticket: Ticket, action: Action) -> Status:
+        """Every status write of a command: the table's next status. A ticket that stops waiting
+        leaves its line, one that starts waiting joins it (place, service and target set before)."""
+        was = ticket.status
+        status = next_status(action, ticket.number, was)
+        if was == Status.waiting and status != Status.waiting:
             self._dequeue(ticket)
+        ticket.status = status
+        if status == Status.waiting and was != Status.waiting:
+            self._enqueue(ticket)
+        return status
+
+    def _call(self, ticket: Ticket, window: WindowStatus, now: dt.datetime, via: str, action: Action) -> TicketCalled:
+        self._move(ticket, action)
         self._attach(ticket, window)
-        ticket.status = Status.called
         ticket.called_at = now
         ticket.first_called_at = ticket.first_called_at or now
         ticket.called_via = via
@@ -547,22 +583,26 @@ class HallEngine:
             recent.popitem(last=False)
 
     def _finish(self, ticket: Ticket, now: dt.datetime, by: str) -> TicketFinished:
-        ticket.status = Status.done
+        self._move(ticket, Action.finish)
+        return self._finished(ticket, now, by)
+
+    def _finished(self, ticket: Ticket, now: dt.datetime, by: str, at_window: bool = True) -> TicketFinished:
+        """What follows a move to done: counts, the learned service time, the event. A stale ticket
+        (an earlier day's, closed late) counts at no window."""
         ticket.finished_at = now
         ticket.finished_by = by
-        window = self._windows.get(ticket.window or "")
+        window = self._windows.get(ticket.window or "") if at_window else None
         if window is not None:
             window.served_today += 1
         if by != "day-closed":
             self._learn_service_time(ticket)
-        assert ticket.called_at is not None
         return TicketFinished(
             at=now,
             ticket_id=ticket.id,
-            window=ticket.window,
+            window=ticket.window if at_window else None,
             number=ticket.number,
             service=ticket.service,
-            duration_s=max(0, round((now - ticket.called_at).total_seconds())),
+            duration_s=max(0, round((now - (ticket.called_at or now)).total_seconds())),
             automatic=by != "clerk",
         )
 
@@ -576,18 +616,18 @@ class HallEngine:
 
     def _finish_current(self, window: WindowStatus, now: dt.datetime, by: str) -> TicketFinished | None:
         """Call-next and friends finish the window's ticket that is still being served."""
-        ticket = self._today.tickets.get(window.ticket) if window.ticket else None
-        if ticket is None or ticket.status != Status.called or ticket.window != window.id:
-            return None
-        return self._finish(ticket, now, by)
+        ticket = self._serving(window)
+        return self._finish(ticket, now, by) if ticket is not None else None
 
-    def _call_at(self, window: WindowStatus, ticket: Ticket, now: dt.datetime, via: str) -> list[Event]:
-        """Finish the window's current ticket, then call `ticket` there."""
+    def _call_at(self, window: WindowStatus, ticket: Ticket, now: dt.datetime, via: str, action: Action) -> list[Event]:
+        """Finish the window's current ticket, then call `ticket` there (both checked first)."""
+        next_status(action, ticket.number, ticket.status)
+        self._check_finish_current(window)
         events: list[Event] = []
         finished = self._finish_current(window, now, "call-next")
         if finished is not None:
             events.append(finished)
-        called = self._call(ticket, window, now, via)
+        called = self._call(ticket, window, now, via, action)
         events.append(replace(called, finished=finished.ticket_id) if finished else called)
         return events
 
@@ -651,6 +691,8 @@ class HallEngine:
         window = self._open_window_status(cmd.window)
         service = self._service(cmd.service)
         self._check_new_ticket(cmd.ticket_id, cmd.priority, cmd.green_reason)
+        next_status(Action.quick_serve, self._next_number(service.code), Status.waiting)  # refuse before issuing
+        self._check_finish_current(window)
         ticket = self._new_ticket(
             service,
             cmd.ticket_id,
@@ -663,14 +705,12 @@ class HallEngine:
             channel="counter",
         )
         self._enqueue(ticket)  # so that _call takes it out of the line like any other
-        called = self._call_at(window, ticket, now, "quick-serve")
+        called = self._call_at(window, ticket, now, "quick-serve", Action.quick_serve)
         return [self._issued_event(ticket, now), *called]
 
     def _cancel(self, cmd: c.Cancel, now: dt.datetime) -> list[Event]:
         ticket = self._today_ticket(cmd.ticket_id)
-        ticket_status = next_status(Action.cancel, ticket.number, ticket.status)
-        self._dequeue(ticket)
-        ticket.status = ticket_status
+        self._move(ticket, Action.cancel)
         ticket.cancelled_at = now
         ticket.cancelled_by = cmd.by
         issued_for = ticket.issued_service or ticket.service
@@ -685,10 +725,9 @@ class HallEngine:
             raise RejoinTooLate(ticket.number, int(self.rules.rejoin_within.total_seconds() // 60))
         self._detach(ticket)
         self._place_behind(ticket, self.rules.rejoin_after_places)
-        ticket.status = Status.waiting
         ticket.recall_count = 0
         ticket.target_window = None
-        self._enqueue(ticket)
+        self._move(ticket, Action.rejoin)
         return [
             TicketRejoined(
                 at=now, ticket_id=ticket.id, number=ticket.number, service=ticket.service, ahead=self.ahead(ticket.id)
@@ -715,11 +754,14 @@ class HallEngine:
 
     def _call_next(self, cmd: c.CallNext, now: dt.datetime) -> list[Event]:
         window = self._open_window_status(cmd.window)
+        picked = self._pick(window)
+        if picked is not None:
+            next_status(Action.call_next, picked[0].number, picked[0].status)
+        self._check_finish_current(window)
         if cmd.clerk and not window.clerk:
             window.clerk = cmd.clerk
         finished = self._finish_current(window, now, "call-next")
         events: list[Event] = [finished] if finished else []
-        picked = self._pick(window)
         if picked is None:
             return events
         ticket, why = picked
@@ -727,7 +769,7 @@ class HallEngine:
             window.consecutive_priority += 1
         elif why == "next":
             window.consecutive_priority = 0
-        called = self._call(ticket, window, now, why)
+        called = self._call(ticket, window, now, why, Action.call_next)
         events.append(replace(called, finished=finished.ticket_id) if finished else called)
         return events
 
@@ -736,18 +778,17 @@ class HallEngine:
         ticket = self.ticket_by_number(cmd.number)
         if ticket is None:
             raise UnknownTicket(cmd.number)
-        next_status(Action.call_number, ticket.number, ticket.status)
-        return self._call_at(window, ticket, now, "number")
+        return self._call_at(window, ticket, now, "number", Action.call_number)
 
     def _call_back(self, cmd: c.CallBack, now: dt.datetime) -> list[Event]:
         window = self._open_window_status(cmd.window)
         ticket = self._today_ticket(cmd.ticket_id)
-        next_status(Action.call_back, ticket.number, ticket.status)
-        return self._call_at(window, ticket, now, "call-back")
+        return self._call_at(window, ticket, now, "call-back", Action.call_back)
 
     def _recall(self, cmd: c.Recall, now: dt.datetime) -> list[Event]:
         window = self._window(cmd.window)
         ticket = self._current(window, Action.recall)
+        self._move(ticket, Action.recall)
         ticket.recall_count += 1
         ticket.called_at = now
         event = self._call_event(ticket, "recall")
@@ -757,7 +798,7 @@ class HallEngine:
     def _no_show(self, cmd: c.NoShow, now: dt.datetime) -> list[Event]:
         window = self._window(cmd.window)
         ticket = self._current(window, Action.no_show)
-        ticket.status = Status.no_show
+        self._move(ticket, Action.no_show)
         ticket.no_show_at = now
         return [
             TicketNoShow(
@@ -778,7 +819,7 @@ class HallEngine:
     def _park(self, cmd: c.Park, now: dt.datetime) -> list[Event]:
         window = self._window(cmd.window)
         ticket = self._current(window, Action.park)
-        ticket.status = Status.parked
+        self._move(ticket, Action.park)
         ticket.parked_at = now
         return [
             TicketParked(at=now, ticket_id=ticket.id, window=window.id, number=ticket.number, service=ticket.service)
@@ -799,13 +840,12 @@ class HallEngine:
         ticket = self._current(window, Action.transfer)
         from_service = ticket.service
         self._detach(ticket)
-        ticket.status = Status.waiting
         ticket.service = cmd.to_service or ticket.service
         ticket.target_window = cmd.to_window
         ticket.transferred_from = window.id
         ticket.transfer_count += 1
         ticket.recall_count = 0
-        self._enqueue(ticket)
+        self._move(ticket, Action.transfer)  # back in line, under its new service or window
         return [
             TicketTransferred(
                 at=now,
@@ -849,6 +889,7 @@ class HallEngine:
     def _close_window(self, cmd: c.CloseWindow, now: dt.datetime) -> list[Event]:
         window = self._window(cmd.window)
         next_window_state(WindowAction.close, window.name, window.state)
+        self._check_finish_current(window)
         finished = self._finish_current(window, now, "window-closed")
         events: list[Event] = [finished] if finished else []
         events += self._release_targeted(window, now)
@@ -891,6 +932,7 @@ class HallEngine:
         next_status(Action.evaluate, ticket.number, ticket.status)
         if ticket.score is not None:
             raise AlreadyEvaluated(ticket.number)
+        self._move(ticket, Action.evaluate)
         ticket.score = cmd.score
         ticket.comment = cmd.comment
         ticket.evaluated_at = now
@@ -901,51 +943,60 @@ class HallEngine:
     # ------------------------------------------------------------------ the day
 
     def _close_day(self, cmd: c.CloseDay, now: dt.datetime) -> list[Event]:
+        """The supervisor closes the hall now: the day's close, the windows closed too, same day."""
         events, _ = self._close_queue(now, close_windows=True, new_day=False)
         assert self._today.day is not None
+        return events + [self._day_reset(now, self._today.day, self._today.day, events)]
+
+    def _day_reset(self, now: dt.datetime, day: dt.date, closed_day: dt.date, events: list[Event]) -> DayReset:
         expired = sum(1 for e in events if isinstance(e, TicketExpired))
         finished = sum(1 for e in events if isinstance(e, TicketFinished))
-        return events + [
-            DayReset(at=now, day=self._today.day, closed_day=self._today.day, expired=expired, finished=finished)
-        ]
+        return DayReset(at=now, day=day, closed_day=closed_day, expired=expired, finished=finished)
 
-    def _close_queue(
-        self, now: dt.datetime, close_windows: bool, new_day: bool
-    ) -> tuple[list[Event], list[tuple[Ticket, Status, dt.datetime | None, str | None]]]:
-        """Expire what waits, finish what is called; windows get fresh rows. Returns events and undo data."""
+    def _close_queue(self, now: dt.datetime, close_windows: bool, new_day: bool) -> tuple[list[Event], list[_Before]]:
+        """The day's close: each ticket as the table's `expire` row says (waiting and parked expire,
+        called ones finish), the lines dropped; every window lets go of its ticket and gets a fresh
+        row. Returns the events and what the tickets were, for undo."""
+        windows = self._windows.values()
+        if close_windows:  # refuse before anything changes
+            for window in windows:
+                next_window_state(WindowAction.close, window.name, window.state)
         events: list[Event] = []
-        touched: list[tuple[Ticket, Status, dt.datetime | None, str | None]] = []
-        day = self._today.day
-        assert day is not None
-        self._windows = {w.id: replace(w) for w in self._windows.values()}  # old rows kept for undo
-        for ticket in self._today.tickets.values():
-            if ticket.status in (Status.waiting, Status.parked):
-                touched.append((ticket, ticket.status, ticket.finished_at, ticket.finished_by))
-                events.append(
-                    TicketExpired(
-                        at=now,
-                        ticket_id=ticket.id,
-                        number=ticket.number,
-                        service=ticket.service,
-                        was=ticket.status.value,
-                        day=day,
-                    )
-                )
-                ticket.status = Status.expired
-            elif ticket.status == Status.called:
-                touched.append((ticket, ticket.status, ticket.finished_at, ticket.finished_by))
-                events.append(self._finish(ticket, now, "day-closed"))
+        touched: list[_Before] = []
+        self._windows = {w.id: replace(w) for w in windows}  # old rows kept for undo
         today = self._today
-        self._today = replace(today, queues={}, targeted={}, waiting={})
+        self._today = replace(today, queues={}, targeted={}, waiting={})  # old lines kept for undo
+        for ticket in today.tickets.values():
+            if has_transition(Action.expire, ticket.status):
+                touched.append(_Before.of(ticket))
+                events.append(self._close_ticket(ticket, now, at_window=True))
+            if not new_day and ticket.status == Status.waiting:  # the table kept it in line
+                self._enqueue(ticket)
         for window in self._windows.values():
             window.ticket = None
             window.consecutive_priority = 0
             if new_day:
                 window.served_today = 0
-            if close_windows and window.state != WindowState.closed:
-                window.state, window.reason, window.clerk, window.changed_at = WindowState.closed, None, None, now
+            if close_windows:
+                self._close_for_the_day(window, now)
             events.append(self._window_event(window, now))
         return events, touched
+
+    def _close_ticket(self, ticket: Ticket, now: dt.datetime, at_window: bool) -> Event:
+        """One ticket at the day's close, whose status has an `expire` row. Its line is dropped
+        whole by the caller, so it leaves it here without a dequeue."""
+        was = ticket.status
+        ticket.status = next_status(Action.expire, ticket.number, was)
+        if ticket.status == Status.done:
+            return self._finished(ticket, now, "day-closed", at_window=at_window)
+        return TicketExpired(
+            at=now, ticket_id=ticket.id, number=ticket.number, service=ticket.service, was=was.value, day=ticket.day
+        )
+
+    def _close_for_the_day(self, window: WindowStatus, now: dt.datetime) -> None:
+        state = next_window_state(WindowAction.close, window.name, window.state)
+        if state != window.state:
+            window.state, window.reason, window.clerk, window.changed_at = state, None, None, now
 
     def _forget_day(self) -> None:
         self._today.day = None
@@ -953,60 +1004,55 @@ class HallEngine:
     def _close_stale(self, now: dt.datetime, events: list[Event]) -> Callable[[], None]:
         """Close restored tickets of an earlier day that were still open (the server was down)."""
         stale, self._stale = self._stale, []
-        touched = [(t, t.status, t.finished_at, t.finished_by) for t in stale]
-        for ticket in stale:
-            if ticket.status == Status.called:
-                ticket.status, ticket.finished_at, ticket.finished_by = Status.done, now, "day-closed"
-                assert ticket.called_at is not None
-                duration = max(0, round((now - ticket.called_at).total_seconds()))
-                events.append(
-                    TicketFinished(
-                        at=now,
-                        ticket_id=ticket.id,
-                        window=None,
-                        number=ticket.number,
-                        service=ticket.service,
-                        duration_s=duration,
-                        automatic=True,
-                    )
-                )
-            else:
-                events.append(
-                    TicketExpired(
-                        at=now,
-                        ticket_id=ticket.id,
-                        number=ticket.number,
-                        service=ticket.service,
-                        was=ticket.status.value,
-                        day=ticket.day,
-                    )
-                )
-                ticket.status = Status.expired
+        touched = [_Before.of(t) for t in stale]
+        for ticket in stale:  # kept in no line and at no window: only their status and counts change
+            if has_transition(Action.expire, ticket.status):
+                events.append(self._close_ticket(ticket, now, at_window=False))
 
         def undo() -> None:
-            for ticket, status, finished_at, finished_by in touched:
-                ticket.status, ticket.finished_at, ticket.finished_by = status, finished_at, finished_by
+            for before in touched:
+                before.restore()
             self._stale = stale
 
         return undo
 
     def _roll_over(self, day: dt.date, now: dt.datetime, out: list[Event]) -> Callable[[], None]:
+        """The first input of a new local day closes the old one (windows keep their state)."""
         old_today, old_previous, old_windows = self._today, self._previous, self._windows
         events, touched = self._close_queue(now, close_windows=False, new_day=True)
-        expired = sum(1 for e in events if isinstance(e, TicketExpired))
-        finished = sum(1 for e in events if isinstance(e, TicketFinished))
         self._previous = old_today.tickets
         self._today = self._new_day(day)
         assert old_today.day is not None
-        events.append(DayReset(at=now, day=day, closed_day=old_today.day, expired=expired, finished=finished))
+        events.append(self._day_reset(now, day, old_today.day, events))
 
         def undo() -> None:
-            for ticket, status, finished_at, finished_by in touched:
-                ticket.status, ticket.finished_at, ticket.finished_by = status, finished_at, finished_by
+            for before in touched:
+                before.restore()
             self._today, self._previous, self._windows = old_today, old_previous, old_windows
 
         out.extend(events)
         return undo
+
+
+@dataclass(frozen=True)
+class _Before:
+    """What the day's close changes on a ticket, to put back when the command that caused it fails."""
+
+    ticket: Ticket
+    status: Status
+    finished_at: dt.datetime | None
+    finished_by: str | None
+
+    @classmethod
+    def of(cls, ticket: Ticket) -> _Before:
+        return cls(ticket, ticket.status, ticket.finished_at, ticket.finished_by)
+
+    def restore(self) -> None:
+        self.ticket.status, self.ticket.finished_at, self.ticket.finished_by = (
+            self.status,
+            self.finished_at,
+            self.finished_by,
+        )
 
 
 def _still_listed(ticket: Ticket) -> bool:

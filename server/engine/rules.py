@@ -1,9 +1,10 @@
-"""The hall's queue rules as the engine sees them: frozen, built once from the hall config.
+"""The hall's queue rules as the engine sees them: frozen plain values, built once per hall.
 
-The engine never reads YAML or pydantic models while it runs; `rules_from_config` copies what it
-needs (service times, quotas, windows and their ordered services, priority and rejoin settings) into
-plain frozen dataclasses. Opening hours stay with the config (`HallConfig.is_open`), which knows
-holidays, make-up working days (调休), Saturday and extended hours (错时延时).
+The engine parses nothing: `server/hall_rules.py` (`rules_from_config`) copies what it needs out of
+the validated hall config (service times, quotas, windows and their ordered services, priority and
+rejoin settings, and the calendar of `hours.py`: holidays, make-up working days 调休, weekday,
+Saturday and extended hours 错时延时, last-ticket times) into these dataclasses. Built by hand (tests),
+a hall with no calendar is open all day, every day.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
-from hallq.config import HallConfig
+from .hours import DayHours, HallCalendar, WeekHours
 
 PRIORITIES = ("appointment", "green", "normal")  # call order of the classes
 CHANNELS = ("kiosk", "counter", "phone", "appointment")
@@ -28,7 +29,8 @@ class ServiceRules:
     avg_service_s: float
     daily_quota: int | None = None
     per_person_daily_limit: int | None = None
-    last_ticket: dt.time | None = None
+    last_ticket: dt.time | None = None  # no tickets from this local time on
+    hours: WeekHours | None = None  # the service's own week instead of the hall's
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,7 @@ class HallRules:
     ewma_alpha: float = 0.2
     announce_template: str = "请{number}号到{window}办理"
     recent_calls: int = 10
-    config: HallConfig | None = field(default=None, compare=False, repr=False)
+    calendar: HallCalendar = field(default_factory=HallCalendar)
     _serving: Mapping[str, tuple[str, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -78,54 +80,24 @@ class HallRules:
         return self._serving.get(service, ())
 
     def is_open(self, moment: dt.datetime, service: str) -> bool:
-        """Whether `service` takes new tickets at `moment` (hours, holidays, last-ticket time)."""
-        if self.config is None:
-            return True
-        return self.config.is_open(moment, self.config.service(service))
+        """Whether `service` takes new tickets at `moment` (hours, holidays, last-ticket time).
+        An unknown code gets the hall's hours."""
+        rules = self.services.get(service)
+        local = moment.astimezone(self.tz())
+        if rules is None:
+            return self.calendar.is_open(local)
+        return self.calendar.is_open(local, rules.hours, rules.last_ticket)
+
+    def hours_on(self, day: dt.date, service: str | None = None) -> DayHours:
+        """A service's (or the hall's) opening ranges on a local date."""
+        rules = self.services.get(service) if service is not None else None
+        return self.calendar.hours_on(day, rules.hours if rules else None)
 
     def hours_text(self, moment: dt.datetime, service: str) -> str:
         """Today's hours of a service for an error message, e.g. "08:30-12:00, 13:30-17:30"."""
-        if self.config is None:
-            return "00:00-24:00"
-        day = self.local_day(moment)
-        ranges = self.config.hours_on(day, self.config.service(service))
+        ranges = self.hours_on(self.local_day(moment), service)
         return ", ".join(str(r) for r in ranges) or "休息 closed"
 
     def announce(self, number: str, window: str, service: str) -> str:
         """The spoken/displayed call text: ticket number, window and service names only."""
         return self.announce_template.format(number=number, window=window, service=service)
-
-
-def rules_from_config(config: HallConfig) -> HallRules:
-    """Copy the queue rules out of a validated hall config."""
-    services = {
-        s.code: ServiceRules(
-            code=s.code,
-            name=s.name,
-            department=s.department,
-            avg_service_s=s.avg_service_min * 60.0,
-            daily_quota=s.daily_quota,
-            per_person_daily_limit=s.per_person_daily_limit,
-            last_ticket=s.last_ticket,
-        )
-        for s in config.services
-    }
-    windows = {
-        w.id: WindowRules(id=w.id, name=w.name, services=tuple(w.services), kind=str(w.kind), zone=w.zone)
-        for w in config.windows
-    }
-    return HallRules(
-        hall_id=config.hall.id,
-        hall_name=config.hall.name,
-        services=services,
-        windows=windows,
-        timezone=config.hall.timezone,
-        max_consecutive_priority=config.priority.max_consecutive_priority,
-        green_reasons=tuple(config.priority.green_reasons),
-        rejoin_within=dt.timedelta(minutes=config.queue.rejoin_within_min),
-        rejoin_after_places=config.queue.rejoin_after_places,
-        ewma_alpha=config.queue.ewma_alpha,
-        announce_template=config.hall.announce_template,
-        recent_calls=config.queue.recent_calls,
-        config=config,
-    )

@@ -13,6 +13,11 @@ waiting ──call──▶ called ──(call-next / finish)──▶ done
    ├──── cancel (by citizen or supervisor) ──▶ cancelled
    └──── the day closes with it still waiting ──▶ expired (counted, never deleted)
 ```
+
+The table decides: every handler, the day's close included, takes the new status from
+`next_status`, so editing a row changes the behaviour and nothing else needs editing. The day's close
+is the `expire` action on every ticket whose status has a row for it (waiting and parked expire, a
+called one is finished); a quick serve (a walk-in issued and called at once) is its own action.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ class Action(StrEnum):
     transfer = "transfer"
     cancel = "cancel"
     rejoin = "rejoin"
+    quick_serve = "quick-serve"  # a walk-in issued and called at the window at once
     evaluate = "evaluation"
     expire = "expire"  # the day closes
 
@@ -63,13 +69,15 @@ class WindowAction(StrEnum):
 TRANSITIONS: dict[tuple[Status, Action], Status] = {
     (Status.waiting, Action.call_next): Status.called,
     (Status.waiting, Action.call_number): Status.called,
+    (Status.waiting, Action.quick_serve): Status.called,
     (Status.waiting, Action.cancel): Status.cancelled,
     (Status.waiting, Action.expire): Status.expired,
     (Status.called, Action.recall): Status.called,
-    (Status.called, Action.finish): Status.done,
+    (Status.called, Action.finish): Status.done,  # also when call-next or closing the window finishes it
     (Status.called, Action.no_show): Status.no_show,
     (Status.called, Action.park): Status.parked,
     (Status.called, Action.transfer): Status.waiting,
+    (Status.called, Action.expire): Status.done,  # the day closes while it is served
     (Status.no_show, Action.rejoin): Status.waiting,
     (Status.no_show, Action.call_number): Status.called,  # the citizen came back; the clerk calls them
     (Status.parked, Action.call_back): Status.called,
@@ -111,6 +119,7 @@ ACTION_TEXT: dict[Action, str] = {
     Action.transfer: "转移 transfer",
     Action.cancel: "取消 cancel",
     Action.rejoin: "重新排队 rejoin",
+    Action.quick_serve: "即时办理 quick-serve",
     Action.evaluate: "评价 evaluate",
     Action.expire: "作废 expire",
 }
@@ -240,7 +249,13 @@ def next_status(action: Action, number: str, status: Status) -> Status:
         raise IllegalTransition.for_ticket(action, number, status) from None
 
 
+def has_transition(action: Action, status: Status) -> bool:
+    """Whether the table has a row for `action` from `status` (the day's close skips the others)."""
+    return (status, action) in TRANSITIONS
+
+
 def next_window_state(action: WindowAction, window_name: str, state: WindowState) -> WindowState:
+    """The window state after `action`, or IllegalTransition naming the action and the state."""
     try:
         return WINDOW_TRANSITIONS[(state, action)]
     except KeyError:

@@ -33,19 +33,6 @@ class EventRow:
     created_at: dt.datetime
     published_at: dt.datetime | None = None
 
-    # Names the publisher uses.
-    @property
-    def type(self) -> str:
-        return self.kind
-
-    @property
-    def at(self) -> dt.datetime:
-        return self.created_at
-
-    @property
-    def data(self) -> dict[str, Any]:
-        return self.payload
-
 
 @dataclass(frozen=True)
 class IdempotentAnswer:

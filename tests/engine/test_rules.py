@@ -48,8 +48,8 @@ from server.engine import (
     WindowChanged,
     WindowNotOpen,
     WindowState,
-    rules_from_config,
 )
+from server.hall_rules import rules_from_config
 
 from .conftest import START, Driver, small_rules
 from .test_states import snapshot

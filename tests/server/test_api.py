@@ -290,9 +290,9 @@ def test_a_failed_commit_changes_nothing_and_the_hall_recovers(sqlite_url: str) 
 def test_day_roll_over_is_stored_and_survives_a_restart(sqlite_url: str) -> None:
     import datetime as dt
 
-    from server.api.tickets import new_access, new_ticket_id
     from server.engine import commands as c
     from server.runtime import Answer
+    from server.usecases.tickets import new_access, new_ticket_id
 
     def number(_: Any, events: list[Any]) -> Answer:
         return Answer(201, events[-1].number)

@@ -24,9 +24,9 @@ async def _login(client: httpx.AsyncClient, window: str) -> dict[str, str]:
 async def _issue_all(app: Any) -> set[str]:
     """Fill the line through the dispatcher's own command path (the HTTP issue route is covered by
     test_api.py; here the calls are what is under test, and the machine has 2 cores)."""
-    from server.api.tickets import new_access, new_ticket_id
     from server.engine import commands as c
     from server.runtime import Answer
+    from server.usecases.tickets import new_access, new_ticket_id
 
     dispatcher = app.state.dispatcher
 

@@ -34,8 +34,8 @@ def test_outbox_numbers_events_per_hall_without_gaps(sqlite_url: str) -> None:
     store.commit("other", CommandWrite(events=[("ticket_issued", {"number": "B001"})]), 1)
     assert store.last_seq("demo") == 3 and store.last_seq("other") == 1
     rows = store.fetch_unpublished("demo", limit=10)
-    assert [(r.seq, r.type) for r in rows] == [(1, "ticket_issued"), (2, "window_changed"), (3, "ticket_called")]
-    assert rows[0].data == {"number": "A001"} and rows[0].at.tzinfo is not None
+    assert [(r.seq, r.kind) for r in rows] == [(1, "ticket_issued"), (2, "window_changed"), (3, "ticket_called")]
+    assert rows[0].payload == {"number": "A001"} and rows[0].created_at.tzinfo is not None
     store.mark_published("demo", 2)
     assert [r.seq for r in store.fetch_unpublished("demo", 10)] == [3]
     assert [r.seq for r in store.fetch_unpublished("other", 10)] == [1]

@@ -44,7 +44,7 @@ class VoiceProcess:
         self.workdir = workdir
         self.wav_dir = workdir / "wav"
         self.log_path = workdir / "voice.log"
-        command = [sys.executable, "-m", "hallq.cli", "voice", "--wav-dir", str(self.wav_dir), *args]
+        command = [sys.executable, "-m", "hallq.cli", "voice", "--wav-dir", str(self.wav_dir), "--keep-audio", *args]
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=workdir)
 

@@ -113,3 +113,17 @@ def test_a_wav_dir_that_cannot_be_written_does_not_silence_the_loudspeaker(tmp_p
     (record,) = announcer.history
     assert record.outcome == "played" and len(output.played) == 1
     assert record.error and "WAV not written" in record.error
+
+
+def test_wav_dir_keeps_only_the_newest_files_unless_all_are_kept(tmp_path: Path) -> None:
+    (tmp_path / "pa-system-notes.wav").write_bytes(b"not ours")  # never touched
+    announcer = Announcer(
+        ToneSynthesizer(), RecordingOutput(state="off: --no-audio"), PlayerSettings(wav_dir=tmp_path, wav_keep=3)
+    ).start()
+    for seq in range(1, 6):
+        announcer.submit(Announcement(seq, "call", f"A00{seq}", "1", f"请A 零 零 {seq}号到一号窗口办理"))
+    assert announcer.wait_idle(10)
+    announcer.stop()
+    kept = sorted(p.name for p in tmp_path.glob("*.wav"))
+    assert len(kept) == 4 and "pa-system-notes.wav" in kept
+    assert [name.split("-")[2] for name in kept if name.startswith("2")] == ["00000003", "00000004", "00000005"]

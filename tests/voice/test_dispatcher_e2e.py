@@ -74,3 +74,36 @@ def test_call_next_over_http_is_announced_as_a_wav(
         assert rms(pcm) > 800 and peak(pcm) > 8000
     finally:
         voice.stop()
+
+
+def test_a_clip_pack_says_the_calls_and_the_tts_those_it_lacks_clips_for(
+    hall: tuple[Broker, Dispatcher], tmp_path: Path
+) -> None:
+    from caller.voice.clips import make_pack, pack_clip_names
+    from tests.voice.fakes import ToneSynthesizer
+
+    broker, dispatcher = hall
+    pack = tmp_path / "pack"
+    make_pack(pack, ToneSynthesizer(), pack_clip_names())
+    (pack / "三.wav").unlink()  # the hall has not recorded 三 yet
+    voice = VoiceProcess(tmp_path, [
+        "--mqtt", broker.device_url(DEVICE), "--device", DEVICE, "--hall", "demo", "--server", dispatcher.url,
+        "--token", "demo-device-token", "--no-audio", "--windows", "2,3", "--clips", str(pack), "--neural", "off",
+    ])  # fmt: skip
+    try:
+        voice.wait_for(lambda: "connected to" in voice.log(), 30, "the voice caller to connect")
+        assert "no clip for 三, so calls to 3号窗口 are said by the TTS engine (add 三.wav)" in voice.log()
+        for window, key in (("3", "c3"), ("2", "c2")):
+            dispatcher.issue("A", f"voice-clips-{key}")
+            called = httpx.post(
+                f"{dispatcher.api}/halls/demo/windows/{window}/call-next",
+                headers={**dispatcher.clerk_headers(window), "Idempotency-Key": key}, timeout=10,
+            )  # fmt: skip
+            assert called.status_code == 200, called.text
+        voice.wait_for_wavs(2)
+        voice.wait_for(lambda: voice.log().count("announce seq=") == 2, 10, "two announcements logged")
+        lines = [line for line in voice.log().splitlines() if "announce seq=" in line]
+        assert "→3 " in lines[0] and "engine=clips" not in lines[0]  # the TTS says the whole sentence
+        assert "→2 " in lines[1] and "engine=clips" in lines[1]
+    finally:
+        voice.stop()

@@ -1,22 +1,31 @@
-"""What devices see, built from the live engine: the board snapshot and a window's state
-(DESIGN.md §5 `board` and `windows/{window}` payloads), plus the JSON views of the HTTP API.
+"""The hall's read models, built from the live engine and typed with the shared contract models:
+the board snapshot and a window's state (DESIGN.md §5 `board` and `windows/{window}`), and the HTTP
+answers (`hallq.api_models`: a citizen's ticket, the ticket at a window, a window, the hall).
 
-Used by GET /board, GET /windows/{window}, and by server/publisher.py for the retained topics, so the
-HTTP and MQTT views of the hall are the same object. Call them while holding the hall's lock.
+Used by the use cases (HTTP and MQTT answers) and by server/publisher.py for the retained topics, so
+the HTTP and MQTT views of the hall are the same object. Call them while holding the hall's lock.
 Nothing here ever includes a name (beyond the masked one on the citizen's own ticket) or an ID number.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import Any, cast
 
+from hallq.api_models import (
+    HallInfo,
+    ItemRef,
+    ServiceInfo,
+    TicketAnswer,
+    TicketAtWindow,
+    WindowAnswer,
+    WindowInfo,
+    WindowState,
+)
 from hallq.contract import BoardCall, BoardSnapshot, BoardWaiting, BoardWindow, WindowStateMessage
+from server.engine.model import Ticket, WindowStatus
 from server.engine.states import UnknownWindow
-
-if TYPE_CHECKING:
-    from server.engine.model import Ticket, WindowStatus
-    from server.runtime import HallRuntime
+from server.runtime import HallRuntime
 
 
 def _window(runtime: HallRuntime, window: str) -> WindowStatus:
@@ -24,10 +33,6 @@ def _window(runtime: HallRuntime, window: str) -> WindowStatus:
     if status is None:
         raise UnknownWindow(window)
     return status
-
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 def board_snapshot(runtime: HallRuntime, seq: int, now: dt.datetime) -> BoardSnapshot:
@@ -116,94 +121,92 @@ def _window_name(runtime: HallRuntime, window: str | None) -> str | None:
     return found.name if found else window
 
 
-def ticket_view(runtime: HallRuntime, ticket: Ticket) -> dict[str, Any]:
+def _ticket_fields(runtime: HallRuntime, ticket: Ticket) -> dict[str, Any]:
+    """What every view of a ticket says: number, service, priority, status, times, masked name."""
+    return {
+        "id": ticket.id,
+        "number": ticket.number,
+        "service": ticket.service,
+        "service_name": _service_name(runtime, ticket.service),
+        "priority": ticket.priority,
+        "green_reason": ticket.green_reason,
+        "status": str(ticket.status),
+        "issued_at": ticket.issued_at,
+        "called_at": ticket.called_at,
+        "masked_name": ticket.masked_name,
+        "channel": ticket.channel,
+    }
+
+
+def ticket_view(runtime: HallRuntime, ticket: Ticket) -> TicketAnswer:
     """A citizen's ticket: what the kiosk prints and the phone page shows."""
     engine = runtime.live()
-    waiting = str(ticket.status) == "waiting"
-    return {
-        "id": ticket.id,
-        "number": ticket.number,
-        "service": ticket.service,
-        "service_name": _service_name(runtime, ticket.service),
-        "priority": ticket.priority,
-        "green_reason": ticket.green_reason,
-        "status": str(ticket.status),
-        "ahead": engine.ahead(ticket.id) if waiting else 0,
-        "estimated_wait_s": engine.estimated_wait_s(ticket) if waiting else 0,
-        "issued_at": _iso(ticket.issued_at),
-        "called_at": _iso(ticket.called_at),
-        "window": ticket.window,
-        "window_name": _window_name(runtime, ticket.window),
-        "masked_name": ticket.masked_name,
-        "channel": ticket.channel,
-        "status_url": status_url(runtime, ticket),
-    }
+    waiting = ticket.status == "waiting"
+    return TicketAnswer.model_construct(  # the engine's values are valid already
+        **_ticket_fields(runtime, ticket),
+        ahead=engine.ahead(ticket.id) if waiting else 0,
+        estimated_wait_s=engine.estimated_wait_s(ticket) if waiting else 0,
+        window=ticket.window,
+        window_name=_window_name(runtime, ticket.window),
+        status_url=status_url(runtime, ticket),
+    )
 
 
-def ticket_at_window(runtime: HallRuntime, ticket: Ticket, now: dt.datetime) -> dict[str, Any]:
+def ticket_at_window(runtime: HallRuntime, ticket: Ticket, now: dt.datetime) -> TicketAtWindow:
     """The ticket as the clerk's terminal shows it."""
     start = ticket.first_called_at or ticket.called_at or now
-    return {
-        "id": ticket.id,
-        "number": ticket.number,
-        "service": ticket.service,
-        "service_name": _service_name(runtime, ticket.service),
-        "priority": ticket.priority,
-        "green_reason": ticket.green_reason,
-        "status": str(ticket.status),
-        "waited_s": max(0, int((start - ticket.issued_at).total_seconds())),
-        "issued_at": _iso(ticket.issued_at),
-        "called_at": _iso(ticket.called_at),
-        "transferred_from": ticket.transferred_from,
-        "recall_count": ticket.recall_count,
-        "masked_name": ticket.masked_name,
-        "channel": ticket.channel,
-    }
+    return TicketAtWindow.model_construct(  # the engine's values are valid already
+        **_ticket_fields(runtime, ticket),
+        waited_s=max(0, int((start - ticket.issued_at).total_seconds())),
+        transferred_from=ticket.transferred_from,
+        recall_count=ticket.recall_count,
+    )
 
 
-def window_view(runtime: HallRuntime, window: str, clerk_name: str | None, now: dt.datetime) -> dict[str, Any]:
+def window_view(runtime: HallRuntime, window: str, clerk_name: str | None, now: dt.datetime) -> WindowAnswer:
     engine = runtime.live()
     status = _window(runtime, window)
     ticket = _ticket_at(runtime, status)
-    return {
-        "window": window,
-        "name": status.name,
-        "state": str(status.state),
-        "reason": status.reason,
-        "clerk": clerk_name,
-        "ticket": ticket_at_window(runtime, ticket, now) if ticket else None,
-        "waiting_for_my_services": engine.waiting_for_window(window),
-        "served_today": status.served_today,
-    }
+    return WindowAnswer.model_construct(  # the engine's values are valid already
+        window=window,
+        name=status.name,
+        state=cast(WindowState, str(status.state)),
+        reason=status.reason,
+        clerk=clerk_name,
+        ticket=ticket_at_window(runtime, ticket, now) if ticket else None,
+        waiting_for_my_services=engine.waiting_for_window(window),
+        served_today=status.served_today,
+    )
 
 
-def hall_info(runtime: HallRuntime, now: dt.datetime) -> dict[str, Any]:
+def hall_info(runtime: HallRuntime, now: dt.datetime) -> HallInfo:
     engine = runtime.live()
     config = runtime.config
-    return {
-        "id": config.hall.id,
-        "name": config.hall.name,
-        "notice": config.hall.notice,
-        "timezone": config.hall.timezone,
-        "around_the_clock": config.hall.around_the_clock,
-        "announce_template": config.hall.announce_template,
-        "address": config.hall.address,
-        "phone": config.hall.phone,
-        "services": [
-            {
-                "code": s.code,
-                "name": s.name,
-                "department": s.department,
-                "kind": str(s.kind),
-                "open_now": config.is_open(now, s),
-                "waiting": engine.waiting_count(s.code),
-                "est_wait_s": engine.estimated_wait_s(s.code),
-                "items": [{"code": i.code, "name": i.name} for i in s.items],
-            }
+    hall = config.hall
+    return HallInfo(
+        id=hall.id,
+        name=hall.name,
+        notice=hall.notice,
+        timezone=hall.timezone,
+        around_the_clock=hall.around_the_clock,
+        announce_template=hall.announce_template,
+        address=hall.address,
+        phone=hall.phone,
+        services=[
+            ServiceInfo(
+                code=s.code,
+                name=s.name,
+                department=s.department,
+                kind=str(s.kind),
+                open_now=config.is_open(now, s),
+                waiting=engine.waiting_count(s.code),
+                est_wait_s=engine.estimated_wait_s(s.code),
+                items=[ItemRef(code=i.code, name=i.name) for i in s.items],
+            )
             for s in config.services
         ],
-        "windows": [
-            {"id": w.id, "name": w.name, "kind": str(w.kind), "services": list(w.services), "zone": w.zone}
+        windows=[
+            WindowInfo(id=w.id, name=w.name, kind=str(w.kind), services=list(w.services), zone=w.zone)
             for w in config.windows
         ],
-    }
+    )

@@ -1,0 +1,50 @@
+"""Hall-wide reads: health, hall info (services, windows, waiting), the board, the audit log."""
+
+from __future__ import annotations
+
+import asyncio
+
+from hallq.api_models import AuditEntry, HallHealth, HallInfo, HealthAnswer, utc_or_aware
+from hallq.contract import BoardSnapshot, WindowStateMessage
+from server.runtime import Dispatcher, utcnow
+from server.views import board_snapshot, hall_info, window_state_message
+
+
+def health(dispatcher: Dispatcher) -> HealthAnswer:
+    """Which halls this dispatcher serves (active), waits for (standby: another dispatcher holds
+    them), or is rebuilding after a database error (recovering)."""
+    halls = {}
+    for hall, runtime in dispatcher.halls.items():
+        state = "recovering" if runtime.needs_restore else ("active" if runtime.active else "standby")
+        halls[hall] = HallHealth(state=state, seq=runtime.last_seq)
+    return HealthAnswer(status="ok", halls=halls)
+
+
+async def info(dispatcher: Dispatcher, hall: str) -> HallInfo:
+    runtime = dispatcher.runtime(hall)
+    async with runtime.lock:
+        return hall_info(runtime, utcnow())
+
+
+def board(dispatcher: Dispatcher, hall: str) -> BoardSnapshot:
+    """The board at the hall's last committed seq (call with the hall's lock held, or from the loop
+    right after a commit, when no other command has run)."""
+    runtime = dispatcher.runtime(hall)
+    return board_snapshot(runtime, runtime.last_seq, utcnow())
+
+
+def window_state(dispatcher: Dispatcher, hall: str, window: str) -> WindowStateMessage:
+    runtime = dispatcher.runtime(hall)
+    return window_state_message(runtime, window, runtime.last_seq)
+
+
+async def locked_board(dispatcher: Dispatcher, hall: str) -> BoardSnapshot:
+    async with dispatcher.runtime(hall).lock:
+        return board(dispatcher, hall)
+
+
+async def audit(dispatcher: Dispatcher, hall: str, limit: int) -> list[AuditEntry]:
+    """Privileged actions (transfer, 特呼, cancel, logins to windows, credential changes), newest first."""
+    dispatcher.runtime(hall)
+    rows = await asyncio.to_thread(dispatcher.store.audit_entries, hall, limit)
+    return [AuditEntry.model_validate({**row, "at": utc_or_aware(row["at"]) if row["at"] else None}) for row in rows]

@@ -1,0 +1,136 @@
+"""Tickets: issue (kiosk, counter), read (kiosk, phone by access key), cancel, rejoin, evaluate."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Any
+
+from hallq.api_models import EvaluationBody, IssueBody, TicketAnswer
+from server import pii
+from server.auth import Forbidden, Principal, Unauthorized
+from server.engine import commands as c
+from server.engine.states import UnknownTicket
+from server.runtime import Answer, Dispatcher, HallRuntime, utcnow
+from server.usecases.common import audit_entry
+from server.views import ticket_view
+
+
+def new_ticket_id() -> str:
+    return secrets.token_hex(8)
+
+
+def new_access() -> str:
+    return secrets.token_urlsafe(9)
+
+
+def issue_command(
+    runtime: HallRuntime, body: IssueBody, principal: Principal, hmac_key: bytes, now: dt.datetime
+) -> c.IssueTicket:
+    """The engine command for an issue request: the ID card becomes an HMAC and a masked name, and an
+    elderly card holder (by the hall's age rule) gets the green channel."""
+    priority, reason = body.priority, body.green_reason
+    if priority == "green" and reason is None:
+        reason = "elderly" if body.id_card else None
+    id_hash = masked = None
+    if body.id_card is not None:
+        id_hash = pii.id_hash(hmac_key, body.id_card.id_number)
+        masked = pii.mask_name(body.id_card.name)
+        birth = pii.parse_birth(body.id_card.birth)
+        today = now.astimezone(runtime.config.hall.tz()).date()
+        if priority == "normal" and pii.age_on(birth, today) >= runtime.config.priority.elderly_age:
+            priority, reason = "green", "elderly"
+    return c.IssueTicket(
+        service=body.service,
+        ticket_id=new_ticket_id(),
+        access=new_access(),
+        priority=priority,
+        green_reason=reason if priority == "green" else None,
+        id_hash=id_hash,
+        masked_name=masked,
+        channel=body.channel,
+        device=body.device or (principal.name if principal.kind == "device" else None),
+    )
+
+
+def _ticket_answer(ticket_id: str, status: int = 200) -> Any:
+    def respond(runtime: HallRuntime, _events: list[Any]) -> Answer:
+        ticket = runtime.live().ticket(ticket_id)
+        return Answer(status, ticket_view(runtime, ticket) if ticket else None)
+
+    return respond
+
+
+async def issue(dispatcher: Dispatcher, principal: Principal, hall: str, body: IssueBody, key: str | None) -> Answer:
+    """Issue a ticket. With an idempotency key a retry returns the first answer, never a second ticket."""
+    runtime = dispatcher.runtime(hall)
+    now = utcnow()
+    command = issue_command(runtime, body, principal, dispatcher.settings.hmac_key, now)
+    idempotency = ("issue", key) if key else None
+    return await dispatcher.execute(
+        hall, command, _ticket_answer(command.ticket_id, 201), idempotency=idempotency, now=now
+    )
+
+
+def may_read(principal: Principal | None, access: str | None, ticket_access: str) -> None:
+    """Staff and devices read any ticket; a citizen only with the access key from the ticket's QR."""
+    if principal is not None:
+        return
+    if access is None:
+        raise Unauthorized("需要凭号码上的二维码访问。 Open the link from the ticket's QR code.")
+    if not secrets.compare_digest(access, ticket_access):
+        raise Forbidden("二维码无效。 The access key does not match this ticket.")
+
+
+async def read(dispatcher: Dispatcher, principal: Principal | None, hall: str, ticket_id: str,
+               access: str | None) -> TicketAnswer:  # fmt: skip
+    runtime = dispatcher.runtime(hall)
+    async with runtime.lock:
+        ticket = runtime.live().ticket(ticket_id)
+        if ticket is None:
+            raise UnknownTicket(ticket_id)
+        may_read(principal, access, ticket.access)
+        return ticket_view(runtime, ticket)
+
+
+async def by_number(dispatcher: Dispatcher, hall: str, number: str) -> TicketAnswer:
+    """Today's ticket with this number (kiosk scanning a ticket's QR, clerk looking one up)."""
+    runtime = dispatcher.runtime(hall)
+    async with runtime.lock:
+        ticket = runtime.live().ticket_by_number(number.strip().upper())
+        if ticket is None:
+            raise UnknownTicket(number)
+        return ticket_view(runtime, ticket)
+
+
+async def _check_citizen_or_staff(
+    dispatcher: Dispatcher, hall: str, ticket_id: str, principal: Principal | None, access: str | None
+) -> None:
+    await read(dispatcher, principal, hall, ticket_id, access)
+
+
+async def cancel(dispatcher: Dispatcher, principal: Principal | None, hall: str, ticket_id: str,
+                 access: str | None) -> Answer:  # fmt: skip
+    """The citizen (access key, or at a kiosk) or a supervisor cancels a waiting ticket."""
+    await _check_citizen_or_staff(dispatcher, hall, ticket_id, principal, access)
+    if principal is not None and principal.is_user and not principal.is_staff:
+        raise Forbidden("取消号码需要值班主任或管理员权限。 Only a supervisor may cancel a ticket.")
+    staff = principal is not None and principal.is_user
+    by = principal.name if staff and principal is not None else "citizen"
+    audit = audit_entry(principal, "cancel", ticket_id, {}) if staff and principal is not None else []
+    return await dispatcher.execute(hall, c.Cancel(ticket_id, by=by), _ticket_answer(ticket_id), audit=audit)
+
+
+async def rejoin(dispatcher: Dispatcher, principal: Principal | None, hall: str, ticket_id: str,
+                 access: str | None) -> Answer:  # fmt: skip
+    """A citizen who missed their call rejoins the line (within the hall's time limit)."""
+    await _check_citizen_or_staff(dispatcher, hall, ticket_id, principal, access)
+    return await dispatcher.execute(hall, c.Rejoin(ticket_id), _ticket_answer(ticket_id))
+
+
+async def evaluate(dispatcher: Dispatcher, principal: Principal | None, hall: str, ticket_id: str,
+                   access: str | None, body: EvaluationBody) -> Answer:  # fmt: skip
+    """好差评: the citizen rates the service 1..5 once, on the window's evaluator or the phone."""
+    await _check_citizen_or_staff(dispatcher, hall, ticket_id, principal, access)
+    command = c.Evaluate(ticket_id=ticket_id, score=body.score, comment=body.comment)
+    return await dispatcher.execute(hall, command, _ticket_answer(ticket_id))
