@@ -1,9 +1,11 @@
-"""The bodies and answers of the case endpoints a kiosk uses (docs/cases.md): the handbook (标准化手册), one item
-of it, the submission / case view, an upload and the locker, as pydantic models defined once.
+"""The bodies and answers of the case endpoints a kiosk uses (docs/cases.md): the handbook
+(标准化手册), one item of it, the submission / case view, an upload and the locker, as pydantic
+models defined once.
 
 They match the JSON `server/api/cases.py` and `server/cases/service.py` send today, field for field;
 like `hallq.api_models` they ignore unknown fields. A case view holds a masked name and a masked ID
-number only (DESIGN.md section 7). Times are aware datetimes; deadlines are dates (working days).
+number only (DESIGN.md section 7). Times are aware datetimes, written back as the dispatcher writes
+them (`hallq.api_models.Timestamp`); deadlines are dates (working days).
 """
 
 from __future__ import annotations
@@ -11,9 +13,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
-from hallq.api_models import AnswerModel, Body, IdCard
+from hallq.api_models import AnswerModel, Body, IdCard, Timestamp
 
 ItemKind = Literal["instant", "promised"]
 MaterialForm = Literal["original", "copy"]
@@ -129,17 +131,17 @@ class Correction(AnswerModel):
 
     note: str = ""
     materials: list[str] = Field(default_factory=list)
-    at: AwareDatetime | None = None
+    at: Timestamp | None = None
 
 
 class CaseTimes(AnswerModel):
-    created_at: AwareDatetime | None = None
-    received_at: AwareDatetime | None = None
-    accepted_at: AwareDatetime | None = None
-    decided_at: AwareDatetime | None = None
-    output_at: AwareDatetime | None = None
-    delivered_at: AwareDatetime | None = None
-    archived_at: AwareDatetime | None = None
+    created_at: Timestamp | None = None
+    received_at: Timestamp | None = None
+    accepted_at: Timestamp | None = None
+    decided_at: Timestamp | None = None
+    output_at: Timestamp | None = None
+    delivered_at: Timestamp | None = None
+    archived_at: Timestamp | None = None
 
 
 class CaseDeadlines(AnswerModel):

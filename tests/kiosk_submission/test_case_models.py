@@ -1,5 +1,6 @@
 """hallq.case_models against what the REAL dispatcher sends today: every field it sends is a field of
-the model (none dropped, none invented), so the server can declare them as its response models."""
+the model (none dropped, none invented) and written back unchanged, so the server can declare them
+as its response models without changing a byte of meaning."""
 
 from __future__ import annotations
 
@@ -32,8 +33,11 @@ def keys_of(value: Any) -> Any:
 
 
 def assert_same_shape(model: type[BaseModel], raw: Any) -> BaseModel:
+    """Parsed and written back, the answer is what the dispatcher sent: the same fields, the same values."""
     parsed = model.model_validate(raw)
-    assert keys_of(parsed.model_dump(mode="json", by_alias=True)) == keys_of(raw)
+    written = parsed.model_dump(mode="json", by_alias=True)
+    assert keys_of(written) == keys_of(raw)
+    assert written == raw
     return parsed
 
 
