@@ -25,7 +25,6 @@ from kivy.uix.modalview import ModalView
 from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
 
 from caller.terminal.presenter import Target, TerminalPresenter, TerminalView
-from caller.terminal.runtime import kivy_worker
 from caller.terminal.style import STATE_WORDS
 from hallq.fonts import FontMissing, cjk_fonts
 from hallq.screen import fit_factor
@@ -37,6 +36,19 @@ KV_DIR = Path(__file__).parent / "kv"
 DESIGN_SIZE = (1280, 800)  # the window the .kv layouts are drawn for
 KV_FILES = ("widgets.kv", "login.kv", "work.kv", "rating.kv", "pause.kv", "transfer.kv", "callnumber.kv", "choose.kv")
 KEY_NAMES = {code: name for name, code in Keyboard.keycodes.items()}
+
+
+def kivy_worker(name: str) -> UiWorker:
+    """One worker thread whose results come back on Kivy's thread (hallq.worker, as the kiosk's)."""
+
+    def post(action: Callable[[], None]) -> None:
+        Clock.schedule_once(lambda _dt: action(), 0)
+
+    def later(delay_s: float, action: Callable[[], None]) -> Callable[[], None]:
+        event = Clock.schedule_once(lambda _dt: action(), delay_s)
+        return event.cancel  # type: ignore[no-any-return]
+
+    return UiWorker(post, later, workers=1, name=name)
 
 
 class Badge(Label):

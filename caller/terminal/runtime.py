@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 from hallq.contract import BoardSnapshot, Topics, WindowStateMessage
 from hallq.device import DeviceSettings
 from hallq.screen import WindowGeometry, configure_window
-from hallq.worker import UiWorker
 
 if TYPE_CHECKING:
     from caller.terminal.app import TerminalApp
@@ -63,24 +62,11 @@ def build_app(
     return TerminalApp(presenter, start_link=lambda p: start_link(settings, options.window, p), on_started=on_started)
 
 
-def kivy_worker(name: str) -> UiWorker:
-    """One worker thread whose results come back on Kivy's thread (hallq.worker, as the kiosk's)."""
-    from kivy.clock import Clock
-
-    def post(action: Callable[[], None]) -> None:
-        Clock.schedule_once(lambda _dt: action(), 0)
-
-    def later(delay_s: float, action: Callable[[], None]) -> Callable[[], None]:
-        event = Clock.schedule_once(lambda _dt: action(), delay_s)
-        return event.cancel  # type: ignore[no-any-return]
-
-    return UiWorker(post, later, workers=1, name=name)
-
-
 def evaluator_asker(url: str, presenter: Callable[[], TerminalPresenter]) -> Callable[[Any], None]:
     """Ask the window's hardware evaluator in a worker of its own (it blocks until pressed or timed
     out; one question at a time on the RS-485 line); the answer reaches the presenter on Kivy's
     thread. An evaluator that does not answer is logged: the screen still asks."""
+    from caller.terminal.app import kivy_worker
     from caller.terminal.presenter import RATING_TIMEOUT_S
     from hardware.evaluator import open_evaluator
 
