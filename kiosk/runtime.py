@@ -152,14 +152,16 @@ def open_card_reader(url: str | None) -> CardReader:
     if not url:
         return NoCardReader()
     try:
+        from hardware.idcard import ReaderLoop  # noqa: F401  (the driver and pyserial are installed)
         from hardware.urls import parse_device_url
-        from kiosk.hardware_adapters import SamCardReader
 
         parse_device_url(url)
     except ImportError as exc:
         raise KioskSetupError(f"ID card reader {url}: the hardware driver is not installed ({exc})") from exc
     except ValueError as exc:
         raise KioskSetupError(str(exc)) from exc
+    from kiosk.hardware_adapters import SamCardReader
+
     return SamCardReader(url)
 
 
