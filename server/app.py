@@ -15,12 +15,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from server.api import auth as auth_api
 from server.api import halls as halls_api
 from server.api import tickets as tickets_api
 from server.api import windows as windows_api
-from server.api.errors import install_error_handlers
+from server.api.errors import ERROR_RESPONSES, install_error_handlers
+from server.api.limits import install_request_guard
 from server.runtime import Dispatcher, utcnow
 from server.settings import DEMO_PASSWORD, InsecureSettings, ServerSettings
 from server.store import Store
@@ -47,13 +49,15 @@ def create_app(settings: ServerSettings, *, embedded_mqtt_port: int = 1883, star
                 ticker.cancel()
         await dispatcher.stop()
 
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs and /redoc from the package's own Swagger UI files: no CDN
         title="hallq dispatcher",
         version="1",
         description="Queue calling for government service halls (DESIGN.md §6). Errors: {detail: sentence}.",
         lifespan=lifespan,
+        responses=ERROR_RESPONSES,
     )
     install_error_handlers(app)
+    install_request_guard(app, settings.limits)
     for router in (halls_api.router, tickets_api.router, windows_api.router, auth_api.router):
         app.include_router(router, prefix=API_PREFIX)
     _include_optional_routers(app)

@@ -30,13 +30,12 @@ def _nothing(_: HallRuntime, __: list[Any]) -> Answer:
 
 
 @router.post("/auth/login")
-async def login(body: LoginBody, dispatcher: DispatcherDep) -> Any:
+async def login(body: LoginBody, request: Request, dispatcher: DispatcherDep) -> Any:
     """→ {access_token, token_type: "bearer", role, window, display_name}."""
     if body.hall is not None:
         dispatcher.runtime(body.hall)
-    token, principal = await asyncio.to_thread(
-        dispatcher.auth.login, body.username, body.password, body.hall, body.window
-    )
+    client = request.client.host if request.client else ""
+    token, principal = await dispatcher.auth.login(body.username, body.password, body.hall, body.window, client=client)
     if principal.window is not None and principal.hall is not None:
         audit = [{"actor": principal.actor, "role": principal.role, "action": "login", "target": principal.window,
                   "detail": {}}]  # fmt: skip

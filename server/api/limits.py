@@ -1,0 +1,182 @@
+"""What one request may cost the hall, checked before FastAPI or pydantic see it (issue 12).
+
+`RequestGuard` is a plain ASGI middleware in front of every route:
+- the body is read with a cap while it arrives (1 MB for JSON, more for a scanned material) and a
+  larger one is refused with 413 as soon as the cap is passed, without reading the rest;
+- a JSON body with too many keys and elements, or nested too deep, is refused with 422 by a scan
+  that runs at C speed (regular expressions and bytes methods), so a body of a million keys never
+  reaches the JSON parser or pydantic and cannot stall the event loop;
+- a NUL character (a raw byte, a `\\u0000` escape, a `%00` in the path or query) is refused with 422:
+  PostgreSQL cannot store it in text, and it must not reach a log line.
+Every refusal is `{"detail": sentence}` like the rest of the API.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+from server.settings import RequestLimits
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+# The routes whose body is a file (a scanned material, a signature), not JSON.
+UPLOAD_PATH = re.compile(r"/submissions/[^/]+/materials/[^/]+(?:/defer)?$")
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+_EMPTY_PAIR = re.compile(rb"\[\]|\{\}")
+_NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
+
+NUL_SENTENCE = (
+    "请求中含有空字符（\\u0000），无法处理。 The request contains a NUL character (\\u0000), which is not allowed."
+)
+
+
+class RequestRefused(Exception):
+    """A request the guard answers itself, with a status and a sentence."""
+
+    def __init__(self, status: int, sentence: str) -> None:
+        super().__init__(sentence)
+        self.status = status
+        self.sentence = sentence
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1024 / 1024:g} MB"
+
+
+def too_large(cap: int) -> RequestRefused:
+    return RequestRefused(
+        413, f"请求正文过大，不能超过 {_megabytes(cap)}。 The request body is larger than {_megabytes(cap)}."
+    )
+
+
+def json_shape_problem(body: bytes, max_items: int, max_depth: int) -> str | None:
+    """Why this JSON body is refused before parsing, or None. Strings are blanked first so brackets,
+    colons and commas inside them do not count; what is malformed is left to the JSON parser."""
+    skeleton = _JSON_STRING.sub(b'""', body)
+    items = skeleton.count(b":") + skeleton.count(b",")
+    if items > max_items:
+        return (
+            f"请求正文的 JSON 项过多（超过 {max_items} 项）。 "
+            f"The JSON body has more than {max_items} keys and elements."
+        )
+    brackets = skeleton.translate(None, delete=_NOT_BRACKET)
+    for _ in range(max_depth):  # each pass removes the innermost level
+        brackets, removed = _EMPTY_PAIR.subn(b"", brackets)
+        if not brackets or not removed:
+            return None
+    if _EMPTY_PAIR.search(brackets):
+        return (
+            f"请求正文的 JSON 嵌套过深（超过 {max_depth} 层）。 The JSON body is nested deeper than {max_depth} levels."
+        )
+    return None
+
+
+def has_nul(body: bytes) -> bool:
+    return b"\x00" in body or _NUL_ESCAPE.search(body) is not None
+
+
+def target_has_nul(scope: Scope) -> bool:
+    """The decoded path (a case id, a window), or the query string after percent-decoding."""
+    return "\x00" in scope.get("path", "") or b"\x00" in unquote_to_bytes(scope.get("query_string", b""))
+
+
+def _declared_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            return int(value) if value.isdigit() else None
+    return None
+
+
+def _expects_body(scope: Scope) -> bool:
+    names = {name for name, _ in scope.get("headers", ())}
+    return b"content-length" in names or b"transfer-encoding" in names
+
+
+class RequestGuard:
+    def __init__(self, app: ASGIApp, limits: RequestLimits) -> None:
+        self.app = app
+        self.limits = limits
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        try:
+            replay = await self._checked(scope, receive)
+        except RequestRefused as refused:
+            await _answer(send, refused)
+            return
+        await self.app(scope, replay or receive, send)
+
+    async def _checked(self, scope: Scope, receive: Receive) -> Receive | None:
+        """Check the request; a replaying receive when the body had to be read, else None."""
+        if target_has_nul(scope):
+            raise RequestRefused(422, NUL_SENTENCE)
+        if not _expects_body(scope):
+            return None
+        upload = UPLOAD_PATH.search(scope.get("path", "")) is not None
+        cap = self.limits.max_upload_bytes if upload else self.limits.max_json_bytes
+        declared = _declared_length(scope)
+        if declared is not None and declared > cap:
+            raise too_large(cap)
+        body = await _read_capped(receive, cap)
+        if not upload:
+            if has_nul(body):
+                raise RequestRefused(422, NUL_SENTENCE)
+            problem = json_shape_problem(body, self.limits.max_json_items, self.limits.max_json_depth)
+            if problem is not None:
+                raise RequestRefused(422, problem)
+        return _replaying(body, receive)
+
+
+async def _read_capped(receive: Receive, cap: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > cap:
+            raise too_large(cap)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    """The body once, then the client's own messages (a disconnect while a stream runs)."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
+async def _answer(send: Send, refused: RequestRefused) -> None:
+    payload = json.dumps({"detail": refused.sentence}, ensure_ascii=False).encode("utf-8")
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    # What the client still sends of a refused body is not read: the connection ends with the answer.
+    headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": refused.status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
+def install_request_guard(app: Any, limits: RequestLimits) -> None:
+    app.add_middleware(RequestGuard, limits=limits)
