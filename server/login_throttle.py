@@ -69,6 +69,11 @@ class LoginThrottle:
                 raise TooManyAttempts("登录人数过多，请稍后再试。 Too many logins at once; please try again.", 1)
             self._waiting += 1
 
+    @property
+    def waiting(self) -> int:
+        """Logins in the password hasher's queue now."""
+        return self._waiting
+
     def leave_hasher(self) -> None:
         with self._guard:
             self._waiting -= 1
