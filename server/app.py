@@ -23,6 +23,7 @@ from server.api import tickets as tickets_api
 from server.api import windows as windows_api
 from server.api.errors import ERROR_RESPONSES, install_error_handlers
 from server.api.limits import install_request_guard
+from server.http_protocol import quiet_resource_errors
 from server.runtime import Dispatcher, utcnow
 from server.settings import DEMO_PASSWORD, InsecureSettings, ServerSettings
 from server.store import Store
@@ -35,6 +36,7 @@ DAY_TICK_S = 30.0
 def create_app(settings: ServerSettings, *, embedded_mqtt_port: int = 1883, start_bus: bool = True) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        quiet_resource_errors(asyncio.get_running_loop())
         store = Store(settings.database, sqlite_synchronous=settings.sqlite_synchronous)
         dispatcher = Dispatcher(settings, store)
         await dispatcher.start()
