@@ -6,6 +6,7 @@
 - a JSON body with too many keys and elements, or nested too deep, is refused with 422 by a scan
   that runs at C speed (regular expressions and bytes methods), so a body of a million keys never
   reaches the JSON parser or pydantic and cannot stall the event loop;
+- a body that is not UTF-8 (JSON must be) is refused with 422, not FastAPI's bare 400;
 - a NUL character (a raw byte, a `\\u0000` escape, a `%00` in the path or query) is refused with 422:
   PostgreSQL cannot store it in text, and it must not reach a log line.
 Every refusal is `{"detail": sentence}` like the rest of the API.
@@ -37,6 +38,8 @@ _NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
 NUL_SENTENCE = (
     "请求中含有空字符（\\u0000），无法处理。 The request contains a NUL character (\\u0000), which is not allowed."
 )
+
+NOT_UTF8_SENTENCE = "请求正文不是 UTF-8 编码的 JSON。 The request body is not UTF-8 encoded JSON."
 
 
 class RequestRefused(Exception):
@@ -78,6 +81,14 @@ def json_shape_problem(body: bytes, max_items: int, max_depth: int) -> str | Non
             f"请求正文的 JSON 嵌套过深（超过 {max_depth} 层）。 The JSON body is nested deeper than {max_depth} levels."
         )
     return None
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def has_nul(body: bytes) -> bool:
@@ -130,6 +141,8 @@ class RequestGuard:
             raise too_large(cap)
         body = await _read_capped(receive, cap)
         if not upload:
+            if not _is_utf8(body):
+                raise RequestRefused(422, NOT_UTF8_SENTENCE)
             if has_nul(body):
                 raise RequestRefused(422, NUL_SENTENCE)
             problem = json_shape_problem(body, self.limits.max_json_items, self.limits.max_json_depth)

@@ -107,6 +107,18 @@ def test_many_keys_and_deep_nesting_are_refused_before_pydantic(sqlite_url: str)
     run(sqlite_url, scenario)
 
 
+def test_a_body_that_is_not_utf8_is_422_with_a_sentence(sqlite_url: str) -> None:
+    async def scenario(client: httpx.AsyncClient, _: Any) -> None:
+        reply = await client.post(
+            "/halls/demo/tickets",
+            content=b'{"service": "\xe9\x01"}',
+            headers={**DEMO, "Content-Type": "application/json"},
+        )
+        assert reply.status_code == 422 and "UTF-8" in reply.json()["detail"], reply.text
+
+    run(sqlite_url, scenario)
+
+
 @pytest.mark.parametrize(
     ("body", "refused"),
     [
