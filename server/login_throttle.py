@@ -51,10 +51,15 @@ class LoginThrottle:
             )
         for item, kind, key in ((self._per_address, "address", address), (self._per_user, "user", username)):
             if not self._limiter.hit(item, kind, key):
-                raise TooManyAttempts(
-                    "登录尝试过于频繁，请稍后再试。 Too many login attempts; please wait and try again.",
-                    self._wait_s(item, kind, key),
-                )
+                raise self._too_frequent(item, kind, key)
+
+    def refuse_early(self, address: str) -> None:
+        """Raise TooManyAttempts, counting nothing, when this address is over its limit already or
+        the hasher's queue is full: the request is refused before its body is even parsed."""
+        if not self._limiter.test(self._per_address, "address", address):
+            raise self._too_frequent(self._per_address, "address", address)
+        if self._waiting >= self._max_waiting:
+            raise self._hasher_full()
 
     def failed(self, username: str) -> None:
         self._limiter.hit(self._failures, "failed", username)
@@ -66,7 +71,7 @@ class LoginThrottle:
         """A place in the password hasher's queue; more than `max_waiting` logins at once wait outside."""
         with self._guard:
             if self._waiting >= self._max_waiting:
-                raise TooManyAttempts("登录人数过多，请稍后再试。 Too many logins at once; please try again.", 1)
+                raise self._hasher_full()
             self._waiting += 1
 
     @property
@@ -77,6 +82,16 @@ class LoginThrottle:
     def leave_hasher(self) -> None:
         with self._guard:
             self._waiting -= 1
+
+    def _too_frequent(self, item: RateLimitItem, kind: str, key: str) -> TooManyAttempts:
+        return TooManyAttempts(
+            "登录尝试过于频繁，请稍后再试。 Too many login attempts; please wait and try again.",
+            self._wait_s(item, kind, key),
+        )
+
+    @staticmethod
+    def _hasher_full() -> TooManyAttempts:
+        return TooManyAttempts("登录人数过多，请稍后再试。 Too many logins at once; please try again.", 1)
 
     def _wait_s(self, item: RateLimitItem, *keys: str) -> int:
         reset_at, _ = self._limiter.get_window_stats(item, *keys)

@@ -7,6 +7,8 @@
   that runs at C speed (regular expressions and bytes methods), so a body of a million keys never
   reaches the JSON parser or pydantic and cannot stall the event loop;
 - a body that is not UTF-8 (JSON must be) is refused with 422, not FastAPI's bare 400;
+- a login from an address already over its limit, or while the password hasher is full, is
+  refused with 429 before anything else is done for it;
 - a NUL character (a raw byte, a `\\u0000` escape, a `%00` in the path or query) is refused with 422:
   PostgreSQL cannot store it in text, and it must not reach a log line.
 Every refusal is `{"detail": sentence}` like the rest of the API.
@@ -20,6 +22,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+from server.login_throttle import TooManyAttempts
 from server.settings import RequestLimits
 
 Scope = MutableMapping[str, Any]
@@ -28,6 +31,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
+LOGIN_PATH = "/auth/login"
 # The routes whose body is a file (a scanned material, a signature), not JSON.
 UPLOAD_PATH = re.compile(r"/submissions/[^/]+/materials/[^/]+(?:/defer)?$")
 _JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
@@ -45,10 +49,12 @@ NOT_UTF8_SENTENCE = "请求正文不是 UTF-8 编码的 JSON。 The request body
 class RequestRefused(Exception):
     """A request the guard answers itself, with a status and a sentence."""
 
-    def __init__(self, status: int, sentence: str) -> None:
+    def __init__(self, status: int, sentence: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(sentence)
         self.status = status
         self.sentence = sentence
+        self.headers = headers or {}
+        self.body_read = False
 
 
 def _megabytes(size: int) -> str:
@@ -140,15 +146,37 @@ class RequestGuard:
         if declared is not None and declared > cap:
             raise too_large(cap)
         body = await _read_capped(receive, cap)
-        if not upload:
-            if not _is_utf8(body):
-                raise RequestRefused(422, NOT_UTF8_SENTENCE)
-            if has_nul(body):
-                raise RequestRefused(422, NUL_SENTENCE)
-            problem = json_shape_problem(body, self.limits.max_json_items, self.limits.max_json_depth)
-            if problem is not None:
-                raise RequestRefused(422, problem)
+        try:
+            if not upload:
+                self._check_json(scope, body)
+        except RequestRefused as refused:
+            refused.body_read = True  # the connection can serve the client's next request
+            raise
         return _replaying(body, receive)
+
+    def _check_json(self, scope: Scope, body: bytes) -> None:
+        if scope.get("method") == "POST" and scope.get("path", "").endswith(LOGIN_PATH):
+            _refuse_a_flooded_login(scope)
+        if not _is_utf8(body):
+            raise RequestRefused(422, NOT_UTF8_SENTENCE)
+        if has_nul(body):
+            raise RequestRefused(422, NUL_SENTENCE)
+        problem = json_shape_problem(body, self.limits.max_json_items, self.limits.max_json_depth)
+        if problem is not None:
+            raise RequestRefused(422, problem)
+
+
+def _refuse_a_flooded_login(scope: Scope) -> None:
+    """A login from an address over its limit, or while the password hasher's queue is full, is
+    answered here: a flood of them costs the hall no parsing, no validation, no route."""
+    dispatcher = getattr(getattr(scope.get("app"), "state", None), "dispatcher", None)
+    if dispatcher is None:
+        return
+    client = scope.get("client")
+    try:
+        dispatcher.auth.throttle.refuse_early(client[0] if client else "")
+    except TooManyAttempts as exc:
+        raise RequestRefused(429, str(exc), {"Retry-After": str(exc.retry_after_s)}) from None
 
 
 async def _read_capped(receive: Receive, cap: int) -> bytes:
@@ -185,8 +213,9 @@ def _replaying(body: bytes, receive: Receive) -> Receive:
 async def _answer(send: Send, refused: RequestRefused) -> None:
     payload = json.dumps({"detail": refused.sentence}, ensure_ascii=False).encode("utf-8")
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
-    # What the client still sends of a refused body is not read: the connection ends with the answer.
-    headers.append((b"connection", b"close"))
+    headers += [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in refused.headers.items()]
+    if not refused.body_read:  # what the client still sends is not read: the connection ends here
+        headers.append((b"connection", b"close"))
     await send({"type": "http.response.start", "status": refused.status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
 
