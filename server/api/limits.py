@@ -4,8 +4,8 @@
 - the body is read with a cap while it arrives (1 MB for JSON, more for a scanned material) and a
   larger one is refused with 413 as soon as the cap is passed, without reading the rest;
 - a JSON body with too many keys and elements, or nested too deep, is refused with 422 by a scan
-  that runs at C speed (regular expressions and bytes methods), so a body of a million keys never
-  reaches the JSON parser or pydantic and cannot stall the event loop;
+  that runs at C speed (server/json_guard.py), so a body of a million keys never reaches the JSON
+  parser or pydantic and cannot stall the event loop;
 - a body that is not UTF-8 (JSON must be) is refused with 422, not FastAPI's bare 400;
 - a login from an address already over its limit, or while the password hasher is full, is
   refused with 429 before anything else is done for it;
@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+from server.json_guard import NUL_SENTENCE, payload_problem
 from server.login_throttle import TooManyAttempts
 from server.settings import RequestLimits
 
@@ -34,16 +35,6 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 LOGIN_PATH = "/auth/login"
 # The routes whose body is a file (a scanned material, a signature), not JSON.
 UPLOAD_PATH = re.compile(r"/submissions/[^/]+/materials/[^/]+(?:/defer)?$")
-_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
-_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
-_EMPTY_PAIR = re.compile(rb"\[\]|\{\}")
-_NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
-
-NUL_SENTENCE = (
-    "请求中含有空字符（\\u0000），无法处理。 The request contains a NUL character (\\u0000), which is not allowed."
-)
-
-NOT_UTF8_SENTENCE = "请求正文不是 UTF-8 编码的 JSON。 The request body is not UTF-8 encoded JSON."
 
 
 class RequestRefused(Exception):
@@ -65,40 +56,6 @@ def too_large(cap: int) -> RequestRefused:
     return RequestRefused(
         413, f"请求正文过大，不能超过 {_megabytes(cap)}。 The request body is larger than {_megabytes(cap)}."
     )
-
-
-def json_shape_problem(body: bytes, max_items: int, max_depth: int) -> str | None:
-    """Why this JSON body is refused before parsing, or None. Strings are blanked first so brackets,
-    colons and commas inside them do not count; what is malformed is left to the JSON parser."""
-    skeleton = _JSON_STRING.sub(b'""', body)
-    items = skeleton.count(b":") + skeleton.count(b",")
-    if items > max_items:
-        return (
-            f"请求正文的 JSON 项过多（超过 {max_items} 项）。 "
-            f"The JSON body has more than {max_items} keys and elements."
-        )
-    brackets = skeleton.translate(None, delete=_NOT_BRACKET)
-    for _ in range(max_depth):  # each pass removes the innermost level
-        brackets, removed = _EMPTY_PAIR.subn(b"", brackets)
-        if not brackets or not removed:
-            return None
-    if _EMPTY_PAIR.search(brackets):
-        return (
-            f"请求正文的 JSON 嵌套过深（超过 {max_depth} 层）。 The JSON body is nested deeper than {max_depth} levels."
-        )
-    return None
-
-
-def _is_utf8(body: bytes) -> bool:
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def has_nul(body: bytes) -> bool:
-    return b"\x00" in body or _NUL_ESCAPE.search(body) is not None
 
 
 def target_has_nul(scope: Scope) -> bool:
@@ -157,11 +114,7 @@ class RequestGuard:
     def _check_json(self, scope: Scope, body: bytes) -> None:
         if scope.get("method") == "POST" and scope.get("path", "").endswith(LOGIN_PATH):
             _refuse_a_flooded_login(scope)
-        if not _is_utf8(body):
-            raise RequestRefused(422, NOT_UTF8_SENTENCE)
-        if has_nul(body):
-            raise RequestRefused(422, NUL_SENTENCE)
-        problem = json_shape_problem(body, self.limits.max_json_items, self.limits.max_json_depth)
+        problem = payload_problem(body, self.limits.max_json_items, self.limits.max_json_depth)
         if problem is not None:
             raise RequestRefused(422, problem)
 

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from server.api.limits import json_shape_problem
+from server.json_guard import json_shape_problem
 from tests.cases.conftest import SAMPLE_CARD
 from tests.server.conftest import DEMO, make_settings, running_app
 
