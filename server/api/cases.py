@@ -30,6 +30,7 @@ router = APIRouter(tags=["cases"])
 # A material's place in the item's list, within the databases' INTEGER column (PostgreSQL's is 32-bit):
 # a number outside it is 422, a number no material has is 404.
 MaterialIndex = Annotated[int, FastPath(ge=-(2**31), le=2**31 - 1)]
+MaterialNumber = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
 SUBMITTING_DEVICES = frozenset({"kiosk", "bridge"})
 OFFICE_ROLES = frozenset({"clerk", "supervisor", "admin"})
 
@@ -50,7 +51,7 @@ class LockerBody(Body):
 
 class ActionBody(Body):
     note: str = Field("", max_length=500)
-    materials: list[int] = Field(default_factory=list, max_length=50)
+    materials: list[MaterialNumber] = Field(default_factory=list, max_length=50)
     tracking_no: str = Field("", max_length=40)
 
 

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from server.json_guard import json_shape_problem
-from tests.cases.conftest import SAMPLE_CARD
+from tests.cases.conftest import DEMO_DEVICE, SAMPLE_CARD, submit_realestate_transfer
 from tests.server.conftest import DEMO, make_settings, running_app
 
 MB = 1024 * 1024
@@ -206,3 +206,21 @@ def test_a_material_index_beyond_a_database_integer_is_422(database: str, index:
             assert "idx" in reply.json()["detail"]
 
     run(database, scenario)
+
+
+@pytest.mark.parametrize("index", [2**31, 2**63])
+def test_a_material_number_beyond_a_database_integer_in_a_case_action_is_422(database: str, index: int) -> None:
+    from fastapi.testclient import TestClient
+
+    from server.app import create_app
+
+    with TestClient(create_app(make_settings(database), start_bus=False)) as client:
+        case_id, key = submit_realestate_transfer(client)
+        base = "/api/v1/halls/demo"
+        assert client.post(f"{base}/submissions/{case_id}/complete?k={key}", headers=DEMO_DEVICE).status_code == 200
+        login = client.post("/api/v1/auth/login", json={"username": "clerk1", "password": "demo", "window": "1"})
+        clerk = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        reply = client.post(f"{base}/cases/{case_id}/actions/correct", headers=clerk, json={"materials": [index]})
+        assert reply.status_code == 422 and "materials" in reply.json()["detail"], reply.text
+        fine = client.post(f"{base}/cases/{case_id}/actions/correct", headers=clerk, json={"materials": [2]})
+        assert fine.status_code == 200, fine.text
