@@ -45,6 +45,7 @@ class RequestLimits(BaseModel):
     max_json_items: int = Field(10_000, ge=10, description="object keys plus array elements in one JSON body")
     max_json_depth: int = Field(32, ge=2, le=256, description="nested objects and arrays")
     header_timeout_s: float = Field(10.0, gt=0, le=300, description="a request's headers must arrive within this")
+    body_idle_timeout_s: float = Field(30.0, gt=0, le=600, description="longest pause while a body arrives")
     login_per_address: str = Field("30/minute", description="login attempts per client address (limits syntax)")
     login_per_user: str = Field("10/minute", description="login attempts per user name")
     lockout_failures: int = Field(5, ge=1, description="wrong passwords in a row that lock a user name")

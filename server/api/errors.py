@@ -24,6 +24,7 @@ _ERROR_MEANINGS = {
     401: "no token, or a token or password that does not verify",
     403: "the caller may not do this",
     404: "no such hall, window, service, ticket or case",
+    408: "the request body stopped arriving; send it again",
     409: "the state does not allow it (closed, quota, already done); the sentence says why",
     413: "the request body is too large",
     415: "an uploaded file is not JPEG, PNG or PDF",

@@ -2,7 +2,8 @@
 
 `RequestGuard` is a plain ASGI middleware in front of every route:
 - the body is read with a cap while it arrives (1 MB for JSON, more for a scanned material) and a
-  larger one is refused with 413 as soon as the cap is passed, without reading the rest;
+  larger one is refused with 413 as soon as the cap is passed, without reading the rest; a body
+  that stops arriving for `body_idle_timeout_s` is answered 408 and its connection closed;
 - a JSON body with too many keys and elements, or nested too deep, is refused with 422 by a scan
   that runs at C speed (server/json_guard.py), so a body of a million keys never reaches the JSON
   parser or pydantic and cannot stall the event loop;
@@ -16,6 +17,7 @@ Every refusal is `{"detail": sentence}` like the rest of the API.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -33,6 +35,7 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 LOGIN_PATH = "/auth/login"
+BODY_STALLED_SENTENCE = "请求正文传输中断，请重试。 The request body stopped arriving; please send it again."
 # The routes whose body is a file (a scanned material, a signature), not JSON.
 UPLOAD_PATH = re.compile(r"/submissions/[^/]+/materials/[^/]+(?:/defer)?$")
 
@@ -102,7 +105,7 @@ class RequestGuard:
         declared = _declared_length(scope)
         if declared is not None and declared > cap:
             raise too_large(cap)
-        body = await _read_capped(receive, cap)
+        body = await _read_capped(receive, cap, self.limits.body_idle_timeout_s)
         try:
             if not upload:
                 self._check_json(scope, body)
@@ -132,11 +135,14 @@ def _refuse_a_flooded_login(scope: Scope) -> None:
         raise RequestRefused(429, str(exc), {"Retry-After": str(exc.retry_after_s)}) from None
 
 
-async def _read_capped(receive: Receive, cap: int) -> bytes:
+async def _read_capped(receive: Receive, cap: int, idle_timeout_s: float) -> bytes:
     chunks: list[bytes] = []
     size = 0
     while True:
-        message = await receive()
+        try:
+            message = await asyncio.wait_for(receive(), idle_timeout_s)
+        except TimeoutError:
+            raise RequestRefused(408, BODY_STALLED_SENTENCE) from None
         if message["type"] == "http.disconnect":
             break
         chunk = message.get("body", b"")

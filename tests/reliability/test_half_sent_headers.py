@@ -1,7 +1,7 @@
 """Sockets that send half a request's headers cannot lock the hall out (issue 12): the real
 `hallq server`, with a low file limit, gets more such sockets than it has file descriptors; a normal
-request is still served, the half-sent sockets are closed after the header deadline, and the log
-holds a line or two, not a traceback per socket."""
+request is still served, the half-sent sockets (and those whose body stops) are closed after the
+deadline, and the log holds a line or two, not a traceback per socket."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from tests.support.dispatcher import Dispatcher, start_dispatcher
 
 FILE_LIMIT = 256
 HALF_SENT = 400  # more sockets than the server has file descriptors
+HALF_BODIES = 40  # and sockets whose body stops after its first bytes
 HEADER_TIMEOUT_S = 2
 SET_LIMIT = (
     "import os, resource, sys; resource.setrlimit(resource.RLIMIT_NOFILE, ({0}, {0})); "
@@ -35,7 +36,8 @@ class LimitedDispatcher(Dispatcher):
 
 @pytest.fixture
 def dispatcher(tmp_path: Path) -> Iterator[Dispatcher]:
-    started = start_dispatcher(tmp_path, env={"HALLQ_HEADER_TIMEOUT_S": str(HEADER_TIMEOUT_S)})
+    env = {"HALLQ_HEADER_TIMEOUT_S": str(HEADER_TIMEOUT_S), "HALLQ_BODY_IDLE_TIMEOUT_S": str(HEADER_TIMEOUT_S)}
+    started = start_dispatcher(tmp_path, env=env)
     started.terminate()
     limited = LimitedDispatcher(started.workdir, mqtt_url=None, database=started.database, demo=True,
                                 extra_args=[], env=started.env)  # fmt: skip
@@ -47,6 +49,15 @@ def dispatcher(tmp_path: Path) -> Iterator[Dispatcher]:
 def half_sent(host: str, port: int) -> socket.socket:
     sock = socket.create_connection((host, port), timeout=5)
     sock.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: hall\r\nX-Slow: ")  # and never the rest
+    return sock
+
+
+def half_sent_body(host: str, port: int) -> socket.socket:
+    sock = socket.create_connection((host, port), timeout=5)
+    sock.sendall(
+        b"POST /api/v1/auth/login HTTP/1.1\r\nHost: hall\r\nContent-Type: application/json\r\n"
+        b'Content-Length: 1000\r\n\r\n{"username": '
+    )  # the headers are whole, the body stops
     return sock
 
 
@@ -63,6 +74,7 @@ def closed_by_server(sock: socket.socket) -> bool:
 def test_half_sent_headers_are_timed_out_and_never_lock_clients_out(dispatcher: Dispatcher) -> None:
     with contextlib.ExitStack() as stack:
         sockets = [stack.enter_context(half_sent(dispatcher.host, dispatcher.port)) for _ in range(HALF_SENT)]
+        sockets += [stack.enter_context(half_sent_body(dispatcher.host, dispatcher.port)) for _ in range(HALF_BODIES)]
         with httpx.Client(timeout=20) as client:
             served = client.get(f"{dispatcher.api}/health")  # the timeout bounds a hang; no time is asserted
         assert served.status_code == 200, dispatcher.log_text()[-2000:]

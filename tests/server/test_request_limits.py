@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from server.json_guard import json_shape_problem
+from server.settings import RequestLimits
 from tests.cases.conftest import DEMO_DEVICE, SAMPLE_CARD, submit_realestate_transfer
 from tests.server.conftest import DEMO, make_settings, running_app
 
@@ -71,6 +72,30 @@ def test_a_huge_body_is_refused_while_it_arrives_and_health_answers_meanwhile(sq
         assert sent < 4 * MB, "the server stopped reading soon after the cap"
 
     run(sqlite_url, scenario)
+
+
+def test_a_body_that_stops_arriving_is_408_and_health_answers_meanwhile(sqlite_url: str) -> None:
+    never = asyncio.Event()
+
+    async def stalled() -> AsyncIterator[bytes]:
+        yield b'{"service": "A", "channel": '
+        await never.wait()  # the rest never comes
+
+    async def scenario(client: httpx.AsyncClient, _: Any) -> None:
+        headers = {**DEMO, "Content-Type": "application/json"}
+        stuck = asyncio.create_task(client.post("/halls/demo/tickets", content=stalled(), headers=headers))
+        assert (await client.get("/health")).status_code == 200
+        reply = await stuck
+        assert reply.status_code == 408 and "stopped arriving" in reply.json()["detail"], reply.text
+        never.set()
+
+    settings = make_settings(sqlite_url).model_copy(update={"limits": RequestLimits(body_idle_timeout_s=0.5)})
+
+    async def main() -> None:
+        async with running_app(settings) as (client, app):
+            await scenario(client, app)
+
+    asyncio.run(main())
 
 
 def test_a_declared_oversize_body_is_refused_before_reading(sqlite_url: str) -> None:
