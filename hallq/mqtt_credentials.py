@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import hashlib
 import os
 import secrets
+import stat
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -131,16 +133,79 @@ def render_acl(users: Iterable[BrokerUser]) -> str:
     return "\n".join(lines)
 
 
-def write_broker_files(users: list[BrokerUser], out_dir: Path) -> tuple[Path, Path]:
-    """Write `passwd` and `acl` into out_dir (owner-only: they hold password hashes)."""
+def broker_account(name: str) -> tuple[int, int] | None:
+    """(uid, gid) for files the broker must read: keep our owner and give them the broker's group, or,
+    where there is no such group, the broker's user and its group. None where neither exists."""
+    import grp  # Unix only, like Mosquitto's files: imported here so `hallq` starts anywhere
+    import pwd
+
+    try:
+        return -1, grp.getgrnam(name).gr_gid
+    except KeyError:
+        pass
+    try:
+        account = pwd.getpwnam(name)
+    except KeyError:
+        return None
+    return account.pw_uid, account.pw_gid
+
+
+def write_broker_files(
+    users: list[BrokerUser], out_dir: Path, broker_user: str | None = None
+) -> tuple[Path, Path, str]:
+    """Write `passwd` and `acl` into out_dir, 0640 (they hold password hashes), readable by the broker
+    account `broker_user` (Mosquitto drops root for user `mosquitto` before it reads them). Returns the
+    paths and a sentence saying who can read them."""
+    owner = broker_account(broker_user) if broker_user else None
+    created = not out_dir.exists()
     out_dir.mkdir(parents=True, exist_ok=True)
     passwd, acl = out_dir / "passwd", out_dir / "acl"
     for path, text in ((passwd, render_password_file(users)), (acl, render_acl(users))):
         tmp = path.with_suffix(".tmp")
         tmp.write_text(text, encoding="utf-8")
         os.chmod(tmp, 0o640)
+        if owner is not None:
+            _give(tmp, owner)
         os.replace(tmp, path)  # atomic: a broker reloading meanwhile never sees half a file
-    return passwd, acl
+    if created and owner is not None:
+        _give(out_dir, owner)
+        os.chmod(out_dir, 0o750)
+    return passwd, acl, _readers(passwd, broker_user, owner)
+
+
+def _give(path: Path, owner: tuple[int, int]) -> None:
+    with contextlib.suppress(PermissionError):  # not root and not in that group: _readers says so
+        os.chown(path, *owner)
+
+
+def _readers(path: Path, broker_user: str | None, owner: tuple[int, int] | None) -> str:
+    info = path.stat()
+    who = f"{_user_name(info.st_uid)}:{_group_name(info.st_gid)} mode {stat.S_IMODE(info.st_mode):04o}"
+    if broker_user is None:
+        return f"files are {who}"
+    if owner is None:
+        return f"files are {who}; there is no {broker_user!r} account here: let the broker's user read them"
+    if owner[1] != info.st_gid:
+        return f"files are {who}: run as root (or as a member of {broker_user!r}) so the broker can read them"
+    return f"files are {who}, readable by the broker ({broker_user})"
+
+
+def _user_name(uid: int) -> str:
+    import pwd
+
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+def _group_name(gid: int) -> str:
+    import grp
+
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return str(gid)
 
 
 def read_tokens_file(path: str) -> dict[str, str]:
@@ -177,6 +242,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="the dispatcher's broker password (default: $HALLQ_MQTT_PASSWORD, else a new random one, printed)",
     )
     parser.add_argument("--demo", action="store_true", help="use the documented demo token where it matches")
+    parser.add_argument(
+        "--broker-user",
+        default="mosquitto",
+        help="the account the broker runs as; the files get its group (or its user) so it can read them",
+    )
     parser.set_defaults(func=run)
 
 
@@ -210,8 +280,8 @@ def run(args: argparse.Namespace) -> int:
     if problems:
         print("no files written:\n  " + "\n  ".join(problems), file=sys.stderr)
         return 1
-    passwd, acl = write_broker_files(users, Path(args.out))
-    print(f"wrote {passwd} ({len(users)} users) and {acl}; reload the broker (SIGHUP) to apply")
+    passwd, acl, readers = write_broker_files(users, Path(args.out), args.broker_user)
+    print(f"wrote {passwd} ({len(users)} users) and {acl}; {readers}; reload the broker (SIGHUP) to apply")
     print(f"broker topic root: {ROOT}/<hall>; dispatcher user: {args.dispatcher_user}")
     if generated:
         print(f"dispatcher password (new, keep it): {password}")

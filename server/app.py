@@ -14,13 +14,16 @@ import logging
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from server.api import auth as auth_api
 from server.api import cases as cases_api
 from server.api import halls as halls_api
 from server.api import tickets as tickets_api
 from server.api import windows as windows_api
-from server.api.errors import install_error_handlers
+from server.api.errors import ERROR_RESPONSES, install_error_handlers
+from server.api.limits import install_request_guard
+from server.http_protocol import quiet_resource_errors
 from server.publisher import run_bus
 from server.runtime import Dispatcher
 from server.settings import DEMO_PASSWORD, InsecureSettings, ServerSettings
@@ -36,6 +39,7 @@ API_PREFIX = "/api/v1"
 def create_app(settings: ServerSettings, *, embedded_mqtt_port: int = 1883, start_bus: bool = True) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        quiet_resource_errors(asyncio.get_running_loop())
         store = Store(settings.database, sqlite_synchronous=settings.sqlite_synchronous)
         dispatcher = Dispatcher(settings, store)
         await dispatcher.start()
@@ -50,13 +54,15 @@ def create_app(settings: ServerSettings, *, embedded_mqtt_port: int = 1883, star
                 ticker.cancel()
         await dispatcher.stop()
 
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs and /redoc from the package's own Swagger UI files: no CDN
         title="hallq dispatcher",
         version="1",
         description="Queue calling for government service halls (DESIGN.md §6). Errors: {detail: sentence}.",
         lifespan=lifespan,
+        responses=ERROR_RESPONSES,
     )
     install_error_handlers(app)
+    install_request_guard(app, settings.limits)
     for router in (halls_api.router, tickets_api.router, windows_api.router, auth_api.router):
         app.include_router(router, prefix=API_PREFIX)
     cases_api.install(app)

@@ -3,11 +3,14 @@ roles clerk / supervisor / admin, and the one authorization rule for window acti
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import functools
 import hashlib
 import secrets
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +18,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import Argon2Error
 
 from hallq.config import HallConfig, Role
+from server.login_throttle import LoginThrottle
+from server.settings import RequestLimits
 from server.store import Store
 
 STAFF_ROLES = frozenset({Role.supervisor.value, Role.admin.value})
@@ -61,10 +66,19 @@ def new_token() -> str:
 
 
 _hasher = PasswordHasher()
+# argon2 is slow on purpose and takes a core: logins hash in their own small pool, so a flood of
+# them queues here instead of taking the default thread pool that the store's queries run in.
+_password_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hallq-argon2")
 
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """What an unknown user name is checked against, so it costs what a known one does."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 def verify_password(password_hash: str, password: str) -> bool:
@@ -72,6 +86,14 @@ def verify_password(password_hash: str, password: str) -> bool:
         return bool(_hasher.verify(password_hash, password))
     except (Argon2Error, ValueError):
         return False
+
+
+def _verify_or_dummy(password_hash: str | None, password: str) -> bool:
+    """Verify against the user's hash, or (unknown user) the dummy one and answer False."""
+    if password_hash is None:
+        verify_password(_dummy_hash(), password)
+        return False
+    return verify_password(password_hash, password)
 
 
 def authorize_window(principal: Principal, hall: str, window: str) -> None:
@@ -99,9 +121,13 @@ class Authenticator:
     """Resolves bearer tokens. Config credentials are read once; device tokens from the database are
     cached briefly; clerk sessions live in memory and in the `sessions` table (survive a restart)."""
 
-    def __init__(self, store: Store, configs: list[HallConfig], session_hours: float) -> None:
+    def __init__(
+        self, store: Store, configs: list[HallConfig], session_hours: float, limits: RequestLimits | None = None
+    ) -> None:
         self.store = store
         self.session_hours = session_hours
+        self.throttle = LoginThrottle(limits or RequestLimits())
+        _password_pool.submit(_dummy_hash)  # ready before the first unknown name arrives
         self._config_devices = {d.token_sha256: d for c in configs for d in c.credentials.devices}
         self._config_users = {u.username: u for c in configs for u in c.credentials.users}
         self._window_names = {(c.hall.id, w.id) for c in configs for w in c.windows}
@@ -188,28 +214,47 @@ class Authenticator:
 
     def check_password(self, username: str, password: str) -> dict[str, Any] | None:
         """The user's record if the password verifies (database users first, then the config)."""
+        record, password_hash = self._user_record(username)
+        verified = _verify_or_dummy(password_hash, password)
+        return record if verified and record is not None else None
+
+    def _user_record(self, username: str) -> tuple[dict[str, Any] | None, str | None]:
         row = self.store.user(username)
         if row is not None:
-            return row if verify_password(row["password_hash"], password) else None
+            return row, row["password_hash"]
         configured = self._config_users.get(username)
-        if configured is not None and verify_password(configured.password_hash, password):
-            return {
-                "username": configured.username,
-                "role": configured.role.value,
-                "display_name": configured.display_name,
-            }
-        return None
+        if configured is None:
+            return None, None
+        record = {"username": configured.username, "role": configured.role.value,
+                  "display_name": configured.display_name}  # fmt: skip
+        return record, configured.password_hash
 
-    def login(self, username: str, password: str, hall: str | None, window: str | None) -> tuple[str, Principal]:
-        """Verify the password (slow on purpose: argon2) and open a session, bound to `window` if given.
-        A window has one clerk at a time: an earlier login bound to it ends."""
+    async def login(
+        self, username: str, password: str, hall: str | None, window: str | None, *, client: str = ""
+    ) -> tuple[str, Principal]:
+        """Verify the password and open a session, bound to `window` if given. A window has one clerk
+        at a time: an earlier login bound to it ends. Throttled per client address and user name
+        (TooManyAttempts); the hashing runs in its own pool; an unknown name is hashed like a known one."""
+        self.throttle.admit(client, username)
         if window is not None:
             hall = hall or (self._halls[0] if len(self._halls) == 1 else None)
             if hall is None or (hall, window) not in self._window_names:
                 raise Unauthorized(f"没有 {window} 号窗口")
-        user = self.check_password(username, password)
-        if user is None:
+        record, password_hash = await asyncio.to_thread(self._user_record, username)
+        self.throttle.enter_hasher()
+        try:
+            verified = await asyncio.get_running_loop().run_in_executor(
+                _password_pool, _verify_or_dummy, password_hash, password
+            )
+        finally:
+            self.throttle.leave_hasher()
+        if not verified or record is None:
+            self.throttle.failed(username)
             raise Unauthorized("用户名或密码错误")
+        self.throttle.succeeded(username)
+        return await asyncio.to_thread(self._open_session, record, hall, window)
+
+    def _open_session(self, user: dict[str, Any], hall: str | None, window: str | None) -> tuple[str, Principal]:
         now = dt.datetime.now(dt.UTC)
         expires = now + dt.timedelta(hours=self.session_hours)
         token = new_token()

@@ -118,6 +118,7 @@ def run_server(args: argparse.Namespace) -> int:
     import uvicorn
 
     from server.app import create_app
+    from server.http_protocol import guarded_protocol
 
     app = create_app(settings, embedded_mqtt_port=mqtt_port)
     log.info(
@@ -128,7 +129,15 @@ def run_server(args: argparse.Namespace) -> int:
         settings.database.split("@")[-1],
         "demo mode" if settings.demo else "production mode",
     )
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        access_log=False,
+        http=guarded_protocol(settings.limits.header_timeout_s),  # half-sent headers time out
+        timeout_keep_alive=5,
+    )
     return 0
 
 

@@ -30,12 +30,14 @@ from pydantic import ValidationError
 
 from hallq.bus import BusClient, Message
 from hallq.contract import CommandReply, Topics, WindowCommand
+from server.json_guard import payload_problem
 
 if TYPE_CHECKING:
     from server.usecases.bus import BusPort
 
 log = logging.getLogger(__name__)
 REMEMBERED_REPLIES = 2000
+MAX_ITEMS, MAX_DEPTH = 1000, 16  # a command is a few keys; the broker caps its size (message_size_limit)
 
 
 class CommandServer:
@@ -72,6 +74,12 @@ class CommandServer:
 
     async def _serve(self, message: Message) -> None:
         window = self.topics.window_of(message.topic) or ""
+        unparsable = payload_problem(message.payload, MAX_ITEMS, MAX_DEPTH)  # before any parser recurses
+        if unparsable is not None:
+            log.warning("MQTT command on %s refused unparsed: %s", message.topic, unparsable)
+            refusal = CommandReply(request_id="", status="error", error=f"malformed command: {unparsable}")
+            self._reply(message, window, None, refusal)
+            return
         try:
             command = WindowCommand.from_json(message.payload)
         except ValidationError as exc:

@@ -134,7 +134,7 @@ class Dispatcher:
     def __init__(self, settings: ServerSettings, store: Store) -> None:
         self.settings = settings
         self.store = store
-        self.auth = Authenticator(store, settings.halls, settings.session_hours)
+        self.auth = Authenticator(store, settings.halls, settings.session_hours, settings.limits)
         self.halls: dict[str, HallRuntime] = {c.hall.id: HallRuntime(c.hall.id, c) for c in settings.halls}
         self.on_commit: list[Callable[[str, int], None]] = []
         self._standby_tasks: list[asyncio.Task[None]] = []

@@ -33,6 +33,37 @@ class InsecureSettings(Exception):
         super().__init__("refusing to start:\n" + "\n".join(f"  - {p}" for p in problems))
 
 
+class RequestLimits(BaseModel):
+    """What one client may cost the hall (issue 12): body sizes, JSON shape, header time, login tries.
+
+    Each field is also read from the environment as HALLQ_<FIELD> (e.g. HALLQ_HEADER_TIMEOUT_S=5)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_json_bytes: int = Field(1024 * 1024, ge=1024, description="any body but a material upload")
+    max_upload_bytes: int = Field(10 * 1024 * 1024, ge=1024, description="one scanned material (PUT …/materials/N)")
+    max_json_items: int = Field(10_000, ge=10, description="object keys plus array elements in one JSON body")
+    max_json_depth: int = Field(32, ge=2, le=256, description="nested objects and arrays")
+    header_timeout_s: float = Field(10.0, gt=0, le=300, description="a request's headers must arrive within this")
+    body_idle_timeout_s: float = Field(30.0, gt=0, le=600, description="longest pause while a body arrives")
+    login_per_address: str = Field("30/minute", description="login attempts per client address (limits syntax)")
+    login_per_user: str = Field("10/minute", description="login attempts per user name")
+    lockout_failures: int = Field(5, ge=1, description="wrong passwords in a row that lock a user name")
+    lockout_minutes: float = Field(15.0, gt=0, description="how long a locked user name waits")
+
+    @model_validator(mode="after")
+    def _rates_parse(self) -> RequestLimits:
+        from limits import parse
+
+        for rate in (self.login_per_address, self.login_per_user):
+            parse(rate)  # ValueError names the bad text
+        return self
+
+
+def limits_from_env(env: Mapping[str, str]) -> dict[str, str]:
+    return {name: env[f"HALLQ_{name.upper()}"] for name in RequestLimits.model_fields if f"HALLQ_{name.upper()}" in env}
+
+
 class ServerSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
@@ -46,6 +77,7 @@ class ServerSettings(BaseModel):
     hmac_secret: SecretStr
     session_hours: float = Field(12, gt=0, le=24 * 7, description="clerk login lifetime")
     sqlite_synchronous: str = Field("FULL", pattern="^(FULL|NORMAL|EXTRA)$")
+    limits: RequestLimits = Field(default_factory=RequestLimits)
 
     @model_validator(mode="after")
     def _secret_long_enough(self) -> ServerSettings:
@@ -101,6 +133,7 @@ def build_settings(
         "database": _pick(database, env, "database") or (DEFAULT_DEMO_DATABASE if demo_flag else None),
         "mqtt_url": _pick(mqtt, env, "mqtt") or None,
         "hmac_secret": _pick(hmac_secret, env, "hmac_secret") or (DEMO_HMAC_SECRET if demo_flag else ""),
+        "limits": limits_from_env(env),
     }
     for key, value in (("host", _pick(host, env, "host")), ("port", _pick(port, env, "port"))):
         if value is not None:

@@ -12,9 +12,10 @@ router = APIRouter(tags=["auth"])
 
 
 @router.post("/auth/login", response_model=LoginAnswer)
-async def login(body: LoginBody, dispatcher: DispatcherDep) -> LoginAnswer:
-    """A clerk logs in (to a window, which opens for them): a bearer token for the terminal."""
-    return await auth.login(dispatcher, body)
+async def login(body: LoginBody, request: Request, dispatcher: DispatcherDep) -> LoginAnswer:
+    """A clerk logs in (to a window, which opens for them): a bearer token for the terminal.
+    Throttled per name and per address (429 with Retry-After)."""
+    return await auth.login(dispatcher, body, client=request.client.host if request.client else "")
 
 
 @router.post("/auth/logout", response_model=LogoutAnswer)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
+from fastapi import Path as FastPath
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -26,6 +27,10 @@ from server.cases.workflow import CaseAction, CaseStatus, IllegalCaseAction
 from server.runtime import Dispatcher, utcnow
 
 router = APIRouter(tags=["cases"])
+# A material's place in the item's list, within the databases' INTEGER column (PostgreSQL's is 32-bit):
+# a number outside it is 422, a number no material has is 404.
+MaterialIndex = Annotated[int, FastPath(ge=-(2**31), le=2**31 - 1)]
+MaterialNumber = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
 SUBMITTING_DEVICES = frozenset({"kiosk", "bridge"})
 OFFICE_ROLES = frozenset({"clerk", "supervisor", "admin"})
 
@@ -46,7 +51,7 @@ class LockerBody(Body):
 
 class ActionBody(Body):
     note: str = Field("", max_length=500)
-    materials: list[int] = Field(default_factory=list, max_length=50)
+    materials: list[MaterialNumber] = Field(default_factory=list, max_length=50)
     tracking_no: str = Field("", max_length=40)
 
 
@@ -169,7 +174,13 @@ async def read_submission(
 
 @router.put("/halls/{hall}/submissions/{case_id}/materials/{idx}")
 async def upload_material(
-    hall: str, case_id: str, idx: int, request: Request, principal: PrincipalDep, cases: CasesDep, k: KeyQuery = None
+    hall: str,
+    case_id: str,
+    idx: MaterialIndex,
+    request: Request,
+    principal: PrincipalDep,
+    cases: CasesDep,
+    k: KeyQuery = None,
 ) -> dict[str, Any]:
     """The scanned material as the raw request body (JPEG, PNG or PDF; checked by content)."""
     actor = submitting_device(principal)
@@ -181,7 +192,13 @@ async def upload_material(
 
 @router.post("/halls/{hall}/submissions/{case_id}/materials/{idx}/defer")
 async def defer_material(
-    hall: str, case_id: str, idx: int, request: Request, principal: PrincipalDep, cases: CasesDep, k: KeyQuery = None
+    hall: str,
+    case_id: str,
+    idx: MaterialIndex,
+    request: Request,
+    principal: PrincipalDep,
+    cases: CasesDep,
+    k: KeyQuery = None,
 ) -> dict[str, Any]:
     """容缺受理: the body is the PNG of the citizen's signature under the promise."""
     actor = submitting_device(principal)

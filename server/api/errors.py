@@ -10,13 +10,33 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from hallq.api_models import ErrorAnswer
 from server.api.deps import BadHeader
 from server.auth import Forbidden, Unauthorized
 from server.engine.states import EngineError
+from server.login_throttle import TooManyAttempts
 from server.pii import InvalidIdCard
 from server.runtime import HallStandby, HallUnknown, StoreUnavailable
 
 log = logging.getLogger(__name__)
+
+_ERROR_MEANINGS = {
+    401: "no token, or a token or password that does not verify",
+    403: "the caller may not do this",
+    404: "no such hall, window, service, ticket or case",
+    408: "the request body stopped arriving; send it again",
+    409: "the state does not allow it (closed, quota, already done); the sentence says why",
+    413: "the request body is too large",
+    415: "an uploaded file is not JPEG, PNG or PDF",
+    422: "the request is malformed (body, path, query or header); the sentence names the field",
+    429: "too many attempts; wait the seconds in Retry-After",
+    503: "the hall is held by another dispatcher or the database is away; retry after Retry-After",
+}
+# Every route may answer these, always as {"detail": sentence} (ErrorAnswer); set once on the app,
+# they also replace FastAPI's own 422 schema (a list of errors), which is not what this API sends.
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    status: {"model": ErrorAnswer, "description": meaning} for status, meaning in _ERROR_MEANINGS.items()
+}
 
 
 def _detail(status: int, text: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -64,6 +84,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Forbidden)
     async def _forbidden(_: Request, exc: Forbidden) -> JSONResponse:
         return _detail(403, str(exc))
+
+    @app.exception_handler(TooManyAttempts)
+    async def _too_many(_: Request, exc: TooManyAttempts) -> JSONResponse:
+        return _detail(429, str(exc), {"Retry-After": str(exc.retry_after_s)})
 
     @app.exception_handler(InvalidIdCard)
     async def _idcard(_: Request, exc: InvalidIdCard) -> JSONResponse:

@@ -12,12 +12,11 @@ from server.runtime import Dispatcher
 from server.usecases.common import audit_entry, nothing
 
 
-async def login(dispatcher: Dispatcher, body: LoginBody) -> LoginAnswer:
+async def login(dispatcher: Dispatcher, body: LoginBody, client: str) -> LoginAnswer:
+    """`client` is the caller's address: logins are throttled per address and per name."""
     if body.hall is not None:
         dispatcher.runtime(body.hall)
-    token, principal = await asyncio.to_thread(
-        dispatcher.auth.login, body.username, body.password, body.hall, body.window
-    )
+    token, principal = await dispatcher.auth.login(body.username, body.password, body.hall, body.window, client=client)
     if principal.window is not None and principal.hall is not None:
         audit = audit_entry(principal, "login", principal.window, {})
         await dispatcher.execute(principal.hall, c.OpenWindow(principal.window, principal.name), nothing, audit=audit)
