@@ -21,7 +21,7 @@ BOARD_KEYS = (
     "zone", "windows", "services", "orientation", "fullscreen", "size", "position", "screenshot", "flash_seconds",
     "draw_log",
 )  # fmt: skip
-SCREEN_KEYS = ("windows", "led_map")
+SCREEN_KEYS = ("windows", "led_map", "show", "size", "position", "screenshot")
 
 
 def register_board(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -52,6 +52,12 @@ def register_window_screen(sub: argparse._SubParsersAction) -> None:  # type: ig
         help="one LED URL per window: 1=serial:///dev/ttyUSB0?unit=1,2=serial:///dev/ttyUSB0?unit=2 "
         "(otherwise --led for all of them)",
     )
+    group.add_argument(
+        "--show", action="store_true", default=None, help="also draw the strips in a window (the demo's sim: strips)"
+    )
+    group.add_argument("--size", help="with --show: the window's size WxH (default 480x720)")
+    screen.add_position_option(group)
+    group.add_argument("--screenshot", help="with --show: write a PNG of the strips every 2 s")
     parser.set_defaults(func=run_window_screen)
 
 
@@ -178,9 +184,36 @@ def run_window_screen(args: argparse.Namespace) -> int:
     try:
         settings = device_settings(args, "window-screen", SCREEN_KEYS)
         urls = led_urls(settings)
-    except ConfigError as exc:
+        show = settings.extra.get("show") in (True, "1", "true", "yes")
+        size = screen.parse_size(settings.extra.get("size"), (480, 720), minimum=(200, 200)) if show else (0, 0)
+        position = parse_position(settings.extra.get("position"))
+    except (ConfigError, ValueError) as exc:
         print(exc, file=sys.stderr)
         return 2
-    from display.window_screen import run_bridge
+    if not show:
+        from display.window_screen import run_bridge
 
-    return run_bridge(settings, urls)
+        return run_bridge(settings, urls)
+    return _run_led_panel(settings, urls, size, position, settings.extra.get("screenshot"))
+
+
+def _run_led_panel(
+    settings: DeviceSettings, urls: dict[str, str], size: tuple[int, int], position: tuple[int, int] | None,
+    screenshot: str | None,
+) -> int:  # fmt: skip
+    from hallq.fonts import FontMissing, cjk_fonts
+    from hardware.urls import DeviceUrlError
+
+    try:
+        fonts = cjk_fonts()
+    except FontMissing as exc:
+        print(f"hallq window-screen: {exc}", file=sys.stderr)
+        return 2
+    screen.configure_window(screen.WindowGeometry(size, False, position, resizable=True))
+    from display.led_panel import PanelOptions, run_panel
+
+    try:
+        return run_panel(settings, urls, fonts, PanelOptions(Path(screenshot) if screenshot else None))
+    except DeviceUrlError as exc:
+        print(f"hallq window-screen: {exc}", file=sys.stderr)
+        return 2
