@@ -11,6 +11,7 @@ import logging
 import sys
 from pathlib import Path
 
+from display.board.textfit import Legibility
 from hallq import screen
 from hallq.config import ConfigError
 from hallq.device import DeviceSettings, add_device_options, device_settings
@@ -19,7 +20,7 @@ log = logging.getLogger(__name__)
 
 BOARD_KEYS = (
     "zone", "windows", "services", "orientation", "fullscreen", "size", "position", "screenshot", "flash_seconds",
-    "draw_log",
+    "draw_log", "panel_inches", "viewing_distance",
 )  # fmt: skip
 SCREEN_KEYS = ("windows", "led_map", "show", "size", "position", "screenshot")
 
@@ -37,6 +38,12 @@ def register_board(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
     group.add_argument("--size", help="window size WxH (default 1920x1080, or 1080x1920 in portrait)")
     screen.add_position_option(group)
     group.add_argument("--flash-seconds", type=float, help="how long a new call flashes (default 8)")
+    group.add_argument("--panel-inches", help="the screen's diagonal in inches (default 55): sizes the type")
+    group.add_argument(
+        "--viewing-distance",
+        help="metres from the screen to the back of the waiting area (default 10): every character is at"
+        " least 1/250 of it tall (40 mm at 10 m); what does not fit is shown page by page",
+    )
     group.add_argument("--screenshot", help="write a PNG (and PATH.json) of the board after every change")
     group.add_argument("--draw-log", help="append a JSON line per new call drawn on screen (benchmarks)")
     parser.set_defaults(func=run_board)
@@ -99,6 +106,31 @@ def parse_seconds(value: object, option: str, default: float) -> float:
     return seconds
 
 
+def parse_legibility(inches: object, distance: object) -> Legibility:
+    """--panel-inches and --viewing-distance, each checked; every problem reported at once."""
+    problems: list[tuple[str, str]] = []
+    values: dict[str, float] = {}
+    for option, value, low, high, unit in (
+        ("--panel-inches", inches, 10.0, 300.0, "inches (the screen's diagonal)"),
+        ("--viewing-distance", distance, 1.0, 60.0, "metres"),
+    ):
+        if value is None or value == "":
+            continue
+        try:
+            number = float(str(value))
+        except ValueError:
+            number = -1.0
+        if not low <= number <= high:
+            problems.append((option, f"{low:g} to {high:g} {unit}, not {value!r}"))
+        values[option] = number
+    if problems:
+        raise ConfigError("board", problems)
+    default = Legibility()
+    return Legibility(
+        values.get("--panel-inches", default.panel_inches), values.get("--viewing-distance", default.distance_m)
+    )
+
+
 def run_board(args: argparse.Namespace) -> int:
     try:
         settings = device_settings(args, "board", BOARD_KEYS)
@@ -111,6 +143,7 @@ def run_board(args: argparse.Namespace) -> int:
         windows = parse_list(extra.get("windows"), "--windows")
         services = parse_list(extra.get("services"), "--services")
         flash_s = parse_seconds(extra.get("flash_seconds"), "--flash-seconds", default=8.0)
+        legibility = parse_legibility(extra.get("panel_inches"), extra.get("viewing_distance"))
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -136,8 +169,9 @@ def run_board(args: argparse.Namespace) -> int:
     screenshot = Path(extra["screenshot"]) if extra.get("screenshot") else None
     draw_log = Path(extra["draw_log"]) if extra.get("draw_log") else None
     BoardApp(
-        settings, fonts, portrait, zone, resolve_zone, flash_s=flash_s, screenshot=screenshot, draw_log=draw_log
-    ).run()
+        settings, fonts, portrait, zone, resolve_zone, flash_s=flash_s, legibility=legibility, screenshot=screenshot,
+        draw_log=draw_log,
+    ).run()  # fmt: skip
     return 0
 
 
