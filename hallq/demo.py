@@ -99,7 +99,9 @@ class Supervisor:
 
     def _start(self, child: Child) -> None:
         child.log = child.log or open(child.log_path, "ab")  # noqa: SIM115 - closed in stop()
-        child.process = subprocess.Popen(child.argv, stdout=child.log, stderr=subprocess.STDOUT)
+        # its own session: Ctrl-C in the demo's terminal reaches the demo alone, which then stops every
+        # device with SIGTERM (a clean stop, no KeyboardInterrupt traceback in each device's log)
+        child.process = subprocess.Popen(child.argv, stdout=child.log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def watch(self) -> list[str]:
         """Restart exited children with a growing delay; returns lines describing what happened."""
@@ -256,8 +258,13 @@ def render_board(board: dict, width: int = 100) -> str:
     return "\n".join(line[:width] for line in lines)
 
 
+def _stop_on_sigterm(_signum: int, _frame: object) -> None:
+    raise SystemExit(143)  # through the `finally` that stops the devices
+
+
 def run(args: argparse.Namespace) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would bury the live view
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     data = Path(args.data_dir).resolve()
     if args.fresh and data.exists():
         shutil.rmtree(data)
