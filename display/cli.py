@@ -11,6 +11,7 @@ import logging
 import sys
 from pathlib import Path
 
+from display.board.textfit import Legibility
 from hallq import screen
 from hallq.config import ConfigError
 from hallq.device import DeviceSettings, add_device_options, device_settings
@@ -19,9 +20,9 @@ log = logging.getLogger(__name__)
 
 BOARD_KEYS = (
     "zone", "windows", "services", "orientation", "fullscreen", "size", "position", "screenshot", "flash_seconds",
-    "draw_log",
+    "draw_log", "panel_inches", "viewing_distance",
 )  # fmt: skip
-SCREEN_KEYS = ("windows", "led_map")
+SCREEN_KEYS = ("windows", "led_map", "show", "size", "position", "screenshot")
 
 
 def register_board(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -37,6 +38,12 @@ def register_board(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
     group.add_argument("--size", help="window size WxH (default 1920x1080, or 1080x1920 in portrait)")
     screen.add_position_option(group)
     group.add_argument("--flash-seconds", type=float, help="how long a new call flashes (default 8)")
+    group.add_argument("--panel-inches", help="the screen's diagonal in inches (default 55): sizes the type")
+    group.add_argument(
+        "--viewing-distance",
+        help="metres from the screen to the back of the waiting area (default 10): every character is at"
+        " least 1/250 of it tall (40 mm at 10 m); what does not fit is shown page by page",
+    )
     group.add_argument("--screenshot", help="write a PNG (and PATH.json) of the board after every change")
     group.add_argument("--draw-log", help="append a JSON line per new call drawn on screen (benchmarks)")
     parser.set_defaults(func=run_board)
@@ -52,6 +59,12 @@ def register_window_screen(sub: argparse._SubParsersAction) -> None:  # type: ig
         help="one LED URL per window: 1=serial:///dev/ttyUSB0?unit=1,2=serial:///dev/ttyUSB0?unit=2 "
         "(otherwise --led for all of them)",
     )
+    group.add_argument(
+        "--show", action="store_true", default=None, help="also draw the strips in a window (the demo's sim: strips)"
+    )
+    group.add_argument("--size", help="with --show: the window's size WxH (default 480x720)")
+    screen.add_position_option(group)
+    group.add_argument("--screenshot", help="with --show: write a PNG of the strips every 2 s")
     parser.set_defaults(func=run_window_screen)
 
 
@@ -93,6 +106,31 @@ def parse_seconds(value: object, option: str, default: float) -> float:
     return seconds
 
 
+def parse_legibility(inches: object, distance: object) -> Legibility:
+    """--panel-inches and --viewing-distance, each checked; every problem reported at once."""
+    problems: list[tuple[str, str]] = []
+    values: dict[str, float] = {}
+    for option, value, low, high, unit in (
+        ("--panel-inches", inches, 10.0, 300.0, "inches (the screen's diagonal)"),
+        ("--viewing-distance", distance, 1.0, 60.0, "metres"),
+    ):
+        if value is None or value == "":
+            continue
+        try:
+            number = float(str(value))
+        except ValueError:
+            number = -1.0
+        if not low <= number <= high:
+            problems.append((option, f"{low:g} to {high:g} {unit}, not {value!r}"))
+        values[option] = number
+    if problems:
+        raise ConfigError("board", problems)
+    default = Legibility()
+    return Legibility(
+        values.get("--panel-inches", default.panel_inches), values.get("--viewing-distance", default.distance_m)
+    )
+
+
 def run_board(args: argparse.Namespace) -> int:
     try:
         settings = device_settings(args, "board", BOARD_KEYS)
@@ -105,6 +143,7 @@ def run_board(args: argparse.Namespace) -> int:
         windows = parse_list(extra.get("windows"), "--windows")
         services = parse_list(extra.get("services"), "--services")
         flash_s = parse_seconds(extra.get("flash_seconds"), "--flash-seconds", default=8.0)
+        legibility = parse_legibility(extra.get("panel_inches"), extra.get("viewing_distance"))
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -130,8 +169,9 @@ def run_board(args: argparse.Namespace) -> int:
     screenshot = Path(extra["screenshot"]) if extra.get("screenshot") else None
     draw_log = Path(extra["draw_log"]) if extra.get("draw_log") else None
     BoardApp(
-        settings, fonts, portrait, zone, resolve_zone, flash_s=flash_s, screenshot=screenshot, draw_log=draw_log
-    ).run()
+        settings, fonts, portrait, zone, resolve_zone, flash_s=flash_s, legibility=legibility, screenshot=screenshot,
+        draw_log=draw_log,
+    ).run()  # fmt: skip
     return 0
 
 
@@ -178,9 +218,36 @@ def run_window_screen(args: argparse.Namespace) -> int:
     try:
         settings = device_settings(args, "window-screen", SCREEN_KEYS)
         urls = led_urls(settings)
-    except ConfigError as exc:
+        show = settings.extra.get("show") in (True, "1", "true", "yes")
+        size = screen.parse_size(settings.extra.get("size"), (480, 720), minimum=(200, 200)) if show else (0, 0)
+        position = parse_position(settings.extra.get("position"))
+    except (ConfigError, ValueError) as exc:
         print(exc, file=sys.stderr)
         return 2
-    from display.window_screen import run_bridge
+    if not show:
+        from display.window_screen import run_bridge
 
-    return run_bridge(settings, urls)
+        return run_bridge(settings, urls)
+    return _run_led_panel(settings, urls, size, position, settings.extra.get("screenshot"))
+
+
+def _run_led_panel(
+    settings: DeviceSettings, urls: dict[str, str], size: tuple[int, int], position: tuple[int, int] | None,
+    screenshot: str | None,
+) -> int:  # fmt: skip
+    from hallq.fonts import FontMissing, cjk_fonts
+    from hardware.urls import DeviceUrlError
+
+    try:
+        fonts = cjk_fonts()
+    except FontMissing as exc:
+        print(f"hallq window-screen: {exc}", file=sys.stderr)
+        return 2
+    screen.configure_window(screen.WindowGeometry(size, False, position, resizable=True))
+    from display.led_panel import PanelOptions, run_panel
+
+    try:
+        return run_panel(settings, urls, fonts, PanelOptions(Path(screenshot) if screenshot else None))
+    except DeviceUrlError as exc:
+        print(f"hallq window-screen: {exc}", file=sys.stderr)
+        return 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import EntryPoint, entry_points
@@ -44,13 +45,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+QUIET_LIBRARIES = ("httpx", "httpcore")  # a line per request (httpcore: per socket step) buries the log
+
+
+def configure_logging(level_name: str) -> None:
+    """One plain-text handler for every process. Kivy must log through it (KIVY_LOG_MODE=PYTHON, set
+    before anything imports kivy): in its own mode Kivy puts the root logger at NOTSET, so every
+    library's DEBUG lines come through, and adds colour codes when TERM looks like a colour terminal,
+    even into a log file."""
+    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
+    level = getattr(logging, str(level_name).upper(), logging.INFO)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(max(level, logging.WARNING))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")  # before an entry point could import kivy
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=getattr(logging, str(args.log_level).upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(args.log_level)
     func = getattr(args, "func", None)
     if func is None:
         parser.print_help()

@@ -25,7 +25,7 @@ from typing import IO
 
 import httpx
 
-from hallq.demo_layout import demo_layout
+from hallq.demo_layout import Placement, demo_layout
 from hallq.device import DEMO_TOKEN
 from hallq.ports import free_ports
 from hallq.screen import display_size
@@ -43,13 +43,26 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser.add_argument("--orientation", default="landscape", choices=["landscape", "portrait"])
     parser.add_argument(
         "--simulate",
-        choices=["auto", "yes", "no"],
-        default="auto",
-        help="simulated citizens and clerks (auto: only when headless)",
+        choices=["yes", "no"],
+        default="yes",
+        help="simulated citizens take tickets and simulated clerks call them at every window but the"
+        " terminal's (default yes; no: the hall waits for you at the kiosk and the terminal)",
     )
     parser.add_argument("--duration", type=float, default=0, help="stop after this many seconds (0: run until Ctrl-C)")
-    parser.add_argument("--fresh", action="store_true", help="start from an empty database")
+    parser.add_argument(
+        "--keep-history",
+        action="store_true",
+        help="continue the last run's queue (default: each run starts on a fresh day's queue)",
+    )
+    parser.add_argument("--fresh", action="store_true", help="also delete the last runs' logs and WAV files")
     parser.set_defaults(func=run)
+
+
+def build_demo_args(argv: list[str]) -> argparse.Namespace:
+    """The demo's options alone, as `hallq demo ARGV` would parse them (for tests)."""
+    parser = argparse.ArgumentParser(prog="hallq")
+    register(parser.add_subparsers())
+    return parser.parse_args(["demo", *argv])
 
 
 def has_display() -> bool:
@@ -86,7 +99,9 @@ class Supervisor:
 
     def _start(self, child: Child) -> None:
         child.log = child.log or open(child.log_path, "ab")  # noqa: SIM115 - closed in stop()
-        child.process = subprocess.Popen(child.argv, stdout=child.log, stderr=subprocess.STDOUT)
+        # its own session: Ctrl-C in the demo's terminal reaches the demo alone, which then stops every
+        # device with SIGTERM (a clean stop, no KeyboardInterrupt traceback in each device's log)
+        child.process = subprocess.Popen(child.argv, stdout=child.log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def watch(self) -> list[str]:
         """Restart exited children with a growing delay; returns lines describing what happened."""
@@ -243,11 +258,18 @@ def render_board(board: dict, width: int = 100) -> str:
     return "\n".join(line[:width] for line in lines)
 
 
+def _stop_on_sigterm(_signum: int, _frame: object) -> None:
+    raise SystemExit(143)  # through the `finally` that stops the devices
+
+
 def run(args: argparse.Namespace) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would bury the live view
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     data = Path(args.data_dir).resolve()
     if args.fresh and data.exists():
         shutil.rmtree(data)
+    if not args.keep_history:
+        forget_queue(data)
     (data / "logs").mkdir(parents=True, exist_ok=True)
     (data / "wav").mkdir(exist_ok=True)
     port, broker_port = free_ports([args.port, args.broker_port])
@@ -264,6 +286,16 @@ def run(args: argparse.Namespace) -> int:
         return 1
     finally:
         supervisor.stop()
+
+
+DATABASE = "hallq.db"
+
+
+def forget_queue(data: Path) -> None:
+    """A demo shows a hall opening for the day: an old run's database would show windows still serving
+    tickets called long ago. SQLite's WAL and shared-memory files go with it."""
+    for suffix in ("", "-wal", "-shm"):
+        (data / f"{DATABASE}{suffix}").unlink(missing_ok=True)
 
 
 def _run_hall(
@@ -285,31 +317,42 @@ def _run_hall(
         "--broker-port",
         str(broker_port),
         "--database",
-        f"sqlite:///{data / 'hallq.db'}",
+        f"sqlite:///{data / DATABASE}",
     )
     print(f"dispatcher starting on {url} (embedded MQTT broker on {mqtt}) …")
     hall = wait_for_dispatcher(url, server)
     common = ["--demo", "--server", url, "--mqtt", mqtt, "--hall", HALL]
     audio = shutil.which("aplay") is not None and Path("/dev/snd").exists()
-    voice = ["voice", *common, "--device", "voice-1", "--wav-dir", str(data / "wav")]
+    voice = ["voice", *common, "--device", "voice-1", "--wav-dir", str(data / "wav"), "--keep-audio"]
     supervisor.add("voice", *voice, *([] if audio else ["--no-audio"]))
     windows = [w["id"] for w in hall["windows"]]
+    places = demo_layout(display_size(), args.orientation) if screens else {}
+    leds = ["--show", "--size", places["leds"].size_arg, "--position", places["leds"].position_arg] if screens else []
     supervisor.add(
-        "window-screen", "window-screen", *common, "--device", "leds-1", "--windows", ",".join(windows), "--led", "sim:"
+        "window-screen",
+        "window-screen",
+        *common,
+        "--device",
+        "leds-1",
+        "--windows",
+        ",".join(windows),
+        "--led",
+        "sim:",
+        *leds,
     )
     if screens:
-        _add_screens(args, supervisor, common)
-    simulate = args.simulate == "yes" or (args.simulate == "auto" and not screens)
-    simulation = HallSimulation(url, hall) if simulate else None
+        _add_screens(args, supervisor, common, places)
+    simulation = HallSimulation(url, hall) if args.simulate == "yes" else None
     if simulation:
         simulation.start(skip_windows={args.window} if screens else set())
-    _print_intro(url, mqtt, data, screens, audio)
+    _print_intro(url, mqtt, data, screens, audio, simulation is not None, args.window)
     return _live_view(args, supervisor, url, simulation)
 
 
-def _add_screens(args: argparse.Namespace, supervisor: Supervisor, common: list[str]) -> None:
+def _add_screens(
+    args: argparse.Namespace, supervisor: Supervisor, common: list[str], places: dict[str, Placement]
+) -> None:
     """Board, kiosk and terminal as windows sized and placed to share this desktop (demo_layout)."""
-    places = demo_layout(display_size(), args.orientation)
 
     def window(name: str) -> list[str]:
         return ["--windowed", "--size", places[name].size_arg, "--position", places[name].position_arg]
@@ -345,13 +388,23 @@ def _add_screens(args: argparse.Namespace, supervisor: Supervisor, common: list[
     )
 
 
-def _print_intro(url: str, mqtt: str, data: Path, screens: bool, audio: bool) -> None:
+def _print_intro(
+    url: str, mqtt: str, data: Path, screens: bool, audio: bool, simulated: bool, terminal_window: str
+) -> None:
     print(f"hall 'demo' is running: API {url}/docs   board JSON {url}/api/v1/halls/{HALL}/board   MQTT {mqtt}")
     if not screens:
         print(
             "no display: running headless (kiosk, board and terminal need a screen; try `xvfb-run hallq demo`"
-            " or run on a desktop). Simulated citizens and clerks drive the hall."
+            " or run on a desktop)."
         )
+    if simulated:
+        spare = f" but window {terminal_window} (the terminal's: yours)" if screens else ""
+        print(
+            f"simulated citizens take tickets and simulated clerks call them at every window{spare};"
+            " `hallq demo --simulate no` runs the hall without them."
+        )
+    else:
+        print("no simulated citizens or clerks (--simulate no): take tickets at the kiosk, call at the terminal.")
     print(f"announcements: {'loudspeaker and ' if audio else ''}WAV files in {data / 'wav'}; logs in {data / 'logs'}")
     print(
         "demo credentials: clerks clerk1..clerk12 / demo, supervisor / demo, admin / demo;"

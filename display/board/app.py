@@ -13,6 +13,7 @@ import logging
 import os
 import signal
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,14 +23,14 @@ from kivy.clock import Clock
 from kivy.core.text import LabelBase
 from kivy.core.window import Window
 from kivy.lang import Builder
-from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.stencilview import StencilView
 from kivy.uix.widget import Widget
 
 from display.board.feed import BoardFeed, utc_now
 from display.board.model import BoardModel, BoardView, ZoneFilter
-from display.board.textfit import fit_font
+from display.board.textfit import Legibility, legible_font, text_ems
 from hallq.device import DeviceSettings
 from hallq.fonts import CjkFonts
 from hallq.kivy_fit import labels_that_do_not_fit
@@ -38,23 +39,26 @@ log = logging.getLogger(__name__)
 
 KV_FILE = Path(__file__).with_name("hall_board.kv")  # not board.kv: App would load that a second time
 WEEKDAYS = "一二三四五六日"
-ROW_MAX = 74  # a table row is at most this tall (× u), fewer rows do not get bigger letters
-MIN_ROW = 50  # … and at least this tall: more rows than fit are shown page by page
+LINE_SPACING = 1.2  # a row (a line of a panel) is this many times its biggest font tall
 PAGE_S = 8.0  # seconds per page
-# (row attribute, share of the row's width, font scale) per column, as in hall_board.kv
-WINDOW_COLUMNS = (("name", 0.36, 1.0), ("ticket", 0.28, 1.1), ("status", 0.36, 1.0))
-WAITING_COLUMNS = (("name", 0.44, 1.0), ("count_text", 0.22, 1.05), ("wait", 0.34, 0.92))
+# (row attribute, heading) per column, as in hall_board.kv
+WINDOW_COLUMNS = (("name", "窗口"), ("ticket", "号码"), ("status", "状态"))
+WAITING_COLUMNS = (("name", "业务"), ("count_text", "等候"), ("wait", "预计等候"))
+CELL_GAP = 10  # × u between columns
+PANEL_PAD = 22  # × u, a table panel's padding and the gap between the panels
 
 
 class RecentCallRow(BoxLayout):
     u = NumericProperty(1.0)
+    char_px = NumericProperty(0.0)
     ticket = StringProperty("")
     window_name = StringProperty("")
 
 
 class WindowTableRow(BoxLayout):
     u = NumericProperty(1.0)
-    font = NumericProperty(40.0)
+    fonts = ListProperty([40.0, 40.0, 40.0])
+    shares = ListProperty([0.36, 0.28, 0.36])
     name = StringProperty("")
     ticket = StringProperty("")
     status = StringProperty("")
@@ -63,11 +67,40 @@ class WindowTableRow(BoxLayout):
 
 class WaitingTableRow(BoxLayout):
     u = NumericProperty(1.0)
-    font = NumericProperty(40.0)
+    fonts = ListProperty([40.0, 40.0, 40.0])
+    shares = ListProperty([0.44, 0.22, 0.34])
     name = StringProperty("")
     count = NumericProperty(0)
     count_text = StringProperty("")
     wait = StringProperty("")
+
+
+@dataclass(frozen=True)
+class TablePlan:
+    """One table's type: a font per column (none below the rule), the columns' shares of the width."""
+
+    fonts: tuple[float, float, float]
+    shares: tuple[float, float, float]
+    width: float  # what the table needs to show every cell uncut, padding included
+
+    @property
+    def row_height(self) -> float:
+        return max(self.fonts) * LINE_SPACING
+
+    @classmethod
+    def for_rows(
+        cls, rows: list[dict[str, Any]], columns: tuple[tuple[str, str], ...], char_px: float, u: float
+    ) -> TablePlan:
+        fonts: list[float] = []
+        needs: list[float] = []
+        for attribute, heading in columns:
+            texts = [heading] + [str(row[attribute]) for row in rows]
+            font = max(max(legible_font(text, char_px) for text in texts), 36 * u)
+            fonts.append(font)
+            needs.append(max(text_ems(text) for text in texts) * font * 1.04 + CELL_GAP * u)
+        total = sum(needs)
+        shares = tuple(need / total for need in needs)
+        return cls((fonts[0], fonts[1], fonts[2]), (shares[0], shares[1], shares[2]), total + 2 * PANEL_PAD * u)
 
 
 class NoticeBar(StencilView):
@@ -92,6 +125,10 @@ class BoardScreen(BoxLayout):
     """Holds what the kv file shows; `show(view)` is the only way in."""
 
     u = NumericProperty(1.0)
+    char_px = NumericProperty(0.0)  # the smallest character height the rule allows, in pixels
+    latin_font = NumericProperty(0.0)  # the smallest legible font for text with Latin letters or digits
+    line_h = NumericProperty(0.0)  # a line of legible text: that font × LINE_SPACING
+    legibility = ObjectProperty(Legibility())
     portrait = BooleanProperty(False)
     hall_name = StringProperty("")
     zone_label = StringProperty("")
@@ -107,15 +144,30 @@ class BoardScreen(BoxLayout):
     page = NumericProperty(0)
     windows_page = StringProperty("")  # "2/3" when the windows table pages, else ""
     waiting_page = StringProperty("")
+    single_table = BooleanProperty(False)  # the two tables take turns: both do not fit at a legible size
+    shown_table = StringProperty("both")  # both | windows | waiting
+    windows_fonts = ListProperty([40.0, 40.0, 40.0])
+    windows_shares = ListProperty([0.36, 0.28, 0.36])
+    waiting_fonts = ListProperty([40.0, 40.0, 40.0])
+    waiting_shares = ListProperty([0.44, 0.22, 0.34])
 
     def __init__(self, **kwargs: Any) -> None:
         self._window_rows: list[dict[str, Any]] = []
         self._waiting_rows: list[dict[str, Any]] = []
+        self._rendering = False
+        self._panels: dict[str, Widget] = {}
+        self._boxes: dict[str, Widget] = {}
         super().__init__(**kwargs)
+        # ids are weak references: a panel taken off the screen would be gone without these
+        self._panels = {name: self.ids[f"{name}_panel"].__self__ for name in ("windows", "waiting")}
+        self._boxes = {name: self.ids[f"{name}_box"].__self__ for name in ("windows", "waiting")}
 
     def on_size(self, *_: Any) -> None:
         base = (1080, 1920) if self.portrait else (1920, 1080)
         self.u = min(self.width / base[0], self.height / base[1])
+        self.char_px = self.legibility.char_px(self.size)
+        self.latin_font = legible_font("A", self.char_px)
+        self.line_h = self.latin_font * LINE_SPACING
         self.size_rows()
 
     def relayout(self) -> None:
@@ -141,6 +193,8 @@ class BoardScreen(BoxLayout):
         self.flashing = view.flashing
         if previous is None or previous.recent != view.recent:
             self._fill_recent(view)
+        if previous is None or len(previous.windows) != len(view.windows) or len(previous.waiting) != len(view.waiting):
+            self.page = 0  # another hall (or zone): start from its first page
         if previous is None or previous.windows != view.windows:
             self._window_rows = [dict(name=w.name, ticket=w.ticket, status=w.status, kind=w.kind) for w in view.windows]
         if previous is None or previous.waiting != view.waiting:
@@ -150,31 +204,73 @@ class BoardScreen(BoxLayout):
         self.render_tables()
 
     def render_tables(self) -> None:
-        """Fill both tables with the rows of the current page (a table pages rather than shrink its
-        type below MIN_ROW), then size the rows."""
-        if "windows_box" not in self.ids:
+        """Type for both tables from the rule; both side by side where they fit, else one at a time;
+        each table shows the rows of its current page (a table pages rather than shrink its type)."""
+        if not self._boxes or self._rendering:
             return
-        self.windows_page = self._render_page(self.ids.windows_box, WindowTableRow, self._window_rows)
-        self.waiting_page = self._render_page(self.ids.waiting_box, WaitingTableRow, self._waiting_rows)
-        self.size_rows()
+        self._rendering = True  # adding and removing panels resizes them, which calls back here
+        try:
+            windows = TablePlan.for_rows(self._window_rows, WINDOW_COLUMNS, self.char_px, self.u)
+            waiting = TablePlan.for_rows(self._waiting_rows, WAITING_COLUMNS, self.char_px, self.u)
+            self.windows_fonts, self.windows_shares = list(windows.fonts), list(windows.shares)
+            self.waiting_fonts, self.waiting_shares = list(waiting.fonts), list(waiting.shares)
+            area = self.ids.tables_area
+            self.single_table = windows.width + waiting.width + PANEL_PAD * self.u > area.width > 1
+            self._render_pages(windows, waiting)
+            self.size_rows()
+        finally:
+            self._rendering = False
+
+    def _render_pages(self, windows: TablePlan, waiting: TablePlan) -> None:
+        box = self._boxes["windows"]
+        window_pages = self._pages(box.height, windows.row_height, len(self._window_rows))
+        waiting_pages = self._pages(box.height, waiting.row_height, len(self._waiting_rows))
+        if self.single_table:  # the windows' pages, then the services' pages
+            turn = self.page % (window_pages[0] + waiting_pages[0])
+            shown = "windows" if turn < window_pages[0] else "waiting"
+            window_page, waiting_page = turn, turn - window_pages[0]
+        else:
+            shown, window_page, waiting_page = "both", self.page, self.page
+        self._show_panels(shown)
+        self.windows_page = self._render_page(box, WindowTableRow, self._window_rows, window_pages, window_page)
+        self.waiting_page = self._render_page(
+            self._boxes["waiting"], WaitingTableRow, self._waiting_rows, waiting_pages, waiting_page
+        )
+
+    @staticmethod
+    def _pages(height: float, row_height: float, rows: int) -> tuple[int, int]:
+        """(pages, rows per page) for a table of `rows` rows in `height` pixels."""
+        capacity = max(1, int(height // row_height)) if height > 1 else max(1, rows)
+        return max(1, -(-rows // capacity)), capacity
+
+    def _show_panels(self, shown: str) -> None:
+        if shown == self.shown_table:
+            return
+        self.shown_table = shown
+        area = self.ids.tables_area
+        area.clear_widgets()
+        for name in ("windows", "waiting"):
+            if shown in ("both", name):
+                area.add_widget(self._panels[name], index=0)  # index 0: after what is already there
 
     def next_page(self) -> bool:
-        """Turn both tables to their next page; True if any table has more than one."""
-        if not (self.windows_page or self.waiting_page):
+        """Turn the tables to their next page; True if anything changed on screen."""
+        if not (self.windows_page or self.waiting_page or self.single_table):
             return False
         self.page += 1
         self.render_tables()
         return True
 
-    def _render_page(self, box: Any, kind: type[Widget], rows: list[dict[str, Any]]) -> str:
-        capacity = max(1, int(box.height // (MIN_ROW * self.u))) if box.height > 1 else max(1, len(rows))
-        pages = max(1, -(-len(rows) // capacity))
-        start = (self.page % pages) * capacity
+    def _render_page(
+        self, box: Any, kind: type[Widget], rows: list[dict[str, Any]], pages: tuple[int, int], page: int
+    ) -> str:
+        count, capacity = pages
+        start = (page % count) * capacity
         self._sync_rows(box, kind, rows[start : start + capacity])
-        return f"{self.page % pages + 1}/{pages}" if pages > 1 else ""
+        return f"{page % count + 1}/{count}" if count > 1 else ""
 
     def _recent_row_height(self) -> float:
-        return (76 if self.portrait else 82) * self.u
+        return max((76 if self.portrait else 82) * self.u, self.line_h)
 
     def _fill_recent(self, view: BoardView) -> None:
         """As many of the last calls as fit the panel (never a row cut in half)."""
@@ -199,28 +295,22 @@ class BoardScreen(BoxLayout):
                 setattr(widget, name, value)
 
     def size_rows(self) -> None:
-        """Rows share their table's height, but never grow past ROW_MAX (more rows → smaller type); one
-        font size per table, the largest at which every cell of every column fits."""
-        if "windows_box" not in self.ids:
+        """Every row of a table as tall as its plan says, with its plan's fonts and column shares."""
+        if not self._boxes:
             return
-        for box, columns in ((self.ids.windows_box, WINDOW_COLUMNS), (self.ids.waiting_box, WAITING_COLUMNS)):
-            rows = [c for c in box.children if isinstance(c, WindowTableRow | WaitingTableRow)]
-            if not rows:
-                continue
-            height = min(ROW_MAX * self.u, box.height / len(rows)) if box.height > 1 else ROW_MAX * self.u
-            font = min(44 * self.u, height * 0.6)
-            for attribute, share, scale in columns:
-                width = box.width * share - 10 * self.u
-                for row in rows:
-                    font = min(font, fit_font(str(getattr(row, attribute)), width, font * scale) / scale)
-            for row in rows:
-                row.u = self.u
-                row.size_hint_y = None
-                row.height = height
-                row.font = font
-        grid = self.ids.recent_grid
-        for child in grid.children:
+        tables = (
+            (self._boxes["windows"], self.windows_fonts, self.windows_shares),
+            (self._boxes["waiting"], self.waiting_fonts, self.waiting_shares),
+        )
+        for box, fonts, shares in tables:
+            height = max(fonts) * LINE_SPACING
+            for row in box.children:
+                if isinstance(row, WindowTableRow | WaitingTableRow):
+                    row.u, row.fonts, row.shares = self.u, list(fonts), list(shares)
+                    row.size_hint_y, row.height = None, height
+        for child in self.ids.recent_grid.children:
             child.u = self.u
+            child.char_px = self.char_px
             child.size_hint_y = None
             child.height = self._recent_row_height()
 
@@ -236,6 +326,7 @@ class BoardApp(App):
         zone: ZoneFilter,
         zone_name: str | None,
         flash_s: float = 8.0,
+        legibility: Legibility | None = None,
         screenshot: Path | None = None,
         draw_log: Path | None = None,
         **kwargs: Any,
@@ -244,6 +335,7 @@ class BoardApp(App):
         self.settings = settings
         self.fonts = fonts
         self.portrait = portrait
+        self.legibility = legibility or Legibility()
         self.screenshot = screenshot
         self.model = BoardModel(hall_name=settings.hall, zone=zone, flash_s=flash_s)
         self.feed = BoardFeed(settings, self.model, post=_on_ui_thread, on_change=self.redraw, zone=zone_name)
@@ -259,7 +351,7 @@ class BoardApp(App):
         LabelBase.register(name="HallCJK", fn_regular=self.fonts.regular, fn_bold=self.fonts.bold)
         Builder.load_file(str(KV_FILE))
         Window.clearcolor = (0.035, 0.05, 0.09, 1)
-        self.screen = BoardScreen(portrait=self.portrait)
+        self.screen = BoardScreen(portrait=self.portrait, legibility=self.legibility)
         self.screen.bind(size=lambda *_: self._after_resize())
         return self.screen
 
@@ -341,8 +433,8 @@ class BoardApp(App):
         if self._tz is None and self.feed.hall_timezone:
             self._tz = ZoneInfo(self.feed.hall_timezone)
         local = now.astimezone(self._tz) if self._tz else now.astimezone()
-        self.screen.clock_text = local.strftime("%H:%M:%S")
-        self.screen.date_text = f"{local.year}年{local.month}月{local.day}日  星期{WEEKDAYS[local.weekday()]}"
+        self.screen.clock_text = local.strftime("%H:%M")
+        self.screen.date_text = f"{local.month}月{local.day}日 星期{WEEKDAYS[local.weekday()]}"
 
     # ---- screenshots for tests and for looking ----------------------------------------------------
 
@@ -376,12 +468,32 @@ class BoardApp(App):
             "size": [width, height],
             "malformed": self.model.malformed,
             "regions": {name: self._region(name) for name in ("call_panel", "banner", "windows_box")},
-            "pages": {"windows": self.screen.windows_page, "waiting": self.screen.waiting_page},
+            "pages": {
+                "windows": self.screen.windows_page,
+                "waiting": self.screen.waiting_page,
+                "shown": self.screen.shown_table,
+            },
             "clipped": labels_that_do_not_fit(self.screen),
+            "char_px": self.screen.char_px,
+            "labels": self._labels(),
         }
         partial = target.with_suffix(".part.json")
         partial.write_text(json.dumps(state, ensure_ascii=False), encoding="utf-8")
         os.replace(partial, target.with_suffix(".json"))
+
+    def _labels(self) -> list[dict[str, Any]]:
+        """Every label on screen with text: its text, font size and [left, top, width, height] (top-left
+        origin), so a test can measure the characters' height in the screenshot."""
+        from kivy.uix.label import Label
+
+        assert self.screen is not None
+        labels = []
+        for widget in self.screen.walk():
+            if isinstance(widget, Label) and widget.text.strip() and widget.get_root_window() is not None:
+                x, y = widget.to_window(widget.x, widget.y)
+                box = [int(x), int(Window.height - y - widget.height), int(widget.width), int(widget.height)]
+                labels.append({"text": widget.text, "font_size": float(widget.font_size), "box": box})
+        return labels
 
     def _region(self, widget_id: str) -> list[int]:
         """[left, top, width, height] of a widget in screen pixels (top-left origin), for cropping."""

@@ -47,46 +47,74 @@ def _button(
     return button
 
 
-class HandbookScreen(KioskScreen):
-    def present(self, view: HandbookView) -> None:
+def _scale() -> float:
+    """The kiosk's type scale now (smaller window, elderly mode): for sizes written into markup."""
+    return float(App.get_running_app().scale)
+
+
+class RescaledScreen(KioskScreen):
+    """A screen whose text carries sizes in markup ([size=N]) or builds widgets in Python: shown again
+    when the type scale changes, so a tag never ends up bigger than the name it follows."""
+
+    _view: Any = None
+
+    def on_kv_post(self, base_widget: Any) -> None:
+        App.get_running_app().bind(scale=self._rescaled)
+
+    def _rescaled(self, *_: Any) -> None:
+        if self._view is not None:
+            self.show(self._view)
+
+    def present(self, view: Any) -> None:
+        self._view = view
+        self.show(view)
+
+    def show(self, view: Any) -> None:
+        raise NotImplementedError
+
+
+class HandbookScreen(RescaledScreen):
+    def show(self, view: HandbookView) -> None:
         grid = self.ids.groups
         grid.clear_widgets()
         from kivy.uix.label import Label
 
+        scale = _scale()
         for group in view.groups:
             title = Label(
-                text=f"[b]{group.name}[/b]  [size=26][color=5f6b7a]{group.department}[/color][/size]",
+                text=f"[b]{group.name}[/b]  [size={round(26 * scale)}][color=5f6b7a]{group.department}[/color][/size]",
                 markup=True,
                 color=(0.08, 0.27, 0.55, 1),
-                font_size=36,
+                font_size=36 * scale,
                 size_hint_y=None,
-                height=64,
+                height=64 * scale,
                 halign="left",
                 valign="bottom",
             )
             title.bind(size=lambda w, s: setattr(w, "text_size", s))
             grid.add_widget(title)
             for entry in group.items:
+                # the item's name (base 32) stays bigger than its kind tag (即办件 / 承诺件, 0.75 of it)
                 grid.add_widget(
                     _button(
-                        f"{entry.name}  [size=24]{entry.kind_label}[/size]",
+                        f"{entry.name}  [size={round(24 * scale)}]{entry.kind_label}[/size]",
                         _act("choose_item", entry.code),
                         font=32,
                         size_hint_y=None,
-                        height=96,
+                        height=96 * max(scale, 0.6),
                         radius=12,
                     )
                 )
 
 
-class ItemScreen(KioskScreen):
+class ItemScreen(RescaledScreen):
     title = StringProperty("")
     facts = StringProperty("")
     materials = StringProperty("")
     notes = StringProperty("")
     ticket_open = BooleanProperty(True)
 
-    def present(self, view: ItemView) -> None:
+    def show(self, view: ItemView) -> None:
         self.title = view.name
         self.facts = f"{view.service_name} · [b]{view.kind_label}[/b] · {view.promise}\n收费：{view.fee}"
         lines = []
@@ -95,7 +123,8 @@ class ItemScreen(KioskScreen):
             lines.append(f"{i}. {m.name}（{m.form} {m.copies} 份）{defer}")
         if any(m.deferrable for m in view.materials):
             lines.append(
-                f"[size=26][color=5f6b7a]可容缺：暂缺时可先签署承诺，{view.defer_days}个工作日内补交[/color][/size]"
+                f"[size={round(26 * _scale())}][color=5f6b7a]可容缺：暂缺时可先签署承诺，"
+                f"{view.defer_days}个工作日内补交[/color][/size]"
             )
         self.materials = "\n".join(lines)
         self.notes = f"[b]办理条件[/b]：{view.conditions or '无'}\n[b]设定依据[/b]：{view.legal_basis or '—'}"

@@ -9,7 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from hallq.demo import render_board
+from hallq.demo import DATABASE, build_demo_args, forget_queue, render_board
+from hallq.demo_layout import demo_layout
 from hallq.ports import free_ports
 
 
@@ -98,3 +99,32 @@ def test_bench_lists_and_refuses_unknown_names() -> None:
     assert "engine_callnext" in listing.stdout
     unknown = subprocess.run([sys.executable, "-m", "hallq.cli", "bench", "nope"], capture_output=True, text=True)
     assert unknown.returncode == 2 and "choose one of" in unknown.stderr
+
+
+def test_each_run_starts_on_a_fresh_queue_unless_history_is_kept(tmp_path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        (tmp_path / f"{DATABASE}{suffix}").write_bytes(b"yesterday")
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "server.log").write_text("kept")
+    forget_queue(tmp_path)
+    assert not list(tmp_path.glob(f"{DATABASE}*"))
+    assert (tmp_path / "logs" / "server.log").read_text() == "kept"
+    assert build_demo_args([]).keep_history is False and build_demo_args(["--keep-history"]).keep_history
+    assert build_demo_args([]).simulate == "yes" and build_demo_args(["--simulate", "no"]).simulate == "no"
+
+
+def test_the_led_strips_get_a_window_beside_the_others() -> None:
+    for desktop in ((1920, 1080), (2560, 1440), (1366, 768)):
+        for orientation in ("landscape", "portrait"):
+            places = demo_layout(desktop, orientation)
+            leds = places["leds"]
+            assert leds.position[0] + leds.size[0] <= desktop[0] and leds.size >= (200, 200)
+            for name in ("board", "kiosk"):  # the terminal may overlap on a small desktop, the strips not
+                other = places[name]
+                apart = (
+                    leds.position[0] >= other.position[0] + other.size[0]
+                    or other.position[0] >= leds.position[0] + leds.size[0]
+                    or leds.position[1] >= other.position[1] + other.size[1]
+                    or other.position[1] >= leds.position[1] + leds.size[1]
+                )
+                assert apart, (desktop, orientation, name, leds, other)

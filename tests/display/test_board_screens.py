@@ -126,7 +126,8 @@ def test_every_state_on_screen(tmp_path: Path, broker: Broker, hall: FakeHall, o
             pub.send(TOPICS.dispatcher_status, DispatcherStatus(online=True, at=now()), retain=True)
             pub.send(TOPICS.board, snapshot(seq=13, at=now(), windows=30, serving={"17": "B020"}), retain=True)
             state = board.wait_state(lambda s: s["view"]["seq"] == 13 and s["pages"]["windows"].startswith("1/"))
-            assert len(state["view"]["windows"]) == 30 and state["pages"]["windows"] in ("1/2", "1/3")
+            # as many pages as the rule leaves rows for (30 windows at 1080p on 55" read from 10 m: 5)
+            assert len(state["view"]["windows"]) == 30 and int(state["pages"]["windows"].split("/")[1]) >= 2
             board.keep(f"board-{orientation}-paged")
     finally:
         board.stop()

@@ -9,16 +9,19 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from hallq.kivy_fit import labels_that_do_not_fit
+from tests.kiosk import screen_checks
 
 pytestmark = pytest.mark.ui
 
 ORIENTATIONS = {"portrait": (1080, 1920), "landscape": (1920, 1080)}
+SIZES = {**ORIENTATIONS, "demo": (585, 1040)}  # demo: the kiosk's window in `hallq demo` on a 1080p desktop
 
 
 @pytest.fixture(scope="module")
@@ -84,15 +87,23 @@ def ui(request: pytest.FixtureRequest, kiosk: Any) -> Iterator[Any]:
 
 
 def shot(ui: Any, name: str) -> None:
-    """The screen as it is now, in both orientations (the flow goes on in its own)."""
+    """The screen as it is now, in both orientations and in the window `hallq demo` gives the kiosk on a
+    1080p desktop (the flow goes on in its own), each checked: text fits, nothing under the header,
+    button text clear of the edges, every QR on screen decodes with zbar."""
     other = "landscape" if ui.orientation == "portrait" else "portrait"
-    for orientation in (ui.orientation, other):
+    for orientation in (ui.orientation, other, "demo"):
         if orientation != ui.orientation:
-            ui.set_size(ORIENTATIONS[orientation])
+            ui.set_size(SIZES[orientation])
         path = ui.screenshot(f"{name}-{orientation}")
         assert path.stat().st_size > 10_000
         assert labels_that_do_not_fit(ui.app.root) == [], f"{name}-{orientation}: text that does not fit"
+        assert screen_checks.problems(ui.app, path) == [], f"{name}-{orientation}"
     ui.set_size(ORIENTATIONS[ui.orientation])
+
+
+def printed_qr_decodes(ui: Any, job: bytes, expected: str, tmp_path: Path) -> None:
+    """The QR printed on the ticket, rendered from the job's ESC/POS bytes, reads back with zbar."""
+    assert screen_checks.printed_qr_codes(job, tmp_path) == [expected]
 
 
 def ticket_screen(ui: Any) -> Any:
@@ -123,7 +134,7 @@ def remove_card(ui: Any) -> None:
 
 
 @pytest.mark.parametrize("orientation", ["portrait"])
-def test_service_ticket_is_shown_printed_and_spoken(orientation: str, ui: Any) -> None:
+def test_service_ticket_is_shown_printed_and_spoken(orientation: str, ui: Any, tmp_path: Path) -> None:
     shot(ui, "home")
     assert ui.text_shown("请刷身份证") and ui.text_shown("社保业务") and ui.text_shown("等候")
     jobs_before = len(ui.printer_sim.jobs)
@@ -135,6 +146,7 @@ def test_service_ticket_is_shown_printed_and_spoken(orientation: str, ui: Any) -
     assert screen.qr_texture is not None
     job = ui.printer_sim.jobs[-1]
     assert len(ui.printer_sim.jobs) == jobs_before + 1 and screen.number.encode() in job
+    printed_qr_decodes(ui, job, screen_checks.shown_qr_text(screen), tmp_path)
     from kiosk.views import spoken_number
 
     said = [s for s in ui.runtime.speaker.said if f"您的号码是{spoken_number(screen.number)}，" in s]
@@ -367,13 +379,14 @@ def test_home_fits_windows_big_and_small(size: tuple[int, int], ui: Any) -> None
     """A kiosk's screen is not always 1080×1920 (and `hallq demo` shares a desktop): everything shrinks alike."""
     ui.set_size(size)
     ui.pump(0.3)
-    ui.screenshot(f"home-{size[0]}x{size[1]}")
-    assert labels_that_do_not_fit(ui.app.root) == []
+    path = ui.screenshot(f"home-{size[0]}x{size[1]}")
+    assert labels_that_do_not_fit(ui.app.root) == [] and screen_checks.problems(ui.app, path) == []
     ui.tap("长者模式")
     ui.wait_for(lambda: ui.presenter.elderly_mode and ui.screen == "home")
     ui.pump(0.3)
-    ui.screenshot(f"home-elderly-{size[0]}x{size[1]}")
+    path = ui.screenshot(f"home-elderly-{size[0]}x{size[1]}")
     assert labels_that_do_not_fit(ui.app.root) == [], "elderly mode"
+    assert screen_checks.problems(ui.app, path) == [], "elderly mode"
     ui.tap("退出长者模式")
     ui.wait_for(lambda: not ui.presenter.elderly_mode)
     ui.set_size(ORIENTATIONS[ui.orientation])

@@ -117,5 +117,9 @@ class KioskDriver:
         SCREENS_DIR.mkdir(parents=True, exist_ok=True)
         path = SCREENS_DIR / f"kiosk-{name}.png"
         self.pump(0.1)
+        manager = self.app.root.ids.sm
+        end = time.monotonic() + 3
+        while manager.transition.is_active and time.monotonic() < end:  # two screens half drawn
+            self.pump(0.05)
         self.app.root.export_to_png(str(path))
         return path

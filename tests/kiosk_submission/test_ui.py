@@ -14,10 +14,12 @@ import httpx
 import pytest
 
 from hallq.kivy_fit import labels_that_do_not_fit
+from tests.kiosk import screen_checks
 
 pytestmark = pytest.mark.ui
 
 ORIENTATIONS = {"portrait": (1080, 1920), "landscape": (1920, 1080)}
+SIZES = {**ORIENTATIONS, "demo": (585, 1040)}  # and the window `hallq demo` gives the kiosk on a 1080p desktop
 ITEM_NAME = "不动产转移登记"
 
 
@@ -59,14 +61,24 @@ def ui(dispatcher: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[An
 
 
 def shot(ui: Any, name: str) -> None:
-    """The screen as it is now, portrait and landscape (the flow goes on in portrait)."""
-    for orientation, size in ORIENTATIONS.items():
+    """The screen as it is now, portrait, landscape and in the demo's window (the flow goes on in
+    portrait), each checked (tests/kiosk/screen_checks.py)."""
+    for orientation, size in SIZES.items():
         ui.set_size(size)
         ui.pump(0.2)
         path = ui.screenshot(f"sub-{name}-{orientation}")
         assert path.stat().st_size > 10_000
         assert labels_that_do_not_fit(ui.app.root) == [], f"sub-{name}-{orientation}: text that does not fit"
+        assert screen_checks.problems(ui.app, path) == [], f"sub-{name}-{orientation}"
     ui.set_size(ORIENTATIONS["portrait"])
+
+
+def tags_smaller_than_names(ui: Any) -> bool:
+    import re
+
+    buttons = [w for w in ui.app.root.ids.sm.get_screen("sub_handbook").ids.groups.children if "[size=" in w.text]
+    sizes = [(float(re.search(r"\[size=(\d+)\]", b.text)[1]), b.font_size) for b in buttons]  # type: ignore[index]
+    return bool(sizes) and all(tag < name for tag, name in sizes)
 
 
 def flow(ui: Any) -> Any:
@@ -148,6 +160,10 @@ def test_night_submission_deferred_and_signed_prints_the_receipt(ui: Any) -> Non
     on(ui, "sub_handbook")
     assert ui.text_shown("办事指南") and ui.text_shown(ITEM_NAME)
     shot(ui, "handbook")
+    for size in SIZES.values():  # an item's name stays bigger than its 即办件 / 承诺件 tag at every size
+        ui.set_size(size)
+        assert tags_smaller_than_names(ui), size
+    ui.set_size(ORIENTATIONS["portrait"])
     ui.tap(ITEM_NAME)
     on(ui, "sub_item")
     assert ui.text_shown("完税凭证") and ui.text_shown("可容缺") and ui.text_shown("登记费")
@@ -200,6 +216,9 @@ def test_night_submission_deferred_and_signed_prints_the_receipt(ui: Any) -> Non
     assert receipt.printed and receipt.receipt_no.startswith("SJ")
     printed = b"".join(ui.printer_sim.jobs[jobs:])
     assert receipt.receipt_no.encode("gb18030") in printed and "完税凭证".encode("gb18030") in printed
+    qr_dir = Path(ui.runtime.data_dir) / "printed"
+    qr_dir.mkdir(exist_ok=True)
+    assert screen_checks.printed_qr_codes(printed, qr_dir) == [flow(ui).receipt.qr]  # the paper's QR reads
     shot(ui, "receipt")
     ui.receipt_qr = flow(ui).receipt.qr
     ui.tap("完成")

@@ -154,3 +154,83 @@ def test_ticket_page_shows_the_place_then_takes_a_rating(dispatcher: Dispatcher,
     page.click("#send-rating")
     page.wait_for_selector("text=感谢您的评价")
     shot(page, "ticket-rated")
+
+
+def submitted(d: Dispatcher, item: str, materials: int) -> tuple[str, str]:
+    """A case of `item` submitted over the API, a PDF for each of its `materials`."""
+    api = f"{d.api}/halls/demo"
+    body = {"item": item, "id_card": CARD, "phone": "13912345678"}
+    start = httpx.post(f"{api}/submissions", headers=d.headers, json=body)
+    assert start.status_code == 201, start.text
+    case_id, key = start.json()["id"], start.json()["access"]
+    for idx in range(materials):
+        reply = httpx.put(f"{api}/submissions/{case_id}/materials/{idx}?k={key}", headers=d.headers, content=PDF)
+        assert reply.status_code == 200, reply.text
+    done = httpx.post(f"{api}/submissions/{case_id}/complete?k={key}", headers=d.headers)
+    assert done.status_code == 200, done.text
+    return case_id, key
+
+
+def test_case_page_on_a_phone_keeps_labels_on_one_line_and_no_empty_value(dispatcher: Dispatcher, page: Any) -> None:
+    case_id, key, _ = received_case(dispatcher)  # its third material deferred (容缺)
+    page.set_viewport_size({"width": 360, "height": 780})
+    page.goto(f"{dispatcher.url}/c/demo/{case_id}?k={key}")
+    page.wait_for_selector("#collect:not(:empty)")
+    shot(page, "citizen-case-phone")
+    for row in page.query_selector_all(".row:not([hidden])"):
+        label, value = row.query_selector_all("span")
+        label_box, value_box = label.bounding_box(), value.bounding_box()
+        # the line boxes of the label's own text (its box stretches to the row's height)
+        lines = label.evaluate(
+            "e => { const r = document.createRange(); r.selectNodeContents(e);"
+            " return new Set([...r.getClientRects()].map((b) => Math.round(b.top))).size; }"
+        )
+        assert lines == 1, f"{label.inner_text()} breaks over {lines} lines"
+        assert label_box["x"] + label_box["width"] <= value_box["x"] + 1, f"{label.inner_text()} runs into its value"
+        assert value.inner_text().strip(), f"{label.inner_text()} shows no value"
+    assert page.is_visible("#deferred-row") and page.inner_text("#deferred-due").strip()
+
+
+def test_office_hall_list_role_counts_logout(dispatcher: Dispatcher, page: Any) -> None:
+    received_case(dispatcher)
+    page.goto(f"{dispatcher.url}/office")
+    page.wait_for_selector("#hall option[value='demo']", state="attached")
+    assert "句容市政务服务中心" in page.inner_text("#hall")  # chosen from the halls this dispatcher serves
+    page.fill("#username", "supervisor")
+    page.fill("#password", "demo")
+    page.click("#login-button")
+    page.wait_for_selector("#tabs button[data-tab='received'] .count:not(:has-text('…'))")
+    assert "值班主任" in page.inner_text("#who") and "supervisor" not in page.inner_text("#who")
+    received = int(page.inner_text("#tabs button[data-tab='received'] .count"))
+    shown = len(page.query_selector_all("tr.case"))
+    assert received == shown >= 1
+    assert page.inner_text("#tabs button[data-tab='archived'] .count") == "0"
+    shot(page, "office-tabs")
+    page.click("#logout")
+    page.wait_for_selector("#login:not([hidden])")
+    assert page.is_hidden("#desk") and "已退出" in page.inner_text("#login-msg")
+    page.reload()
+    page.wait_for_selector("#login:not([hidden])")  # the token is gone: no way back in without the password
+    assert page.evaluate("sessionStorage.getItem('hallq.office.token')") is None
+
+
+def test_a_deadline_in_a_year_without_holidays_is_provisional(dispatcher: Dispatcher, page: Any) -> None:
+    """低保 (30 working days) accepted now: the decision is due in a year whose holidays may not be known."""
+    case_id, _ = submitted(dispatcher, "dibao-apply", 3)
+    clerk = {"Authorization": f"Bearer {dispatcher.login('supervisor')}"}
+    accepted = httpx.post(f"{dispatcher.api}/halls/demo/cases/{case_id}/actions/accept", headers=clerk, json={})
+    assert accepted.status_code == 200, accepted.text
+    due = accepted.json()["deadlines"]["decide_due"]
+    listing = httpx.get(f"{dispatcher.api}/halls/demo/cases?status=accepted", headers=clerk).json()
+    unknown = str(due[:4]) in {str(y) for y in listing["unknown_calendar_years"]}
+    page.goto(f"{dispatcher.url}/office")
+    page.fill("#username", "supervisor")
+    page.fill("#password", "demo")
+    page.click("#login-button")
+    page.click("#tabs button[data-tab='accepted']")
+    page.click(f"tr.case[data-id='{case_id}']")
+    page.wait_for_selector("#detail h3")
+    detail = page.inner_text("#detail")
+    assert due in detail
+    assert ("暂定" in detail) == unknown and page.is_visible("#calendar-note") == unknown
+    shot(page, "office-provisional-deadline")

@@ -21,8 +21,10 @@
     hallq.text("kind", c.kind === "promised" ? `承诺件，${c.promised_days} 个工作日办结` : "即办件");
     hallq.text("accept-due", c.deadlines.accept_due || "—");
     hallq.text("decide-due", c.deadlines.decide_due || "受理后计算");
-    document.getElementById("deferred-row").hidden = !c.deadlines.deferred_due;
-    hallq.text("deferred-due", c.deadlines.deferred_due || "");
+    // the row only where something was deferred (容缺); its date is counted from acceptance
+    const deferred = c.materials.some((m) => m.status === "deferred");
+    document.getElementById("deferred-row").hidden = !deferred && !c.deadlines.deferred_due;
+    hallq.text("deferred-due", c.deadlines.deferred_due || "受理后起算，受理时告知");
     let collect = `${c.collect.where}（${c.collect.address}），工作日办理时间内领取`;
     if (c.delivery === "post") collect = `已邮寄，邮件单号 ${c.tracking_no}`;
     if (c.status === "ready") collect = `结果已可领取：${c.collect.where}（${c.collect.address}）`;

@@ -15,7 +15,9 @@
     delivered: [["archive", "归档"]],
   };
   const MATERIAL = { provided: "已提交", deferred: "容缺", missing: "缺" };
-  const state = { token: sessionStorage.getItem("hallq.office.token") || "", hall: sessionStorage.getItem("hallq.office.hall") || "demo", tab: "received", selected: null };
+  const ROLES = { clerk: "窗口工作人员", supervisor: "值班主任", admin: "系统管理员" };
+  const LIST_LIMIT = 200; // what GET /cases answers at most: a count that reaches it is shown as 200+
+  const state = { token: sessionStorage.getItem("hallq.office.token") || "", hall: sessionStorage.getItem("hallq.office.hall") || "demo", tab: "received", selected: null, unknownYears: [] };
   const auth = () => ({ Authorization: `Bearer ${state.token}` });
   const base = () => `/api/v1/halls/${encodeURIComponent(state.hall)}`;
   const el = (id) => document.getElementById(id);
@@ -27,14 +29,54 @@
     return node;
   }
 
+  async function loadHalls() {
+    // the halls this dispatcher serves (GET /health), each by its name
+    const select = el("hall");
+    try {
+      const health = await hallq.call("GET", "/api/v1/health");
+      const ids = Object.keys(health.halls || {}).sort();
+      const options = await Promise.all(ids.map(async (id) => {
+        let name = id;
+        try { name = (await hallq.call("GET", `/api/v1/halls/${encodeURIComponent(id)}`)).name || id; } catch (error) { /* id alone */ }
+        return make("option", name === id ? id : `${name}（${id}）`, { value: id });
+      }));
+      if (options.length) select.replaceChildren(...options);
+    } catch (error) {
+      select.replaceChildren(make("option", state.hall, { value: state.hall }));
+    }
+    select.value = [...select.options].some((o) => o.value === state.hall) ? state.hall : select.options[0].value;
+  }
+
+  function showUser(name, role) {
+    el("who").textContent = `${name || ""} · ${ROLES[role] || role}`;
+    el("logout").hidden = false;
+  }
+
+  async function logout() {
+    try { await hallq.call("POST", "/api/v1/auth/logout", undefined, auth()); } catch (error) { /* gone anyway */ }
+    state.token = "";
+    sessionStorage.removeItem("hallq.office.token");
+    sessionStorage.removeItem("hallq.office.user");
+    el("who").textContent = "";
+    el("logout").hidden = true;
+    el("desk").hidden = true;
+    el("login").hidden = false;
+    el("password").value = "";
+    el("login-msg").textContent = "已退出登录";
+    el("login-msg").className = "ok";
+  }
+
   async function login() {
-    state.hall = el("hall").value.trim() || "demo";
+    state.hall = el("hall").value || "demo";
     try {
       const reply = await hallq.call("POST", "/api/v1/auth/login", { username: el("username").value.trim(), password: el("password").value });
       state.token = reply.access_token;
       sessionStorage.setItem("hallq.office.token", state.token);
       sessionStorage.setItem("hallq.office.hall", state.hall);
-      el("who").textContent = `${reply.display_name || ""} ${reply.role}`;
+      sessionStorage.setItem("hallq.office.user", JSON.stringify([reply.display_name, reply.role]));
+      showUser(reply.display_name, reply.role);
+      el("login-msg").textContent = "";
+      el("login-msg").className = "error";
       await openDesk();
     } catch (error) {
       el("login-msg").textContent = error.message;
@@ -46,6 +88,7 @@
     el("desk").hidden = false;
     el("tabs").replaceChildren(...TABS.map(([key, label]) => {
       const b = make("button", label);
+      b.append(make("span", "…", { className: "count" }));
       b.dataset.tab = key;
       b.addEventListener("click", () => { state.tab = key; loadList(); });
       return b;
@@ -57,15 +100,49 @@
     el("tabs").querySelectorAll("button").forEach((b) => b.classList.toggle("on", b.dataset.tab === state.tab));
     const query = ["overdue", "due_soon"].includes(state.tab) ? `flag=${state.tab}` : `status=${state.tab}`;
     try {
-      const data = await hallq.call("GET", `${base()}/cases?${query}`, undefined, auth());
+      const [data, all] = await Promise.all([
+        hallq.call("GET", `${base()}/cases?${query}`, undefined, auth()),
+        hallq.call("GET", `${base()}/cases`, undefined, auth()),
+      ]);
+      state.unknownYears = [...new Set([...data.unknown_calendar_years, ...all.unknown_calendar_years])].map(String);
+      showCounts(all.cases);
+      showCalendarNote();
       el("list-msg").textContent = data.cases.length ? "" : "没有办件";
-      if (data.unknown_calendar_years.length) {
-        el("list-msg").textContent += `（注意：${data.unknown_calendar_years.join("、")}年的法定节假日尚未配置）`;
-      }
+      el("list-msg").className = "muted";
       el("list").replaceChildren(...data.cases.map(row));
     } catch (error) {
       handle(error, "list-msg");
     }
+  }
+
+  function showCounts(cases) {
+    const counts = {};
+    cases.forEach((c) => {
+      counts[c.status] = (counts[c.status] || 0) + 1;
+      if (c.overdue.length) counts.overdue = (counts.overdue || 0) + 1;
+      if (c.due_soon) counts.due_soon = (counts.due_soon || 0) + 1;
+    });
+    const capped = cases.length >= LIST_LIMIT ? "+" : "";
+    el("tabs").querySelectorAll("button").forEach((b) => {
+      const count = counts[b.dataset.tab] || 0;
+      const badge = b.querySelector(".count");
+      badge.textContent = `${count}${count ? capped : ""}`;
+      badge.classList.toggle("alert", count > 0 && b.dataset.tab === "overdue");
+    });
+  }
+
+  function showCalendarNote() {
+    const note = el("calendar-note");
+    note.hidden = !state.unknownYears.length;
+    note.textContent = state.unknownYears.length
+      ? `${state.unknownYears.join("、")}年的法定节假日尚未配置：落在该年的期限只按周末计算，标为“暂定”，请在大厅配置中补充该年的节假日和调休后再向群众承诺。`
+      : "";
+  }
+
+  // A deadline in a year whose holidays are not configured cannot be promised: marked provisional.
+  function deadline(day, empty) {
+    if (!day) return empty;
+    return state.unknownYears.includes(day.slice(0, 4)) ? `${day}（暂定：${day.slice(0, 4)}年节假日未配置）` : day;
   }
 
   function row(c) {
@@ -73,6 +150,8 @@
     tr.dataset.id = c.id;
     tr.append(make("td", c.receipt_no || "—"), make("td", c.item_name));
     const status = make("td", c.status_label);
+    const due = c.deadlines && (c.deadlines.decide_due || c.deadlines.accept_due);
+    if (due && state.unknownYears.includes(due.slice(0, 4))) status.append(make("span", "期限暂定", { className: "badge soon" }));
     if (c.overdue.length) status.append(make("span", "超期", { className: "badge overdue" }));
     else if (c.due_soon) status.append(make("span", "将到期", { className: "badge soon" }));
     tr.append(status);
@@ -85,6 +164,8 @@
       sessionStorage.removeItem("hallq.office.token");
       el("login").hidden = false;
       el("desk").hidden = true;
+      el("logout").hidden = true;
+      el("who").textContent = "";
       el("login-msg").textContent = "登录已失效，请重新登录";
       return;
     }
@@ -108,8 +189,11 @@
     box.append(make("h3", `${c.receipt_no || "（草稿）"} ${c.item_name}`));
     const facts = [["状态", c.status_label + (c.overdue.length ? "（超期：" + c.overdue.join("、") + "）" : "")],
       ["部门", c.department], ["申请人", `${c.masked_name} ${c.masked_id}`], ["联系电话", c.phone || "—"],
-      ["受理期限", c.deadlines.accept_due || "—"], ["办结期限", c.deadlines.decide_due || "—"],
-      ["容缺补交期限", c.deadlines.deferred_due || "—"], ["原件存放", c.locker_slot ? `${c.locker_slot} 号柜` : "—"]];
+      ["受理期限", deadline(c.deadlines.accept_due, "—")], ["办结期限", deadline(c.deadlines.decide_due, "受理后计算")],
+      ["原件存放", c.locker_slot ? `${c.locker_slot} 号柜` : "—"]];
+    if (c.deadlines.deferred_due || c.materials.some((m) => m.status === "deferred")) {
+      facts.splice(6, 0, ["容缺补交期限", deadline(c.deadlines.deferred_due, "受理后起算")]);
+    }
     if (c.tracking_no) facts.push(["邮件单号", c.tracking_no]);
     if (c.decision_note) facts.push(["审批意见", c.decision_note]);
     facts.forEach(([k, v]) => {
@@ -173,7 +257,12 @@
   }
 
   el("login-button").addEventListener("click", login);
+  el("logout").addEventListener("click", logout);
   el("password").addEventListener("keydown", (event) => { if (event.key === "Enter") login(); });
-  el("hall").value = state.hall;
-  if (state.token) openDesk();
+  loadHalls();
+  if (state.token) {
+    const [name, role] = JSON.parse(sessionStorage.getItem("hallq.office.user") || "[]");
+    if (role) showUser(name, role);
+    openDesk();
+  }
 })();
