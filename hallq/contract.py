@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 ROOT = "hallq/v1"
 
@@ -144,14 +144,70 @@ class WindowStateMessage(Payload):
 CommandName = Literal["call-next", "recall", "no-show", "finish", "pause", "resume", "transfer", "evaluate"]
 
 
+class CommandArgs(BaseModel):
+    """A command's `args`: each command takes exactly the fields its HTTP route takes, typed the same
+    (a list where a text belongs is refused, never turned into a string)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NoArgs(CommandArgs):
+    pass
+
+
+class PauseArgs(CommandArgs):
+    reason: str = Field("", max_length=40, description="shown as 暂停服务 (reason)")
+
+
+class TransferArgs(CommandArgs):
+    service: str | None = Field(None, min_length=1, max_length=4)
+    window: str | None = Field(None, min_length=1, max_length=16)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> TransferArgs:
+        if (self.service is None) == (self.window is None):
+            raise ValueError("give exactly one of service or window 转业务或转窗口二选一")
+        return self
+
+
+class EvaluateArgs(CommandArgs):
+    score: int = Field(ge=1, le=5)
+    comment: str | None = Field(None, max_length=500)
+    ticket_id: str | None = Field(None, min_length=1, max_length=64, description="default: the window's ticket")
+
+
+COMMAND_ARGS: dict[str, type[CommandArgs]] = {
+    "call-next": NoArgs,
+    "recall": NoArgs,
+    "no-show": NoArgs,
+    "finish": NoArgs,
+    "resume": NoArgs,
+    "pause": PauseArgs,
+    "transfer": TransferArgs,
+    "evaluate": EvaluateArgs,
+}
+
+
 class WindowCommand(Payload):
-    """`windows/{window}/commands`: from keypad bridges and evaluators that cannot speak HTTP."""
+    """`windows/{window}/commands`: from keypad bridges and evaluators that cannot speak HTTP.
+    `args` is checked against the command's model (COMMAND_ARGS) when the command is read."""
 
     command: CommandName
     request_id: str = Field(min_length=1, max_length=64)
     args: dict[str, Any] = Field(default_factory=dict)
-    device: str | None = Field(None, description="the sending device, checked against its credentials")
-    token: str | None = Field(None, description="the device token, where the broker does not authenticate")
+    device: str | None = Field(None, max_length=48, description="the sending device, checked against its credentials")
+    token: str | None = Field(
+        None, max_length=256, description="the device token, where the broker does not authenticate"
+    )
+
+    @model_validator(mode="after")
+    def _args_fit_the_command(self) -> WindowCommand:
+        COMMAND_ARGS[self.command].model_validate(self.args)
+        return self
+
+    def typed_args(self) -> CommandArgs:
+        """The args as the command's model (valid: checked when the command was read)."""
+        return COMMAND_ARGS[self.command].model_validate(self.args)
 
 
 class CommandReply(Payload):

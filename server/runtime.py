@@ -159,12 +159,13 @@ class Dispatcher:
 
     async def _stand_by(self, runtime: HallRuntime) -> None:
         while True:
+            # wait first: a dispatcher that just lost its connection leaves a standby peer the first try
+            await asyncio.sleep(STANDBY_RETRY_S)
             try:
                 if await asyncio.to_thread(self.store.try_take_hall, runtime.hall):
                     break
             except Exception:
                 log.warning("hall %s: database unreachable while standing by; retrying", runtime.hall)
-            await asyncio.sleep(STANDBY_RETRY_S)
         while True:
             try:
                 async with runtime.lock:
@@ -229,10 +230,10 @@ class Dispatcher:
         try:
             if token is not None:
                 principal = self.auth.authenticate(token)
-                if principal.kind == "device" and principal.name != device_id:
+                # only the named device's own token: a clerk's login or another device's token is no proof
+                if principal.kind != "device" or principal.name != device_id:
                     return False
-                authorize_window(principal, hall, window)
-                return True
+                return window in principal.windows
             return window in self.auth.device_windows(device_id)
         except Exception:
             return False

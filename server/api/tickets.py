@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from server import pii
 from server.api.deps import DispatcherDep, IdempotencyKeyDep, OptionalPrincipalDep, PrincipalDep
-from server.auth import Forbidden, Principal, Unauthorized
+from server.auth import Forbidden, Principal, Unauthorized, may_cancel, may_rate
 from server.engine import commands as c
 from server.engine.states import UnknownTicket
 from server.runtime import Answer, HallRuntime, utcnow
@@ -63,11 +63,12 @@ def issue_command(runtime: HallRuntime, body: IssueBody, principal: Principal, h
         reason = "elderly" if body.id_card else None
     id_hash = masked = None
     if body.id_card is not None:
-        id_hash = pii.id_hash(hmac_key, body.id_card.id_number)
-        masked = pii.mask_name(body.id_card.name)
-        birth = pii.parse_birth(body.id_card.birth)
         today = now.astimezone(runtime.config.hall.tz()).date()
-        if priority == "normal" and pii.age_on(birth, today) >= runtime.config.priority.elderly_age:
+        card = pii.check_id_card(body.id_card.id_number, body.id_card.birth, today)  # 422 when it does not hold
+        id_hash = pii.id_hash(hmac_key, card.number)
+        masked = pii.mask_name(body.id_card.name)
+        # the age is the number's own: a `birth` field that disagrees was refused above
+        if priority == "normal" and pii.age_on(card.birth, today) >= runtime.config.priority.elderly_age:
             priority, reason = "green", "elderly"
     return c.IssueTicket(
         service=body.service,
@@ -160,13 +161,15 @@ def _ticket_answer(ticket_id: str, status: int = 200) -> Any:
 
 
 async def _citizen_or_staff(dispatcher: DispatcherDep, hall: str, ticket_id: str, principal: Principal | None,
-                            k: str | None) -> None:  # fmt: skip
+                            k: str | None) -> str | None:  # fmt: skip
+    """Check the caller may see the ticket; the window that served it last (for the rating rule)."""
     runtime = dispatcher.runtime(hall)
     async with runtime.lock:
         ticket = runtime.live().ticket(ticket_id)
         if ticket is None:
             raise UnknownTicket(ticket_id)
         _may_read(principal, k, ticket.access)
+        return ticket.window
 
 
 @router.post("/halls/{hall}/tickets/{ticket_id}/cancel")
@@ -179,8 +182,7 @@ async def cancel_ticket(
 ) -> Any:
     """The citizen (access key, or at a kiosk) or a supervisor cancels a waiting ticket."""
     await _citizen_or_staff(dispatcher, hall, ticket_id, principal, k)
-    if principal is not None and principal.is_user and not principal.is_staff:
-        raise Forbidden("取消号码需要值班主任或管理员权限。 Only a supervisor may cancel a ticket.")
+    may_cancel(principal)
     by = principal.name if principal is not None and principal.is_user else "citizen"
     audit = []
     if principal is not None and principal.is_user:
@@ -213,8 +215,11 @@ async def evaluate_ticket(
     principal: OptionalPrincipalDep,
     k: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Any:
-    """好差评: the citizen rates the service 1..5 once, on the window's evaluator or the phone."""
-    await _citizen_or_staff(dispatcher, hall, ticket_id, principal, k)
+    """好差评: the citizen rates the service 1..5 once: the ticket's QR page (`k`), a kiosk, or the
+    evaluator / terminal rating screen of the window that served it (their device token). Never a staff
+    login, never another device."""
+    served_at = await _citizen_or_staff(dispatcher, hall, ticket_id, principal, k)
+    may_rate(principal, served_at)
     command = c.Evaluate(ticket_id=ticket_id, score=body.score, comment=body.comment)
     answer = await dispatcher.execute(hall, command, _ticket_answer(ticket_id))
     return answer.body

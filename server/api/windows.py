@@ -10,12 +10,13 @@ from typing import Any, Literal
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from hallq.contract import COMMAND_ARGS, EvaluateArgs, PauseArgs, TransferArgs
 from server.api.deps import DispatcherDep, IdempotencyKeyDep, PrincipalDep
 from server.api.tickets import IdCard, new_access, new_ticket_id
-from server.auth import Principal, authorize_window
+from server.auth import Forbidden, Principal, authorize_window, may_rate
 from server.engine import commands as c
-from server.engine.states import UnknownWindow
-from server.pii import id_hash, mask_name
+from server.engine.states import UnknownTicket, UnknownWindow
+from server.pii import check_id_card, id_hash, mask_name
 from server.runtime import Answer, Dispatcher, HallRuntime, utcnow
 from server.store.snapshots import ticket_at_window, window_view
 
@@ -229,7 +230,9 @@ async def quick_serve(
     runtime = dispatcher.runtime(hall)
     hashed = masked = None
     if body.id_card is not None:
-        hashed = id_hash(dispatcher.settings.hmac_key, body.id_card.id_number)
+        today = utcnow().astimezone(runtime.config.hall.tz()).date()
+        card = check_id_card(body.id_card.id_number, body.id_card.birth, today)
+        hashed = id_hash(dispatcher.settings.hmac_key, card.number)
         masked = mask_name(body.id_card.name)
     command = c.QuickServe(
         window=window, service=body.service, ticket_id=new_ticket_id(), access=new_access(),
@@ -245,8 +248,13 @@ async def run_window_command(
     idempotency: tuple[str, str] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """The MQTT window commands (contract CommandName), through the same engine path as HTTP.
-    `idempotency` makes a repeated request answer as the first did, across restarts too.
+    `args` are checked with the command's contract model (a list as a pause reason is refused, as HTTP
+    refuses it). `idempotency` makes a repeated request answer as the first did, across restarts too.
     Returns the JSON the HTTP route returns ({} for 204). Raises EngineError / Forbidden / ValueError."""
+    typed = COMMAND_ARGS[command].model_validate(args) if command in COMMAND_ARGS else None
+    if command == "evaluate":
+        assert isinstance(typed, EvaluateArgs)
+        return await _evaluate_at_window(dispatcher, principal, hall, window, typed, idempotency)
     if principal is not None:
         authorize_window(principal, hall, window)
     clerk = dispatcher.auth.clerk_at(hall, window)
@@ -266,41 +274,50 @@ async def run_window_command(
         return answer.body or {"ticket": None}
     if command in simple:
         answer = await run(simple[command], _window_answer(dispatcher, window))
-    elif command == "pause":
-        reason = str(args.get("reason", ""))[:40]
-        answer = await run(c.PauseWindow(window, reason), _window_answer(dispatcher, window))
-    elif command == "transfer":
-        body = TransferBody(service=args.get("service"), window=args.get("window"))
+    elif isinstance(typed, PauseArgs):
+        answer = await run(c.PauseWindow(window, typed.reason), _window_answer(dispatcher, window))
+    elif isinstance(typed, TransferArgs):
         actor = principal or dispatcher.auth.device_principal("mqtt")
-        audit = _audit(actor, "transfer", body.service or f"window:{body.window}", {"window": window})
-        transfer_cmd = c.Transfer(window=window, to_service=body.service, to_window=body.window)
+        audit = _audit(actor, "transfer", typed.service or f"window:{typed.window}", {"window": window})
+        transfer_cmd = c.Transfer(window=window, to_service=typed.service, to_window=typed.window)
         answer = await run(transfer_cmd, _window_answer(dispatcher, window), audit)
-    elif command == "evaluate":
-        return await _evaluate_at_window(dispatcher, hall, window, args, idempotency)
     else:
         raise ValueError(f"未知命令 unknown command {command!r}")
     return answer.body or {}
 
 
 async def _evaluate_at_window(
-    dispatcher: Dispatcher, hall: str, window: str, args: dict[str, Any], idempotency: tuple[str, str] | None
-) -> dict[str, Any]:
-    from server.api.tickets import EvaluationBody
+    dispatcher: Dispatcher, principal: Principal | None, hall: str, window: str, args: EvaluateArgs,
+    idempotency: tuple[str, str] | None,
+) -> dict[str, Any]:  # fmt: skip
+    """A rating from the window's evaluator: only a rating device at the window that served the ticket
+    (auth.may_rate), never a keypad or another device naming the ticket."""
     from server.store.snapshots import ticket_view
 
-    body = EvaluationBody(score=args.get("score"), comment=args.get("comment"))  # type: ignore[arg-type]
     runtime = dispatcher.runtime(hall)
-    ticket_id = args.get("ticket_id")
+    ticket_id = args.ticket_id
     if not ticket_id:
         status = runtime.live().window(window)
         ticket_id = status.ticket if status else None
     if not ticket_id:
         raise ValueError(f"{window} 号窗口没有可评价的号码 no ticket to evaluate at window {window}")
+    async with runtime.lock:
+        ticket = runtime.live().ticket(ticket_id)
+        if ticket is None:
+            raise UnknownTicket(ticket_id)
+        served_at = ticket.window
+    if principal is None:
+        raise Forbidden("评价需要评价器的设备身份。 A rating needs the evaluator's device identity.")
+    may_rate(principal, served_at)
+    if served_at != window:
+        raise Forbidden(
+            f"该号码不是在 {window} 号窗口办理的，不能在此评价。 The ticket was not served at window {window}."
+        )
 
     def respond(rt: HallRuntime, _events: list[Any]) -> Answer:
-        ticket = rt.live().ticket(str(ticket_id))
-        return Answer(200, ticket_view(rt, ticket) if ticket else None)
+        rated = rt.live().ticket(ticket_id)
+        return Answer(200, ticket_view(rt, rated) if rated else None)
 
-    command = c.Evaluate(ticket_id=str(ticket_id), score=body.score, comment=body.comment)
+    command = c.Evaluate(ticket_id=ticket_id, score=args.score, comment=args.comment)
     answer = await dispatcher.execute(hall, command, respond, idempotency=idempotency)
     return answer.body or {}
