@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 REMEMBERED_REPLIES = 2000
+_REQUEST_ID = re.compile(rb'"request_id"\s*:\s*"([A-Za-z0-9_.:\-]{1,64})"')
 Answered = tuple[CommandReply, bool]  # the reply, and whether the named device speaks for the window
 
 
@@ -182,8 +184,9 @@ def _request_id_of(raw: bytes) -> str:
     pydantic's parser, which refuses deep nesting with a ValueError (json.loads would recurse)."""
     try:
         data = pydantic_core.from_json(raw)
-    except ValueError:
-        return ""
+    except ValueError:  # not JSON, or nested too deep to parse: quote what plainly reads as its id
+        found = _REQUEST_ID.search(raw[:4096])
+        return found.group(1).decode("utf-8", "replace") if found else ""
     value = data.get("request_id") if isinstance(data, dict) else None
     return str(value)[:64] if isinstance(value, str | int) else ""
 
