@@ -77,8 +77,9 @@ WINDOW_OPERATOR_KINDS = frozenset({DeviceKind.keypad_bridge.value, DeviceKind.te
 
 
 def authorize_window(principal: Principal, hall: str, window: str) -> None:
-    """A window action needs a clerk logged in to that window, a supervisor/admin, or a device whose
-    credential lists the window. Raises Forbidden with a sentence saying which is missing."""
+    """A window action needs a clerk logged in to that window, a supervisor/admin, or a device that
+    operates windows (WINDOW_OPERATOR_KINDS) whose credential lists the window. Raises Forbidden with a
+    sentence saying which is missing."""
     if principal.is_staff:
         return
     if principal.kind == "device":
@@ -141,9 +142,9 @@ def may_rate(principal: Principal | None, ticket_window: str | None) -> None:
             "好差评须由办事群众本人评价，工作人员账号不能评价。 Staff logins may not rate a service;"
             " the citizen rates on the evaluator, the kiosk or the ticket's QR page."
         )
-    if principal.role in CITIZEN_KIOSK_KINDS and principal.role != CATCH_ALL_KIND:
+    if principal.role == DeviceKind.kiosk.value:
         return
-    if principal.role in RATING_AT_WINDOW_KINDS:
+    if principal.role in RATING_AT_WINDOW_KINDS:  # the catch-all too: at the windows it lists
         if ticket_window is not None and ticket_window in principal.windows:
             return
         where = f"{ticket_window} 号窗口" if ticket_window else "任何窗口"
