@@ -93,6 +93,15 @@ class QuickServeBody(Body):
     id_card: IdCard | None = None
 
 
+class WindowEvaluationBody(Body):
+    """A rating from the window's evaluator (the MQTT `evaluate` command): for the window's current
+    ticket unless it names one."""
+
+    score: int = Field(ge=1, le=5)
+    comment: str | None = Field(None, max_length=500)
+    ticket_id: str | None = Field(None, min_length=1, max_length=64, description="default: the window's ticket")
+
+
 class LoginBody(Body):
     username: str = Field(min_length=1, max_length=32)
     password: str = Field(min_length=1, max_length=256)

@@ -9,7 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from hallq.api_models import Body, PauseBody, TransferBody, WindowEvaluationBody
 
 ROOT = "hallq/v1"
 
@@ -144,14 +146,50 @@ class WindowStateMessage(Payload):
 CommandName = Literal["call-next", "recall", "no-show", "finish", "pause", "resume", "transfer", "evaluate"]
 
 
+# A command's `args` take exactly the fields its HTTP route takes, typed the same (a list where a text
+# belongs is refused, never turned into a string): they are the HTTP body models, defined once.
+CommandArgs = Body
+PauseArgs = PauseBody
+TransferArgs = TransferBody
+EvaluateArgs = WindowEvaluationBody
+
+
+class NoArgs(Body):
+    """A command that takes no arguments."""
+
+
+COMMAND_ARGS: dict[str, type[CommandArgs]] = {
+    "call-next": NoArgs,
+    "recall": NoArgs,
+    "no-show": NoArgs,
+    "finish": NoArgs,
+    "resume": NoArgs,
+    "pause": PauseArgs,
+    "transfer": TransferArgs,
+    "evaluate": EvaluateArgs,
+}
+
+
 class WindowCommand(Payload):
-    """`windows/{window}/commands`: from keypad bridges and evaluators that cannot speak HTTP."""
+    """`windows/{window}/commands`: from keypad bridges and evaluators that cannot speak HTTP.
+    `args` is checked against the command's model (COMMAND_ARGS) when the command is read."""
 
     command: CommandName
     request_id: str = Field(min_length=1, max_length=64)
     args: dict[str, Any] = Field(default_factory=dict)
-    device: str | None = Field(None, description="the sending device, checked against its credentials")
-    token: str | None = Field(None, description="the device token, where the broker does not authenticate")
+    device: str | None = Field(None, max_length=48, description="the sending device, checked against its credentials")
+    token: str | None = Field(
+        None, max_length=256, description="the device token, where the broker does not authenticate"
+    )
+
+    @model_validator(mode="after")
+    def _args_fit_the_command(self) -> WindowCommand:
+        COMMAND_ARGS[self.command].model_validate(self.args)
+        return self
+
+    def typed_args(self) -> CommandArgs:
+        """The args as the command's model (valid: checked when the command was read)."""
+        return COMMAND_ARGS[self.command].model_validate(self.args)
 
 
 class CommandReply(Payload):

@@ -9,7 +9,6 @@ import functools
 import hashlib
 import secrets
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -17,13 +16,12 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import Argon2Error
 
-from hallq.config import HallConfig, Role
+from hallq.config import DeviceKind, HallConfig, Role
 from server.login_throttle import LoginThrottle
 from server.settings import RequestLimits
 from server.store import Store
 
 STAFF_ROLES = frozenset({Role.supervisor.value, Role.admin.value})
-DEVICE_CACHE_S = 30.0
 
 
 class Unauthorized(Exception):
@@ -96,12 +94,22 @@ def _verify_or_dummy(password_hash: str | None, password: str) -> bool:
     return verify_password(password_hash, password)
 
 
+# devices that operate a window for its clerk: the keypad, the terminal, the demo's catch-all credential
+WINDOW_OPERATOR_KINDS = frozenset({DeviceKind.keypad_bridge.value, DeviceKind.terminal.value, DeviceKind.bridge.value})
+
+
 def authorize_window(principal: Principal, hall: str, window: str) -> None:
-    """A window action needs a clerk logged in to that window, a supervisor/admin, or a device whose
-    credential lists the window. Raises Forbidden with a sentence saying which is missing."""
+    """A window action needs a clerk logged in to that window, a supervisor/admin, or a device that
+    operates windows (WINDOW_OPERATOR_KINDS) whose credential lists the window. Raises Forbidden with a
+    sentence saying which is missing."""
     if principal.is_staff:
         return
     if principal.kind == "device":
+        if principal.role not in WINDOW_OPERATOR_KINDS:
+            raise Forbidden(
+                f"设备 {principal.name}（{principal.role}）不能操作窗口。"
+                f" A {principal.role} device may not operate a window."
+            )
         if window in principal.windows:
             return
         raise Forbidden(f"设备 {principal.name} 无权操作 {window} 号窗口")
@@ -117,9 +125,65 @@ def require_staff(principal: Principal, what: str) -> None:
         raise Forbidden(f"{what}需要值班主任或管理员权限")
 
 
+# ---- who may do what to a citizen's ticket ----------------------------------------------------------
+# `bridge` is the catch-all kind: one credential standing for every device of a small hall (the demo's
+# `demo-device` drives the kiosk, the board and the terminals). A hall that gives each device its own
+# credential gets the narrower rules below.
+CATCH_ALL_KIND = DeviceKind.bridge.value
+# the screens turned to the citizen: a ticket's holder acts there in person
+CITIZEN_KIOSK_KINDS = frozenset({DeviceKind.kiosk.value, CATCH_ALL_KIND})
+# devices at a window that the citizen served there rates on: the evaluator, the terminal's rating screen
+RATING_AT_WINDOW_KINDS = frozenset({DeviceKind.evaluator.value, DeviceKind.terminal.value, CATCH_ALL_KIND})
+
+
+def may_cancel(principal: Principal | None) -> None:
+    """Cancel a ticket: the citizen (the ticket's access key, checked by the caller, so `principal` is
+    None), the citizen at a kiosk (a kiosk's device token), or a supervisor/admin. A clerk, a board, a
+    keypad or any other device may not. Raises Forbidden with the sentence to show."""
+    if principal is None or principal.is_staff:
+        return
+    if principal.kind == "device" and principal.role in CITIZEN_KIOSK_KINDS:
+        return
+    if principal.is_user:
+        raise Forbidden("取消号码需要值班主任或管理员权限。 Only a supervisor may cancel a ticket.")
+    raise Forbidden(
+        f"设备 {principal.name}（{principal.role}）不能取消号码，请在自助取号机或手机上操作。"
+        f" A {principal.role} device may not cancel a ticket."
+    )
+
+
+def may_rate(principal: Principal | None, ticket_window: str | None) -> None:
+    """好差评 comes from the citizen only: the ticket's access key (the QR page; `principal` None, the
+    key checked by the caller), a kiosk, or a rating device at the window that served the ticket (its
+    evaluator, the terminal's citizen-facing screen by the terminal's device token). Never a staff login
+    (the clerk who served it, a supervisor) and never a board, keypad or other device. Raises Forbidden."""
+    if principal is None:
+        return
+    if principal.is_user:
+        raise Forbidden(
+            "好差评须由办事群众本人评价，工作人员账号不能评价。 Staff logins may not rate a service;"
+            " the citizen rates on the evaluator, the kiosk or the ticket's QR page."
+        )
+    if principal.role == DeviceKind.kiosk.value:
+        return
+    if principal.role in RATING_AT_WINDOW_KINDS:  # the catch-all too: at the windows it lists
+        if ticket_window is not None and ticket_window in principal.windows:
+            return
+        where = f"{ticket_window} 号窗口" if ticket_window else "任何窗口"
+        raise Forbidden(
+            f"设备 {principal.name} 不属于办理该号码的{where}，不能评价。"
+            f" Device {principal.name} is not at the window that served this ticket."
+        )
+    raise Forbidden(
+        f"设备 {principal.name}（{principal.role}）不能评价。 A {principal.role} device may not rate a service."
+    )
+
+
 class Authenticator:
-    """Resolves bearer tokens. Config credentials are read once; device tokens from the database are
-    cached briefly; clerk sessions live in memory and in the `sessions` table (survive a restart)."""
+    """Resolves bearer tokens. Config credentials are read once; clerk sessions live in memory and in
+    the `sessions` table (survive a restart). Every resolution asks the store whether the credential
+    still holds, so a revocation, a logout or a password reset made by another process (`hallq token
+    revoke`, `hallq user add`) takes effect on the next request, not after a cache expires."""
 
     def __init__(
         self, store: Store, configs: list[HallConfig], session_hours: float, limits: RequestLimits | None = None
@@ -134,7 +198,6 @@ class Authenticator:
         self._halls = [c.hall.id for c in configs]
         self._sessions: dict[str, Principal] = {}
         self._session_expiry: dict[str, dt.datetime] = {}
-        self._device_cache: dict[str, tuple[float, Principal | None]] = {}
         self._guard = threading.Lock()
 
     def load_sessions(self) -> None:
@@ -142,7 +205,7 @@ class Authenticator:
         for row in self.store.active_sessions(now):
             self._remember(row["token_sha256"], _session_principal(row), row["expires_at"])
 
-    # ---- resolving tokens -----------------------------------------------------------------------
+    # ---- resolving tokens (blocking: one indexed query; call from a worker thread) -------------------
 
     def authenticate(self, token: str | None) -> Principal:
         if not token:
@@ -150,24 +213,8 @@ class Authenticator:
         digest = sha256_hex(token)
         principal = self._session(digest) or self._device(digest)
         if principal is None:
-            raise Unauthorized("令牌无效或已过期，请重新登录")
+            raise Unauthorized("令牌无效、已吊销或已过期，请重新登录。 The token is unknown, revoked or expired.")
         return principal
-
-    def authenticate_in_memory(self, token: str | None) -> Principal | None:
-        """The principal when it is known without the database (sessions, config, cached tokens)."""
-        if not token:
-            return None
-        digest = sha256_hex(token)
-        principal = self._session(digest)
-        if principal is not None:
-            return principal
-        configured = self._config_devices.get(digest)
-        if configured is not None:
-            return Principal("device", configured.id, configured.kind.value, windows=frozenset(configured.windows))
-        cached = self._device_cache.get(digest)
-        if cached and cached[0] > time.monotonic() and cached[1] is not None:
-            return cached[1]
-        return None
 
     def _session(self, digest: str) -> Principal | None:
         with self._guard:
@@ -175,8 +222,9 @@ class Authenticator:
             expiry = self._session_expiry.get(digest)
         if principal is None or expiry is None:
             return None
-        if expiry <= dt.datetime.now(dt.UTC):
-            with self._guard:  # expired: the row's expires_at already says so, no write needed
+        now = dt.datetime.now(dt.UTC)
+        if expiry <= now or not self.store.session_live(digest, now):
+            with self._guard:  # expired, logged out or reset elsewhere: the row already says so
                 self._sessions.pop(digest, None)
                 self._session_expiry.pop(digest, None)
             return None
@@ -185,30 +233,36 @@ class Authenticator:
     def _device(self, digest: str) -> Principal | None:
         configured = self._config_devices.get(digest)
         if configured is not None:
+            if self.store.token_revoked(digest):
+                return None
             return Principal("device", configured.id, configured.kind.value, windows=frozenset(configured.windows))
-        cached = self._device_cache.get(digest)
-        if cached and cached[0] > time.monotonic():
-            return cached[1]
         row = self.store.device_token(digest)
-        principal = (
-            Principal("device", row["device"], row["kind"], windows=frozenset(row["windows"] or [])) if row else None
-        )
-        self._device_cache[digest] = (time.monotonic() + DEVICE_CACHE_S, principal)
-        return principal
+        if row is None:
+            return None
+        return Principal("device", row["device"], row["kind"], windows=frozenset(row["windows"] or []))
 
     def device_windows(self, device_id: str) -> frozenset[str]:
-        """Windows a device id may command, from the config and from `hallq token create`."""
+        """Windows a device id may command, from the config and from `hallq token create` (revoked
+        tokens not counted)."""
         windows: set[str] = set()
-        for credential in self._config_devices.values():
-            if credential.id == device_id:
+        for digest, credential in self._config_devices.items():
+            if credential.id == device_id and not self.store.token_revoked(digest):
                 windows.update(credential.windows)
         windows.update(self.store.device_windows(device_id) or [])
         return frozenset(windows)
 
+    def device_kind(self, device_id: str) -> str:
+        """The device's kind from its credentials; `unknown` for a device that has none (it may do nothing
+        a kind allows). A device with credentials of several kinds counts as the first one configured."""
+        for digest, credential in self._config_devices.items():
+            if credential.id == device_id and not self.store.token_revoked(digest):
+                return credential.kind.value
+        kinds = self.store.device_kinds(device_id)
+        return kinds[0] if kinds else "unknown"
+
     def device_principal(self, device_id: str) -> Principal:
-        """A device already authenticated elsewhere (the broker), acting with its configured windows."""
-        kind = next((d.kind.value for d in self._config_devices.values() if d.id == device_id), "bridge")
-        return Principal("device", device_id, kind, windows=self.device_windows(device_id))
+        """A device already authenticated elsewhere (the broker), acting with its configured kind and windows."""
+        return Principal("device", device_id, self.device_kind(device_id), windows=self.device_windows(device_id))
 
     # ---- clerk login ------------------------------------------------------------------------------
 

@@ -168,7 +168,7 @@ def run_user(args: argparse.Namespace) -> int:
         store = _open_store(_settings(args, check_credentials=False))
     except (ConfigError, InsecureSettings) as exc:
         return _fail(exc)
-    store.add_user(args.username, hash_password(password), args.role, args.display_name)
+    store.add_user(args.username, hash_password(password), args.role, args.display_name)  # ends old logins
     store.audit(None, f"cli:{getpass.getuser()}", "admin", "user_add", args.username, {"role": args.role})
     print(f"user {args.username} ({args.role}) saved")
     return 0
@@ -186,7 +186,12 @@ def run_token(args: argparse.Namespace) -> int:
     store = _open_store(settings)
     actor = f"cli:{getpass.getuser()}"
     if args.action == "revoke":
-        count = store.revoke_device(args.device)
+        configured = [  # the hall config's own credentials for the device: revoked in the store too
+            {"token_sha256": d.token_sha256, "kind": d.kind.value, "windows": list(d.windows)}
+            for d in settings.hall_config.credentials.devices
+            if d.id == args.device
+        ]
+        count = store.revoke_device(args.device, configured)
         store.audit(None, actor, "admin", "token_revoke", args.device, {"count": count})
         print(f"revoked {count} token(s) of {args.device}")
         return 0 if count else 1

@@ -3,10 +3,13 @@
 A device publishes `{command, request_id, args, device, token?}` to `windows/{window}/commands`; the
 dispatcher ALWAYS replies `{request_id, status: ok|error, data, error}`:
 
-- on the MQTT 5 response topic of the request, when it names one the device may read and the
-  dispatcher may answer on (`windows/{window}/replies`, or anything under `devices/{device}/`), with
-  the request's correlation data;
+- on the MQTT 5 response topic of the request, when it is `windows/{window}/replies` or the replies
+  of the device shown to speak for the window (`devices/{device}/replies[/…]`), with the request's
+  correlation data — never a device's status, the board or any other topic devices trust;
 - otherwise on `windows/{window}/replies`.
+
+`args` are typed per command (hallq.contract.COMMAND_ARGS): a wrong type is an error reply, as HTTP
+answers 422. Any payload, however malformed, huge or deeply nested, gets exactly one reply.
 
 Authorisation is by device: the command names its `device`; with the embedded broker (which
 authenticates nobody) it must carry the device's token too; with Mosquitto and the shipped ACL the
@@ -23,9 +26,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
+import pydantic_core
 from pydantic import ValidationError
 
 from hallq.bus import BusClient, Message
@@ -38,6 +43,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 REMEMBERED_REPLIES = 2000
 MAX_ITEMS, MAX_DEPTH = 1000, 16  # a command is a few keys; the broker caps its size (message_size_limit)
+_REQUEST_ID = re.compile(rb'"request_id"\s*:\s*"([A-Za-z0-9_.:\-]{1,64})"')
+Answered = tuple[CommandReply, bool]  # the reply, and whether the named device speaks for the window
 
 
 class CommandServer:
@@ -49,8 +56,8 @@ class CommandServer:
         self.bus = bus
         self.topics = Topics(hall)
         self.require_token = require_token
-        self._replies: OrderedDict[tuple[str, str, str], CommandReply] = OrderedDict()
-        self._running: dict[tuple[str, str, str], asyncio.Task[CommandReply]] = {}
+        self._replies: OrderedDict[tuple[str, str, str], Answered] = OrderedDict()
+        self._running: dict[tuple[str, str, str], asyncio.Task[Answered]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._unsubscribe: Any = None
 
@@ -81,37 +88,48 @@ class CommandServer:
             self._reply(message, window, None, refusal)
             return
         try:
+            await self._answer(message, window)
+        except Exception:  # the contract is "always a reply": a fault here still answers, on the safe topic
+            log.exception("MQTT command on %s could not be served", message.topic)
+            reply = CommandReply(
+                request_id=_request_id_of(message.payload), status="error",
+                error="调度服务器内部错误，请重试 (internal error)",
+            )  # fmt: skip
+            self._reply(message, window, None, reply)
+
+    async def _answer(self, message: Message, window: str) -> None:
+        try:
             command = WindowCommand.from_json(message.payload)
         except ValidationError as exc:
             request_id = _request_id_of(message.payload)
             problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'payload'}: {e['msg']}" for e in exc.errors())
-            log.warning("MQTT command on %s refused as malformed: %s", message.topic, problems)
-            self._reply(
-                message,
-                window,
-                None,
-                CommandReply(request_id=request_id, status="error", error=f"malformed command: {problems}"),
-            )
+            log.warning("MQTT command on %s refused as malformed: %s", message.topic, problems[:500])
+            reply = CommandReply(request_id=request_id, status="error", error=f"malformed command: {problems}"[:500])
+            self._reply(message, window, None, reply)
             return
         key = (command.device or "", window, command.request_id)
-        reply = self._replies.get(key)
-        if reply is None:
+        known = self._replies.get(key)
+        if known is None:
             running = self._running.get(key)
             if running is None:
                 running = asyncio.get_running_loop().create_task(self._execute(window, command))
                 self._running[key] = running
             try:
-                reply = await asyncio.shield(running)
+                known = await asyncio.shield(running)
             finally:
                 self._running.pop(key, None)
-            self._remember(key, reply)
+            self._remember(key, known)
         else:
             log.info("MQTT command %s from %s repeated; sending the first reply again", command.request_id, key[0])
-        self._reply(message, window, command.device, reply)
+        reply, device_checked = known
+        self._reply(message, window, command.device if device_checked else None, reply)
 
-    async def _execute(self, window: str, command: WindowCommand) -> CommandReply:
-        def error(text: str) -> CommandReply:
-            return CommandReply(request_id=command.request_id, status="error", error=text)
+    async def _execute(self, window: str, command: WindowCommand) -> Answered:
+        """The reply, and whether the named device was shown to speak for this window (only then may
+        the reply go to that device's own replies topic)."""
+
+        def error(text: str) -> Answered:
+            return CommandReply(request_id=command.request_id, status="error", error=text), False
 
         if not command.device:
             return error("the command names no device (field `device`)")
@@ -134,11 +152,12 @@ class CommandServer:
             )  # fmt: skip
         except Exception as exc:  # every failure is a reply: the device must never wait for nothing
             if _is_domain_error(exc):
-                return error(str(exc))
+                return CommandReply(request_id=command.request_id, status="error", error=str(exc)), True
             log.exception("MQTT command %s at window %s failed", command.command, window)
-            return error(f"调度服务器内部错误，请重试 (internal error: {type(exc).__name__})")
+            text = f"调度服务器内部错误，请重试 (internal error: {type(exc).__name__})"
+            return CommandReply(request_id=command.request_id, status="error", error=text), True
         log.info("MQTT command %s at window %s by %s: ok", command.command, window, command.device)
-        return CommandReply(request_id=command.request_id, status="ok", data=_jsonable(data))
+        return CommandReply(request_id=command.request_id, status="ok", data=_jsonable(data)), True
 
     # --- replies -------------------------------------------------------------------------------------
 
@@ -152,26 +171,30 @@ class CommandServer:
         fallback = self.topics.window_replies(window) if window else f"{self.topics.root}/replies"
         if not requested:
             return fallback
-        # The dispatcher may write anywhere under the hall: never let a request point it at a topic
-        # devices trust (board, calls, windows/{w}, dispatcher/status).
-        own = f"{self.topics.root}/devices/{device}/" if device else None
-        if requested == fallback or (own and requested.startswith(own)):
+        # The dispatcher may write anywhere under the hall: a request may only point it at the window's
+        # replies or at the replies of the device it was shown to speak for — never at a topic devices
+        # trust (board, calls, windows/{w}, a device's status, dispatcher/status) nor outside the hall.
+        own = f"{self.topics.root}/devices/{device}/replies" if device else None
+        wildcard = any(c in requested for c in "+#\0")
+        if not wildcard and (requested == fallback or (own and (requested == own or requested.startswith(own + "/")))):
             return requested
         log.warning("MQTT command asked for replies on %s; using %s", requested, fallback)
         return fallback
 
-    def _remember(self, key: tuple[str, str, str], reply: CommandReply) -> None:
+    def _remember(self, key: tuple[str, str, str], reply: Answered) -> None:
         self._replies[key] = reply
         while len(self._replies) > REMEMBERED_REPLIES:
             self._replies.popitem(last=False)
 
 
 def _request_id_of(raw: bytes) -> str:
-    """The request_id of a payload that failed validation, when there is one to quote."""
+    """The request_id of a payload that failed validation, when there is one to quote. Parsed with
+    pydantic's parser, which refuses deep nesting with a ValueError (json.loads would recurse)."""
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return ""
+        data = pydantic_core.from_json(raw)
+    except ValueError:  # not JSON, or nested too deep to parse: quote what plainly reads as its id
+        found = _REQUEST_ID.search(raw[:4096])
+        return found.group(1).decode("utf-8", "replace") if found else ""
     value = data.get("request_id") if isinstance(data, dict) else None
     return str(value)[:64] if isinstance(value, str | int) else ""
 

@@ -194,19 +194,28 @@ class Publisher:
             self._mark_task = asyncio.create_task(self._mark_later())
 
     async def _mark_later(self) -> None:
-        await asyncio.sleep(MARK_EVERY_S)
-        await self.mark_now()
+        """Mark until everything acknowledged is marked: events acknowledged while a mark was under
+        way (on SQLite it waits for the burst's commits) or a mark that failed get the next round,
+        instead of waiting for the next event to come."""
+        delay = MARK_EVERY_S
+        while True:
+            await asyncio.sleep(delay)
+            marked = await self.mark_now()
+            if self._acked_seq <= self.published_seq:
+                return
+            delay = MARK_EVERY_S if marked else min(max(delay * 2, RETRY_S[0]), RETRY_S[1])
 
-    async def mark_now(self) -> None:
+    async def mark_now(self) -> bool:
+        """Mark what the broker acknowledged; False when the store refused (the caller retries)."""
         seq = self._acked_seq
         if seq > self.published_seq:
             try:
                 await asyncio.to_thread(self.dispatcher.store.mark_published, self.hall, seq)
             except Exception:
                 log.exception("MQTT publisher (%s): cannot mark events up to %d published; will retry", self.hall, seq)
-                self._schedule_mark()
-                return
-            self.published_seq = seq
+                return False
+            self.published_seq = max(self.published_seq, seq)
+        return True
 
     # --- snapshots ------------------------------------------------------------------------------------
 

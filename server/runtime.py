@@ -169,12 +169,13 @@ class Dispatcher:
 
     async def _stand_by(self, runtime: HallRuntime) -> None:
         while True:
+            # wait first: a dispatcher that just lost its connection leaves a standby peer the first try
+            await asyncio.sleep(STANDBY_RETRY_S)
             try:
                 if await asyncio.to_thread(self.store.try_take_hall, runtime.hall):
                     break
             except Exception:
                 log.warning("hall %s: database unreachable while standing by; retrying", runtime.hall)
-            await asyncio.sleep(STANDBY_RETRY_S)
         while True:
             try:
                 async with runtime.lock:

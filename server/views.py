@@ -41,7 +41,7 @@ def board_snapshot(runtime: HallRuntime, seq: int, now: dt.datetime) -> BoardSna
     windows = []
     for w in config.windows:
         status = _window(runtime, w.id)
-        ticket = engine.ticket(status.ticket) if status.ticket else None
+        ticket = _ticket_at(runtime, status)  # a finished ticket is no longer the window's (as GET /windows/{w})
         windows.append(
             BoardWindow(
                 window=w.id,

@@ -39,11 +39,10 @@ def bearer_token(request: Request) -> str | None:
 
 
 async def _authenticate(dispatcher: Dispatcher, token: str | None) -> Principal:
-    """Sessions and config tokens are answered from memory; only a token made by `hallq token create`
-    (not yet cached) needs the database, in a worker thread."""
-    principal = dispatcher.auth.authenticate_in_memory(token)
-    if principal is not None:
-        return principal
+    """Every token is checked against the store (revoked, logged out, reset: refused at once), in a
+    worker thread so the event loop never waits on the database."""
+    if not token:
+        raise Unauthorized("需要登录或设备令牌（Authorization: Bearer …）")
     return await asyncio.to_thread(dispatcher.auth.authenticate, token)
 
 

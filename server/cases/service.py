@@ -42,7 +42,7 @@ from server.cases.workflow import (
     overdue_flags,
     receipt_number,
 )
-from server.pii import InvalidIdCard, id_hash, mask_id_number, mask_name, normalize_id_number, parse_birth
+from server.pii import check_id_card, id_hash, mask_id_number, mask_name
 from server.store.store import aware
 
 SIGNATURE_INDEX = -1  # material i's signed 容缺 promise is case_files.idx -1 - i
@@ -155,7 +155,7 @@ class CaseService:
     ) -> tuple[dict[str, Any], str]:
         """A draft case with the item's materials list; returns (view, access token for QR and resume)."""
         service, item = self.item(item_code)
-        identity = self._identity(id_card)
+        identity = self._identity(id_card, self.local_date(now))
         phone = phone.strip().replace(" ", "")
         if phone and not _PHONE.match(phone):
             raise CaseError("请输入11位手机号码或带区号的固定电话 — enter a mobile or landline number")
@@ -199,15 +199,12 @@ class CaseService:
             self._history(conn, case_id, actor, "start", None, CaseStatus.draft, now, item.name)
         return self.view(case_id, now), token
 
-    def _identity(self, id_card: dict[str, str] | None) -> dict[str, Any]:
+    def _identity(self, id_card: dict[str, str] | None, today: dt.date) -> dict[str, Any]:
         if not id_card:
             raise CaseError("请先刷身份证以确认申请人 — swipe the applicant's ID card first")
-        try:
-            number = normalize_id_number(id_card.get("id_number", ""))
-            if id_card.get("birth"):
-                parse_birth(id_card["birth"])
-        except InvalidIdCard as exc:
-            raise CaseError(str(exc)) from None
+        # the number's check character, and the card's birth date against the number's: a misread or
+        # forged card is InvalidIdCard (422 with the sentence), never a case under a wrong identity
+        number = check_id_card(id_card.get("id_number", ""), id_card.get("birth"), today).number
         return {
             "id_hash": id_hash(self.hmac_key, number),
             "masked_name": mask_name(id_card.get("name", "")),

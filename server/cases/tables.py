@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from server.store.schema import metadata
+from server.store.schema import UtcDateTime, metadata
 
-TS = sa.DateTime(timezone=True)
+TS = UtcDateTime()
 
 cases = sa.Table(
     "cases",

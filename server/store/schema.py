@@ -3,9 +3,32 @@ this metadata is what the code reads and writes, and what `alembic check` compar
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 import sqlalchemy as sa
 
 metadata = sa.MetaData()
+
+
+class UtcDateTime(sa.TypeDecorator[dt.datetime]):
+    """A moment in time: written as UTC, read back as UTC with its offset on every database (SQLite keeps
+    no offset and would hand back a naive time that screens show 8 hours off in Asia/Shanghai). A naive
+    value written is taken as UTC, as everything the dispatcher stores is."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
 
 # One row per hall: the last event seq (gap-free counter) and the engine's small hall-level state
 # (numbering counters, service-time averages, priority streaks) as JSON.
@@ -15,7 +38,7 @@ halls = sa.Table(
     sa.Column("hall", sa.String(32), primary_key=True),
     sa.Column("last_seq", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("state", sa.JSON, nullable=True),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
 )
 
 tickets = sa.Table(
@@ -29,7 +52,7 @@ tickets = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("window", sa.String(16), nullable=True),
     sa.Column("id_hash", sa.String(64), nullable=True),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
     # The engine's full ticket as JSON: restored into the engine at start.
     sa.Column("data", sa.JSON, nullable=False),
     sa.Index("ix_tickets_hall_day_number", "hall", "day", "number"),
@@ -42,7 +65,7 @@ windows = sa.Table(
     sa.Column("hall", sa.String(32), primary_key=True),
     sa.Column("id", sa.String(16), primary_key=True),
     sa.Column("state", sa.String(16), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
     sa.Column("data", sa.JSON, nullable=False),
 )
 
@@ -54,8 +77,8 @@ events = sa.Table(
     sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("kind", sa.String(48), nullable=False),
     sa.Column("payload", sa.JSON, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("published_at", UtcDateTime(), nullable=True),
     sa.Index("ix_events_unpublished", "hall", "published_at", "seq"),
 )
 
@@ -68,7 +91,7 @@ idempotency = sa.Table(
     sa.Column("key", sa.String(128), primary_key=True),
     sa.Column("status_code", sa.Integer, nullable=False),
     sa.Column("body", sa.JSON, nullable=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
 )
 
 users = sa.Table(
@@ -78,8 +101,8 @@ users = sa.Table(
     sa.Column("password_hash", sa.String(256), nullable=False),
     sa.Column("role", sa.String(16), nullable=False),
     sa.Column("display_name", sa.String(32), nullable=False, server_default=""),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("disabled_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("disabled_at", UtcDateTime(), nullable=True),
 )
 
 device_tokens = sa.Table(
@@ -89,8 +112,8 @@ device_tokens = sa.Table(
     sa.Column("device", sa.String(48), nullable=False, index=True),
     sa.Column("kind", sa.String(24), nullable=False),
     sa.Column("windows", sa.JSON, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("revoked_at", UtcDateTime(), nullable=True),
 )
 
 # Clerk logins: only the sha256 of the bearer token is kept; a login may be bound to one window.
@@ -103,9 +126,9 @@ sessions = sa.Table(
     sa.Column("display_name", sa.String(32), nullable=False),
     sa.Column("hall", sa.String(32), nullable=True),
     sa.Column("window", sa.String(16), nullable=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("expires_at", UtcDateTime(), nullable=False),
+    sa.Column("ended_at", UtcDateTime(), nullable=True),
     sa.Index("ix_sessions_window", "hall", "window"),
 )
 
@@ -113,7 +136,7 @@ audit_log = sa.Table(
     "audit_log",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("at", UtcDateTime(), nullable=False),
     sa.Column("hall", sa.String(32), nullable=True),
     sa.Column("actor", sa.String(64), nullable=False),
     sa.Column("role", sa.String(16), nullable=False),
@@ -133,5 +156,5 @@ evaluations = sa.Table(
     sa.Column("window", sa.String(16), nullable=True),
     sa.Column("service", sa.String(4), nullable=True),
     sa.Column("clerk", sa.String(32), nullable=True),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("at", UtcDateTime(), nullable=False),
 )

@@ -367,6 +367,12 @@ class Store:
                 },
                 ("username",),
             )
+            # a new password (or role) ends every login made with the old one
+            conn.execute(
+                t.sessions.update()
+                .where(t.sessions.c.username == username, t.sessions.c.ended_at.is_(None))
+                .values(ended_at=utcnow())
+            )
 
     def user(self, username: str) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
@@ -404,14 +410,60 @@ class Store:
             return None
         return sorted({w for r in rows for w in (r.windows or [])})
 
-    def revoke_device(self, device: str) -> int:
+    def device_kinds(self, device: str) -> list[str]:
+        """Kinds of the live tokens `hallq token create` made for a device (empty: none)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(t.device_tokens.c.kind).where(
+                    t.device_tokens.c.device == device, t.device_tokens.c.revoked_at.is_(None)
+                )
+            ).all()
+        return sorted({r.kind for r in rows})
+
+    def revoke_device(self, device: str, configured: list[dict[str, Any]] | None = None) -> int:
+        """Revoke every token of a device: those `hallq token create` made, and the hall config's own
+        (`configured`: rows of token_sha256, kind, windows), which are written here as revoked so the
+        dispatcher refuses them although the config still lists them. Returns how many were revoked."""
+        now = utcnow()
         with self.engine.begin() as conn:
             result = conn.execute(
                 t.device_tokens.update()
                 .where(t.device_tokens.c.device == device, t.device_tokens.c.revoked_at.is_(None))
-                .values(revoked_at=utcnow())
+                .values(revoked_at=now)
             )
-        return int(result.rowcount)
+            count = int(result.rowcount)
+            for credential in configured or []:
+                known = conn.execute(
+                    sa.select(t.device_tokens.c.revoked_at).where(
+                        t.device_tokens.c.token_sha256 == credential["token_sha256"]
+                    )
+                ).first()
+                if known is None:
+                    conn.execute(
+                        t.device_tokens.insert().values(device=device, created_at=now, revoked_at=now, **credential)
+                    )
+                    count += 1
+        return count
+
+    def token_revoked(self, token_sha256: str) -> bool:
+        """Is this device token on the revocation list (a config token revoked with `hallq token revoke`)?"""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(t.device_tokens.c.revoked_at).where(t.device_tokens.c.token_sha256 == token_sha256)
+            ).first()
+        return row is not None and row.revoked_at is not None
+
+    def session_live(self, token_sha256: str, now: dt.datetime) -> bool:
+        """Is this clerk login still open in the store (not logged out, reset or expired)?"""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(t.sessions.c.token_sha256).where(
+                    t.sessions.c.token_sha256 == token_sha256,
+                    t.sessions.c.ended_at.is_(None),
+                    t.sessions.c.expires_at > now,
+                )
+            ).first()
+        return row is not None
 
     def add_session(self, row: dict[str, Any]) -> None:
         with self.engine.begin() as conn:

@@ -8,7 +8,7 @@ from typing import Any
 
 from hallq.api_models import EvaluationBody, IssueBody, TicketAnswer
 from server import pii
-from server.auth import Forbidden, Principal, Unauthorized
+from server.auth import Forbidden, Principal, Unauthorized, may_cancel, may_rate
 from server.engine import commands as c
 from server.engine.states import UnknownTicket
 from server.runtime import Answer, Dispatcher, HallRuntime, utcnow
@@ -34,11 +34,12 @@ def issue_command(
         reason = "elderly" if body.id_card else None
     id_hash = masked = None
     if body.id_card is not None:
-        id_hash = pii.id_hash(hmac_key, body.id_card.id_number)
-        masked = pii.mask_name(body.id_card.name)
-        birth = pii.parse_birth(body.id_card.birth)
         today = now.astimezone(runtime.config.hall.tz()).date()
-        if priority == "normal" and pii.age_on(birth, today) >= runtime.config.priority.elderly_age:
+        card = pii.check_id_card(body.id_card.id_number, body.id_card.birth, today)  # 422 when it does not hold
+        id_hash = pii.id_hash(hmac_key, card.number)
+        masked = pii.mask_name(body.id_card.name)
+        # the age is the number's own: a `birth` field that disagrees was refused above
+        if priority == "normal" and pii.age_on(card.birth, today) >= runtime.config.priority.elderly_age:
             priority, reason = "green", "elderly"
     return c.IssueTicket(
         service=body.service,
@@ -103,18 +104,18 @@ async def by_number(dispatcher: Dispatcher, hall: str, number: str) -> TicketAns
         return ticket_view(runtime, ticket)
 
 
-async def _check_citizen_or_staff(
+async def _served_at(
     dispatcher: Dispatcher, hall: str, ticket_id: str, principal: Principal | None, access: str | None
-) -> None:
-    await read(dispatcher, principal, hall, ticket_id, access)
+) -> str | None:
+    """Check the caller may see the ticket; the window that served it last (for the rating rule)."""
+    return (await read(dispatcher, principal, hall, ticket_id, access)).window
 
 
 async def cancel(dispatcher: Dispatcher, principal: Principal | None, hall: str, ticket_id: str,
                  access: str | None) -> Answer:  # fmt: skip
     """The citizen (access key, or at a kiosk) or a supervisor cancels a waiting ticket."""
-    await _check_citizen_or_staff(dispatcher, hall, ticket_id, principal, access)
-    if principal is not None and principal.is_user and not principal.is_staff:
-        raise Forbidden("取消号码需要值班主任或管理员权限。 Only a supervisor may cancel a ticket.")
+    await _served_at(dispatcher, hall, ticket_id, principal, access)
+    may_cancel(principal)
     staff = principal is not None and principal.is_user
     by = principal.name if staff and principal is not None else "citizen"
     audit = audit_entry(principal, "cancel", ticket_id, {}) if staff and principal is not None else []
@@ -124,13 +125,15 @@ async def cancel(dispatcher: Dispatcher, principal: Principal | None, hall: str,
 async def rejoin(dispatcher: Dispatcher, principal: Principal | None, hall: str, ticket_id: str,
                  access: str | None) -> Answer:  # fmt: skip
     """A citizen who missed their call rejoins the line (within the hall's time limit)."""
-    await _check_citizen_or_staff(dispatcher, hall, ticket_id, principal, access)
+    await _served_at(dispatcher, hall, ticket_id, principal, access)
     return await dispatcher.execute(hall, c.Rejoin(ticket_id), _ticket_answer(ticket_id))
 
 
 async def evaluate(dispatcher: Dispatcher, principal: Principal | None, hall: str, ticket_id: str,
                    access: str | None, body: EvaluationBody) -> Answer:  # fmt: skip
-    """好差评: the citizen rates the service 1..5 once, on the window's evaluator or the phone."""
-    await _check_citizen_or_staff(dispatcher, hall, ticket_id, principal, access)
+    """好差评: the citizen rates the service 1..5 once: the ticket's QR page (`k`), a kiosk, or the
+    evaluator / terminal rating screen of the window that served it (their device token). Never a staff
+    login, never another device."""
+    may_rate(principal, await _served_at(dispatcher, hall, ticket_id, principal, access))
     command = c.Evaluate(ticket_id=ticket_id, score=body.score, comment=body.comment)
     return await dispatcher.execute(hall, command, _ticket_answer(ticket_id))

@@ -13,24 +13,21 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import Field
-
 from hallq.api_models import (
-    Body,
     CallBackBody,
     CalledAnswer,
     CallNumberBody,
-    EvaluationBody,
     PauseBody,
     QuickServeBody,
     TransferBody,
     WindowAnswer,
+    WindowEvaluationBody,
 )
 from hallq.contract import CommandName
 from server import pii
-from server.auth import Principal, authorize_window
+from server.auth import Forbidden, Principal, authorize_window, may_rate
 from server.engine import commands as c
-from server.engine.states import UnknownWindow
+from server.engine.states import UnknownTicket, UnknownWindow
 from server.runtime import Answer, Dispatcher, HallRuntime, utcnow
 from server.usecases.common import audit_entry
 from server.usecases.tickets import new_access, new_ticket_id
@@ -173,7 +170,9 @@ async def quick_serve(call: WindowCall, body: QuickServeBody) -> Answer:
     call.authorize()
     hashed = masked = None
     if body.id_card is not None:
-        hashed = pii.id_hash(call.dispatcher.settings.hmac_key, body.id_card.id_number)
+        today = utcnow().astimezone(call.runtime.config.hall.tz()).date()
+        card = pii.check_id_card(body.id_card.id_number, body.id_card.birth, today)  # 422 when it does not hold
+        hashed = pii.id_hash(call.dispatcher.settings.hmac_key, card.number)
         masked = pii.mask_name(body.id_card.name)
     command = c.QuickServe(
         window=call.window,
@@ -188,37 +187,45 @@ async def quick_serve(call: WindowCall, body: QuickServeBody) -> Answer:
     return await call.run(command, _called_answer(call.window))
 
 
-class WindowEvaluationArgs(Body):
-    """The `evaluate` MQTT command of a window's evaluator: the rating, for the window's current
-    ticket unless it names one."""
-
-    score: int = Field(ge=1, le=5)
-    comment: str | None = Field(None, max_length=500)
-    ticket_id: str | None = Field(None, min_length=1, max_length=64)
-
-
-async def evaluate_at_window(call: WindowCall, args: WindowEvaluationArgs) -> Answer:
-    call.authorize()
+async def evaluate_at_window(call: WindowCall, args: WindowEvaluationBody) -> Answer:
+    """A rating from the window's evaluator: only a rating device at the window that served the ticket
+    (auth.may_rate), never a keypad, a clerk, or another device naming the ticket."""
+    runtime = call.runtime
+    if runtime.config.window(call.window) is None:
+        raise UnknownWindow(call.window)
     ticket_id = args.ticket_id
-    if not ticket_id:
-        status = call.runtime.live().window(call.window)
-        ticket_id = status.ticket if status else None
-    if not ticket_id:
-        raise ValueError(f"{call.window} 号窗口没有可评价的号码 no ticket to evaluate at window {call.window}")
-    rating = EvaluationBody(score=args.score, comment=args.comment)
-    found = ticket_id
+    async with runtime.lock:
+        if not ticket_id:
+            status = runtime.live().window(call.window)
+            ticket_id = status.ticket if status else None
+        if not ticket_id:
+            raise ValueError(f"{call.window} 号窗口没有可评价的号码 no ticket to evaluate at window {call.window}")
+        ticket = runtime.live().ticket(ticket_id)
+        if ticket is None:
+            raise UnknownTicket(ticket_id)
+        served_at = ticket.window
+    if call.principal is None:
+        raise Forbidden("评价需要评价器的设备身份。 A rating needs the evaluator's device identity.")
+    may_rate(call.principal, served_at)
+    if served_at != call.window:
+        raise Forbidden(
+            f"该号码不是在 {call.window} 号窗口办理的，不能在此评价。"
+            f" The ticket was not served at window {call.window}."
+        )
+    rated = ticket_id
 
     def respond(runtime: HallRuntime, _events: list[Any]) -> Answer:
-        ticket = runtime.live().ticket(found)
-        return Answer(200, ticket_view(runtime, ticket) if ticket else None)
+        found = runtime.live().ticket(rated)
+        return Answer(200, ticket_view(runtime, found) if found else None)
 
-    return await call.run(c.Evaluate(ticket_id=found, score=rating.score, comment=rating.comment), respond)
+    return await call.run(c.Evaluate(ticket_id=rated, score=args.score, comment=args.comment), respond)
 
 
 WindowAction = Callable[[WindowCall, dict[str, Any]], Awaitable[Answer]]
 
 # The MQTT window commands (contract `CommandName`), each the same function the HTTP route runs.
-# Arguments are parsed with the HTTP body models, so what HTTP refuses with 422 MQTT refuses too.
+# Arguments are parsed with the HTTP body models (the contract's COMMAND_ARGS are the same models), so
+# what HTTP refuses with 422 MQTT refuses too.
 MQTT_COMMANDS: dict[str, WindowAction] = {
     "call-next": lambda call, _args: call_next(call),
     "recall": lambda call, _args: recall(call),
@@ -227,7 +234,7 @@ MQTT_COMMANDS: dict[str, WindowAction] = {
     "pause": lambda call, args: pause(call, PauseBody.model_validate(args)),
     "resume": lambda call, _args: resume(call),
     "transfer": lambda call, args: transfer(call, TransferBody.model_validate(args)),
-    "evaluate": lambda call, args: evaluate_at_window(call, WindowEvaluationArgs.model_validate(args)),
+    "evaluate": lambda call, args: evaluate_at_window(call, WindowEvaluationBody.model_validate(args)),
 }
 
 
@@ -265,10 +272,10 @@ def device_may_command(dispatcher: Dispatcher, hall: str, device_id: str, token:
     try:
         if token is not None:
             principal = dispatcher.auth.authenticate(token)
-            if principal.kind == "device" and principal.name != device_id:
+            # only the named device's own token: a clerk's login or another device's token is no proof
+            if principal.kind != "device" or principal.name != device_id:
                 return False
-            authorize_window(principal, hall, window)
-            return True
+            return window in principal.windows
         return window in dispatcher.auth.device_windows(device_id)
     except Exception:
         return False

@@ -16,7 +16,7 @@ from server.store import schema as t
 from tests.server.conftest import DEMO, demo_config, make_settings, running_app, with_service
 
 Scenario = Callable[[httpx.AsyncClient, Any], Awaitable[None]]
-ID_NUMBER = "32011519450101123X"  # born 1945: elderly
+ID_NUMBER = "320115194501011238"  # born 1945: elderly
 YOUNG_ID = "320115199001011234"
 
 
