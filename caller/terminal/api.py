@@ -115,6 +115,8 @@ class TerminalApi:
         return f"/halls/{self._hall}/windows/{quote(self.window, safe='')}"
 
     def _auth(self, device: bool = False) -> dict[str, str]:
-        """The clerk's login (else the device's token); an evaluation goes with the device's token."""
-        token = (self.device_token or self.access_token) if device else (self.access_token or self.device_token)
+        """The clerk's login (else the device's token). A rating goes with the terminal's device token
+        only: the citizen rates on the screen turned to them, never under the clerk's login (the
+        dispatcher refuses a staff login's rating with 403)."""
+        token = self.device_token if device else (self.access_token or self.device_token)
         return {"Authorization": f"Bearer {token}"} if token else {}
