@@ -11,7 +11,7 @@ them (`hallq.api_models.Timestamp`); deadlines are dates (working days).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -48,6 +48,26 @@ class SubmissionBody(Body):
 
 class LockerBody(Body):
     slot: str = Field(pattern=r"^[A-Za-z0-9-]{1,8}$")
+
+
+# a material's number as the database stores it (a 32-bit integer): larger is a 422, never a 500
+MaterialNumber = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+
+
+class ActionBody(Body):
+    """POST …/cases/{id}/actions/{action}: the office's step (受理, 补正, 办结 …) with its note."""
+
+    note: str = Field("", max_length=500)
+    materials: list[MaterialNumber] = Field(default_factory=list, max_length=50)
+    tracking_no: str = Field("", max_length=40)
+
+
+class InstantBody(Body):
+    """POST …/cases/instant: a 即办件 done at a comprehensive window."""
+
+    item: str = Field(min_length=1, max_length=48)
+    id_card: IdCard | None = None
+    window: str = Field(min_length=1, max_length=16)
 
 
 # ---- the handbook -------------------------------------------------------------------------------
@@ -164,8 +184,8 @@ class HistoryEntry(AnswerModel):
     note: str = ""
 
 
-class CaseView(AnswerModel):
-    """A submission (draft) or case as its kiosk sees it: GET …/submissions/{id}, and …/defer."""
+class CaseSummary(AnswerModel):
+    """A case as the office's lists show it (GET /cases): who, what, where it stands, its deadlines."""
 
     id: str
     receipt_no: str | None = None
@@ -190,8 +210,14 @@ class CaseView(AnswerModel):
     deadlines: CaseDeadlines = Field(default_factory=CaseDeadlines)
     overdue: list[str] = Field(default_factory=list)
     due_soon: bool = False
+
+
+class CaseView(CaseSummary):
+    """A submission (draft) or case with its materials and history: what its kiosk sees (GET
+    …/submissions/{id}, …/defer) and the office's case page (GET /cases/{id}, actions)."""
+
     materials: list[CaseMaterial] = Field(default_factory=list)
-    phone: str = Field("", description="masked for a kiosk: 138****1234")
+    phone: str = Field("", description="masked for a kiosk: 138****1234; whole for the office")
     history: list[HistoryEntry] = Field(default_factory=list)
 
     def material(self, idx: int) -> CaseMaterial:
@@ -214,3 +240,51 @@ class LockerAnswer(AnswerModel):
     """POST …/locker: the slot the paper originals went into."""
 
     locker_slot: str
+
+
+class CaseList(AnswerModel):
+    """GET /halls/{hall}/cases: the office's list, and the years whose holidays the hall has not
+    configured (a deadline in such a year is provisional, 暂定)."""
+
+    cases: list[CaseSummary] = Field(default_factory=list)
+    unknown_calendar_years: list[int] = Field(default_factory=list)
+
+
+class PublicMaterial(AnswerModel):
+    name: str
+    status: str
+
+
+class PublicHistoryEntry(AnswerModel):
+    at: dt.datetime
+    label: str
+
+
+class CollectAt(AnswerModel):
+    where: str
+    address: str = ""
+    phone: str = ""
+
+
+class PublicCase(AnswerModel):
+    """The citizen's case page (the receipt's QR): status, what is missing, where to collect; a
+    masked name only."""
+
+    receipt_no: str | None = None
+    item_name: str
+    department: str = ""
+    kind: ItemKind = "instant"
+    promised_days: int = Field(0, ge=0)
+    status: CaseStatus
+    status_label: str = ""
+    masked_name: str = ""
+    delivery: str | None = None
+    tracking_no: str | None = None
+    correction: Correction | None = None
+    decision_note: str | None = None
+    times: CaseTimes = Field(default_factory=CaseTimes)
+    deadlines: CaseDeadlines = Field(default_factory=CaseDeadlines)
+    overdue: list[str] = Field(default_factory=list)
+    materials: list[PublicMaterial] = Field(default_factory=list)
+    history: list[PublicHistoryEntry] = Field(default_factory=list)
+    collect: CollectAt

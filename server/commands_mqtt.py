@@ -84,7 +84,9 @@ class CommandServer:
         unparsable = payload_problem(message.payload, MAX_ITEMS, MAX_DEPTH)  # before any parser recurses
         if unparsable is not None:
             log.warning("MQTT command on %s refused unparsed: %s", message.topic, unparsable)
-            refusal = CommandReply(request_id="", status="error", error=f"malformed command: {unparsable}")
+            refusal = CommandReply(
+                request_id=_plain_request_id(message.payload), status="error", error=f"malformed command: {unparsable}"
+            )
             self._reply(message, window, None, refusal)
             return
         try:
@@ -193,10 +195,15 @@ def _request_id_of(raw: bytes) -> str:
     try:
         data = pydantic_core.from_json(raw)
     except ValueError:  # not JSON, or nested too deep to parse: quote what plainly reads as its id
-        found = _REQUEST_ID.search(raw[:4096])
-        return found.group(1).decode("utf-8", "replace") if found else ""
+        return _plain_request_id(raw)
     value = data.get("request_id") if isinstance(data, dict) else None
     return str(value)[:64] if isinstance(value, str | int) else ""
+
+
+def _plain_request_id(raw: bytes) -> str:
+    """The request_id of a payload refused unparsed, where it plainly reads as one (no parser runs)."""
+    found = _REQUEST_ID.search(raw[:4096])
+    return found.group(1).decode("utf-8", "replace") if found else ""
 
 
 def _is_domain_error(exc: Exception) -> bool:

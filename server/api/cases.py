@@ -15,9 +15,22 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from fastapi import Path as FastPath
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
 
-from hallq.api_models import IdCard
+from hallq.case_models import (
+    ActionBody,
+    CaseList,
+    CaseReceipt,
+    CaseView,
+    Handbook,
+    HandbookItemAnswer,
+    InstantBody,
+    LockerAnswer,
+    LockerBody,
+    PublicCase,
+    StoredFile,
+    SubmissionBody,
+    SubmissionStarted,
+)
 from hallq.config import HallConfig
 from server.api.deps import DispatcherDep, PrincipalDep
 from server.auth import Forbidden, Principal
@@ -30,35 +43,8 @@ router = APIRouter(tags=["cases"])
 # A material's place in the item's list, within the databases' INTEGER column (PostgreSQL's is 32-bit):
 # a number outside it is 422, a number no material has is 404.
 MaterialIndex = Annotated[int, FastPath(ge=-(2**31), le=2**31 - 1)]
-MaterialNumber = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
 SUBMITTING_DEVICES = frozenset({"kiosk", "bridge"})
 OFFICE_ROLES = frozenset({"clerk", "supervisor", "admin"})
-
-
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class SubmissionBody(Body):
-    item: str = Field(min_length=1, max_length=48)
-    id_card: IdCard
-    phone: str = Field("", max_length=20)
-
-
-class LockerBody(Body):
-    slot: str = Field(pattern=r"^[A-Za-z0-9-]{1,8}$")
-
-
-class ActionBody(Body):
-    note: str = Field("", max_length=500)
-    materials: list[MaterialNumber] = Field(default_factory=list, max_length=50)
-    tracking_no: str = Field("", max_length=40)
-
-
-class InstantBody(Body):
-    item: str = Field(min_length=1, max_length=48)
-    id_card: IdCard | None = None
-    window: str = Field(min_length=1, max_length=16)
 
 
 def files_root(dispatcher: Dispatcher) -> Path:
@@ -116,7 +102,7 @@ def status_url(config: HallConfig, case_id: str, access: str) -> str:
 # ---- the handbook (七公开) ------------------------------------------------------------------------
 
 
-@router.get("/halls/{hall}/handbook")
+@router.get("/halls/{hall}/handbook", response_model=Handbook)
 async def handbook(hall: str, dispatcher: DispatcherDep) -> dict[str, Any]:
     """Every service and item with its materials, kind, promised days, fee, legal basis and conditions."""
     config = dispatcher.runtime(hall).config
@@ -134,7 +120,7 @@ async def handbook(hall: str, dispatcher: DispatcherDep) -> dict[str, Any]:
     }
 
 
-@router.get("/halls/{hall}/items/{item}")
+@router.get("/halls/{hall}/items/{item}", response_model=HandbookItemAnswer)
 async def handbook_item(hall: str, item: str, cases: CasesDep) -> dict[str, Any]:
     service, found = cases.item(item)
     output = next((w.name for w in cases.config.windows if w.kind.value == "output"), "")
@@ -148,7 +134,7 @@ async def handbook_item(hall: str, item: str, cases: CasesDep) -> dict[str, Any]
 # ---- submissions (kiosk) ------------------------------------------------------------------------
 
 
-@router.post("/halls/{hall}/submissions", status_code=201)
+@router.post("/halls/{hall}/submissions", status_code=201, response_model=SubmissionStarted)
 async def start_submission(hall: str, body: SubmissionBody, principal: PrincipalDep, cases: CasesDep) -> dict[str, Any]:
     actor = submitting_device(principal)
     view, access = await _run(cases.start_submission, body.item, body.id_card.model_dump(), body.phone, actor, utcnow())
@@ -162,7 +148,7 @@ async def _keyed(cases: CaseService, case_id: str, key: str | None) -> None:
 KeyQuery = Annotated[str | None, Query(alias="k", max_length=64)]
 
 
-@router.get("/halls/{hall}/submissions/{case_id}")
+@router.get("/halls/{hall}/submissions/{case_id}", response_model=CaseView)
 async def read_submission(
     hall: str, case_id: str, principal: PrincipalDep, cases: CasesDep, k: KeyQuery = None
 ) -> dict[str, Any]:
@@ -172,7 +158,7 @@ async def read_submission(
     return view
 
 
-@router.put("/halls/{hall}/submissions/{case_id}/materials/{idx}")
+@router.put("/halls/{hall}/submissions/{case_id}/materials/{idx}", response_model=StoredFile)
 async def upload_material(
     hall: str,
     case_id: str,
@@ -190,7 +176,7 @@ async def upload_material(
     return {"sha256": stored.sha256, "size": stored.size, "mime": stored.mime}
 
 
-@router.post("/halls/{hall}/submissions/{case_id}/materials/{idx}/defer")
+@router.post("/halls/{hall}/submissions/{case_id}/materials/{idx}/defer", response_model=CaseView)
 async def defer_material(
     hall: str,
     case_id: str,
@@ -208,7 +194,7 @@ async def defer_material(
     return view
 
 
-@router.post("/halls/{hall}/submissions/{case_id}/locker")
+@router.post("/halls/{hall}/submissions/{case_id}/locker", response_model=LockerAnswer)
 async def use_locker(
     hall: str, case_id: str, body: LockerBody, principal: PrincipalDep, cases: CasesDep, k: KeyQuery = None
 ) -> dict[str, Any]:
@@ -218,7 +204,7 @@ async def use_locker(
     return {"locker_slot": body.slot}
 
 
-@router.post("/halls/{hall}/submissions/{case_id}/complete")
+@router.post("/halls/{hall}/submissions/{case_id}/complete", response_model=CaseReceipt)
 async def complete_submission(
     hall: str, case_id: str, principal: PrincipalDep, cases: CasesDep, k: KeyQuery = None
 ) -> dict[str, Any]:
@@ -229,7 +215,7 @@ async def complete_submission(
     return {**view, "status_url": status_url(cases.config, case_id, k or "")}
 
 
-@router.post("/halls/{hall}/submissions/{case_id}/resubmit")
+@router.post("/halls/{hall}/submissions/{case_id}/resubmit", response_model=CaseReceipt)
 async def resubmit(
     hall: str, case_id: str, principal: PrincipalDep, cases: CasesDep, k: KeyQuery = None
 ) -> dict[str, Any]:
@@ -266,7 +252,7 @@ async def _read_limited(request: Request) -> bytes:
 # ---- the back office ----------------------------------------------------------------------------
 
 
-@router.get("/halls/{hall}/cases")
+@router.get("/halls/{hall}/cases", response_model=CaseList)
 async def list_cases(
     hall: str,
     principal: PrincipalDep,
@@ -281,7 +267,7 @@ async def list_cases(
     return {"cases": found, "unknown_calendar_years": sorted(cases.calendar.unknown_years)}
 
 
-@router.get("/halls/{hall}/cases/{case_id}")
+@router.get("/halls/{hall}/cases/{case_id}", response_model=CaseView)
 async def read_case(
     hall: str, case_id: str, principal: PrincipalDep, cases: CasesDep, dispatcher: DispatcherDep
 ) -> dict[str, Any]:
@@ -303,7 +289,7 @@ async def case_file(hall: str, case_id: str, sha256: str, principal: PrincipalDe
     raise CaseNotFound("该办件没有这个文件 — no such file in this case")
 
 
-@router.post("/halls/{hall}/cases/{case_id}/actions/{action}")
+@router.post("/halls/{hall}/cases/{case_id}/actions/{action}", response_model=CaseView)
 async def case_action(
     hall: str, case_id: str, action: CaseAction, body: ActionBody, principal: PrincipalDep, cases: CasesDep
 ) -> dict[str, Any]:
@@ -321,7 +307,7 @@ async def case_action(
     return view
 
 
-@router.post("/halls/{hall}/cases/instant", status_code=201)
+@router.post("/halls/{hall}/cases/instant", status_code=201, response_model=CaseView)
 async def instant_case(hall: str, body: InstantBody, principal: PrincipalDep, cases: CasesDep) -> dict[str, Any]:
     """即办件 done at a comprehensive window: recorded as a case closed the same day."""
     actor = office_user(principal)
@@ -335,7 +321,7 @@ async def instant_case(hall: str, body: InstantBody, principal: PrincipalDep, ca
 # ---- the citizen ----------------------------------------------------------------------------------
 
 
-@router.get("/public/halls/{hall}/cases/{case_id}")
+@router.get("/public/halls/{hall}/cases/{case_id}", response_model=PublicCase)
 async def public_case(hall: str, case_id: str, cases: CasesDep, k: KeyQuery = None) -> dict[str, Any]:
     await _keyed(cases, case_id, k)
     view: dict[str, Any] = await _run(cases.public_view, case_id, utcnow())

@@ -64,10 +64,14 @@ def test_events_acknowledged_during_a_mark_are_marked_too(database: str, mosquit
 
     from server.app import create_app
     from server.publisher import run_bus
+    from server.usecases.bus import DispatcherBusPort
 
     async def main() -> None:
         app = create_app(_settings(database, mosquitto.url), start_bus=False)
-        async with app.router.lifespan_context(app), run_bus(app.state.dispatcher, mqtt_url=mosquitto.url) as buses:
+        async with (
+            app.router.lifespan_context(app),
+            run_bus(DispatcherBusPort(app.state.dispatcher), mqtt_url=mosquitto.url) as buses,
+        ):
             publisher = buses[0].publisher
             store = app.state.dispatcher.store
             entered, release = _hold_first_mark(store)

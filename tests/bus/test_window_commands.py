@@ -51,10 +51,14 @@ class LiveHall:
     async def _main(self) -> None:
         from server.app import create_app
         from server.publisher import run_bus
+        from server.usecases.bus import DispatcherBusPort
 
         app = create_app(self.settings, start_bus=False)
         self.stopping = asyncio.Event()
-        async with app.router.lifespan_context(app), run_bus(app.state.dispatcher, mqtt_url=self.settings.mqtt_url):
+        async with (
+            app.router.lifespan_context(app),
+            run_bus(DispatcherBusPort(app.state.dispatcher), mqtt_url=self.settings.mqtt_url),
+        ):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://hall/api/v1", timeout=30) as client:
                 self.client = client
