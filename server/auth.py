@@ -19,7 +19,7 @@ from argon2.exceptions import Argon2Error
 from hallq.config import DeviceKind, HallConfig, Role
 from server.login_throttle import LoginThrottle
 from server.settings import RequestLimits
-from server.store import Store
+from server.store import CredentialStore
 
 STAFF_ROLES = frozenset({Role.supervisor.value, Role.admin.value})
 
@@ -186,9 +186,13 @@ class Authenticator:
     revoke`, `hallq user add`) takes effect on the next request, not after a cache expires."""
 
     def __init__(
-        self, store: Store, configs: list[HallConfig], session_hours: float, limits: RequestLimits | None = None
+        self,
+        credentials: CredentialStore,
+        configs: list[HallConfig],
+        session_hours: float,
+        limits: RequestLimits | None = None,
     ) -> None:
-        self.store = store
+        self.credentials = credentials
         self.session_hours = session_hours
         self.throttle = LoginThrottle(limits or RequestLimits())
         _password_pool.submit(_dummy_hash)  # ready before the first unknown name arrives
@@ -202,7 +206,7 @@ class Authenticator:
 
     def load_sessions(self) -> None:
         now = dt.datetime.now(dt.UTC)
-        for row in self.store.active_sessions(now):
+        for row in self.credentials.active_sessions(now):
             self._remember(row["token_sha256"], _session_principal(row), row["expires_at"])
 
     # ---- resolving tokens (blocking: one indexed query; call from a worker thread) -------------------
@@ -223,7 +227,7 @@ class Authenticator:
         if principal is None or expiry is None:
             return None
         now = dt.datetime.now(dt.UTC)
-        if expiry <= now or not self.store.session_live(digest, now):
+        if expiry <= now or not self.credentials.session_live(digest, now):
             with self._guard:  # expired, logged out or reset elsewhere: the row already says so
                 self._sessions.pop(digest, None)
                 self._session_expiry.pop(digest, None)
@@ -233,10 +237,10 @@ class Authenticator:
     def _device(self, digest: str) -> Principal | None:
         configured = self._config_devices.get(digest)
         if configured is not None:
-            if self.store.token_revoked(digest):
+            if self.credentials.token_revoked(digest):
                 return None
             return Principal("device", configured.id, configured.kind.value, windows=frozenset(configured.windows))
-        row = self.store.device_token(digest)
+        row = self.credentials.device_token(digest)
         if row is None:
             return None
         return Principal("device", row["device"], row["kind"], windows=frozenset(row["windows"] or []))
@@ -246,18 +250,18 @@ class Authenticator:
         tokens not counted)."""
         windows: set[str] = set()
         for digest, credential in self._config_devices.items():
-            if credential.id == device_id and not self.store.token_revoked(digest):
+            if credential.id == device_id and not self.credentials.token_revoked(digest):
                 windows.update(credential.windows)
-        windows.update(self.store.device_windows(device_id) or [])
+        windows.update(self.credentials.device_windows(device_id) or [])
         return frozenset(windows)
 
     def device_kind(self, device_id: str) -> str:
         """The device's kind from its credentials; `unknown` for a device that has none (it may do nothing
         a kind allows). A device with credentials of several kinds counts as the first one configured."""
         for digest, credential in self._config_devices.items():
-            if credential.id == device_id and not self.store.token_revoked(digest):
+            if credential.id == device_id and not self.credentials.token_revoked(digest):
                 return credential.kind.value
-        kinds = self.store.device_kinds(device_id)
+        kinds = self.credentials.device_kinds(device_id)
         return kinds[0] if kinds else "unknown"
 
     def device_principal(self, device_id: str) -> Principal:
@@ -273,7 +277,7 @@ class Authenticator:
         return record if verified and record is not None else None
 
     def _user_record(self, username: str) -> tuple[dict[str, Any] | None, str | None]:
-        row = self.store.user(username)
+        row = self.credentials.user(username)
         if row is not None:
             return row, row["password_hash"]
         configured = self._config_users.get(username)
@@ -323,7 +327,7 @@ class Authenticator:
         )
         if window is not None:
             self._forget(self._sessions_on(hall, window))
-        self.store.add_session(
+        self.credentials.add_session(
             {
                 "token_sha256": digest,
                 "username": principal.name,
@@ -370,7 +374,7 @@ class Authenticator:
             for digest in digests:
                 self._sessions.pop(digest, None)
                 self._session_expiry.pop(digest, None)
-        self.store.end_sessions(digests)
+        self.credentials.end_sessions(digests)
 
 
 def _session_principal(row: dict[str, Any]) -> Principal:

@@ -165,11 +165,11 @@ def run_user(args: argparse.Namespace) -> int:
         print(hash_password(password))
         return 0
     try:
-        store = _open_store(_settings(args, check_credentials=False))
+        credentials, audit = _open_credentials(_settings(args, check_credentials=False))
     except (ConfigError, InsecureSettings) as exc:
         return _fail(exc)
-    store.add_user(args.username, hash_password(password), args.role, args.display_name)  # ends old logins
-    store.audit(None, f"cli:{getpass.getuser()}", "admin", "user_add", args.username, {"role": args.role})
+    credentials.add_user(args.username, hash_password(password), args.role, args.display_name)  # ends old logins
+    audit.write(None, f"cli:{getpass.getuser()}", "admin", "user_add", args.username, {"role": args.role})
     print(f"user {args.username} ({args.role}) saved")
     return 0
 
@@ -183,7 +183,7 @@ def run_token(args: argparse.Namespace) -> int:
         settings = _settings(args, check_credentials=False)
     except (ConfigError, InsecureSettings) as exc:
         return _fail(exc)
-    store = _open_store(settings)
+    credentials, audit = _open_credentials(settings)
     actor = f"cli:{getpass.getuser()}"
     if args.action == "revoke":
         configured = [  # the hall config's own credentials for the device: revoked in the store too
@@ -191,8 +191,8 @@ def run_token(args: argparse.Namespace) -> int:
             for d in settings.hall_config.credentials.devices
             if d.id == args.device
         ]
-        count = store.revoke_device(args.device, configured)
-        store.audit(None, actor, "admin", "token_revoke", args.device, {"count": count})
+        count = credentials.revoke_device(args.device, configured)
+        audit.write(None, actor, "admin", "token_revoke", args.device, {"count": count})
         print(f"revoked {count} token(s) of {args.device}")
         return 0 if count else 1
     windows = [w.strip() for w in args.windows.split(",") if w.strip()]
@@ -201,8 +201,8 @@ def run_token(args: argparse.Namespace) -> int:
     if unknown:
         return _fail(ValueError(f"unknown window(s): {', '.join(unknown)}"))
     token = new_token()
-    store.add_device_token(args.device, args.kind, sha256_hex(token), windows)
-    store.audit(None, actor, "admin", "token_create", args.device, {"kind": args.kind, "windows": windows})
+    credentials.add_device_token(args.device, args.kind, sha256_hex(token), windows)
+    audit.write(None, actor, "admin", "token_create", args.device, {"kind": args.kind, "windows": windows})
     print(token)
     print(f"(device {args.device}, kind {args.kind}; shown once — only its sha256 is stored)", file=sys.stderr)
     return 0
@@ -214,3 +214,11 @@ def _open_store(settings):  # type: ignore[no-untyped-def]
     store = Store(settings.database, sqlite_synchronous=settings.sqlite_synchronous)
     store.migrate()
     return store
+
+
+def _open_credentials(settings):  # type: ignore[no-untyped-def]
+    """The credentials and the audit log of the dispatcher's database (migrated first)."""
+    from server.store import AuditLog, CredentialStore
+
+    engine = _open_store(settings).engine
+    return CredentialStore(engine), AuditLog(engine)

@@ -27,7 +27,7 @@ from server.engine.hall import HallEngine
 from server.engine.states import EngineError
 from server.hall_rules import rules_from_config
 from server.settings import ServerSettings
-from server.store import CommandWrite, IdempotentAnswer, Store
+from server.store import AuditLog, CommandWrite, CredentialStore, HallLocks, IdempotentAnswer, Store
 from server.store.codec import event_payload, ticket_from_data, ticket_row, window_from_data, window_row
 
 log = logging.getLogger(__name__)
@@ -134,7 +134,11 @@ class Dispatcher:
     def __init__(self, settings: ServerSettings, store: Store) -> None:
         self.settings = settings
         self.store = store
-        self.auth = Authenticator(store, settings.halls, settings.session_hours, settings.limits)
+        self.locks = HallLocks(store.engine)
+        self.audit_log = AuditLog(store.engine)
+        self.auth = Authenticator(
+            CredentialStore(store.engine), settings.halls, settings.session_hours, settings.limits
+        )
         self.halls: dict[str, HallRuntime] = {c.hall.id: HallRuntime(c.hall.id, c) for c in settings.halls}
         self.on_commit: list[Callable[[str, int], None]] = []
         self._standby_tasks: list[asyncio.Task[None]] = []
@@ -145,7 +149,7 @@ class Dispatcher:
         await asyncio.to_thread(self.store.migrate)
         await asyncio.to_thread(self.auth.load_sessions)
         for runtime in self.halls.values():
-            if await asyncio.to_thread(self.store.try_take_hall, runtime.hall):
+            if await asyncio.to_thread(self.locks.try_take_hall, runtime.hall):
                 await self.restore(runtime)
             else:
                 log.warning("hall %s is held by another dispatcher; standing by", runtime.hall)
@@ -154,6 +158,7 @@ class Dispatcher:
     async def stop(self) -> None:
         for task in self._standby_tasks:
             task.cancel()
+        await asyncio.to_thread(self.locks.release_all)
         await asyncio.to_thread(self.store.close)
 
     async def check_ownership(self) -> None:
@@ -161,7 +166,7 @@ class Dispatcher:
         for runtime in self.halls.values():
             if runtime.engine is None:
                 continue
-            if not await asyncio.to_thread(self.store.hall_lock_alive, runtime.hall):
+            if not await asyncio.to_thread(self.locks.hall_lock_alive, runtime.hall):
                 async with runtime.lock:
                     runtime.engine = None
                 log.error("lost the lock on hall %s (database connection gone); standing by", runtime.hall)
@@ -172,7 +177,7 @@ class Dispatcher:
             # wait first: a dispatcher that just lost its connection leaves a standby peer the first try
             await asyncio.sleep(STANDBY_RETRY_S)
             try:
-                if await asyncio.to_thread(self.store.try_take_hall, runtime.hall):
+                if await asyncio.to_thread(self.locks.try_take_hall, runtime.hall):
                     break
             except Exception:
                 log.warning("hall %s: database unreachable while standing by; retrying", runtime.hall)
@@ -349,10 +354,10 @@ class Dispatcher:
 
     async def write_audit(self, hall: str | None, principal: Principal, action: str, target: str | None,
                           detail: dict[str, Any]) -> None:  # fmt: skip
-        await asyncio.to_thread(self.store.audit, hall, principal.actor, principal.role, action, target, detail)
+        await asyncio.to_thread(self.audit_log.write, hall, principal.actor, principal.role, action, target, detail)
 
     def _notify(self, hall: str, seq: int) -> None:
-        for callback in [*self.on_commit, *self.store.commit_listeners]:
+        for callback in self.on_commit:
             try:
                 callback(hall, seq)
             except Exception:

@@ -43,7 +43,7 @@ from server.cases.workflow import (
     receipt_number,
 )
 from server.pii import check_id_card, id_hash, mask_id_number, mask_name
-from server.store.store import aware
+from server.store.database import aware
 
 SIGNATURE_INDEX = -1  # material i's signed 容缺 promise is case_files.idx -1 - i
 _PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")

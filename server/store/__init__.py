@@ -1,10 +1,16 @@
-"""The dispatcher store: SQL rows, events outbox, credentials and audit (DESIGN.md §4).
+"""The dispatcher's SQL store (DESIGN.md §4), synchronous SQLAlchemy 2 Core called from worker threads:
 
-`Store` is synchronous (SQLAlchemy 2 Core); the dispatcher calls it from a worker thread while it holds
-the hall's lock, so each hall has one writer. The outbox API for the publisher:
-`fetch_unpublished(hall, limit)`, `mark_published(hall, up_to_seq)`, `last_seq(hall)`.
+- `Store` (store.py): the halls' rows, the events outbox and the idempotency answers; the dispatcher
+  writes it while it holds the hall's lock, so each hall has one writer. The outbox API for the
+  publisher: `fetch_unpublished(hall, limit)`, `mark_published(hall, up_to_seq)`, `last_seq(hall)`.
+- `HallLocks` (locks.py): which dispatcher writes which hall (PostgreSQL advisory locks).
+- `CredentialStore` (credentials.py): users, device tokens and their revocation, sessions.
+- `AuditLog` (audit.py): privileged actions.
 """
 
+from server.store.audit import AuditLog
+from server.store.credentials import CredentialStore
+from server.store.locks import HallLocks
 from server.store.store import (
     CommandWrite,
     EventRow,
@@ -14,4 +20,14 @@ from server.store.store import (
     Store,
 )
 
-__all__ = ["CommandWrite", "EventRow", "HallRows", "HallTaken", "IdempotentAnswer", "Store"]
+__all__ = [
+    "AuditLog",
+    "CommandWrite",
+    "CredentialStore",
+    "EventRow",
+    "HallLocks",
+    "HallRows",
+    "HallTaken",
+    "IdempotentAnswer",
+    "Store",
+]

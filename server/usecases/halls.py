@@ -46,5 +46,5 @@ async def locked_board(dispatcher: Dispatcher, hall: str) -> BoardSnapshot:
 async def audit(dispatcher: Dispatcher, hall: str, limit: int) -> list[AuditEntry]:
     """Privileged actions (transfer, 特呼, cancel, logins to windows, credential changes), newest first."""
     dispatcher.runtime(hall)
-    rows = await asyncio.to_thread(dispatcher.store.audit_entries, hall, limit)
+    rows = await asyncio.to_thread(dispatcher.audit_log.entries, hall, limit)
     return [AuditEntry.model_validate({**row, "at": utc_or_aware(row["at"]) if row["at"] else None}) for row in rows]

@@ -258,7 +258,7 @@ def test_transfer_and_special_call_are_audited(sqlite_url: str) -> None:
         assert moved.status_code == 200, moved.text
         special = await client.post("/halls/demo/windows/1/call", json={"number": "a002"}, headers=headers)
         assert special.status_code == 200 and special.json()["ticket"]["number"] == "A002"
-        actions = {row["action"] for row in app.state.dispatcher.store.audit_entries("demo")}
+        actions = {row["action"] for row in app.state.dispatcher.audit_log.entries("demo")}
         assert {"transfer", "call_number", "login"} <= actions
         assert first["number"] == "A001"
 

@@ -18,7 +18,7 @@ def test_revoked_tokens_and_reset_passwords_stop_at_once(database: str) -> None:
         async with running_app(make_settings(database)) as (client, app):
             dispatcher = app.state.dispatcher
             token = new_token()
-            dispatcher.auth.store.add_device_token("keypad-9", "keypad_bridge", sha256_hex(token), ["3"])
+            dispatcher.auth.credentials.add_device_token("keypad-9", "keypad_bridge", sha256_hex(token), ["3"])
             keypad = {"Authorization": f"Bearer {token}"}
             assert (await client.get("/halls/demo/windows/3", headers=keypad)).status_code == 200
             assert dispatcher.authorize_device("demo", "keypad-9", None, "3")
@@ -61,7 +61,7 @@ def test_logout_elsewhere_and_expired_rows_end_the_session(sqlite_url: str) -> N
             headers = await clerk(client, "1")
             assert (await client.get("/auth/me", headers=headers)).status_code == 200
             digest = sha256_hex(headers["Authorization"].split()[1])
-            app.state.dispatcher.auth.store.end_sessions([digest])
+            app.state.dispatcher.auth.credentials.end_sessions([digest])
             assert (await client.get("/auth/me", headers=headers)).status_code == 401
 
     asyncio.run(main())

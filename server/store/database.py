@@ -1,0 +1,89 @@
+"""The database under the dispatcher: its engine (PostgreSQL, or SQLite in WAL mode), the schema's
+migrations, and the small helpers every store module shares."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def aware(value: dt.datetime | None) -> dt.datetime | None:
+    """SQLite returns naive datetimes; everything we store is UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=dt.UTC)
+
+
+def normalize_url(url: str) -> str:
+    """postgresql:// and postgres:// use psycopg 3 (hallq[pg]); sqlite stays as given."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def open_engine(raw_url: str, synchronous: str = "FULL") -> Engine:
+    """The SQLAlchemy engine for a database URL: PostgreSQL with a small pool, or SQLite in WAL mode
+    with `synchronous` (FULL: a commit survives power loss)."""
+    url = normalize_url(raw_url)
+    if not url.startswith("sqlite"):
+        return sa.create_engine(
+            url,
+            pool_size=8,
+            max_overflow=8,
+            pool_pre_ping=True,
+            hide_parameters=True,
+            connect_args={"connect_timeout": 5},
+        )
+    path = url.removeprefix("sqlite:///")
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    # hide_parameters: an error message must never carry row values into a log line.
+    engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)
+
+    @sa.event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+        # WAL: readers never block the writer; FULL: a commit survives power loss (durable).
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    return engine
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision (idempotent)."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+def upsert(conn: Connection, table: sa.Table, row: dict[str, Any], keys: tuple[str, ...]) -> None:
+    """Insert the row, or update it where `keys` already name one (SQLite and PostgreSQL alike)."""
+    if conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert  # type: ignore[assignment]
+    stmt = dialect_insert(table).values(**row)
+    update = {k: stmt.excluded[k] for k in row if k not in keys}
+    conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=update))
