@@ -85,13 +85,12 @@ def _fail(exc: Exception) -> int:
 
 
 def run_server(args: argparse.Namespace) -> int:
-    import os
 
     from hallq.config import ConfigError
     from server.settings import InsecureSettings
 
     try:
-        settings = _settings(args, host=args.host, port=args.port, mqtt=args.mqtt)
+        settings = _settings(args, host=args.host, port=args.port, mqtt=args.mqtt, broker_port=args.broker_port)
     except (ConfigError, InsecureSettings) as exc:
         return _fail(exc)
     if not settings.demo:
@@ -101,7 +100,7 @@ def run_server(args: argparse.Namespace) -> int:
             refuse_demo_users(_open_store(settings))
         except InsecureSettings as exc:
             return _fail(exc)
-    mqtt_port = args.broker_port or int(os.environ.get("HALLQ_BROKER_PORT", "1883"))
+    mqtt_port = settings.broker_port
     if settings.mqtt_url is None:
         from hallq.broker import DEFAULT_HOST, port_free, port_in_use_message
 

@@ -1,7 +1,8 @@
 """The dispatcher's settings: one validated pydantic tree, built in `hallq server`'s `run()` and passed down.
 
 Precedence: command line > environment (HALLQ_DATABASE, HALLQ_MQTT, HALLQ_HOST, HALLQ_PORT,
-HALLQ_CONFIG, HALLQ_HMAC_SECRET, HALLQ_DEMO) > defaults. No settings object exists at import time.
+HALLQ_BROKER_PORT, HALLQ_FILES_DIR, HALLQ_CONFIG, HALLQ_HMAC_SECRET, HALLQ_DEMO) > defaults.
+No settings object exists at import time.
 Outside demo mode the tree refuses insecure values: demo credentials, a missing or short HMAC secret.
 """
 
@@ -78,6 +79,8 @@ class ServerSettings(BaseModel):
     session_hours: float = Field(12, gt=0, le=24 * 7, description="clerk login lifetime")
     sqlite_synchronous: str = Field("FULL", pattern="^(FULL|NORMAL|EXTRA)$")
     limits: RequestLimits = Field(default_factory=RequestLimits)
+    broker_port: int = Field(1883, ge=0, le=65535, description="the embedded broker's port (no --mqtt)")
+    files_dir: str | None = Field(None, description="uploaded materials; default: beside an SQLite database")
 
     @model_validator(mode="after")
     def _secret_long_enough(self) -> ServerSettings:
@@ -113,6 +116,7 @@ def build_settings(
     mqtt: str | None = None,
     demo: bool | None = None,
     hmac_secret: str | None = None,
+    broker_port: int | None = None,
     environ: Mapping[str, str] | None = None,
     check_credentials: bool = True,
 ) -> ServerSettings:
@@ -135,7 +139,13 @@ def build_settings(
         "hmac_secret": _pick(hmac_secret, env, "hmac_secret") or (DEMO_HMAC_SECRET if demo_flag else ""),
         "limits": limits_from_env(env),
     }
-    for key, value in (("host", _pick(host, env, "host")), ("port", _pick(port, env, "port"))):
+    picked = (
+        ("host", _pick(host, env, "host")),
+        ("port", _pick(port, env, "port")),
+        ("broker_port", _pick(broker_port, env, "broker_port")),
+        ("files_dir", env.get("HALLQ_FILES_DIR")),
+    )
+    for key, value in picked:
         if value is not None:
             raw[key] = value
     _from_config_section(raw, hall_config)

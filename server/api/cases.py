@@ -8,7 +8,6 @@ kiosk cannot read other people's cases; clerks, supervisors and admins work in t
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -48,8 +47,9 @@ OFFICE_ROLES = frozenset({"clerk", "supervisor", "admin"})
 
 
 def files_root(dispatcher: Dispatcher) -> Path:
-    """Uploaded materials live beside an SQLite database, or in HALLQ_FILES_DIR (default var/files)."""
-    configured = os.environ.get("HALLQ_FILES_DIR")
+    """Uploaded materials live in the settings' files_dir (HALLQ_FILES_DIR), else beside an SQLite
+    database, else in var/files."""
+    configured = dispatcher.settings.files_dir
     if configured:
         return Path(configured)
     database = dispatcher.settings.database

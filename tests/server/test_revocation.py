@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 
 from server.auth import new_token, sha256_hex
+from server.usecases.windows import device_may_command
 from tests.server.conftest import DEMO, make_settings, running_app
 from tests.server.test_api import clerk
 from tests.server.test_process import _hallq
@@ -21,13 +22,13 @@ def test_revoked_tokens_and_reset_passwords_stop_at_once(database: str) -> None:
             dispatcher.auth.credentials.add_device_token("keypad-9", "keypad_bridge", sha256_hex(token), ["3"])
             keypad = {"Authorization": f"Bearer {token}"}
             assert (await client.get("/halls/demo/windows/3", headers=keypad)).status_code == 200
-            assert dispatcher.authorize_device("demo", "keypad-9", None, "3")
+            assert device_may_command(dispatcher, "demo", "keypad-9", None, "3")
 
             revoked = _hallq("token", "revoke", "keypad-9", "--demo", "--database", database)
             assert revoked.returncode == 0, revoked.stderr
             after = await client.get("/halls/demo/windows/3", headers=keypad)
             assert after.status_code == 401 and "吊销" in after.json()["detail"]
-            assert not dispatcher.authorize_device("demo", "keypad-9", None, "3"), "nor over MQTT"
+            assert not device_may_command(dispatcher, "demo", "keypad-9", None, "3"), "nor over MQTT"
 
             # a device listed in the hall config: the config still lists it, the store says revoked
             assert (await client.get("/halls/demo/windows/1", headers=DEMO)).status_code == 200
@@ -36,8 +37,8 @@ def test_revoked_tokens_and_reset_passwords_stop_at_once(database: str) -> None:
             assert (await client.get("/halls/demo/windows/1", headers=DEMO)).status_code == 401
             issue = await client.post("/halls/demo/tickets", json={"service": "A"}, headers=DEMO)
             assert issue.status_code == 401
-            assert not dispatcher.authorize_device("demo", "demo-device", "demo-device-token", "1")
-            assert not dispatcher.authorize_device("demo", "demo-device", None, "1")
+            assert not device_may_command(dispatcher, "demo", "demo-device", "demo-device-token", "1")
+            assert not device_may_command(dispatcher, "demo", "demo-device", None, "1")
 
             # a password reset ends the user's logins, at once; the new password works
             old = await clerk(client, "2", username="clerk2")
