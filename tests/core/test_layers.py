@@ -30,6 +30,8 @@ SERVER_LEVELS: dict[str, int] = {
     "server.pii": 1,
     "server.settings": 1,
     "server.hall_rules": 1,
+    "server.json_guard": 1,
+    "server.login_throttle": 1,
     "server.store": 1,
     "server.cases.tables": 1,  # the cases' SQL tables: the store's migrations need them
     "server.auth": 2,
@@ -41,6 +43,7 @@ SERVER_LEVELS: dict[str, int] = {
     "server.commands_mqtt": 6,
     "server.publisher": 6,
     "server.web": 6,
+    "server.http_protocol": 6,
     "server.app": 7,
     "server.cli": 8,
 }
