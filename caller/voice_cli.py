@@ -12,9 +12,12 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hallq.device import add_device_options
+
+if TYPE_CHECKING:
+    from hallq.api_models import HallInfo
 
 log = logging.getLogger("caller.voice")
 
@@ -198,7 +201,7 @@ def _serve(settings: Any, options: Any) -> int:
         HALL_INFO_REFRESH_S,
         HALL_INFO_RETRY_S,
         STATUS_EVERY_S,
-        HallInfo,
+        HallInfoCache,
         VoiceCaller,
         build_synthesizer,
     )
@@ -208,7 +211,7 @@ def _serve(settings: Any, options: Any) -> int:
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())  # SIGINT stays KeyboardInterrupt until started
-    hall = HallInfo(settings.server, settings.hall, settings.auth_headers())
+    hall = HallInfoCache(settings.server, settings.hall, settings.auth_headers())
     while hall.try_fetch() is None and options.zone:
         # A zone needs the window list; calls come only from a running dispatcher anyway.
         log.warning("waiting for the dispatcher to learn zone %s's windows: %s", options.zone, hall.error)
@@ -216,9 +219,9 @@ def _serve(settings: Any, options: Any) -> int:
             return 0
     if hall.error:
         log.warning("hall info not available yet (%s); using the call's own wording", hall.error)
-    if options.zone:
+    if options.zone and hall.info is not None:
         try:
-            options = replace(options, windows=zone_windows(hall.data or {}, options.zone))
+            options = replace(options, windows=zone_windows(hall.info, options.zone))
         except ValueError as exc:
             print(f"hallq voice: {exc}", file=sys.stderr)
             return 2
@@ -230,7 +233,7 @@ def _serve(settings: Any, options: Any) -> int:
         return 2
     signal.signal(signal.SIGINT, lambda *_: stop.set())  # from now on Ctrl-C stops like SIGTERM: cleanly
     if options.clips_dir is not None:
-        _report_clip_gaps(synthesizer, options.template or hall.template() or DEFAULT_TEMPLATE, hall.data or {})
+        _report_clip_gaps(synthesizer, options.template or hall.template() or DEFAULT_TEMPLATE, hall.info)
     try:  # start the engine now, so the first call does not wait for it (and a broken one shows at once)
         synthesizer.render("一")
     except SynthesisError as exc:
@@ -278,13 +281,13 @@ def _serve(settings: Any, options: Any) -> int:
     return 0
 
 
-def _report_clip_gaps(synthesizer: Any, template: str, hall_data: dict[str, Any]) -> None:
+def _report_clip_gaps(synthesizer: Any, template: str, hall: HallInfo | None) -> None:
     """Say at start-up which windows' calls the clip pack cannot say (the TTS says those whole)."""
     from caller.voice.clips import ClipSynthesizer, unsayable_windows
 
     engines = getattr(synthesizer, "synthesizers", (synthesizer,))
     pack = next((engine.pack for engine in engines if isinstance(engine, ClipSynthesizer)), None)
-    names = [str(w.get("name")) for w in hall_data.get("windows", []) if isinstance(w, dict) and w.get("name")]
+    names = [w.name for w in hall.windows if w.name] if hall is not None else []
     if pack is None or not names:
         return
     gaps = unsayable_windows(pack, template, names)
@@ -317,7 +320,7 @@ def _keep_fresh(
         if now - last_status >= status_s:
             last_status = now
             link.publish_status(force=True)
-        if now - last_refresh < (refresh_s if hall.data is not None else HALL_INFO_RETRY_S):
+        if now - last_refresh < (refresh_s if hall.info is not None else HALL_INFO_RETRY_S):
             continue
         last_refresh = now
         if hall.try_fetch() is None:
@@ -326,6 +329,6 @@ def _keep_fresh(
             caller.announcer.settings = replace(caller.announcer.settings, timezone=hall.timezone())
         if options.zone:
             try:
-                caller.rules.windows = zone_windows(hall.data, options.zone)
+                caller.rules.windows = zone_windows(hall.info, options.zone)
             except ValueError as exc:
                 log.warning("zone %s: %s (keeping windows %s)", options.zone, exc, sorted(caller.rules.windows or ()))

@@ -252,17 +252,20 @@ class WindowScreenBridge:
 
 def hall_window_names(settings: DeviceSettings, windows: Iterable[str]) -> dict[str, str]:
     """Window names from GET /api/v1/halls/{hall}; empty when the dispatcher cannot be asked now."""
-    import httpx
+    from urllib.parse import quote
 
+    from hallq.api_models import HallInfo
+    from hallq.client import DispatcherError, DispatcherHttp
+
+    http = DispatcherHttp(settings.server, settings.auth_headers(), attempts=1)
     try:
-        response = httpx.get(
-            settings.server.rstrip("/") + f"/api/v1/halls/{settings.hall}", headers=settings.auth_headers(), timeout=5
-        )
-        response.raise_for_status()
-        known = {str(w.get("id")): str(w.get("name") or "") for w in response.json().get("windows", [])}
-    except (httpx.HTTPError, ValueError, AttributeError) as exc:
+        hall = http.call("GET", f"/halls/{quote(settings.hall, safe='')}", HallInfo)
+    except DispatcherError as exc:
         log.warning("window names not available (%s): showing e.g. 3号窗口", exc)
         return {}
+    finally:
+        http.close()
+    known = {w.id: w.name for w in hall.windows}
     return {w: known[w] for w in windows if known.get(w)}
 
 

@@ -16,12 +16,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import OrderedDict
-from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
 from pydantic import ValidationError
 
+from hallq.api_models import HallInfo
 from hallq.contract import CallMessage
 
 log = logging.getLogger(__name__)
@@ -104,15 +104,10 @@ def _aware(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-def zone_windows(hall_info: Mapping[str, object], zone: str) -> frozenset[str]:
+def zone_windows(hall: HallInfo, zone: str) -> frozenset[str]:
     """The ids of the windows whose `zone` is `zone` in GET /api/v1/halls/{hall}; error if none."""
-    windows = hall_info.get("windows")
-    if not isinstance(windows, list):
-        raise ValueError("the hall info has no window list")
-    found = frozenset(
-        str(w["id"]) for w in windows if isinstance(w, dict) and str(w.get("zone", "")).lower() == zone.lower()
-    )
+    found = frozenset(w.id for w in hall.windows if w.zone.lower() == zone.lower())
     if not found:
-        zones = sorted({str(w.get("zone", "")) for w in windows if isinstance(w, dict) and w.get("zone")})
+        zones = sorted({w.zone for w in hall.windows if w.zone})
         raise ValueError(f"no window of the hall is in zone {zone!r} (zones: {', '.join(zones) or 'none'})")
     return found

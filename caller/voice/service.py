@@ -18,9 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-import httpx
 
 from caller.voice import text as speech_text
 from caller.voice.announcer import Announcement, Announcer, PlayerSettings, QuietHours, Record
@@ -29,6 +28,8 @@ from caller.voice.output import AudioOutput
 from caller.voice.rules import CallRules, MalformedCall, Verdict, parse_call
 from caller.voice.tts import Synthesizer
 from caller.voice.voices import VoiceCheck, choose_voice
+from hallq.api_models import HallInfo
+from hallq.client import DispatcherError, DispatcherHttp
 from hallq.contract import CallMessage
 
 log = logging.getLogger(__name__)
@@ -74,47 +75,39 @@ def build_synthesizer(options: VoiceOptions, template: str) -> tuple[Synthesizer
     return synthesizer, check
 
 
-class HallInfo:
-    """GET /api/v1/halls/{hall}, kept fresh in the background; devices keep working without it."""
+class HallInfoCache:
+    """GET /api/v1/halls/{hall} (`hallq.api_models.HallInfo`), kept fresh in the background; the
+    caller keeps working without it."""
 
     def __init__(self, server: str, hall: str, headers: dict[str, str]) -> None:
-        self.url = f"{server.rstrip('/')}/api/v1/halls/{hall}"
-        self.headers = headers
-        self.data: dict[str, Any] | None = None
+        self.path = f"/halls/{quote(hall, safe='')}"
+        self.http = DispatcherHttp(server, headers, attempts=1)
+        self.info: HallInfo | None = None
         self.loaded = threading.Event()
         self.error: str | None = None
 
-    def fetch(self) -> dict[str, Any]:
-        try:
-            response = httpx.get(self.url, headers=self.headers, timeout=5.0)
-        except httpx.HTTPError as exc:
-            raise RuntimeError(f"{self.url}: {exc}") from None
-        if response.status_code != 200:
-            raise RuntimeError(f"{self.url}: HTTP {response.status_code} {response.text[:200]}")
-        data = response.json()
-        if not isinstance(data, dict):
-            raise RuntimeError(f"{self.url}: not a hall object")
-        self.data, self.error = data, None
+    def fetch(self) -> HallInfo:
+        """Raises DispatcherError (refused, unreachable, or an answer of another version)."""
+        self.info, self.error = self.http.call("GET", self.path, HallInfo), None
         self.loaded.set()
-        return data
+        return self.info
 
-    def try_fetch(self) -> dict[str, Any] | None:
+    def try_fetch(self) -> HallInfo | None:
         try:
             return self.fetch()
-        except (RuntimeError, ValueError) as exc:
+        except DispatcherError as exc:
             self.error = str(exc)
             return None
 
     def timezone(self) -> ZoneInfo | None:
-        name = (self.data or {}).get("timezone")
+        name = self.info.timezone if self.info else None
         try:
-            return ZoneInfo(name) if isinstance(name, str) and name else None
+            return ZoneInfo(name) if name else None
         except (ZoneInfoNotFoundError, ValueError):
             return None
 
     def template(self) -> str | None:
-        value = (self.data or {}).get("announce_template")
-        return value if isinstance(value, str) and value else None
+        return (self.info.announce_template or None) if self.info else None
 
 
 class VoiceCaller:

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from caller.voice.rules import CallRules, MalformedCall, Verdict, parse_call, zone_windows
+from hallq.api_models import HallInfo
 from hallq.contract import CallMessage
 
 NOW = dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.UTC)
@@ -83,7 +84,10 @@ def test_malformed_payloads_raise_one_clear_error(payload: bytes) -> None:
 
 
 def test_zone_windows_from_the_hall_info() -> None:
-    info = {"windows": [{"id": "1", "zone": "1F"}, {"id": "2", "zone": "1F"}, {"id": "7", "zone": "2F"}]}
+    windows = [{"id": "1", "name": "1号窗口", "zone": "1F"}, {"id": "2", "name": "2号窗口", "zone": "1F"}]
+    info = HallInfo.model_validate(
+        {"id": "demo", "name": "大厅", "windows": [*windows, {"id": "7", "name": "7号", "zone": "2F"}]}
+    )
     assert zone_windows(info, "1F") == {"1", "2"}
     assert zone_windows(info, "2f") == {"7"}
     with pytest.raises(ValueError, match="zones: 1F, 2F"):
