@@ -8,6 +8,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
@@ -25,6 +26,11 @@ def aware(value: dt.datetime | None) -> dt.datetime | None:
     return value.replace(tzinfo=dt.UTC)
 
 
+def json_text(value: Any) -> str:
+    """JSON columns (events, rows, answers) written by orjson: the group commit's serializer."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode("utf-8")
+
+
 def normalize_url(url: str) -> str:
     """postgresql:// and postgres:// use psycopg 3 (hallq[pg]); sqlite stays as given."""
     for prefix in ("postgres://", "postgresql://"):
@@ -40,6 +46,8 @@ def open_engine(raw_url: str, synchronous: str = "FULL") -> Engine:
     if not url.startswith("sqlite"):
         return sa.create_engine(
             url,
+            json_serializer=json_text,
+            json_deserializer=orjson.loads,
             pool_size=8,
             max_overflow=8,
             pool_pre_ping=True,
@@ -50,7 +58,13 @@ def open_engine(raw_url: str, synchronous: str = "FULL") -> Engine:
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     # hide_parameters: an error message must never carry row values into a log line.
-    engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)
+    engine = sa.create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 30},
+        hide_parameters=True,
+        json_serializer=json_text,
+        json_deserializer=orjson.loads,
+    )
 
     @sa.event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -78,12 +92,36 @@ def migrate(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
-def upsert(conn: Connection, table: sa.Table, row: dict[str, Any], keys: tuple[str, ...]) -> None:
-    """Insert the row, or update it where `keys` already name one (SQLite and PostgreSQL alike)."""
-    if conn.dialect.name == "sqlite":
+def _dialect_insert(dialect: str) -> Any:
+    if dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
     else:
         from sqlalchemy.dialects.postgresql import insert as dialect_insert  # type: ignore[assignment]
-    stmt = dialect_insert(table).values(**row)
+    return dialect_insert
+
+
+def upsert(conn: Connection, table: sa.Table, row: dict[str, Any], keys: tuple[str, ...]) -> None:
+    """Insert the row, or update it where `keys` already name one (SQLite and PostgreSQL alike)."""
+    stmt = _dialect_insert(conn.dialect.name)(table).values(**row)
     update = {k: stmt.excluded[k] for k in row if k not in keys}
     conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=update))
+
+
+class Upserts:
+    """One insert-or-update statement per table, built once and run with many rows (executemany):
+    the group commit's hot path. Every column not in the primary key is updated from the new row."""
+
+    def __init__(self, dialect: str) -> None:
+        self._insert = _dialect_insert(dialect)
+        self._built: dict[str, Any] = {}
+
+    def statement(self, table: sa.Table) -> Any:
+        built = self._built.get(table.name)
+        if built is None:
+            stmt = self._insert(table)
+            keys = {c.name for c in table.primary_key.columns}
+            update = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
+            built = self._built[table.name] = stmt.on_conflict_do_update(
+                index_elements=[table.c[k] for k in keys], set_=update
+            )
+        return built

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from server.store import schema as t
-from server.store.database import aware, migrate, normalize_url, open_engine, upsert, utcnow
+from server.store.database import Upserts, aware, migrate, normalize_url, open_engine, upsert, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,7 @@ class Store:
     def __init__(self, url: str, *, sqlite_synchronous: str = "FULL") -> None:
         self.url = normalize_url(url)
         self.engine: Engine = open_engine(url, sqlite_synchronous)
+        self._upserts = Upserts(self.engine.dialect.name)
 
     @property
     def is_sqlite(self) -> bool:
@@ -124,29 +125,42 @@ class Store:
         hall_state = next((w.hall_state for w in reversed(writes) if w.hall_state is not None), None)
         with self.engine.begin() as conn:
             self._advance_seq(conn, hall, last_seq, seq - last_seq, hall_state, now)
-            for write, rows in zip(writes, batches, strict=True):
-                self._write(conn, hall, write, rows, now)
+            self._write_all(conn, hall, writes, batches, now)
         return batches
 
-    def _write(self, conn: Connection, hall: str, write: CommandWrite, rows: list[EventRow], now: dt.datetime) -> None:
-        for ticket in write.tickets:
-            upsert(conn, t.tickets, {**ticket, "hall": hall, "updated_at": now}, ("hall", "id"))
-        for window in write.windows:
-            upsert(conn, t.windows, {**window, "hall": hall, "updated_at": now}, ("hall", "id"))
-        if rows:
-            conn.execute(
-                t.events.insert(),
-                [{"hall": hall, "seq": r.seq, "kind": r.kind, "payload": r.payload, "created_at": now} for r in rows],
-            )
-        if write.idempotency is not None:
-            scope, key, status, body = write.idempotency
-            # An upsert: a key older than the dispatcher's memory (36 h) answers anew, it never fails.
-            row = {"hall": hall, "scope": scope, "key": key, "status_code": status, "body": body, "created_at": now}
-            upsert(conn, t.idempotency, row, ("hall", "scope", "key"))
-        for entry in write.audit:
-            conn.execute(t.audit_log.insert().values(at=now, hall=hall, **entry))
-        if write.evaluation is not None:
-            conn.execute(t.evaluations.insert().values(hall=hall, at=now, **write.evaluation))
+    def _write_all(
+        self, conn: Connection, hall: str, writes: list[CommandWrite], batches: list[list[EventRow]], now: dt.datetime
+    ) -> None:
+        """Every table written once for the whole group (one executemany each, statements built once):
+        a row touched by several commands of the group is written as the last one left it."""
+        tickets: dict[str, dict[str, Any]] = {}
+        windows: dict[str, dict[str, Any]] = {}
+        answers: dict[tuple[str, str], dict[str, Any]] = {}
+        events: list[dict[str, Any]] = []
+        audit: list[dict[str, Any]] = []
+        evaluations: list[dict[str, Any]] = []
+        for write, rows in zip(writes, batches, strict=True):
+            for ticket in write.tickets:
+                tickets[ticket["id"]] = {**ticket, "hall": hall, "updated_at": now}
+            for window in write.windows:
+                windows[window["id"]] = {**window, "hall": hall, "updated_at": now}
+            events += [
+                {"hall": hall, "seq": r.seq, "kind": r.kind, "payload": r.payload, "created_at": now} for r in rows
+            ]
+            if write.idempotency is not None:
+                scope, key, status, body = write.idempotency
+                # An upsert: a key older than the dispatcher's memory (36 h) answers anew, it never fails.
+                answers[(scope, key)] = {"hall": hall, "scope": scope, "key": key, "status_code": status,
+                                         "body": body, "created_at": now}  # fmt: skip
+            audit += [{"at": now, "hall": hall, **entry} for entry in write.audit]
+            if write.evaluation is not None:
+                evaluations.append({"hall": hall, "at": now, **write.evaluation})
+        for table, rows_of_table in ((t.tickets, tickets), (t.windows, windows), (t.idempotency, answers)):
+            if rows_of_table:
+                conn.execute(self._upserts.statement(table), list(rows_of_table.values()))
+        for table, plain in ((t.events, events), (t.audit_log, audit), (t.evaluations, evaluations)):
+            if plain:
+                conn.execute(table.insert(), plain)
 
     def _advance_seq(
         self, conn: Connection, hall: str, expected: int, count: int, state: dict[str, Any] | None, now: dt.datetime
