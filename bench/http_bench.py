@@ -30,7 +30,9 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import yaml
@@ -63,14 +65,25 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-@contextlib.contextmanager
-def server(database: str, workdir: Path, tree: Path | None = None) -> Iterator[tuple[str, int]]:
-    port, broker_port = free_ports([0, 0])
-    cmd = [
+def hallq_command(database: str, workdir: Path, port: int, broker_port: int) -> list[str]:
+    return [
         sys.executable, "-m", "hallq.cli", "--log-level", "WARNING", "server", "--demo",
         "--config", str(bench_config(workdir)), "--database", database, "--port", str(port),
         "--broker-port", str(broker_port),
     ]  # fmt: skip
+
+
+def reference_command(database: str, _workdir: Path, port: int, _broker_port: int) -> list[str]:
+    """The bare one-commit-per-request FastAPI endpoint (bench/bare_ticket_server.py)."""
+    return [sys.executable, str(REPO / "bench" / "bare_ticket_server.py"), database, str(port)]
+
+
+@contextlib.contextmanager
+def server(
+    database: str, workdir: Path, tree: Path | None = None, command: Any = hallq_command
+) -> Iterator[tuple[str, int]]:
+    port, broker_port = free_ports([0, 0])  # distinct: two calls could hand out the same port
+    cmd = command(database, workdir, port, broker_port)
     env = {**os.environ, "HALLQ_HMAC_SECRET": SECRET}
     if tree is not None:  # the server's code from another source tree
         env["PYTHONPATH"] = str(tree)
@@ -118,15 +131,17 @@ async def issue_phase(url: str, tickets: int, clients: int) -> tuple[float, list
         return time.perf_counter() - began, latencies
 
 
-async def call_phase(url: str, windows: int) -> tuple[float, list[float], int]:
+async def call_phase(url: str, windows: int, log_in: bool = True) -> tuple[float, list[float], int]:
     latencies: list[float] = []
     called = 0
 
     async def terminal(client: httpx.AsyncClient, window: str) -> None:
         nonlocal called
-        login = await client.post("/auth/login", json={"username": f"clerk{window}", "password": "demo",
-                                                       "window": window})  # fmt: skip
-        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        headers: dict[str, str] = {}
+        if log_in:
+            login = await client.post("/auth/login", json={"username": f"clerk{window}", "password": "demo",
+                                                           "window": window})  # fmt: skip
+            headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
         n = 0
         while True:
             start = time.perf_counter()
@@ -167,12 +182,35 @@ def fresh_pg() -> Iterator[str | None]:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-def run_one(label: str, database: str, workdir: Path, args: argparse.Namespace, tree: Path | None = None) -> None:
-    with server(database, workdir, tree) as (url, pid):
+@dataclass
+class Run:
+    issued_per_s: float
+    called_per_s: float
+
+
+_PG_DATABASES: list[contextlib.ExitStack] = []
+
+
+def pg_database(_which: str) -> str:
+    """A fresh PostgreSQL database for one server (dropped at exit); exits when none is reachable."""
+    stack = contextlib.ExitStack()
+    url = stack.enter_context(fresh_pg())
+    if url is None:
+        raise SystemExit("PostgreSQL not reachable: run with --no-pg")
+    _PG_DATABASES.append(stack)
+    return url
+
+
+def run_one(
+    label: str, database: str, workdir: Path, args: argparse.Namespace, tree: Path | None = None,
+    reference: bool = False,
+) -> Run:  # fmt: skip
+    command = reference_command if reference else hallq_command
+    with server(database, workdir, tree, command) as (url, pid):
         cpu_start = cpu_seconds(pid)
         issue_s, issue_lat = asyncio.run(issue_phase(url, args.tickets, args.clients))
         cpu_issued = cpu_seconds(pid)
-        call_s, call_lat, called = asyncio.run(call_phase(url, args.windows))
+        call_s, call_lat, called = asyncio.run(call_phase(url, args.windows, log_in=not reference))
         cpu_called = cpu_seconds(pid)
     assert called == args.tickets, f"called {called} of {args.tickets}"
     ms = 1000.0
@@ -181,6 +219,20 @@ def run_one(label: str, database: str, workdir: Path, args: argparse.Namespace, 
         f"| {percentile(issue_lat, 99) * ms:.1f} ms | {(cpu_issued - cpu_start) / args.tickets * ms:.2f} ms "
         f"| {called / call_s:.0f} | {percentile(call_lat, 50) * ms:.1f} ms | {percentile(call_lat, 99) * ms:.1f} ms "
         f"| {(cpu_called - cpu_issued) / max(called, 1) * ms:.2f} ms |",
+        flush=True,
+    )
+    return Run(args.tickets / issue_s, called / call_s)
+
+
+def run_pair(label: str, database_for: Any, workdir: Path, args: argparse.Namespace, tree: Path | None) -> None:
+    """hallq and the bare reference on fresh databases of the same kind, one after the other, and the ratio."""
+    ours = run_one(label, database_for("hallq"), workdir, args, tree)
+    if args.no_reference:
+        return
+    bare = run_one(f"{label} — bare reference", database_for("bare"), workdir, args, reference=True)
+    print(
+        f"| {label} — ratio hallq / bare | {ours.issued_per_s / bare.issued_per_s:.2f}× | | | "
+        f"| {ours.called_per_s / bare.called_per_s:.2f}× | | | |",
         flush=True,
     )
 
@@ -194,6 +246,7 @@ def main() -> None:
     parser.add_argument("--compare", nargs=2, type=Path, metavar=("OLD_TREE", "NEW_TREE"),
                         help="run the server from two source trees in alternating rounds")  # fmt: skip
     parser.add_argument("--rounds", type=int, default=3, help="rounds of --compare")
+    parser.add_argument("--no-reference", action="store_true", help="skip the bare one-commit endpoint")
     args = parser.parse_args()
     print(f"{args.tickets} tickets, {args.clients} kiosks issuing, {args.windows} windows calling, durable commits")
     print("| run | issued/s | issue p50 | issue p99 | server CPU/issue | call-next/s | call p50 | call p99 "
@@ -206,13 +259,18 @@ def main() -> None:
             name = f"round {round_no} {tree.name} " if tree is not None else ""
             with tempfile.TemporaryDirectory() as tmp:
                 workdir = Path(tmp)
-                sqlite = f"sqlite:///{workdir / 'bench.sqlite3'}"
-                run_one(f"{name}SQLite (WAL, synchronous=FULL)", sqlite, workdir, args, tree)
+
+                def sqlite(which: str, folder: Path = workdir) -> str:
+                    return f"sqlite:///{folder / f'{which}.sqlite3'}"
+
+                run_pair(f"{name}SQLite (WAL, synchronous=FULL)", sqlite, workdir, args, tree)
                 if not args.no_pg:
-                    with fresh_pg() as pg:
-                        if pg is not None:
-                            run_one(f"{name}PostgreSQL 127.0.0.1", pg, workdir, args, tree)
+                    run_pair(f"{name}PostgreSQL 127.0.0.1", pg_database, workdir, args, tree)
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:
+        for database in _PG_DATABASES:
+            database.close()
