@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -65,12 +66,32 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
+BROKER: dict[str, str] = {}  # "url" of the Mosquitto the run started (production's broker), if any
+
+
 def hallq_command(database: str, workdir: Path, port: int, broker_port: int) -> list[str]:
+    broker = ["--mqtt", BROKER["url"]] if "url" in BROKER else ["--broker-port", str(broker_port)]
     return [
         sys.executable, "-m", "hallq.cli", "--log-level", "WARNING", "server", "--demo",
-        "--config", str(bench_config(workdir)), "--database", database, "--port", str(port),
-        "--broker-port", str(broker_port),
+        "--config", str(bench_config(workdir)), "--database", database, "--port", str(port), *broker,
     ]  # fmt: skip
+
+
+@contextlib.contextmanager
+def mosquitto(workdir: Path) -> Iterator[None]:
+    """A local Mosquitto for the run, as a hall runs one (the embedded broker costs the dispatcher's
+    own CPU, which production does not pay)."""
+    (port,) = free_ports([0])
+    conf = workdir / "mosquitto.conf"
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 100000\n")
+    proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    BROKER["url"] = f"mqtt://127.0.0.1:{port}"
+    try:
+        yield
+    finally:
+        BROKER.pop("url", None)
+        proc.terminate()
+        proc.wait(10)
 
 
 def reference_command(database: str, _workdir: Path, port: int, _broker_port: int) -> list[str]:
@@ -247,11 +268,21 @@ def main() -> None:
                         help="run the server from two source trees in alternating rounds")  # fmt: skip
     parser.add_argument("--rounds", type=int, default=3, help="rounds of --compare")
     parser.add_argument("--no-reference", action="store_true", help="skip the bare one-commit endpoint")
+    parser.add_argument("--embedded-broker", action="store_true",
+                        help="the dispatcher's in-process broker instead of a local Mosquitto")  # fmt: skip
     args = parser.parse_args()
     print(f"{args.tickets} tickets, {args.clients} kiosks issuing, {args.windows} windows calling, durable commits")
     print("| run | issued/s | issue p50 | issue p99 | server CPU/issue | call-next/s | call p50 | call p99 "
           "| server CPU/call |")  # fmt: skip
     print("|---|---|---|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as broker_dir, contextlib.ExitStack() as broker:
+        if not args.embedded_broker and shutil.which("mosquitto"):
+            broker.enter_context(mosquitto(Path(broker_dir)))
+        print(f"broker: {BROKER.get('url', 'embedded (in the dispatcher process)')}")
+        run_rounds(args)
+
+
+def run_rounds(args: argparse.Namespace) -> None:
     trees: list[Path | None] = list(args.compare) if args.compare else [None]
     rounds = args.rounds if args.compare else 1
     for round_no in range(1, rounds + 1):
