@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CALL_EVENT = "ticket_called"
+HANDED_ROWS = 5000  # committed rows kept for the publisher; more than that waiting: it reads the database
 BATCH = 500
 ACK_PATIENCE_S = 60.0  # connected this long without a PUBACK: publish the batch again
 RETRY_S = (1.0, 30.0)  # backoff after a store error or refused messages
@@ -83,6 +84,8 @@ class Publisher:
         self._recent: OrderedDict[int, _Snapshot] = OrderedDict()
         self._acked_seq = 0  # highest seq the broker acknowledged (this run)
         self.published_seq = 0  # highest seq marked published in the store
+        # Rows the dispatcher just committed, handed over so the usual case reads no database.
+        self._handed: OrderedDict[int, EventRow] = OrderedDict()
 
     # --- control ---------------------------------------------------------------------------------
 
@@ -94,6 +97,26 @@ class Publisher:
             except Exception:
                 log.exception("MQTT publisher (%s): snapshot at seq %s failed", self.hall, seq)
         self._wake.set()
+
+    def take_rows(self, _hall: str, rows: list[EventRow]) -> None:
+        """The rows of a commit, in the event loop right after it (before `notify`)."""
+        for row in rows:
+            self._handed[row.seq] = row
+        while len(self._handed) > HANDED_ROWS:
+            self._handed.popitem(last=False)
+
+    def _handed_after(self, seq: int) -> list[EventRow] | None:
+        """The next rows after `seq` from what was handed over, when they run without a gap up to the
+        newest commit (or fill a batch); None when only the database knows them (a start, a take-over,
+        a publisher far behind)."""
+        if not self._handed or seq + 1 not in self._handed:
+            return None
+        rows: list[EventRow] = []
+        while len(rows) < self.batch and seq + 1 in self._handed:
+            seq += 1
+            rows.append(self._handed[seq])
+        newest = next(reversed(self._handed))
+        return rows if len(rows) == self.batch or seq == newest else None
 
     def broker_connected(self, connected: bool) -> None:
         if connected:
@@ -139,12 +162,14 @@ class Publisher:
     async def _drain(self) -> None:
         runtime = self.dispatcher.runtime(self.hall)
         if not runtime.active:
+            self._handed.clear()  # what another dispatcher commits meanwhile is never handed over
             return  # another dispatcher holds the hall; on take-over a commit notification wakes us
         while True:
             # Committed rows need no lock. The snapshot published after them must be the hall at
             # exactly the last row's seq (so no subscriber sees a board ahead of the calls it has):
             # it comes from the cache filled at each commit, else it is built under the hall's lock.
-            rows = await asyncio.to_thread(self._fetch)
+            handed = self._handed_after(self._acked_seq) if self._acked_seq else None
+            rows = handed if handed is not None else await asyncio.to_thread(self._fetch)
             complete = len(rows) < self.batch
             last = rows[-1].seq if rows else self._acked_seq
             snapshot = None
@@ -351,7 +376,13 @@ async def run_bus(
             if hall_bus.hall == hall:
                 hall_bus.publisher.notify(hall, seq)
 
+    def on_events(hall: str, rows: list[EventRow]) -> None:
+        for hall_bus in buses:
+            if hall_bus.hall == hall:
+                hall_bus.publisher.take_rows(hall, rows)
+
     dispatcher.on_commit.append(on_commit)
+    dispatcher.on_events.append(on_events)
     try:
         for hall_bus in buses:
             await hall_bus.start()
@@ -359,6 +390,8 @@ async def run_bus(
     finally:
         with contextlib.suppress(ValueError):
             dispatcher.on_commit.remove(on_commit)
+        with contextlib.suppress(ValueError):
+            dispatcher.on_events.remove(on_events)
         for hall_bus in buses:
             await hall_bus.stop()
         if broker is not None:

@@ -27,7 +27,7 @@ from server.engine.hall import HallEngine
 from server.engine.states import EngineError
 from server.hall_rules import rules_from_config
 from server.settings import ServerSettings
-from server.store import AuditLog, CommandWrite, CredentialStore, HallLocks, IdempotentAnswer, Store
+from server.store import AuditLog, CommandWrite, CredentialStore, EventRow, HallLocks, IdempotentAnswer, Store
 from server.store.codec import event_payload, ticket_from_data, ticket_row, window_from_data, window_row
 
 log = logging.getLogger(__name__)
@@ -141,6 +141,8 @@ class Dispatcher:
         )
         self.halls: dict[str, HallRuntime] = {c.hall.id: HallRuntime(c.hall.id, c) for c in settings.halls}
         self.on_commit: list[Callable[[str, int], None]] = []
+        # Called (hall, rows) in the event loop with each commit's event rows, before on_commit.
+        self.on_events: list[Callable[[str, list[EventRow]], None]] = []
         self._standby_tasks: list[asyncio.Task[None]] = []
 
     # ---- start / stop ---------------------------------------------------------------------------
@@ -322,7 +324,7 @@ class Dispatcher:
             batch, runtime.pending = runtime.pending, []
             writes = [p.write for p in batch]
             try:
-                await asyncio.to_thread(self.store.commit_batch, runtime.hall, writes, runtime.last_seq)
+                batches = await asyncio.to_thread(self.store.commit_batch, runtime.hall, writes, runtime.last_seq)
             except Exception:
                 log.exception("commit failed for hall %s; rebuilding its engine from the database", runtime.hall)
                 await self._fail(runtime, batch)
@@ -336,6 +338,7 @@ class Dispatcher:
                 if not pending.done.done():
                     pending.done.set_result(None)
             if any(w.events for w in writes):
+                self._hand_over(runtime.hall, [row for rows in batches for row in rows])
                 self._notify(runtime.hall, runtime.last_seq)
 
     async def _fail(self, runtime: HallRuntime, batch: list[PendingWrite]) -> None:
@@ -355,6 +358,13 @@ class Dispatcher:
     async def write_audit(self, hall: str | None, principal: Principal, action: str, target: str | None,
                           detail: dict[str, Any]) -> None:  # fmt: skip
         await asyncio.to_thread(self.audit_log.write, hall, principal.actor, principal.role, action, target, detail)
+
+    def _hand_over(self, hall: str, rows: list[EventRow]) -> None:
+        for callback in self.on_events:
+            try:
+                callback(hall, rows)
+            except Exception:
+                log.exception("an on_events callback failed")
 
     def _notify(self, hall: str, seq: int) -> None:
         for callback in self.on_commit:

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from hallq.contract import BoardSnapshot, CommandName, WindowStateMessage
 from server.runtime import Dispatcher, HallRuntime
-from server.store import Store
+from server.store import EventRow, Store
 from server.usecases import halls, windows
 
 
@@ -25,6 +25,9 @@ class BusPort(Protocol):
 
     @property
     def on_commit(self) -> list[Callable[[str, int], None]]: ...
+
+    @property
+    def on_events(self) -> list[Callable[[str, list[EventRow]], None]]: ...
 
     def runtime(self, hall: str) -> HallRuntime: ...
 
@@ -57,6 +60,10 @@ class DispatcherBusPort:
     @property
     def on_commit(self) -> list[Callable[[str, int], None]]:
         return self.dispatcher.on_commit
+
+    @property
+    def on_events(self) -> list[Callable[[str, list[EventRow]], None]]:
+        return self.dispatcher.on_events
 
     def runtime(self, hall: str) -> HallRuntime:
         return self.dispatcher.runtime(hall)

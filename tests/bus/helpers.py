@@ -175,6 +175,7 @@ class FakeDispatcher:
         self.runtime_ = FakeRuntime(self.hall, config, current={w.id: None for w in config.windows})
         self.halls = {self.hall: self.runtime_}
         self.on_commit: list[Callable[[str, int], None]] = []
+        self.on_events: list[Callable[[str, list[EventRow]], None]] = []  # nothing handed: the store is read
         self.commands: list[tuple[str, str, dict[str, Any], str | None]] = []
 
     def runtime(self, hall: str) -> FakeRuntime:
