@@ -23,7 +23,7 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI, Response
 
-SCHEMA = "CREATE TABLE IF NOT EXISTS tickets (id INTEGER PRIMARY KEY, number TEXT, status TEXT, window TEXT)"
+SCHEMA = "CREATE TABLE IF NOT EXISTS tickets (id INTEGER PRIMARY KEY, number TEXT, status TEXT, window_id TEXT)"
 
 
 class SqliteTickets:
@@ -51,7 +51,7 @@ class SqliteTickets:
                 "SELECT id, number FROM tickets WHERE status = 'waiting' ORDER BY id LIMIT 1"
             ).fetchone()
             if row is not None:
-                self.conn.execute("UPDATE tickets SET status = 'called', window = ? WHERE id = ?", (window, row[0]))
+                self.conn.execute("UPDATE tickets SET status = 'called', window_id = ? WHERE id = ?", (window, row[0]))
             self.conn.execute("COMMIT")
         return (int(row[0]), str(row[1])) if row else None
 
@@ -80,7 +80,7 @@ class PostgresTickets:
             cursor.execute("SELECT id, number FROM tickets WHERE status = 'waiting' ORDER BY id LIMIT 1 FOR UPDATE")
             row = cursor.fetchone()
             if row is not None:
-                cursor.execute("UPDATE tickets SET status = 'called', window = %s WHERE id = %s", (window, row[0]))
+                cursor.execute("UPDATE tickets SET status = 'called', window_id = %s WHERE id = %s", (window, row[0]))
             self.conn.commit()
         return (int(row[0]), str(row[1])) if row else None
 

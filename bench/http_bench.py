@@ -124,7 +124,8 @@ def server(
             time.sleep(0.2)
         yield url, proc.pid
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):  # it may have died already (its log says why)
+            os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(20)
         log.close()
 
