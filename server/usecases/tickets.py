@@ -11,8 +11,9 @@ from hallq.evaluation_models import RatingAnswer, RatingBody
 from server import pii
 from server.auth import Forbidden, Principal, Unauthorized, may_cancel, may_rate
 from server.engine import commands as c
-from server.engine.states import Action, AlreadyEvaluated, UnknownTicket, next_status
+from server.engine.states import Action, UnknownTicket, next_status
 from server.evaluations import usecases as evaluations
+from server.evaluations.service import AlreadyRated
 from server.runtime import Answer, Dispatcher, HallRuntime, utcnow
 from server.usecases.common import audit_entry
 from server.views import ticket_view
@@ -132,9 +133,11 @@ async def rejoin(dispatcher: Dispatcher, principal: Principal | None, hall: str,
 
 
 async def rate(dispatcher: Dispatcher, principal: Principal | None, hall: str, ticket_id: str, access: str | None,
-               body: RatingBody, *, window: str | None = None) -> tuple[Answer, RatingAnswer]:  # fmt: skip
+               body: RatingBody, *, window: str | None = None,
+               idempotency: tuple[str, str] | None = None) -> tuple[Answer, RatingAnswer]:  # fmt: skip
     """好差评 of a served ticket, once (一次一评): the ticket's QR page (`k`), a kiosk, or the rating device
-    of the window that served it (auth.may_rate); `window`: the rating came from that window's device.
+    of the window that served it (auth.may_rate); `window`: the rating came from that window's device,
+    `idempotency`: its request's key, stored with the engine's step so a repeat gets this answer.
 
     The national record (and a 差评's rectification order) is stored first, in one transaction whose
     unique key refuses a second rating; then the engine marks the ticket rated (its score on the ticket
@@ -152,13 +155,14 @@ async def rate(dispatcher: Dispatcher, principal: Principal | None, hall: str, t
                 f"该号码不是在 {window} 号窗口办理的，不能在此评价。 The ticket was not served at window {window}."
             )
         next_status(Action.evaluate, ticket.number, ticket.status)  # the engine's own sentence: not served yet
-        if ticket.score is not None:  # rated before the national record existed
-            raise AlreadyEvaluated(ticket.number)
+        if ticket.score is not None:
+            raise AlreadyRated(ticket.number)
         rated = evaluations.rated_ticket(runtime, ticket)
     channel = evaluations.channel_of(principal, body.channel)
     rating = await evaluations.record_rating(dispatcher, hall, rated, body, channel, now)
     command = c.Evaluate(ticket_id=ticket_id, score=body.score, comment=body.comment)
-    return await dispatcher.execute(hall, command, _ticket_answer(ticket_id), now=now), rating
+    answer = await dispatcher.execute(hall, command, _ticket_answer(ticket_id), idempotency=idempotency, now=now)
+    return answer, rating
 
 
 async def evaluate(dispatcher: Dispatcher, principal: Principal | None, hall: str, ticket_id: str,

@@ -216,8 +216,10 @@ async def evaluate_at_window(call: WindowCall, args: WindowEvaluationBody) -> An
     if replay:  # the device repeats a request already done: the first answer, nothing runs again
         return await call.run(c.Evaluate(ticket_id=rated, score=args.score, comment=args.comment), respond)
     body = RatingBody(score=args.score, comment=args.comment, channel="evaluator")
-    answer, _rating = await rate(call.dispatcher, call.principal, call.hall, rated, None, body, window=call.window)
-    return Answer(200, answer.body)
+    answer, _rating = await rate(
+        call.dispatcher, call.principal, call.hall, rated, None, body, window=call.window, idempotency=call.idempotency
+    )
+    return answer
 
 
 WindowAction = Callable[[WindowCall, dict[str, Any]], Awaitable[Answer]]
