@@ -8,6 +8,7 @@ for the devices that read it so; `POST /halls/{hall}/evaluations` is the same ra
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Annotated, Literal
 
@@ -27,8 +28,9 @@ from hallq.evaluation_models import (
     TicketRatingBody,
     VerifyBody,
 )
-from server.api.deps import DispatcherDep, OptionalPrincipalDep, PrincipalDep
+from server.api.deps import DispatcherDep, OptionalPrincipalDep, PrincipalDep, StaffDep
 from server.api.replies import reply
+from server.evaluations import export
 from server.evaluations import usecases as evaluations
 from server.evaluations.service import EvaluationError
 from server.evaluations.workflow import IllegalOrderAction, OrderStatus
@@ -52,9 +54,7 @@ async def rate_ticket(
     """好差评 of a served ticket, once: 201 `{id, score, is_bad, rectification?}`; a 差评 opens its order."""
     rating = body.model_dump(exclude={"ticket_id"})
     return reply(
-        await tickets.evaluate_rated(
-            dispatcher, principal, hall, body.ticket_id, k, RatingBody.model_validate(rating)
-        )
+        await tickets.evaluate_rated(dispatcher, principal, hall, body.ticket_id, k, RatingBody.model_validate(rating))
     )
 
 
@@ -74,6 +74,31 @@ async def list_ratings(
     until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), zone) if end else None
     found = await evaluations.ratings(dispatcher, principal, hall, since, until, window, score)
     return [EvaluationView.model_validate(r) for r in found]
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get(
+    "/halls/{hall}/evaluations/export",
+    response_class=Response,
+    responses={200: {"content": {"application/x-ndjson": {}, XLSX: {}}, "description": "one record per rating"}},
+)
+async def export_month(
+    hall: str,
+    dispatcher: DispatcherDep,
+    principal: StaffDep,
+    month: Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", description="the hall's local month, YYYY-MM")],
+    kind: Annotated[Literal["jsonl", "xlsx"], Query(alias="format")] = "jsonl",
+) -> Response:
+    """The month's ratings for the provincial platform, in its field names (supervisor or admin)."""
+    service = evaluations.service_for(dispatcher, hall)
+    rows = await asyncio.to_thread(export.records, service, month)
+    name = f"evaluations-{hall}-{month}.{kind}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
+    if kind == "xlsx":
+        return Response(await asyncio.to_thread(export.to_xlsx, rows, month), media_type=XLSX, headers=headers)
+    return Response(export.to_jsonl(rows), media_type="application/x-ndjson", headers=headers)
 
 
 @router.get("/halls/{hall}/rectifications", response_model=list[RectificationView])

@@ -514,6 +514,27 @@ class EvaluationService:
             rows = conn.execute(query.order_by(t.ratings.c.rated_at, t.ratings.c.id).limit(limit)).mappings()
             return [self.rating_view(_aware_row(r)) for r in rows]
 
+    def ratings_with_orders(
+        self, start: dt.datetime, end: dt.datetime
+    ) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
+        """Every rating in [start, end) with its rectification order (None for a rating without one)."""
+        joined = sa.select(t.ratings, t.rectifications.c.id.label("order_id")).outerjoin(
+            t.rectifications,
+            sa.and_(t.rectifications.c.hall == t.ratings.c.hall, t.rectifications.c.rating_id == t.ratings.c.id),
+        )
+        query = joined.where(
+            t.ratings.c.hall == self.hall,
+            t.ratings.c.rated_at >= start.astimezone(dt.UTC),
+            t.ratings.c.rated_at < end.astimezone(dt.UTC),
+        ).order_by(t.ratings.c.rated_at, t.ratings.c.id)
+        out: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
+        with self.engine.connect() as conn:
+            for found in conn.execute(query).mappings().all():
+                row = _aware_row(found)
+                order = self._order_row(conn, row["order_id"]) if row["order_id"] else None
+                out.append((self.rating_view(row), order))
+        return out
+
 
 def _aware_row(row: Any) -> dict[str, Any]:
     return {k: aware(v) if isinstance(v, dt.datetime) else v for k, v in row.items()}

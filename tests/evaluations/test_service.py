@@ -30,7 +30,7 @@ def service(database: str) -> Iterator[EvaluationService]:
 
 
 def served(ticket_id: str = "t1", served_at: dt.datetime = NOW) -> RatedService:
-    return RatedService("ticket", ticket_id, "A001", "1", "clerk1", "A", "A", "户籍业务", served_at)
+    return RatedService("ticket", ticket_id, "A001", "1", "clerk1", "A", "A", "社保业务", served_at)
 
 
 def rate(service: EvaluationService, rated: RatedService, score: int = 1, now: dt.datetime = NOW,
