@@ -110,7 +110,7 @@ async def by_number(dispatcher: Dispatcher, hall: str, number: str) -> TicketAns
 async def _served_at(
     dispatcher: Dispatcher, hall: str, ticket_id: str, principal: Principal | None, access: str | None
 ) -> str | None:
-    """Check the caller may see the ticket; the window that served it last (for the rating rule)."""
+    """Check the caller may see the ticket; the window that served it last."""
     return (await read(dispatcher, principal, hall, ticket_id, access)).window
 
 
