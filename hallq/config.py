@@ -274,6 +274,79 @@ class ServerSection(Strict):
     mqtt: str | None = Field(None, description="broker URL; leave out to run the embedded broker")
 
 
+class EvaluationReason(Strict):
+    """One reason a citizen may tick with a rating (GB/T 39734 评价内容); the code goes to the platform."""
+
+    code: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
+    label: str = Field(min_length=1, max_length=24)
+
+
+def _reasons(*pairs: tuple[str, str]) -> list[EvaluationReason]:
+    return [EvaluationReason(code=code, label=label) for code, label in pairs]
+
+
+_GOOD_REASONS = (
+    ("attitude", "服务态度好"),
+    ("efficiency", "办事效率高"),
+    ("skill", "业务熟练"),
+    ("guide", "办事指南清楚"),
+    ("process", "流程简便"),
+    ("facility", "环境设施便利"),
+)
+_FAIR_REASONS = (
+    ("waiting", "等候时间较长"),
+    ("guide", "指引不够清楚"),
+    ("process", "流程有待简化"),
+    ("facility", "设施有待改善"),
+)
+_BAD_REASONS = (
+    ("attitude", "服务态度差"),
+    ("efficiency", "办事效率低"),
+    ("skill", "业务不熟练"),
+    ("guide", "办事指南不清楚"),
+    ("repeat-visits", "多次跑动"),
+    ("materials", "材料要求繁琐"),
+    ("facility", "环境设施不便"),
+    ("other", "其他"),
+)
+
+
+def _default_reasons() -> dict[int, list[EvaluationReason]]:
+    return {
+        5: _reasons(*_GOOD_REASONS),
+        4: _reasons(*_GOOD_REASONS),
+        3: _reasons(*_FAIR_REASONS),
+        2: _reasons(*_BAD_REASONS),
+        1: _reasons(*_BAD_REASONS),
+    }
+
+
+class EvaluationRules(Strict):
+    """好差评 (DESIGN.md §11): the rating window, the rectification deadlines in working days, the reasons."""
+
+    window_days: int = Field(7, ge=1, le=90, description="days after the service in which it may be rated")
+    verify_days: int = Field(1, ge=0, le=30, description="核实: working days after the 差评")
+    rectify_days: int = Field(15, ge=1, le=60, description="整改: working days after the 差评")
+    call_back_days: int = Field(3, ge=1, le=30, description="回访: working days after 整改")
+    reasons: dict[int, list[EvaluationReason]] = Field(
+        default_factory=_default_reasons, description="reason options per level, 5 非常满意 … 1 非常不满意"
+    )
+    area_code: str = Field("", max_length=12, description="行政区划代码 for the platform's export")
+    department_code: str = Field("", max_length=32, description="实施机构代码 for the platform's export")
+
+    @model_validator(mode="after")
+    def _levels(self) -> EvaluationRules:
+        problems = [f"reasons: level {level} is not one of 1..5" for level in self.reasons if not 1 <= level <= 5]
+        for level, options in self.reasons.items():
+            problems += _duplicates(f"reasons[{level}]", [o.code for o in options])
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def reason_labels(self, level: int) -> dict[str, str]:
+        return {o.code: o.label for o in self.reasons.get(level, [])}
+
+
 class HallConfig(Strict):
     hall: Hall
     services: list[Service] = Field(min_length=1)
@@ -281,6 +354,7 @@ class HallConfig(Strict):
     priority: PriorityRules = PriorityRules()
     queue: QueueRules = QueueRules()
     credentials: Credentials = Credentials()
+    evaluation: EvaluationRules = Field(default_factory=EvaluationRules)
     server: ServerSection | None = None
 
     @model_validator(mode="after")

@@ -18,6 +18,7 @@ from fastapi_offline import FastAPIOffline
 
 from server.api import auth as auth_api
 from server.api import cases as cases_api
+from server.api import evaluations as evaluations_api
 from server.api import halls as halls_api
 from server.api import tickets as tickets_api
 from server.api import windows as windows_api
@@ -66,6 +67,7 @@ def create_app(settings: ServerSettings, *, embedded_mqtt_port: int = 1883, star
     for router in (halls_api.router, tickets_api.router, windows_api.router, auth_api.router):
         app.include_router(router, prefix=API_PREFIX)
     cases_api.install(app)
+    evaluations_api.install(app)
     web_routes.install(app)
     return app
 

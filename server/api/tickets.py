@@ -6,7 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from hallq.api_models import EvaluationBody, IssueBody, TicketAnswer
+from hallq.api_models import IssueBody, TicketAnswer
+from hallq.evaluation_models import RatingBody
 from server.api.deps import DispatcherDep, IdempotencyKeyDep, OptionalPrincipalDep, PrincipalDep
 from server.api.replies import reply, typed
 from server.usecases import tickets
@@ -57,10 +58,11 @@ async def rejoin_ticket(
 async def evaluate_ticket(
     hall: str,
     ticket_id: str,
-    body: EvaluationBody,
+    body: RatingBody,
     dispatcher: DispatcherDep,
     principal: OptionalPrincipalDep,
     k: AccessKey = None,
 ) -> Response:
-    """好差评: the citizen rates the service 1..5 once, on the window's evaluator or the phone."""
+    """好差评: the citizen rates the service 1..5 once, on the window's evaluator or the phone; answers the
+    ticket (200). §11's answer (201 {id, score, is_bad, rectification?}) is POST /halls/{hall}/evaluations."""
     return reply(await tickets.evaluate(dispatcher, principal, hall, ticket_id, k, body))

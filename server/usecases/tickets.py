@@ -6,11 +6,14 @@ import datetime as dt
 import secrets
 from typing import Any
 
-from hallq.api_models import EvaluationBody, IssueBody, TicketAnswer
+from hallq.api_models import IssueBody, TicketAnswer
+from hallq.evaluation_models import RatingAnswer, RatingBody
 from server import pii
 from server.auth import Forbidden, Principal, Unauthorized, may_cancel, may_rate
 from server.engine import commands as c
-from server.engine.states import UnknownTicket
+from server.engine.states import Action, UnknownTicket, next_status
+from server.evaluations import usecases as evaluations
+from server.evaluations.service import AlreadyRated
 from server.runtime import Answer, Dispatcher, HallRuntime, utcnow
 from server.usecases.common import audit_entry
 from server.views import ticket_view
@@ -107,7 +110,7 @@ async def by_number(dispatcher: Dispatcher, hall: str, number: str) -> TicketAns
 async def _served_at(
     dispatcher: Dispatcher, hall: str, ticket_id: str, principal: Principal | None, access: str | None
 ) -> str | None:
-    """Check the caller may see the ticket; the window that served it last (for the rating rule)."""
+    """Check the caller may see the ticket; the window that served it last."""
     return (await read(dispatcher, principal, hall, ticket_id, access)).window
 
 
@@ -129,11 +132,48 @@ async def rejoin(dispatcher: Dispatcher, principal: Principal | None, hall: str,
     return await dispatcher.execute(hall, c.Rejoin(ticket_id), _ticket_answer(ticket_id))
 
 
-async def evaluate(dispatcher: Dispatcher, principal: Principal | None, hall: str, ticket_id: str,
-                   access: str | None, body: EvaluationBody) -> Answer:  # fmt: skip
-    """好差评: the citizen rates the service 1..5 once: the ticket's QR page (`k`), a kiosk, or the
-    evaluator / terminal rating screen of the window that served it (their device token). Never a staff
-    login, never another device."""
-    may_rate(principal, await _served_at(dispatcher, hall, ticket_id, principal, access))
+async def rate(dispatcher: Dispatcher, principal: Principal | None, hall: str, ticket_id: str, access: str | None,
+               body: RatingBody, *, window: str | None = None,
+               idempotency: tuple[str, str] | None = None) -> tuple[Answer, RatingAnswer]:  # fmt: skip
+    """好差评 of a served ticket, once (一次一评): the ticket's QR page (`k`), a kiosk, or the rating device
+    of the window that served it (auth.may_rate); `window`: the rating came from that window's device,
+    `idempotency`: its request's key, stored with the engine's step so a repeat gets this answer.
+
+    The national record (and a 差评's rectification order) is stored first, in one transaction whose
+    unique key refuses a second rating; then the engine marks the ticket rated (its score on the ticket
+    and the statistics' `evaluations` row). Returns (the ticket's answer, the rating's answer)."""
+    runtime = dispatcher.runtime(hall)
+    now = utcnow()
+    async with runtime.lock:
+        ticket = runtime.live().ticket(ticket_id)
+        if ticket is None:
+            raise UnknownTicket(ticket_id)
+        may_read(principal, access, ticket.access)
+        may_rate(principal, ticket.window)
+        if window is not None and ticket.window != window:
+            raise Forbidden(
+                f"该号码不是在 {window} 号窗口办理的，不能在此评价。 The ticket was not served at window {window}."
+            )
+        next_status(Action.evaluate, ticket.number, ticket.status)  # the engine's own sentence: not served yet
+        if ticket.score is not None:
+            raise AlreadyRated(ticket.number)
+        rated = evaluations.rated_ticket(runtime, ticket)
+    channel = evaluations.channel_of(principal, body.channel)
+    rating = await evaluations.record_rating(dispatcher, hall, rated, body, channel, now)
     command = c.Evaluate(ticket_id=ticket_id, score=body.score, comment=body.comment)
-    return await dispatcher.execute(hall, command, _ticket_answer(ticket_id))
+    answer = await dispatcher.execute(hall, command, _ticket_answer(ticket_id), idempotency=idempotency, now=now)
+    return answer, rating
+
+
+async def evaluate(dispatcher: Dispatcher, principal: Principal | None, hall: str, ticket_id: str,
+                   access: str | None, body: RatingBody) -> Answer:  # fmt: skip
+    """The original route's answer: 200 with the ticket (devices and pages read it as a TicketAnswer)."""
+    answer, _rating = await rate(dispatcher, principal, hall, ticket_id, access, body)
+    return answer
+
+
+async def evaluate_rated(dispatcher: Dispatcher, principal: Principal | None, hall: str, ticket_id: str,
+                         access: str | None, body: RatingBody) -> Answer:  # fmt: skip
+    """§11's answer: 201 {id, score, is_bad, rectification?}."""
+    _answer, rating = await rate(dispatcher, principal, hall, ticket_id, access, body)
+    return Answer(201, rating)

@@ -24,13 +24,14 @@ from hallq.api_models import (
     WindowEvaluationBody,
 )
 from hallq.contract import CommandName
+from hallq.evaluation_models import RatingBody
 from server import pii
-from server.auth import Forbidden, Principal, authorize_window, may_rate
+from server.auth import Forbidden, Principal, authorize_window
 from server.engine import commands as c
 from server.engine.states import UnknownTicket, UnknownWindow
 from server.runtime import Answer, Dispatcher, HallRuntime, utcnow
 from server.usecases.common import audit_entry
-from server.usecases.tickets import new_access, new_ticket_id
+from server.usecases.tickets import new_access, new_ticket_id, rate
 from server.views import ticket_at_window, ticket_view, window_view
 
 
@@ -189,7 +190,8 @@ async def quick_serve(call: WindowCall, body: QuickServeBody) -> Answer:
 
 async def evaluate_at_window(call: WindowCall, args: WindowEvaluationBody) -> Answer:
     """A rating from the window's evaluator: only a rating device at the window that served the ticket
-    (auth.may_rate), never a keypad, a clerk, or another device naming the ticket."""
+    (auth.may_rate), never a keypad, a clerk, or another device naming the ticket. It goes through the
+    same path as the HTTP rating (tickets.rate: the national record, a 差评's order, then the engine)."""
     runtime = call.runtime
     if runtime.config.window(call.window) is None:
         raise UnknownWindow(call.window)
@@ -200,25 +202,24 @@ async def evaluate_at_window(call: WindowCall, args: WindowEvaluationBody) -> An
             ticket_id = status.ticket if status else None
         if not ticket_id:
             raise ValueError(f"{call.window} 号窗口没有可评价的号码 no ticket to evaluate at window {call.window}")
-        ticket = runtime.live().ticket(ticket_id)
-        if ticket is None:
+        if runtime.live().ticket(ticket_id) is None:
             raise UnknownTicket(ticket_id)
-        served_at = ticket.window
+        replay = call.idempotency is not None and call.idempotency in runtime.answers
     if call.principal is None:
         raise Forbidden("评价需要评价器的设备身份。 A rating needs the evaluator's device identity.")
-    may_rate(call.principal, served_at)
-    if served_at != call.window:
-        raise Forbidden(
-            f"该号码不是在 {call.window} 号窗口办理的，不能在此评价。"
-            f" The ticket was not served at window {call.window}."
-        )
     rated = ticket_id
 
     def respond(runtime: HallRuntime, _events: list[Any]) -> Answer:
         found = runtime.live().ticket(rated)
         return Answer(200, ticket_view(runtime, found) if found else None)
 
-    return await call.run(c.Evaluate(ticket_id=rated, score=args.score, comment=args.comment), respond)
+    if replay:  # the device repeats a request already done: the first answer, nothing runs again
+        return await call.run(c.Evaluate(ticket_id=rated, score=args.score, comment=args.comment), respond)
+    body = RatingBody(score=args.score, comment=args.comment, channel="evaluator")
+    answer, _rating = await rate(
+        call.dispatcher, call.principal, call.hall, rated, None, body, window=call.window, idempotency=call.idempotency
+    )
+    return answer
 
 
 WindowAction = Callable[[WindowCall, dict[str, Any]], Awaitable[Answer]]

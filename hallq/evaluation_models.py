@@ -1,0 +1,150 @@
+"""好差评 over HTTP (DESIGN.md §11): the rating body and answer, the rectification orders and their actions.
+
+Shared by the dispatcher (bodies and `response_model`s) and the devices and pages that rate. No answer
+here holds a citizen's phone number: a 实名 rating shows the masked phone only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import Field
+
+from hallq.api_models import AnswerModel, Body, Timestamp
+
+RatingChannel = Literal["web", "app", "qr", "evaluator", "terminal", "kiosk"]
+OrderStatusName = Literal["open", "verified", "rectified", "closed", "escalated", "appealed", "upheld"]
+MOBILE_PATTERN = r"^1[3-9]\d{9}$"
+
+
+class RatingBody(Body):
+    """`{score, reasons?, comment?, channel?, contact_phone?}`; `{score, comment?}` alone still works.
+
+    `channel` is taken from the device's identity when a device rates; the citizen's own phone names
+    web / app / qr (default qr, the ticket's QR page). `contact_phone` makes the rating 实名."""
+
+    score: int = Field(ge=1, le=5, description="5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意")
+    reasons: list[str] = Field(default_factory=list, max_length=10, description="codes of the level's reasons")
+    comment: str | None = Field(None, max_length=500)
+    channel: RatingChannel | None = None
+    contact_phone: str | None = Field(None, pattern=MOBILE_PATTERN, description="a mobile number for 回访")
+
+
+class TicketRatingBody(RatingBody):
+    """`POST /halls/{hall}/evaluations`: the rating of one ticket, answered as §11 says (201)."""
+
+    ticket_id: str = Field(min_length=1, max_length=64)
+
+
+class Reason(AnswerModel):
+    code: str
+    label: str
+
+
+class LevelOptions(AnswerModel):
+    score: int
+    label: str
+    is_bad: bool
+    reasons: list[Reason]
+
+
+class RatingOptions(AnswerModel):
+    """What a rating screen offers: the five levels, each with the hall's reasons."""
+
+    levels: list[LevelOptions]
+    window_days: int
+
+
+class EvaluationView(AnswerModel):
+    id: str
+    subject: Literal["ticket", "case"]
+    subject_id: str
+    number: str
+    score: int
+    level: str
+    is_bad: bool
+    reasons: list[Reason]
+    comment: str
+    channel: RatingChannel
+    pf: int
+    window: str | None
+    clerk: str | None
+    service: str | None
+    task_code: str
+    task_name: str
+    real_name: bool
+    masked_phone: str
+    counts: bool
+    void_reason: str | None
+    served_at: Timestamp
+    rated_at: Timestamp
+
+
+class OrderDue(AnswerModel):
+    verify: dt.date
+    rectify: dt.date
+    call_back: dt.date | None
+
+
+class OrderStep(AnswerModel):
+    at: Timestamp
+    actor: str
+    role: str
+    action: str
+    label: str
+    from_status: OrderStatusName | None
+    to_status: OrderStatusName
+    note: str
+
+
+class RectificationView(AnswerModel):
+    id: str
+    status: OrderStatusName
+    status_label: str
+    evaluation: EvaluationView
+    ticket: str | None
+    case: str | None
+    window: str | None
+    due: OrderDue
+    overdue: list[str]
+    due_soon: bool
+    reopened: int
+    escalated: bool
+    facts: str
+    measures: str
+    call_back: str
+    satisfied: bool | None
+    appeal: str
+    decision: str
+    history: list[OrderStep]
+
+
+class RatingAnswer(AnswerModel):
+    """201 of a rating: a 差评 carries the rectification order it opened."""
+
+    id: str
+    score: int
+    is_bad: bool
+    rectification: RectificationView | None = None
+
+
+class VerifyBody(Body):
+    facts: str = Field(min_length=2, max_length=1000, description="核实情况: what happened, as found")
+
+
+class ReasonBody(Body):
+    reason: str = Field(min_length=2, max_length=500)
+
+
+class RectifyBody(Body):
+    measures: str = Field(min_length=2, max_length=1000, description="整改措施")
+
+
+class CallBackBody(Body):
+    satisfied: bool
+    note: str = Field("", max_length=500, description="回访记录")
+
+
+class CloseBody(Body):
+    note: str = Field(min_length=2, max_length=500, description="the hall head's decision")
