@@ -19,6 +19,7 @@ from fastapi_offline import FastAPIOffline
 from server.api import auth as auth_api
 from server.api import cases as cases_api
 from server.api import halls as halls_api
+from server.api import stats as stats_api
 from server.api import tickets as tickets_api
 from server.api import windows as windows_api
 from server.api.errors import ERROR_RESPONSES, install_error_handlers
@@ -27,6 +28,7 @@ from server.http_protocol import quiet_resource_errors
 from server.publisher import run_bus
 from server.runtime import Dispatcher
 from server.settings import DEMO_PASSWORD, InsecureSettings, ServerSettings
+from server.stats.worker import StatsFolder
 from server.store import Store
 from server.usecases.bus import DispatcherBusPort
 from server.usecases.day import run_ticker
@@ -44,6 +46,8 @@ def create_app(settings: ServerSettings, *, embedded_mqtt_port: int = 1883, star
         dispatcher = Dispatcher(settings, store)
         await dispatcher.start()
         app.state.dispatcher = dispatcher
+        app.state.stats_folder = folder = StatsFolder(dispatcher)  # roll-ups, off the request path
+        folder.start()
         ticker = asyncio.create_task(run_ticker(dispatcher))
         async with contextlib.AsyncExitStack() as stack:
             if start_bus:
@@ -52,6 +56,7 @@ def create_app(settings: ServerSettings, *, embedded_mqtt_port: int = 1883, star
                 yield
             finally:
                 ticker.cancel()
+        await asyncio.to_thread(folder.stop)
         await dispatcher.stop()
 
     app = FastAPIOffline(  # /docs and /redoc from the package's own Swagger UI files: no CDN
@@ -63,7 +68,7 @@ def create_app(settings: ServerSettings, *, embedded_mqtt_port: int = 1883, star
     )
     install_error_handlers(app)
     install_request_guard(app, settings.limits)
-    for router in (halls_api.router, tickets_api.router, windows_api.router, auth_api.router):
+    for router in (halls_api.router, tickets_api.router, windows_api.router, auth_api.router, stats_api.router):
         app.include_router(router, prefix=API_PREFIX)
     cases_api.install(app)
     web_routes.install(app)

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from alembic import context
 
 import server.cases.tables  # noqa: F401  (registers the case tables on the metadata)
+import server.stats.tables  # noqa: F401  (and the statistics tables)
 from server.store.schema import metadata
 
 config = context.config

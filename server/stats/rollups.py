@@ -1,0 +1,174 @@
+"""The roll-ups in the database: fold the next batch of committed events, exactly once, and rebuild.
+
+Each batch is one transaction that first moves the hall's cursor from the seq it read to the last seq
+it folded (compare and set), then adds its cells to the rows and saves what it remembers of tickets
+and windows. Two folders on one hall (the server's and a `hallq stats rebuild`) cannot both fold the
+same events: the second one's compare fails, it rolls back and reads the cursor again.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from server.stats.folding import Cell, CellKey, Fold, TicketMemory, WindowMemory
+from server.stats.tables import COUNTERS, stats_cursor, stats_hourly, stats_tickets
+from server.store import Store
+from server.store.database import upsert, utcnow
+
+log = logging.getLogger(__name__)
+BATCH = 2000
+
+
+class CursorMoved(Exception):
+    """Another folder advanced this hall's cursor first; read it again and fold what is left."""
+
+
+def read_cursor(conn: Connection, hall: str) -> tuple[int, dict[str, WindowMemory]]:
+    row = conn.execute(sa.select(stats_cursor).where(stats_cursor.c.hall == hall)).first()
+    if row is None:
+        return 0, {}
+    return int(row.last_seq), {w: WindowMemory.from_json(d) for w, d in (row.windows or {}).items()}
+
+
+def fold_batch(store: Store, hall: str, tz: ZoneInfo, limit: int = BATCH) -> int:
+    """Fold the events after the hall's cursor (at most `limit`); returns how many were folded."""
+    with store.engine.connect() as conn:
+        last_seq, windows = read_cursor(conn, hall)
+    events = store.events_since(hall, last_seq, limit)
+    if not events:
+        return 0
+    ids = {str(e.payload["ticket_id"]) for e in events if e.payload.get("ticket_id")}
+    fold = Fold(tz, _load_tickets(store, hall, ids), windows)
+    for event in events:
+        fold.apply(event.kind, event.payload)
+    with store.engine.begin() as conn:
+        _move_cursor(conn, hall, last_seq, events[-1].seq, fold.windows)
+        _add_cells(conn, hall, fold.cells)
+        _save_tickets(conn, hall, fold)
+    return len(events)
+
+
+def fold_all(store: Store, hall: str, tz: ZoneInfo) -> int:
+    """Fold until the cursor reaches the last committed event; returns how many events were folded."""
+    total = 0
+    while True:
+        try:
+            folded = fold_batch(store, hall, tz)
+        except CursorMoved:
+            continue
+        if folded == 0:
+            return total
+        total += folded
+
+
+def rebuild(store: Store, hall: str, tz: ZoneInfo) -> int:
+    """Forget the hall's roll-ups and fold every event again, from seq 1 (the events are the truth)."""
+    with store.engine.begin() as conn:
+        for table in (stats_hourly, stats_tickets, stats_cursor):
+            conn.execute(table.delete().where(table.c.hall == hall))
+    return fold_all(store, hall, tz)
+
+
+def folded_seq(store: Store, hall: str) -> int:
+    with store.engine.connect() as conn:
+        return read_cursor(conn, hall)[0]
+
+
+def _load_tickets(store: Store, hall: str, ids: set[str]) -> dict[str, TicketMemory]:
+    found: dict[str, TicketMemory] = {}
+    wanted = sorted(ids)
+    with store.engine.connect() as conn:
+        for start in range(0, len(wanted), 500):  # stay under the databases' bound-parameter limits
+            rows = conn.execute(
+                sa.select(stats_tickets).where(
+                    stats_tickets.c.hall == hall, stats_tickets.c.ticket_id.in_(wanted[start : start + 500])
+                )
+            ).all()
+            for r in rows:
+                found[r.ticket_id] = TicketMemory(
+                    r.day, int(r.issued_hour), r.issued_at, r.service or "", r.first_called_at, r.window, r.clerk
+                )
+    return found
+
+
+def _move_cursor(conn: Connection, hall: str, expected: int, to: int, windows: dict[str, WindowMemory]) -> None:
+    values = {"last_seq": to, "windows": {w: m.to_json() for w, m in windows.items()}, "updated_at": utcnow()}
+    if (
+        expected == 0
+        and conn.execute(sa.select(stats_cursor.c.hall).where(stats_cursor.c.hall == hall)).first() is None
+    ):
+        try:
+            with conn.begin_nested():
+                conn.execute(stats_cursor.insert().values(hall=hall, **values))
+        except sa.exc.IntegrityError:
+            raise CursorMoved(hall) from None
+        return
+    moved = conn.execute(
+        stats_cursor.update().where(stats_cursor.c.hall == hall, stats_cursor.c.last_seq == expected).values(**values)
+    )
+    if moved.rowcount != 1:
+        raise CursorMoved(hall)
+
+
+def _add_cells(conn: Connection, hall: str, cells: dict[CellKey, Cell]) -> None:
+    if not cells:
+        return
+    days = sorted({key[0] for key in cells})
+    existing = {
+        (r.day, int(r.hour), r.service, r.window, r.clerk): r
+        for r in conn.execute(
+            sa.select(stats_hourly).where(stats_hourly.c.hall == hall, stats_hourly.c.day.in_(days))
+        ).all()
+    }
+    for key, gained in cells.items():
+        total = cell_of_row(existing[key]) if key in existing else Cell()
+        total.absorb(gained)
+        day, hour, service, window, clerk = key
+        row = {"hall": hall, "day": day, "hour": hour, "service": service, "window": window, "clerk": clerk}
+        upsert(conn, stats_hourly, {**row, **row_values(total)}, ("hall", "day", "hour", "service", "window", "clerk"))
+
+
+def cell_of_row(row: Any) -> Cell:
+    return Cell(
+        counts={name: int(getattr(row, name)) for name in COUNTERS},
+        wait_max_s=int(row.wait_max_s),
+        service_max_s=int(row.service_max_s),
+        wait_hist={k: int(v) for k, v in (row.wait_hist or {}).items()},
+        service_hist={k: int(v) for k, v in (row.service_hist or {}).items()},
+    )
+
+
+def row_values(cell: Cell) -> dict[str, Any]:
+    return {
+        **{name: cell.counts.get(name, 0) for name in COUNTERS},
+        "wait_max_s": cell.wait_max_s,
+        "service_max_s": cell.service_max_s,
+        "wait_hist": cell.wait_hist,
+        "service_hist": cell.service_hist,
+    }
+
+
+def _save_tickets(conn: Connection, hall: str, fold: Fold) -> None:
+    for ticket_id in sorted(fold.touched):
+        memory = fold.tickets[ticket_id]
+        row = {
+            "hall": hall,
+            "ticket_id": ticket_id,
+            "day": memory.day,
+            "issued_hour": memory.issued_hour,
+            "issued_at": memory.issued_at,
+            "service": memory.service,
+            "first_called_at": memory.first_called_at,
+            "window": memory.window,
+            "clerk": memory.clerk,
+        }
+        upsert(conn, stats_tickets, row, ("hall", "ticket_id"))
+    if fold.forget_before is not None:
+        conn.execute(
+            stats_tickets.delete().where(stats_tickets.c.hall == hall, stats_tickets.c.day < fold.forget_before)
+        )
