@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from server.stats.rollups import rebuild
 from tests.stats.scenario import SHANGHAI, folded, hall_app, login, the_day
 
-DAY = {"from": "2026-12-01", "to": "2026-12-01"}
+DAY = {"from": "2036-12-02", "to": "2036-12-02"}
 NONE = {"count": 0, "mean": None, "p50": None, "p90": None, "max": None}
 NO_RATING = {"count": 0, "mean": None, "good_pct": None, "bad": 0}
 ZERO = {"issued": 0, "called": 0, "served": 0, "no_show": 0, "cancelled": 0, "expired": 0, "abandoned": 0,
@@ -90,13 +90,13 @@ def test_every_metric_of_the_day_is_exact(database: str) -> None:
             supervisor = await login(client, "supervisor")
             for by, rows in EXPECTED.items():
                 body = await stats(client, supervisor, by=by)
-                assert (body["by"], body["from"], body["to"]) == (by, "2026-12-01", "2026-12-01")
+                assert (body["by"], body["from"], body["to"]) == (by, "2036-12-02", "2036-12-02")
                 assert body["rows"] == rows, by
                 assert body["total"] == TOTAL, by
-            days = await stats(client, supervisor, by="day", **{"from": "2026-11-30", "to": "2026-12-02"})
-            assert [r["key"] for r in days["rows"]] == ["2026-11-30", "2026-12-01", "2026-12-02"]
-            assert days["rows"][1] == {**TOTAL, "key": "2026-12-01", "label": "2026-12-01"}
-            assert days["rows"][0] == row("2026-11-30", "2026-11-30") and days["total"] == TOTAL
+            days = await stats(client, supervisor, by="day", **{"from": "2036-12-01", "to": "2036-12-03"})
+            assert [r["key"] for r in days["rows"]] == ["2036-12-01", "2036-12-02", "2036-12-03"]
+            assert days["rows"][1] == {**TOTAL, "key": "2036-12-02", "label": "2036-12-02"}
+            assert days["rows"][0] == row("2036-12-01", "2036-12-01") and days["total"] == TOTAL
 
     asyncio.run(main())
 
@@ -126,7 +126,6 @@ def test_a_restart_counts_nothing_twice_and_folds_what_came_while_down(database:
             await folded(app)
             supervisor = await login(client, "supervisor")
             assert (await stats(client, supervisor, by="hour"))["total"] == TOTAL
-            hall.tickets = {}
             await hall.issue("13:00:00", "B")  # after the close: a new ticket of the same day
             await folded(app)
             total = (await stats(client, supervisor, by="service"))["total"]
@@ -144,7 +143,7 @@ def test_exports_carry_the_same_table_with_chinese_headers(database: str) -> Non
             csv = await client.get("/halls/demo/stats", params={**DAY, "by": "service", "format": "csv"},
                                    headers=supervisor)  # fmt: skip
             assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
-            assert "stats-demo-2026-12-01-2026-12-01-service.csv" in csv.headers["content-disposition"]
+            assert "stats-demo-2036-12-02-2036-12-02-service.csv" in csv.headers["content-disposition"]
             lines = csv.content.decode("utf-8-sig").splitlines()
             assert lines[0].startswith("编号,业务,取号数,叫号数,办结数,过号数,取消数,过期未办数,流失数,转移数")
             assert lines[1].startswith("A,社保业务,5,3,2,0,1,1,2,1,0,1100.0,600,2100,2100,840.0,480,2,66.7,0,,1,5.0")
@@ -185,10 +184,10 @@ def test_bad_requests_are_refused_with_a_sentence(database: str) -> None:
     async def main() -> None:
         async with hall_app(database) as (client, app, _hall):
             supervisor = await login(client, "supervisor")
-            backwards = await client.get("/halls/demo/stats", params={"from": "2026-12-02", "to": "2026-12-01"},
+            backwards = await client.get("/halls/demo/stats", params={"from": "2036-12-03", "to": "2036-12-02"},
                                          headers=supervisor)  # fmt: skip
             assert backwards.status_code == 422 and "before" in backwards.json()["detail"]
-            too_long = await client.get("/halls/demo/stats", params={"from": "2025-01-01", "to": "2026-12-01"},
+            too_long = await client.get("/halls/demo/stats", params={"from": "2025-01-01", "to": "2036-12-02"},
                                         headers=supervisor)  # fmt: skip
             assert too_long.status_code == 422 and "366" in too_long.json()["detail"]
             bad_by = await client.get("/halls/demo/stats", params={**DAY, "by": "week"}, headers=supervisor)
