@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from hallq.config import HallConfig
 from hallq.stats_models import Durations, Ratings, StatsAnswer, StatsBy, StatsRow
 from server.stats.folding import Cell
-from server.stats.histogram import count_within, percentile
-from server.stats.rollups import cell_of_row, folded_seq
-from server.stats.tables import stats_hourly
+from server.stats.histogram import count_within, merge, percentile
+from server.stats.rollups import folded_seq
+from server.stats.tables import COUNTERS, HISTOGRAMS, MAXIMA, stats_hourly
 from server.store import Store
 
 MAX_RANGE_DAYS = 366
@@ -46,21 +46,48 @@ def hall_stats(store: Store, config: HallConfig, start: dt.date, end: dt.date, b
     rows of that clerk's work (a clerk's own view)."""
     check_range(start, end)
     hall = config.hall.id
-    query = sa.select(stats_hourly).where(
-        stats_hourly.c.hall == hall, stats_hourly.c.day >= start.isoformat(), stats_hourly.c.day <= end.isoformat()
-    )
+    where = [
+        stats_hourly.c.hall == hall,
+        stats_hourly.c.day >= start.isoformat(),
+        stats_hourly.c.day <= end.isoformat(),
+    ]
     if clerk is not None:
-        query = query.where(stats_hourly.c.clerk == clerk)
+        where.append(stats_hourly.c.clerk == clerk)
+    column = stats_hourly.c[_COLUMN[by]]
+    # Counters and maxima add up in the database; only rows with samples bring histograms back.
+    sums = (
+        sa.select(
+            column.label("key"),
+            stats_hourly.c.service,
+            *(sa.func.sum(stats_hourly.c[name]).label(name) for name in COUNTERS),
+            *(sa.func.max(stats_hourly.c[name]).label(name) for name in MAXIMA),
+        )
+        .where(*where)
+        .group_by(column, stats_hourly.c.service)
+    )
+    samples = sa.select(column.label("key"), stats_hourly.c.service, *(stats_hourly.c[h] for h in HISTOGRAMS)).where(
+        *where, sa.or_(stats_hourly.c.called > 0, stats_hourly.c.service_count > 0)
+    )
     with store.engine.connect() as conn:
-        rows = conn.execute(query).all()
-    key_of = _KEYS[by]
+        summed_rows = conn.execute(sums).all()
+        sample_rows = conn.execute(samples).all()
+    parts: dict[tuple[str, str], Cell] = {}
+    for row in summed_rows:
+        parts[(_key(by, row.key), row.service)] = Cell(
+            counts={name: int(getattr(row, name) or 0) for name in COUNTERS},
+            wait_max_s=int(row.wait_max_s or 0),
+            service_max_s=int(row.service_max_s or 0),
+        )
+    for row in sample_rows:
+        part = parts[(_key(by, row.key), row.service)]
+        merge(part.wait_hist, row.wait_hist or {})
+        merge(part.service_hist, row.service_hist or {})
     groups: dict[str, Group] = {key: Group() for key in _filled_keys(by, start, end)}
     total = Group()
-    for row in rows:
-        cell = cell_of_row(row)
-        within = count_within(cell.wait_hist, config.target_wait_s(row.service)) if row.service else 0
-        for group in (groups.setdefault(key_of(row), Group()), total):
-            group.cell.absorb(cell)
+    for (key, service), part in parts.items():
+        within = count_within(part.wait_hist, config.target_wait_s(service)) if service else 0
+        for group in (groups.setdefault(key, Group()), total):
+            group.cell.absorb(part)
             group.within_target += within
     if by == "service":
         groups.pop("", None)  # the windows' open time belongs to no service; the total keeps it
@@ -127,13 +154,11 @@ def _pct(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
-_KEYS: dict[str, Callable[[Any], str]] = {
-    "day": lambda row: str(row.day),
-    "hour": lambda row: f"{int(row.hour):02d}",
-    "service": lambda row: str(row.service),
-    "window": lambda row: str(row.window),
-    "clerk": lambda row: str(row.clerk),
-}
+_COLUMN = {"day": "day", "hour": "hour", "service": "service", "window": "window", "clerk": "clerk"}
+
+
+def _key(by: StatsBy, value: Any) -> str:
+    return f"{int(value):02d}" if by == "hour" else str(value)
 
 
 def _filled_keys(by: StatsBy, start: dt.date, end: dt.date) -> Iterable[str]:

@@ -14,11 +14,15 @@ from server.stats.rollups import fold_all
 
 log = logging.getLogger(__name__)
 IDLE_WAKE_S = 30.0
+# After a wake, wait this long so a burst of commits folds as one batch: one short write transaction
+# a second instead of one per commit, which would take SQLite's write lock from the issue path.
+GATHER_S = 1.0
 
 
 class StatsFolder:
-    def __init__(self, dispatcher: Dispatcher) -> None:
+    def __init__(self, dispatcher: Dispatcher, gather_s: float = GATHER_S) -> None:
         self.dispatcher = dispatcher
+        self.gather_s = gather_s
         self.zones = {hall: ZoneInfo(r.config.hall.timezone) for hall, r in dispatcher.halls.items()}
         self._changed = threading.Condition()
         self._commits = 1  # one to start with: catch up with what was committed while the server was down
@@ -55,6 +59,7 @@ class StatsFolder:
                 self._changed.wait_for(lambda: self._stopping or self._commits > self._folded, IDLE_WAKE_S)
                 if self._stopping:
                     return
+                self._changed.wait_for(lambda: self._stopping, self.gather_s)
                 target = self._commits
             try:
                 for hall, zone in self.zones.items():
