@@ -33,7 +33,7 @@ from server.engine import commands as c  # noqa: E402
 from server.runtime import Dispatcher  # noqa: E402
 from server.stats.folding import Fold  # noqa: E402
 from server.stats.queries import hall_stats  # noqa: E402
-from server.stats.rollups import _add_cells, rebuild  # noqa: E402
+from server.stats.rollups import add_cells, rebuild  # noqa: E402
 from server.stats.worker import StatsFolder  # noqa: E402
 from server.store import Store  # noqa: E402
 from server.usecases.common import nothing  # noqa: E402
@@ -104,7 +104,7 @@ def fill_rollups(store: Store, first: dt.date, days: int, tickets_per_day: int) 
         fold = Fold(SHANGHAI, {}, {})
         synthetic_day(fold, first + dt.timedelta(days=n), rng, tickets_per_day)
         with store.engine.begin() as conn:
-            _add_cells(conn, "demo", fold.cells)
+            add_cells(conn, "demo", fold.cells)
         rows += len(fold.cells)
     return rows
 

@@ -1,5 +1,6 @@
-"""Reading the roll-ups: a date range of the hall's hourly rows, grouped `by` day, hour, service,
-window or clerk, into the rows of §12 (and one total). Only roll-up rows are read, never tickets."""
+"""Reading the roll-ups: a date range of the hall's daily rows (hourly ones for `by=hour`), grouped
+`by` day, hour, service, window or clerk, into the rows of §12 (and one total). Only roll-up rows
+are read, never tickets."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from hallq.stats_models import Durations, Ratings, StatsAnswer, StatsBy, StatsRo
 from server.stats.folding import Cell
 from server.stats.histogram import count_within, merge, percentile
 from server.stats.rollups import folded_seq
-from server.stats.tables import COUNTERS, HISTOGRAMS, MAXIMA, stats_hourly
+from server.stats.tables import COUNTERS, HISTOGRAMS, MAXIMA, stats_daily, stats_hourly
 from server.store import Store
 
 MAX_RANGE_DAYS = 366
@@ -46,27 +47,28 @@ def hall_stats(store: Store, config: HallConfig, start: dt.date, end: dt.date, b
     rows of that clerk's work (a clerk's own view)."""
     check_range(start, end)
     hall = config.hall.id
+    table = stats_hourly if by == "hour" else stats_daily  # a day's rows summed: ~10× fewer to read
     where = [
-        stats_hourly.c.hall == hall,
-        stats_hourly.c.day >= start.isoformat(),
-        stats_hourly.c.day <= end.isoformat(),
+        table.c.hall == hall,
+        table.c.day >= start.isoformat(),
+        table.c.day <= end.isoformat(),
     ]
     if clerk is not None:
-        where.append(stats_hourly.c.clerk == clerk)
-    column = stats_hourly.c[_COLUMN[by]]
+        where.append(table.c.clerk == clerk)
+    column = table.c[_COLUMN[by]]
     # Counters and maxima add up in the database; only rows with samples bring histograms back.
     sums = (
         sa.select(
             column.label("key"),
-            stats_hourly.c.service,
-            *(sa.func.sum(stats_hourly.c[name]).label(name) for name in COUNTERS),
-            *(sa.func.max(stats_hourly.c[name]).label(name) for name in MAXIMA),
+            table.c.service,
+            *(sa.func.sum(table.c[name]).label(name) for name in COUNTERS),
+            *(sa.func.max(table.c[name]).label(name) for name in MAXIMA),
         )
         .where(*where)
-        .group_by(column, stats_hourly.c.service)
+        .group_by(column, table.c.service)
     )
-    samples = sa.select(column.label("key"), stats_hourly.c.service, *(stats_hourly.c[h] for h in HISTOGRAMS)).where(
-        *where, sa.or_(stats_hourly.c.called > 0, stats_hourly.c.service_count > 0)
+    samples = sa.select(column.label("key"), table.c.service, *(table.c[h] for h in HISTOGRAMS)).where(
+        *where, sa.or_(table.c.called > 0, table.c.service_count > 0)
     )
     with store.engine.connect() as conn:
         summed_rows = conn.execute(sums).all()

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from server.stats.folding import Cell, CellKey, Fold, TicketMemory, WindowMemory
-from server.stats.tables import COUNTERS, stats_cursor, stats_hourly, stats_tickets
+from server.stats.tables import COUNTERS, DAILY_KEY, HOURLY_KEY, stats_cursor, stats_daily, stats_hourly, stats_tickets
 from server.store import Store
 from server.store.database import upsert, utcnow
 
@@ -48,7 +48,7 @@ def fold_batch(store: Store, hall: str, tz: ZoneInfo, limit: int = BATCH) -> int
         fold.apply(event.kind, event.payload)
     with store.engine.begin() as conn:
         _move_cursor(conn, hall, last_seq, events[-1].seq, fold.windows)
-        _add_cells(conn, hall, fold.cells)
+        add_cells(conn, hall, fold.cells)
         _save_tickets(conn, hall, fold)
     return len(events)
 
@@ -69,7 +69,7 @@ def fold_all(store: Store, hall: str, tz: ZoneInfo) -> int:
 def rebuild(store: Store, hall: str, tz: ZoneInfo) -> int:
     """Forget the hall's roll-ups and fold every event again, from seq 1 (the events are the truth)."""
     with store.engine.begin() as conn:
-        for table in (stats_hourly, stats_tickets, stats_cursor):
+        for table in (stats_hourly, stats_daily, stats_tickets, stats_cursor):
             conn.execute(table.delete().where(table.c.hall == hall))
     return fold_all(store, hall, tz)
 
@@ -115,22 +115,31 @@ def _move_cursor(conn: Connection, hall: str, expected: int, to: int, windows: d
         raise CursorMoved(hall)
 
 
-def _add_cells(conn: Connection, hall: str, cells: dict[CellKey, Cell]) -> None:
+def add_cells(conn: Connection, hall: str, cells: dict[CellKey, Cell]) -> None:
+    """Add a batch's cells to the hourly rows and, summed over the hours, to the daily rows."""
+    daily: dict[tuple[str, ...], Cell] = {}
+    for (day, _hour, service, window, clerk), cell in cells.items():
+        daily.setdefault((day, service, window, clerk), Cell()).absorb(cell)
+    hourly: dict[tuple[str, ...], Cell] = {(k[0], str(k[1]), *k[2:]): cell for k, cell in cells.items()}
+    _add_rows(conn, hall, stats_hourly, HOURLY_KEY, hourly)
+    _add_rows(conn, hall, stats_daily, DAILY_KEY, daily)
+
+
+def _add_rows(conn: Connection, hall: str, table: sa.Table, key: tuple[str, ...],
+              cells: dict[tuple[str, ...], Cell]) -> None:  # fmt: skip
+    """Read-modify-write of the rows the cells fall in (only the cursor's holder writes them)."""
     if not cells:
         return
-    days = sorted({key[0] for key in cells})
-    existing = {
-        (r.day, int(r.hour), r.service, r.window, r.clerk): r
-        for r in conn.execute(
-            sa.select(stats_hourly).where(stats_hourly.c.hall == hall, stats_hourly.c.day.in_(days))
-        ).all()
-    }
-    for key, gained in cells.items():
-        total = cell_of_row(existing[key]) if key in existing else Cell()
+    days = sorted({k[0] for k in cells})
+    rows = conn.execute(sa.select(table).where(table.c.hall == hall, table.c.day.in_(days))).all()
+    existing = {tuple(str(getattr(r, name)) for name in key[1:]): r for r in rows}
+    for cell_key, gained in cells.items():
+        total = cell_of_row(existing[cell_key]) if cell_key in existing else Cell()
         total.absorb(gained)
-        day, hour, service, window, clerk = key
-        row = {"hall": hall, "day": day, "hour": hour, "service": service, "window": window, "clerk": clerk}
-        upsert(conn, stats_hourly, {**row, **row_values(total)}, ("hall", "day", "hour", "service", "window", "clerk"))
+        names = dict(zip(key[1:], cell_key, strict=True))
+        if "hour" in names:
+            names["hour"] = int(names["hour"])  # type: ignore[assignment]
+        upsert(conn, table, {"hall": hall, **names, **row_values(total)}, key)
 
 
 def cell_of_row(row: Any) -> Cell:

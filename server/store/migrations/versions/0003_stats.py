@@ -1,4 +1,4 @@
-"""statistics: hourly roll-ups, the folding cursor, the tickets the folding remembers
+"""statistics: hourly and daily roll-ups, the folding cursor, the tickets the folding remembers
 
 Revision ID: 0003
 Revises: 0002
@@ -22,12 +22,12 @@ COUNTERS = (
 )  # fmt: skip
 
 
-def upgrade() -> None:
+def _rollup(name: str, hourly: bool) -> None:
     op.create_table(
-        "stats_hourly",
+        name,
         sa.Column("hall", sa.String(32), primary_key=True),
         sa.Column("day", sa.String(10), primary_key=True),
-        sa.Column("hour", sa.SmallInteger, primary_key=True, autoincrement=False),
+        *([sa.Column("hour", sa.SmallInteger, primary_key=True, autoincrement=False)] if hourly else []),
         sa.Column("service", sa.String(4), primary_key=True),
         sa.Column("window", sa.String(16), primary_key=True),
         sa.Column("clerk", sa.String(32), primary_key=True),
@@ -35,6 +35,11 @@ def upgrade() -> None:
         sa.Column("wait_hist", sa.JSON, nullable=False),
         sa.Column("service_hist", sa.JSON, nullable=False),
     )
+
+
+def upgrade() -> None:
+    _rollup("stats_hourly", hourly=True)
+    _rollup("stats_daily", hourly=False)
     op.create_table(
         "stats_cursor",
         sa.Column("hall", sa.String(32), primary_key=True),
@@ -61,4 +66,5 @@ def downgrade() -> None:
     op.drop_index("ix_stats_tickets_day", "stats_tickets")
     op.drop_table("stats_tickets")
     op.drop_table("stats_cursor")
+    op.drop_table("stats_daily")
     op.drop_table("stats_hourly")
