@@ -28,6 +28,7 @@ from server.http_protocol import quiet_resource_errors
 from server.publisher import run_bus
 from server.runtime import Dispatcher
 from server.settings import DEMO_PASSWORD, InsecureSettings, ServerSettings
+from server.stats.metrics import HallMetrics
 from server.stats.worker import StatsFolder
 from server.store import Store
 from server.usecases.bus import DispatcherBusPort
@@ -46,7 +47,8 @@ def create_app(settings: ServerSettings, *, embedded_mqtt_port: int = 1883, star
         dispatcher = Dispatcher(settings, store)
         await dispatcher.start()
         app.state.dispatcher = dispatcher
-        app.state.stats_folder = folder = StatsFolder(dispatcher)  # roll-ups, off the request path
+        app.state.stats_metrics = metrics = HallMetrics()
+        app.state.stats_folder = folder = StatsFolder(dispatcher, on_folded=metrics.count)  # off the request path
         folder.start()
         ticker = asyncio.create_task(run_ticker(dispatcher))
         async with contextlib.AsyncExitStack() as stack:
@@ -70,6 +72,7 @@ def create_app(settings: ServerSettings, *, embedded_mqtt_port: int = 1883, star
     install_request_guard(app, settings.limits)
     for router in (halls_api.router, tickets_api.router, windows_api.router, auth_api.router, stats_api.router):
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(stats_api.metrics_router)
     cases_api.install(app)
     web_routes.install(app)
     return app

@@ -11,7 +11,7 @@ import asyncio
 import datetime as dt
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from hallq.stats_models import LiveAnswer, StatsAnswer, StatsBy
 from server.api.deps import DispatcherDep, PrincipalDep, StaffDep
@@ -19,9 +19,11 @@ from server.api.replies import typed
 from server.auth import Forbidden, Principal
 from server.stats import exports
 from server.stats.live import live_stats
+from server.stats.metrics import CONTENT_TYPE, HallMetrics
 from server.stats.queries import BadRange, hall_stats
 
 router = APIRouter(tags=["stats"])
+metrics_router = APIRouter(tags=["stats"])  # at the root, where Prometheus looks: /metrics
 MEDIA = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -66,3 +68,10 @@ async def get_stats(
 async def get_live(hall: str, dispatcher: DispatcherDep, principal: StaffDep) -> Response:
     """Now: per service waiting, longest wait and open windows; per window its state; the alerts."""
     return typed(await live_stats(dispatcher, hall))
+
+
+@metrics_router.get("/metrics", include_in_schema=False)
+async def get_metrics(request: Request, dispatcher: DispatcherDep) -> Response:
+    """Prometheus text format: counters per hall and service since the dispatcher started, gauges now."""
+    metrics: HallMetrics = request.app.state.stats_metrics
+    return Response(await metrics.render(dispatcher), media_type=CONTENT_TYPE)

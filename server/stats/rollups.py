@@ -9,6 +9,7 @@ same events: the second one's compare fails, it rolls back and reads the cursor 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -35,7 +36,10 @@ def read_cursor(conn: Connection, hall: str) -> tuple[int, dict[str, WindowMemor
     return int(row.last_seq), {w: WindowMemory.from_json(d) for w, d in (row.windows or {}).items()}
 
 
-def fold_batch(store: Store, hall: str, tz: ZoneInfo, limit: int = BATCH) -> int:
+Folded = Callable[[str, dict[CellKey, Cell]], None]  # told (hall, cells) after each committed batch
+
+
+def fold_batch(store: Store, hall: str, tz: ZoneInfo, limit: int = BATCH, on_folded: Folded | None = None) -> int:
     """Fold the events after the hall's cursor (at most `limit`); returns how many were folded."""
     with store.engine.connect() as conn:
         last_seq, windows = read_cursor(conn, hall)
@@ -50,15 +54,17 @@ def fold_batch(store: Store, hall: str, tz: ZoneInfo, limit: int = BATCH) -> int
         _move_cursor(conn, hall, last_seq, events[-1].seq, fold.windows)
         add_cells(conn, hall, fold.cells)
         _save_tickets(conn, hall, fold)
+    if on_folded is not None:
+        on_folded(hall, fold.cells)
     return len(events)
 
 
-def fold_all(store: Store, hall: str, tz: ZoneInfo) -> int:
+def fold_all(store: Store, hall: str, tz: ZoneInfo, on_folded: Folded | None = None) -> int:
     """Fold until the cursor reaches the last committed event; returns how many events were folded."""
     total = 0
     while True:
         try:
-            folded = fold_batch(store, hall, tz)
+            folded = fold_batch(store, hall, tz, on_folded=on_folded)
         except CursorMoved:
             continue
         if folded == 0:

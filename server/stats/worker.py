@@ -10,7 +10,7 @@ import threading
 from zoneinfo import ZoneInfo
 
 from server.runtime import Dispatcher
-from server.stats.rollups import fold_all
+from server.stats.rollups import Folded, fold_all
 
 log = logging.getLogger(__name__)
 IDLE_WAKE_S = 30.0
@@ -20,9 +20,10 @@ GATHER_S = 1.0
 
 
 class StatsFolder:
-    def __init__(self, dispatcher: Dispatcher, gather_s: float = GATHER_S) -> None:
+    def __init__(self, dispatcher: Dispatcher, gather_s: float = GATHER_S, on_folded: Folded | None = None) -> None:
         self.dispatcher = dispatcher
         self.gather_s = gather_s
+        self.on_folded = on_folded  # e.g. the Prometheus counters (server/stats/metrics.py)
         self.zones = {hall: ZoneInfo(r.config.hall.timezone) for hall, r in dispatcher.halls.items()}
         self._changed = threading.Condition()
         self._commits = 1  # one to start with: catch up with what was committed while the server was down
@@ -64,7 +65,7 @@ class StatsFolder:
             try:
                 for hall, zone in self.zones.items():
                     if self.dispatcher.halls[hall].active:  # a standby dispatcher leaves it to the writer
-                        fold_all(self.dispatcher.store, hall, zone)
+                        fold_all(self.dispatcher.store, hall, zone, self.on_folded)
             except Exception:
                 log.exception("folding the statistics failed; retrying in %.0f s", IDLE_WAKE_S)
                 with self._changed:
