@@ -145,17 +145,16 @@ class Fold:
 
     def called(self, payload: dict[str, Any], at: dt.datetime) -> None:
         window, clerk = payload.get("window"), self.clerk_at(payload.get("window"))
-        cell = self.cell(at, payload["service"], window, clerk)
-        memory = self.ticket(payload)
         if payload.get("type") == "recall":
-            cell.add("recalled")
+            self.cell(at, payload["service"], window, clerk).add("recalled")
             return
-        if memory is None:
-            cell.add("called")
+        memory = self.ticket(payload)
+        if memory is None:  # its issue is not in the events (never for events folded from seq 1)
             return
         if memory.first_called_at is None:
             memory.first_called_at = at
-            cell.add_wait(max(0, round((at - memory.issued_at).total_seconds())))
+            wait_s = max(0, round((at - memory.issued_at).total_seconds()))
+            self.cell(at, payload["service"], window, clerk).add_wait(wait_s)
         memory.service, memory.window, memory.clerk = payload["service"], window, clerk
         self.touched.add(payload["ticket_id"])
 

@@ -11,7 +11,9 @@ import pytest
 import yaml
 
 from server.cli import register_stats
-from tests.stats.scenario import folded, hall_app, login, small_hall, the_day
+from server.stats.rollups import fold_all, rebuild
+from server.stats.tables import stats_cursor, stats_daily, stats_hourly, stats_tickets
+from tests.stats.scenario import SHANGHAI, folded, hall_app, login, small_hall, the_day
 from tests.stats.test_scenario import EXPECTED, TOTAL, stats
 
 
@@ -48,3 +50,24 @@ def test_the_rebuild_command_gives_the_same_numbers_while_the_server_runs(
 
     asyncio.run(main())
     assert "hall demo:" in capsys.readouterr().out
+
+
+def test_folders_racing_on_one_hall_count_every_event_once(database: str) -> None:
+    async def main() -> None:
+        async with hall_app(database) as (client, app, hall):
+            await the_day(hall)
+            store = app.state.dispatcher.store
+            await asyncio.to_thread(rebuild, store, "demo", SHANGHAI)  # a first full fold
+            with store.engine.begin() as conn:  # forget the numbers, keep the cursor at 0: all to fold again
+                for table in (stats_hourly, stats_daily, stats_tickets, stats_cursor):
+                    conn.execute(table.delete())
+            racing = [asyncio.to_thread(fold_all, store, "demo", SHANGHAI, None) for _ in range(3)]
+            folded_counts = await asyncio.gather(*racing)
+            await folded(app)  # and the server's own folder
+            assert sum(folded_counts) <= store.last_seq("demo")
+            supervisor = await login(client, "supervisor")
+            for by, rows in EXPECTED.items():
+                body = await stats(client, supervisor, by=by)
+                assert body["rows"] == rows and body["total"] == TOTAL, by
+
+    asyncio.run(main())
