@@ -7,7 +7,7 @@ year of a big hall reads back.
   3. reading: a month and a year of a big hall (3 000 tickets a day, 12 windows) folded from synthetic
      events into the roll-ups, then `hall_stats` by day and by window, p50 of REPEAT reads.
 
-    .venv/bin/python bench/stats_bench.py [--tickets 1500] [--clients 8] [--rounds 2] [--pg]
+    .venv/bin/python bench/stats_bench.py [--tickets 1500] [--clients 8] [--rounds 2] [--pg] [--only issue|read]
 """
 
 from __future__ import annotations
@@ -172,13 +172,16 @@ def main() -> None:
     parser.add_argument("--per-day", type=int, default=3000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--pg", action="store_true", help="also PostgreSQL at 127.0.0.1:5432")
+    parser.add_argument("--only", choices=("issue", "read"), help="run one part only")
     args = parser.parse_args()
     databases: list[tuple[str, Databases]] = [("sqlite", sqlite_url)]
     if args.pg:
         databases.append(("postgresql", fresh_pg_database))
     for label, database in databases:
-        issue_part(label, database, args)
-        read_part(label, database, args)
+        if args.only != "read":
+            issue_part(label, database, args)
+        if args.only != "issue":
+            read_part(label, database, args)
 
 
 if __name__ == "__main__":

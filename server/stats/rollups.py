@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 from server.stats.folding import Cell, CellKey, Fold, TicketMemory, WindowMemory
 from server.stats.tables import COUNTERS, DAILY_KEY, HOURLY_KEY, stats_cursor, stats_daily, stats_hourly, stats_tickets
 from server.store import Store
-from server.store.database import upsert, utcnow
+from server.store.database import utcnow
 
 log = logging.getLogger(__name__)
 BATCH = 2000
@@ -50,9 +50,14 @@ def fold_batch(store: Store, hall: str, tz: ZoneInfo, limit: int = BATCH, on_fol
     fold = Fold(tz, _load_tickets(store, hall, ids), windows)
     for event in events:
         fold.apply(event.kind, event.payload)
+    # Read and merge before the write transaction, so SQLite's write lock (which the issue path's
+    # commits wait for) is held only for the writes: the compare-and-set of the cursor proves that
+    # nobody changed the rows since the cursor was read, or rolls everything back.
+    with store.engine.connect() as conn:
+        merged = merged_rows(conn, hall, fold.cells)
     with store.engine.begin() as conn:
         _move_cursor(conn, hall, last_seq, events[-1].seq, fold.windows)
-        add_cells(conn, hall, fold.cells)
+        write_rows(conn, merged)
         _save_tickets(conn, hall, fold)
     if on_folded is not None:
         on_folded(hall, fold.cells)
@@ -121,31 +126,59 @@ def _move_cursor(conn: Connection, hall: str, expected: int, to: int, windows: d
         raise CursorMoved(hall)
 
 
+Merged = list[tuple[sa.Table, tuple[str, ...], list[dict[str, Any]]]]  # table, its key, whole rows
+
+
 def add_cells(conn: Connection, hall: str, cells: dict[CellKey, Cell]) -> None:
-    """Add a batch's cells to the hourly rows and, summed over the hours, to the daily rows."""
+    """Add cells to the hourly and daily rows on one connection (a rebuild's or a bench's)."""
+    write_rows(conn, merged_rows(conn, hall, cells))
+
+
+def merged_rows(conn: Connection, hall: str, cells: dict[CellKey, Cell]) -> Merged:
+    """The hourly rows the cells fall in, and the daily rows (the cells summed over the hours), each
+    as it will be once the cells are added."""
     daily: dict[tuple[str, ...], Cell] = {}
     for (day, _hour, service, window, clerk), cell in cells.items():
         daily.setdefault((day, service, window, clerk), Cell()).absorb(cell)
     hourly: dict[tuple[str, ...], Cell] = {(k[0], str(k[1]), *k[2:]): cell for k, cell in cells.items()}
-    _add_rows(conn, hall, stats_hourly, HOURLY_KEY, hourly)
-    _add_rows(conn, hall, stats_daily, DAILY_KEY, daily)
+    return [
+        (stats_hourly, HOURLY_KEY, _merged(conn, hall, stats_hourly, HOURLY_KEY, hourly)),
+        (stats_daily, DAILY_KEY, _merged(conn, hall, stats_daily, DAILY_KEY, daily)),
+    ]
 
 
-def _add_rows(conn: Connection, hall: str, table: sa.Table, key: tuple[str, ...],
-              cells: dict[tuple[str, ...], Cell]) -> None:  # fmt: skip
-    """Read-modify-write of the rows the cells fall in (only the cursor's holder writes them)."""
+def _merged(conn: Connection, hall: str, table: sa.Table, key: tuple[str, ...],
+            cells: dict[tuple[str, ...], Cell]) -> list[dict[str, Any]]:  # fmt: skip
     if not cells:
-        return
+        return []
     days = sorted({k[0] for k in cells})
     rows = conn.execute(sa.select(table).where(table.c.hall == hall, table.c.day.in_(days))).all()
     existing = {tuple(str(getattr(r, name)) for name in key[1:]): r for r in rows}
+    merged = []
     for cell_key, gained in cells.items():
         total = cell_of_row(existing[cell_key]) if cell_key in existing else Cell()
         total.absorb(gained)
-        names = dict(zip(key[1:], cell_key, strict=True))
+        names: dict[str, Any] = dict(zip(key[1:], cell_key, strict=True))
         if "hour" in names:
-            names["hour"] = int(names["hour"])  # type: ignore[assignment]
-        upsert(conn, table, {"hall": hall, **names, **row_values(total)}, key)
+            names["hour"] = int(names["hour"])
+        merged.append({"hall": hall, **names, **row_values(total)})
+    return merged
+
+
+def write_rows(conn: Connection, merged: Merged) -> None:
+    """Upsert the merged rows, one statement per table (executemany)."""
+    if conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
+    for table, key, rows in merged:
+        if not rows:
+            continue
+        stmt = insert(table)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(key), set_={c.name: stmt.excluded[c.name] for c in table.c if c.name not in key}
+        )
+        conn.execute(stmt, rows)
 
 
 def cell_of_row(row: Any) -> Cell:
@@ -169,9 +202,8 @@ def row_values(cell: Cell) -> dict[str, Any]:
 
 
 def _save_tickets(conn: Connection, hall: str, fold: Fold) -> None:
-    for ticket_id in sorted(fold.touched):
-        memory = fold.tickets[ticket_id]
-        row = {
+    rows = [
+        {
             "hall": hall,
             "ticket_id": ticket_id,
             "day": memory.day,
@@ -182,7 +214,10 @@ def _save_tickets(conn: Connection, hall: str, fold: Fold) -> None:
             "window": memory.window,
             "clerk": memory.clerk,
         }
-        upsert(conn, stats_tickets, row, ("hall", "ticket_id"))
+        for ticket_id in sorted(fold.touched)
+        for memory in (fold.tickets[ticket_id],)
+    ]
+    write_rows(conn, [(stats_tickets, ("hall", "ticket_id"), rows)])
     if fold.forget_before is not None:
         conn.execute(
             stats_tickets.delete().where(stats_tickets.c.hall == hall, stats_tickets.c.day < fold.forget_before)
