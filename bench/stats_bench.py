@@ -156,7 +156,7 @@ def read_part(label: str, database: Databases, args: argparse.Namespace) -> None
             began = time.perf_counter()
             written += fill_rollups(store, FIRST_DAY + dt.timedelta(days=written and 30), days - (30 if written else 0),
                                     args.per_day)  # fmt: skip
-            print(f"{label}: {days} days of {args.per_day} tickets a day: {written} roll-up rows"
+            print(f"{label}: {days} days of {args.per_day} tickets a day: {written} hourly roll-up rows"
                   f" (folded and written in {time.perf_counter() - began:.1f} s)")  # fmt: skip
             for by in ("day", "window"):
                 p50 = read_latency(store, days, by, args.repeat)
