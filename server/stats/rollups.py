@@ -79,8 +79,8 @@ def fold_all(store: Store, hall: str, tz: ZoneInfo, on_folded: Folded | None = N
 
 def rebuild(store: Store, hall: str, tz: ZoneInfo) -> int:
     """Forget the hall's roll-ups and fold every event again, from seq 1 (the events are the truth)."""
-    with store.engine.begin() as conn:
-        for table in (stats_hourly, stats_daily, stats_tickets, stats_cursor):
+    with store.engine.begin() as conn:  # the cursor first: the folders' lock order, so no deadlock
+        for table in (stats_cursor, stats_hourly, stats_daily, stats_tickets):
             conn.execute(table.delete().where(table.c.hall == hall))
     return fold_all(store, hall, tz)
 
@@ -108,17 +108,19 @@ def _load_tickets(store: Store, hall: str, ids: set[str]) -> dict[str, TicketMem
 
 
 def _move_cursor(conn: Connection, hall: str, expected: int, to: int, windows: dict[str, WindowMemory]) -> None:
+    """Compare and set, first in the transaction (so on PostgreSQL it holds the cursor's row lock).
+    The first batch of a hall inserts the row; a conflict means another folder was first. No
+    savepoint: pysqlite would commit a savepoint opened before any other write on its own."""
     values = {"last_seq": to, "windows": {w: m.to_json() for w, m in windows.items()}, "updated_at": utcnow()}
-    if (
-        expected == 0
-        and conn.execute(sa.select(stats_cursor.c.hall).where(stats_cursor.c.hall == hall)).first() is None
-    ):
-        try:
-            with conn.begin_nested():
-                conn.execute(stats_cursor.insert().values(hall=hall, **values))
-        except sa.exc.IntegrityError:
-            raise CursorMoved(hall) from None
-        return
+    if expected == 0:
+        if conn.dialect.name == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
+        first = insert(stats_cursor).values(hall=hall, **values).on_conflict_do_nothing(index_elements=["hall"])
+        # RETURNING says whether the row went in (this statement's rowcount was seen wrong on psycopg).
+        if conn.execute(first.returning(stats_cursor.c.hall)).first() is not None:
+            return
     moved = conn.execute(
         stats_cursor.update().where(stats_cursor.c.hall == hall, stats_cursor.c.last_seq == expected).values(**values)
     )

@@ -1,7 +1,7 @@
 """The folding worker: one thread per dispatcher, woken by every commit (`dispatcher.on_commit`),
 that folds the new events into the roll-ups off the request path. The callback only counts the
-commit and wakes the thread; the thread also wakes every `IDLE_WAKE_S`, so a failed batch (the
-database away for a moment) is retried and nothing waits for the next ticket to be counted."""
+commit and wakes the thread; a failed batch (the database away for a moment) is retried after
+`RETRY_S`, and the thread also wakes every `IDLE_WAKE_S` on its own."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from server.stats.rollups import Folded, fold_all
 
 log = logging.getLogger(__name__)
 IDLE_WAKE_S = 30.0
+RETRY_S = 5.0  # after a failed batch (the database away, a deadlock victim)
 # After a wake, wait this long so a burst of commits folds as one batch: one short write transaction
 # a second instead of one per commit, which would take SQLite's write lock from the issue path.
 GATHER_S = 1.0
@@ -67,9 +68,9 @@ class StatsFolder:
                     if self.dispatcher.halls[hall].active:  # a standby dispatcher leaves it to the writer
                         fold_all(self.dispatcher.store, hall, zone, self.on_folded)
             except Exception:
-                log.exception("folding the statistics failed; retrying in %.0f s", IDLE_WAKE_S)
+                log.exception("folding the statistics failed; retrying in %.0f s", RETRY_S)
                 with self._changed:
-                    self._changed.wait_for(lambda: self._stopping, IDLE_WAKE_S)
+                    self._changed.wait_for(lambda: self._stopping, RETRY_S)
                 continue
             with self._changed:
                 self._folded = target

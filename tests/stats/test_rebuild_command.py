@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from server.cli import register_stats
+from server.stats import rollups
 from server.stats.rollups import fold_all, rebuild
 from server.stats.tables import stats_cursor, stats_daily, stats_hourly, stats_tickets
 from tests.stats.scenario import SHANGHAI, folded, hall_app, login, small_hall, the_day
@@ -65,6 +66,35 @@ def test_folders_racing_on_one_hall_count_every_event_once(database: str) -> Non
             folded_counts = await asyncio.gather(*racing)
             await folded(app)  # and the server's own folder
             assert sum(folded_counts) <= store.last_seq("demo")
+            supervisor = await login(client, "supervisor")
+            for by, rows in EXPECTED.items():
+                body = await stats(client, supervisor, by=by)
+                assert body["rows"] == rows and body["total"] == TOTAL, by
+
+    asyncio.run(main())
+
+
+def test_a_fold_that_dies_before_its_commit_counts_nothing_and_the_next_counts_once(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def main() -> None:
+        async with hall_app(database) as (client, app, hall):
+            await the_day(hall)
+            store = app.state.dispatcher.store
+            await asyncio.to_thread(app.state.stats_folder.stop)  # only this test folds from here on
+            with store.engine.begin() as conn:
+                for table in (stats_hourly, stats_daily, stats_tickets, stats_cursor):
+                    conn.execute(table.delete())
+
+            def crash(*_args: object) -> None:
+                raise OSError("killed mid-transaction")
+
+            with monkeypatch.context() as patch:  # the cursor moved and the rows written, then the end
+                patch.setattr(rollups, "_save_tickets", crash)
+                with pytest.raises(OSError):
+                    await asyncio.to_thread(fold_all, store, "demo", SHANGHAI)
+            assert rollups.folded_seq(store, "demo") == 0
+            assert await asyncio.to_thread(fold_all, store, "demo", SHANGHAI) == store.last_seq("demo")
             supervisor = await login(client, "supervisor")
             for by, rows in EXPECTED.items():
                 body = await stats(client, supervisor, by=by)
