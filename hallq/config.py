@@ -198,6 +198,9 @@ class Service(Strict):
     last_ticket: dt.time | None = Field(None, description="no tickets after this local time")
     items: list[Item] = Field(default_factory=list)
     description: str = ""
+    target_wait_min: int | None = Field(
+        None, ge=1, le=480, description="wait target in minutes; none: the hall's stats.target_wait_min"
+    )
 
 
 class WindowKind(StrEnum):
@@ -227,6 +230,16 @@ class QueueRules(Strict):
     rejoin_after_places: int = Field(3, ge=0, le=100, description="rejoins behind this many")
     ewma_alpha: float = Field(0.2, gt=0, le=1)
     recent_calls: int = Field(10, ge=1, le=10)
+
+
+class StatsRules(Strict):
+    """What the statistics judge a hall by (DESIGN §12), and when the live view raises an alert."""
+
+    target_wait_min: int = Field(20, ge=1, le=480, description="a wait within this is served in time")
+    pause_alert_min: int = Field(15, ge=1, le=480, description="a window paused longer raises an alert")
+    waiting_per_window_alert: int = Field(
+        10, ge=1, le=1000, description="more waiting per open window than this: 请增开窗口"
+    )
 
 
 class Role(StrEnum):
@@ -353,6 +366,7 @@ class HallConfig(Strict):
     windows: list[Window] = Field(min_length=1)
     priority: PriorityRules = PriorityRules()
     queue: QueueRules = QueueRules()
+    stats: StatsRules = StatsRules()
     credentials: Credentials = Credentials()
     evaluation: EvaluationRules = Field(default_factory=EvaluationRules)
     server: ServerSection | None = None
@@ -379,6 +393,12 @@ class HallConfig(Strict):
 
     def service(self, code: str) -> Service | None:
         return next((s for s in self.services if s.code == code), None)
+
+    def target_wait_s(self, code: str) -> int:
+        """The service's target wait in seconds (its own, else the hall's `stats.target_wait_min`)."""
+        service = self.service(code)
+        minutes = service.target_wait_min if service and service.target_wait_min else self.stats.target_wait_min
+        return minutes * 60
 
     def window(self, window_id: str) -> Window | None:
         return next((w for w in self.windows if w.id == window_id), None)

@@ -20,6 +20,7 @@ from server.api import auth as auth_api
 from server.api import cases as cases_api
 from server.api import evaluations as evaluations_api
 from server.api import halls as halls_api
+from server.api import stats as stats_api
 from server.api import tickets as tickets_api
 from server.api import windows as windows_api
 from server.api.errors import ERROR_RESPONSES, install_error_handlers
@@ -28,6 +29,8 @@ from server.http_protocol import quiet_resource_errors
 from server.publisher import run_bus
 from server.runtime import Dispatcher
 from server.settings import DEMO_PASSWORD, InsecureSettings, ServerSettings
+from server.stats.metrics import HallMetrics
+from server.stats.worker import StatsFolder
 from server.store import Store
 from server.usecases.bus import DispatcherBusPort
 from server.usecases.day import run_ticker
@@ -45,6 +48,9 @@ def create_app(settings: ServerSettings, *, embedded_mqtt_port: int = 1883, star
         dispatcher = Dispatcher(settings, store)
         await dispatcher.start()
         app.state.dispatcher = dispatcher
+        app.state.stats_metrics = metrics = HallMetrics()
+        app.state.stats_folder = folder = StatsFolder(dispatcher, on_folded=metrics.count)  # off the request path
+        folder.start()
         ticker = asyncio.create_task(run_ticker(dispatcher))
         async with contextlib.AsyncExitStack() as stack:
             if start_bus:
@@ -53,6 +59,7 @@ def create_app(settings: ServerSettings, *, embedded_mqtt_port: int = 1883, star
                 yield
             finally:
                 ticker.cancel()
+        await asyncio.to_thread(folder.stop)
         await dispatcher.stop()
 
     app = FastAPIOffline(  # /docs and /redoc from the package's own Swagger UI files: no CDN
@@ -64,8 +71,9 @@ def create_app(settings: ServerSettings, *, embedded_mqtt_port: int = 1883, star
     )
     install_error_handlers(app)
     install_request_guard(app, settings.limits)
-    for router in (halls_api.router, tickets_api.router, windows_api.router, auth_api.router):
+    for router in (halls_api.router, tickets_api.router, windows_api.router, auth_api.router, stats_api.router):
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(stats_api.metrics_router)
     cases_api.install(app)
     evaluations_api.install(app)
     web_routes.install(app)

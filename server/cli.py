@@ -1,4 +1,4 @@
-"""`hallq server`, `hallq user`, `hallq token`: entry points of the [server] extra (group hallq.commands).
+"""`hallq server`, `user`, `token`, `stats`: entry points of the [server] extra (group hallq.commands).
 
 Heavy imports (FastAPI, SQLAlchemy, uvicorn) stay inside `run` so `hallq --help` stays fast."""
 
@@ -66,6 +66,37 @@ def register_token(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
     revoke.add_argument("device")
     _store_options(revoke)
     parser.set_defaults(func=run_token)
+
+
+def register_stats(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = sub.add_parser("stats", help="statistics: rebuild the hourly roll-ups from the events")
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    rebuild = actions.add_parser(
+        "rebuild", help="recompute the halls' roll-ups from the events table (safe while the server runs)"
+    )
+    _store_options(rebuild)
+    parser.set_defaults(func=run_stats)
+
+
+def run_stats(args: argparse.Namespace) -> int:
+    from zoneinfo import ZoneInfo
+
+    from hallq.config import ConfigError
+    from server.settings import InsecureSettings
+    from server.stats.rollups import rebuild
+
+    try:
+        settings = _settings(args, check_credentials=False)
+    except (ConfigError, InsecureSettings) as exc:
+        return _fail(exc)
+    store = _open_store(settings)
+    try:
+        for config in settings.halls:
+            folded = rebuild(store, config.hall.id, ZoneInfo(config.hall.timezone))
+            print(f"hall {config.hall.id}: {folded} events folded into the statistics")
+    finally:
+        store.close()
+    return 0
 
 
 def _settings(args: argparse.Namespace, **overrides: object):  # type: ignore[no-untyped-def]

@@ -74,6 +74,7 @@ class TicketFinished(Event):
     service: str
     duration_s: int  # from (last) call to finish
     automatic: bool = False  # finished by call-next, closing the window, or the day's close
+    by: str = "clerk"  # clerk | call-next | window-closed | day-closed (statistics skip day-closed times)
 
 
 @dataclass(frozen=True, kw_only=True)

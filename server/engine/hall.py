@@ -291,6 +291,13 @@ class HallEngine:
         """Every service of the hall → (waiting tickets, estimated wait in seconds for a new one)."""
         return {code: (self.waiting_count(code), self.estimated_wait_s(code)) for code in self.rules.services}
 
+    def oldest_waiting(self, service: str) -> Ticket | None:
+        """The earliest-issued ticket at the head of the service's lines, one per priority class (the
+        live statistics' longest wait; tickets sent to one window are left out); no scan."""
+        heads = (self._queue(service, cls).first() for cls in (*PRIORITY_CLASSES, "normal"))
+        tickets = [self._today.tickets[head[2]] for head in heads if head is not None]
+        return min(tickets, key=lambda t: t.issued_at, default=None)
+
     def waiting_for_window(self, window_id: str) -> dict[str, int]:
         """Waiting tickets per service this window serves, in its order (tickets sent to it included)."""
         rules = self.rules.windows.get(window_id)
@@ -604,6 +611,7 @@ class HallEngine:
             service=ticket.service,
             duration_s=max(0, round((now - (ticket.called_at or now)).total_seconds())),
             automatic=by != "clerk",
+            by=by,
         )
 
     def _learn_service_time(self, ticket: Ticket) -> None:

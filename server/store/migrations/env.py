@@ -7,6 +7,8 @@ import sqlalchemy as sa
 from alembic import context
 
 import server.cases.tables  # noqa: F401  (registers the case tables on the metadata)
+import server.evaluations.tables  # noqa: F401  (the 好差评 tables)
+import server.stats.tables  # noqa: F401  (and the statistics tables)
 from server.store.schema import metadata
 
 config = context.config

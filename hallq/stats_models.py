@@ -1,0 +1,96 @@
+"""The answers of the statistics endpoints (DESIGN.md §12, docs/stats.md), defined once.
+
+Times are whole seconds; a percentage is 0-100 with one decimal, None where it has no denominator
+(no call, no open time, no rating); p50 / p90 are nearest-rank from fixed buckets (docs/stats.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import ConfigDict, Field
+
+from hallq.api_models import AnswerModel, Timestamp
+
+StatsBy = Literal["day", "hour", "service", "window", "clerk"]
+AlertKind = Literal["wait_over_target", "window_paused", "open_another_window"]
+
+
+class Durations(AnswerModel):
+    count: int
+    mean: float | None
+    p50: int | None
+    p90: int | None
+    max: int | None
+
+
+class Ratings(AnswerModel):
+    count: int
+    mean: float | None
+    good_pct: float | None = Field(description="好评率: 4 and 5 of all ratings")
+    bad: int = Field(description="差评: ratings of 1 and 2")
+
+
+class StatsRow(AnswerModel):
+    key: str = Field(description="the day (YYYY-MM-DD), the hour (09), the service code, window id or clerk")
+    label: str = Field(description="what a person reads: 09:00-10:00, 社保业务, 1号窗口, the clerk's username")
+    issued: int
+    called: int = Field(description="first calls (each is one waiting-time sample)")
+    served: int
+    no_show: int
+    cancelled: int
+    expired: int = Field(description="still waiting when the day closed")
+    abandoned: int = Field(description="left unserved: cancelled + expired")
+    transferred: int
+    recalled: int
+    wait_s: Durations
+    service_s: Durations
+    within_target: int = Field(description="first calls within the service's target wait")
+    within_target_pct: float | None
+    open_s: int = Field(description="seconds a window was open (window and clerk rows)")
+    utilisation_pct: float | None = Field(description="service time ÷ open time")
+    rating: Ratings
+
+
+class StatsAnswer(AnswerModel):
+    hall: str
+    from_: dt.date = Field(alias="from")
+    to: dt.date
+    by: StatsBy
+    rows: list[StatsRow]
+    total: StatsRow
+    folded_seq: int = Field(description="the last event counted: later ones are not in these numbers yet")
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, serialize_by_alias=True)
+
+
+class LiveService(AnswerModel):
+    service: str
+    name: str
+    waiting: int
+    longest_wait_s: int = Field(description="the longest-waiting ticket's wait so far (0: nobody waits)")
+    open_windows: int = Field(description="open windows serving it")
+    target_wait_s: int
+
+
+class LiveWindow(AnswerModel):
+    window: str
+    name: str
+    state: Literal["open", "paused", "closed"]
+    since_s: int | None = Field(description="seconds in this state (None: not known since the last restart)")
+
+
+class Alert(AnswerModel):
+    kind: AlertKind
+    service: str | None = None
+    window: str | None = None
+    text: str
+
+
+class LiveAnswer(AnswerModel):
+    hall: str
+    at: Timestamp
+    services: list[LiveService]
+    windows: list[LiveWindow]
+    alerts: list[Alert]

@@ -1,0 +1,82 @@
+"""The statistics table as a file: CSV (UTF-8 with a BOM, so Excel shows the Chinese) or XLSX
+(openpyxl), one line per row and the total last, with Chinese column headers."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+
+from hallq.stats_models import StatsAnswer, StatsRow
+
+BY_HEADER = {"day": "日期", "hour": "时段", "service": "业务", "window": "窗口", "clerk": "工作人员"}
+Column = tuple[str, Callable[[StatsRow], object]]
+COLUMNS: tuple[Column, ...] = (
+    ("取号数", lambda r: r.issued),
+    ("叫号数", lambda r: r.called),
+    ("办结数", lambda r: r.served),
+    ("过号数", lambda r: r.no_show),
+    ("取消数", lambda r: r.cancelled),
+    ("过期未办数", lambda r: r.expired),
+    ("流失数", lambda r: r.abandoned),
+    ("转移数", lambda r: r.transferred),
+    ("重呼数", lambda r: r.recalled),
+    ("平均等候(秒)", lambda r: r.wait_s.mean),
+    ("等候P50(秒)", lambda r: r.wait_s.p50),
+    ("等候P90(秒)", lambda r: r.wait_s.p90),
+    ("最长等候(秒)", lambda r: r.wait_s.max),
+    ("平均办理(秒)", lambda r: r.service_s.mean),
+    ("办理P50(秒)", lambda r: r.service_s.p50),
+    ("目标时间内叫号数", lambda r: r.within_target),
+    ("目标时间内占比(%)", lambda r: r.within_target_pct),
+    ("开窗时长(秒)", lambda r: r.open_s),
+    ("窗口利用率(%)", lambda r: r.utilisation_pct),
+    ("评价数", lambda r: r.rating.count),
+    ("平均评分", lambda r: r.rating.mean),
+    ("好评率(%)", lambda r: r.rating.good_pct),
+    ("差评数", lambda r: r.rating.bad),
+)
+
+
+def headers(answer: StatsAnswer) -> list[str]:
+    return ["编号", BY_HEADER[answer.by], *(name for name, _ in COLUMNS)]
+
+
+def table(answer: StatsAnswer) -> list[list[object]]:
+    """The rows as cells: the key, the label, then COLUMNS (empty where there is no value)."""
+    return [[row.key, row.label, *(value(row) for _, value in COLUMNS)] for row in [*answer.rows, answer.total]]
+
+
+def file_name(answer: StatsAnswer, suffix: str) -> str:
+    return f"stats-{answer.hall}-{answer.from_}-{answer.to}-{answer.by}.{suffix}"
+
+
+def to_csv(answer: StatsAnswer) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(headers(answer))
+    writer.writerows([["" if cell is None else cell for cell in line] for line in table(answer)])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def to_xlsx(answer: StatsAnswer) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "统计"
+    sheet.append([f"{answer.hall} 统计 {answer.from_} 至 {answer.to}"])
+    sheet.append(headers(answer))
+    for cell in sheet[2]:
+        cell.font = Font(bold=True)
+    for line in table(answer):
+        sheet.append(line)
+    for cell in sheet[sheet.max_row]:
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = "C3"
+    sheet.column_dimensions["B"].width = 18
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

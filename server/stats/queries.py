@@ -1,0 +1,195 @@
+"""Reading the roll-ups: a date range of the hall's daily rows (hourly ones for `by=hour`), grouped
+`by` day, hour, service, window or clerk, into the rows of §12 (and one total). Only roll-up rows
+are read, never tickets."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from hallq.config import HallConfig
+from hallq.stats_models import Durations, Ratings, StatsAnswer, StatsBy, StatsRow
+from server.stats.folding import Cell
+from server.stats.histogram import count_within, merge, percentile
+from server.stats.rollups import folded_seq
+from server.stats.tables import COUNTERS, HISTOGRAMS, MAXIMA, stats_daily, stats_hourly
+from server.store import Store
+
+MAX_RANGE_DAYS = 366
+NO_WINDOW = "（未到窗口）"  # issued, cancelled, expired: no window had the ticket
+NO_CLERK = "（无柜员）"
+
+
+class BadRange(ValueError):
+    """The from / to of a statistics request cannot be answered (422)."""
+
+
+@dataclass
+class Group:
+    cell: Cell = field(default_factory=Cell)
+    within_target: int = 0
+
+
+def check_range(start: dt.date, end: dt.date) -> None:
+    if end < start:
+        raise BadRange(f"结束日期早于开始日期。 'to' ({end}) is before 'from' ({start}).")
+    if (end - start).days >= MAX_RANGE_DAYS:
+        raise BadRange(f"统计范围最长{MAX_RANGE_DAYS}天。 A range covers at most {MAX_RANGE_DAYS} days.")
+
+
+def hall_stats(store: Store, config: HallConfig, start: dt.date, end: dt.date, by: StatsBy,
+               clerk: str | None = None) -> StatsAnswer:  # fmt: skip
+    """The hall's numbers from `start` to `end` (local days, both included); `clerk` keeps only the
+    rows of that clerk's work (a clerk's own view)."""
+    check_range(start, end)
+    hall = config.hall.id
+    table = stats_hourly if by == "hour" else stats_daily  # a day's rows summed: ~10× fewer to read
+    where = [
+        table.c.hall == hall,
+        table.c.day >= start.isoformat(),
+        table.c.day <= end.isoformat(),
+    ]
+    if clerk is not None:
+        where.append(table.c.clerk == clerk)
+    column = table.c[_COLUMN[by]]
+    # Counters and maxima add up in the database; only rows with samples bring histograms back.
+    sums = (
+        sa.select(
+            column.label("key"),
+            table.c.service,
+            *(sa.func.sum(table.c[name]).label(name) for name in COUNTERS),
+            *(sa.func.max(table.c[name]).label(name) for name in MAXIMA),
+        )
+        .where(*where)
+        .group_by(column, table.c.service)
+    )
+    samples = sa.select(column.label("key"), table.c.service, *(table.c[h] for h in HISTOGRAMS)).where(
+        *where, sa.or_(table.c.called > 0, table.c.service_count > 0)
+    )
+    with store.engine.connect() as conn:
+        summed_rows = conn.execute(sums).all()
+        sample_rows = conn.execute(samples).all()
+    parts: dict[tuple[str, str], Cell] = {}
+    for row in summed_rows:
+        parts[(_key(by, row.key), row.service)] = Cell(
+            counts={name: int(getattr(row, name) or 0) for name in COUNTERS},
+            wait_max_s=int(row.wait_max_s or 0),
+            service_max_s=int(row.service_max_s or 0),
+        )
+    for row in sample_rows:
+        part = parts[(_key(by, row.key), row.service)]
+        merge(part.wait_hist, row.wait_hist or {})
+        merge(part.service_hist, row.service_hist or {})
+    groups: dict[str, Group] = {key: Group() for key in _filled_keys(by, start, end)}
+    total = Group()
+    for (key, service), part in parts.items():
+        within = count_within(part.wait_hist, config.target_wait_s(service)) if service else 0
+        for group in (groups.setdefault(key, Group()), total):
+            group.cell.absorb(part)
+            group.within_target += within
+    if by == "service":
+        groups.pop("", None)  # the windows' open time belongs to no service; the total keeps it
+    label = _labeller(config, by)
+    ordered = sorted(groups.items(), key=lambda item: _order(config, by, item[0]))
+    return StatsAnswer(
+        hall=hall,
+        from_=start,
+        to=end,
+        by=by,
+        rows=[stats_row(key, label(key), group) for key, group in ordered],
+        total=stats_row("total", "合计", total),
+        folded_seq=folded_seq(store, hall),
+    )
+
+
+def stats_row(key: str, label: str, group: Group) -> StatsRow:
+    counts, cell = group.cell.counts, group.cell
+    called = counts.get("called", 0)
+    service_count = counts.get("service_count", 0)
+    service_sum = counts.get("service_sum_s", 0)
+    open_s = counts.get("open_s", 0)
+    ratings = counts.get("rating_count", 0)
+    return StatsRow(
+        key=key,
+        label=label,
+        issued=counts.get("issued", 0),
+        called=called,
+        served=counts.get("served", 0),
+        no_show=counts.get("no_show", 0),
+        cancelled=counts.get("cancelled", 0),
+        expired=counts.get("expired", 0),
+        abandoned=counts.get("cancelled", 0) + counts.get("expired", 0),
+        transferred=counts.get("transferred", 0),
+        recalled=counts.get("recalled", 0),
+        wait_s=_durations(called, counts.get("wait_sum_s", 0), cell.wait_hist, cell.wait_max_s),
+        service_s=_durations(service_count, service_sum, cell.service_hist, cell.service_max_s),
+        within_target=group.within_target,
+        within_target_pct=_pct(group.within_target, called),
+        open_s=open_s,
+        utilisation_pct=_pct(service_sum, open_s),
+        rating=Ratings(
+            count=ratings,
+            mean=round(counts.get("rating_sum", 0) / ratings, 2) if ratings else None,
+            good_pct=_pct(counts.get("rating_good", 0), ratings),
+            bad=counts.get("rating_bad", 0),
+        ),
+    )
+
+
+def _durations(count: int, total: int, histogram: dict[str, int], maximum: int) -> Durations:
+    if count == 0:
+        return Durations(count=0, mean=None, p50=None, p90=None, max=None)
+    return Durations(
+        count=count,
+        mean=round(total / count, 1),
+        p50=percentile(histogram, 0.5, maximum),
+        p90=percentile(histogram, 0.9, maximum),
+        max=maximum,
+    )
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+_COLUMN = {"day": "day", "hour": "hour", "service": "service", "window": "window", "clerk": "clerk"}
+
+
+def _key(by: StatsBy, value: Any) -> str:
+    return f"{int(value):02d}" if by == "hour" else str(value)
+
+
+def _filled_keys(by: StatsBy, start: dt.date, end: dt.date) -> Iterable[str]:
+    """Every day of the range has a row (a chart's axis has no holes); other groupings list what has data."""
+    if by != "day":
+        return ()
+    return ((start + dt.timedelta(days=n)).isoformat() for n in range((end - start).days + 1))
+
+
+def _labeller(config: HallConfig, by: StatsBy) -> Callable[[str], str]:
+    if by == "hour":
+        return lambda key: f"{key}:00-{int(key) + 1:02d}:00"
+    if by == "service":
+        return lambda key: s.name if (s := config.service(key)) else key
+    if by == "window":
+        return lambda key: (w.name if (w := config.window(key)) else key) if key else NO_WINDOW
+    if by == "clerk":
+        return lambda key: key or NO_CLERK
+    return lambda key: key
+
+
+def _order(config: HallConfig, by: StatsBy, key: str) -> tuple[int, str]:
+    """Services and windows in the hall config's order, the rest by key; '' (none) last."""
+    if key == "":
+        return (1_000_000, "")
+    if by == "service":
+        codes = [s.code for s in config.services]
+        return (codes.index(key) if key in codes else len(codes), key)
+    if by == "window":
+        ids = [w.id for w in config.windows]
+        return (ids.index(key) if key in ids else len(ids), key)
+    return (0, key)

@@ -1,0 +1,77 @@
+"""The folding worker: one thread per dispatcher, woken by every commit (`dispatcher.on_commit`),
+that folds the new events into the roll-ups off the request path. The callback only counts the
+commit and wakes the thread; a failed batch (the database away for a moment) is retried after
+`RETRY_S`, and the thread also wakes every `IDLE_WAKE_S` on its own."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from zoneinfo import ZoneInfo
+
+from server.runtime import Dispatcher
+from server.stats.rollups import Folded, fold_all
+
+log = logging.getLogger(__name__)
+IDLE_WAKE_S = 30.0
+RETRY_S = 5.0  # after a failed batch (the database away, a deadlock victim)
+# After a wake, wait this long so a burst of commits folds as one batch: one short write transaction
+# a second instead of one per commit, which would take SQLite's write lock from the issue path.
+GATHER_S = 1.0
+
+
+class StatsFolder:
+    def __init__(self, dispatcher: Dispatcher, gather_s: float = GATHER_S, on_folded: Folded | None = None) -> None:
+        self.dispatcher = dispatcher
+        self.gather_s = gather_s
+        self.on_folded = on_folded  # e.g. the Prometheus counters (server/stats/metrics.py)
+        self.zones = {hall: ZoneInfo(r.config.hall.timezone) for hall, r in dispatcher.halls.items()}
+        self._changed = threading.Condition()
+        self._commits = 1  # one to start with: catch up with what was committed while the server was down
+        self._folded = 0  # the commit count the last complete fold started from
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="hallq-stats-folder", daemon=True)
+
+    def on_commit(self, _hall: str, _seq: int) -> None:
+        with self._changed:
+            self._commits += 1
+            self._changed.notify_all()
+
+    def start(self) -> None:
+        self.dispatcher.on_commit.append(self.on_commit)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self.on_commit in self.dispatcher.on_commit:
+            self.dispatcher.on_commit.remove(self.on_commit)
+        with self._changed:
+            self._stopping = True
+            self._changed.notify_all()
+        self._thread.join(timeout=30)
+
+    def wait_folded(self, timeout: float) -> bool:
+        """Block until every commit seen so far is folded (tests; a `rebuild` waits the same way)."""
+        with self._changed:
+            target = self._commits
+            return self._changed.wait_for(lambda: self._folded >= target, timeout)
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                self._changed.wait_for(lambda: self._stopping or self._commits > self._folded, IDLE_WAKE_S)
+                if self._stopping:
+                    return
+                self._changed.wait_for(lambda: self._stopping, self.gather_s)
+                target = self._commits
+            try:
+                for hall, zone in self.zones.items():
+                    if self.dispatcher.halls[hall].active:  # a standby dispatcher leaves it to the writer
+                        fold_all(self.dispatcher.store, hall, zone, self.on_folded)
+            except Exception:
+                log.exception("folding the statistics failed; retrying in %.0f s", RETRY_S)
+                with self._changed:
+                    self._changed.wait_for(lambda: self._stopping, RETRY_S)
+                continue
+            with self._changed:
+                self._folded = target
+                self._changed.notify_all()
