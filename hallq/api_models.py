@@ -10,7 +10,6 @@ name).
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer, model_validator
@@ -261,8 +260,3 @@ class ErrorAnswer(AnswerModel):
     """Every error: one sentence, in Chinese and English, that a clerk or a citizen can act on."""
 
     detail: str
-
-
-def utc_or_aware(value: dt.datetime) -> dt.datetime:
-    """A stored time as an aware datetime: SQLite gives naive UTC back, PostgreSQL aware times."""
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)

@@ -333,8 +333,9 @@ class Dispatcher:
             for pending in batch:
                 if pending.idempotency is not None:
                     runtime.in_flight.pop(pending.idempotency, None)
-                    stored = IdempotentAnswer(pending.answer.status_code, pending.answer.json_body())
-                    runtime.remember(pending.idempotency, stored)
+                    assert pending.write.idempotency is not None  # (scope, key, status, body) as committed
+                    _, _, status_code, body = pending.write.idempotency
+                    runtime.remember(pending.idempotency, IdempotentAnswer(status_code, body))
                 if not pending.done.done():
                     pending.done.set_result(None)
             if any(w.events for w in writes):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from hallq.api_models import AuditEntry, HallHealth, HallInfo, HealthAnswer, utc_or_aware
+from hallq.api_models import AuditEntry, HallHealth, HallInfo, HealthAnswer
 from hallq.contract import BoardSnapshot, WindowStateMessage
 from server.runtime import Dispatcher, utcnow
 from server.views import board_snapshot, hall_info, window_state_message
@@ -47,4 +47,4 @@ async def audit(dispatcher: Dispatcher, hall: str, limit: int) -> list[AuditEntr
     """Privileged actions (transfer, 特呼, cancel, logins to windows, credential changes), newest first."""
     dispatcher.runtime(hall)
     rows = await asyncio.to_thread(dispatcher.audit_log.entries, hall, limit)
-    return [AuditEntry.model_validate({**row, "at": utc_or_aware(row["at"]) if row["at"] else None}) for row in rows]
+    return [AuditEntry.model_validate(row) for row in rows]  # the column reads back aware (UtcDateTime)

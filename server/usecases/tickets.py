@@ -110,8 +110,14 @@ async def by_number(dispatcher: Dispatcher, hall: str, number: str) -> TicketAns
 async def _served_at(
     dispatcher: Dispatcher, hall: str, ticket_id: str, principal: Principal | None, access: str | None
 ) -> str | None:
-    """Check the caller may see the ticket; the window that served it last."""
-    return (await read(dispatcher, principal, hall, ticket_id, access)).window
+    """Check the caller may see the ticket; the window that served it last (no view is built)."""
+    runtime = dispatcher.runtime(hall)
+    async with runtime.lock:
+        ticket = runtime.live().ticket(ticket_id)
+        if ticket is None:
+            raise UnknownTicket(ticket_id)
+        may_read(principal, access, ticket.access)
+        return ticket.window
 
 
 async def cancel(dispatcher: Dispatcher, principal: Principal | None, hall: str, ticket_id: str,
