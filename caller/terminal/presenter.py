@@ -141,6 +141,7 @@ class TerminalView:
     rating_done: str = ""
     bus_online: bool = False
     bus_problem: str = ""  # e.g. the broker refused this terminal's credentials
+    timezone: str = ""  # the hall's (GET /halls/{hall}): the clock shows hall time, not the machine's
 
     @property
     def waiting_total(self) -> int:
@@ -501,7 +502,7 @@ class TerminalPresenter:
         mine = next((w for w in hall.windows if w.id == self.view.window), None)
         targets = [Target("service", code, f"{name}（{code}）") for code, name in services.items()]
         targets += [Target("window", w.id, w.name or f"{w.id}号窗口") for w in windows]
-        changes: dict[str, Any] = {"service_names": services, "targets": tuple(targets)}
+        changes: dict[str, Any] = {"service_names": services, "targets": tuple(targets), "timezone": hall.timezone}
         if mine is not None:
             changes["my_services"] = tuple(mine.services)
             changes["window_name"] = mine.name or self.view.window_name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from caller.terminal.presenter import TerminalView, format_duration, serving_seconds
 
@@ -46,8 +47,15 @@ def bus_text(view: TerminalView) -> str:
     return "○ 消息离线：凭据被拒绝" if view.bus_problem else "○ 消息离线"
 
 
-def clock_text(now: float) -> str:
-    return dt.datetime.fromtimestamp(now).strftime("%H:%M:%S") if now else ""
+def clock_text(now: float, timezone: str = "") -> str:
+    """The time in the hall's zone; the machine's zone only until the hall has been read."""
+    if not now:
+        return ""
+    try:
+        zone: dt.tzinfo | None = ZoneInfo(timezone) if timezone else None
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = None
+    return dt.datetime.fromtimestamp(now, zone).strftime("%H:%M:%S")
 
 
 def ticket_lines(view: TerminalView, now: float) -> str:

@@ -59,6 +59,25 @@ def test_login_loads_window_and_hall(fake: FakeApi, runner: ManualRunner) -> Non
     assert view.waiting_lines() == ["社保业务（A）：2人", "医保业务（B）：1人"]
     kinds = {(t.kind, t.id) for t in view.targets}
     assert ("window", "2") in kinds and ("window", "1") not in kinds and ("service", "B") in kinds
+    assert view.timezone == "Asia/Shanghai"
+
+
+def test_the_clock_shows_the_halls_time_not_the_machines(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from caller.terminal.style import clock_text
+
+    monkeypatch.setenv("TZ", "America/New_York")  # a terminal whose machine is set to another zone
+    time.tzset()
+    try:
+        at = dt.datetime(2026, 12, 7, 2, 30, 5, tzinfo=dt.UTC).timestamp()
+        assert clock_text(at, "Asia/Shanghai") == "10:30:05"
+        assert clock_text(at, "") == "21:30:05"  # before the hall is read: the machine's zone
+        assert clock_text(at, "Not/AZone") == "21:30:05"
+        assert clock_text(0, "Asia/Shanghai") == ""
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
 
 
 def test_wrong_password_is_shown_in_words(fake: FakeApi, runner: ManualRunner) -> None:
