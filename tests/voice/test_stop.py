@@ -31,8 +31,24 @@ def start_voice(tmp_path: Path) -> tuple[subprocess.Popen[bytes], Path]:
     ]  # fmt: skip
     with log.open("wb") as out:
         # A process group of its own, like a terminal's: the signal goes to every process in it.
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, "PYTHONFAULTHANDLER": "1"},  # SIGABRT writes every thread's stack to the log
+        )
     return process, log
+
+
+def exit_status(process: subprocess.Popen[bytes], log: Path, timeout_s: float = 30) -> int:
+    """The caller's exit status; if it hangs, the failure shows where each of its threads was."""
+    try:
+        return process.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGABRT)
+        process.wait(10)
+        raise AssertionError(f"still running {timeout_s:.0f} s after the signal:\n{log.read_text(errors='replace')}")
 
 
 def wait_for_line(process: subprocess.Popen[bytes], log: Path, pattern: str, timeout_s: float = 60) -> re.Match[str]:
@@ -67,7 +83,7 @@ def test_a_running_caller_stops_without_a_traceback(tmp_path: Path, how: str) ->
             process.terminate()
         else:
             os.killpg(process.pid, signal.SIGINT)
-        assert process.wait(30) == 0
+        assert exit_status(process, log) == 0
     finally:
         if process.poll() is None:
             process.kill()
@@ -81,7 +97,7 @@ def test_ctrl_c_while_starting_stops_without_a_traceback(tmp_path: Path) -> None
     try:
         wait_for_line(process, log, r"hall info not available")  # now choosing the voice, starting the worker
         os.killpg(process.pid, signal.SIGINT)
-        assert process.wait(30) == 0
+        assert exit_status(process, log) == 0
     finally:
         if process.poll() is None:
             process.kill()
