@@ -31,6 +31,7 @@ from hallq.case_models import (
     SubmissionStarted,
 )
 from hallq.client import DispatcherHttp
+from hallq.evaluation_models import RatingBody, RatingOptions
 from kiosk.identity import CardIdentity
 
 __all__ = ["DispatcherClient", "TicketRequest", "id_card_body", "parse_status_url"]
@@ -111,6 +112,10 @@ class DispatcherClient:
         params = {"k": access} if access else None
         return self._http.call("GET", f"{self._hall}/tickets/{quote(ticket_id, safe='')}", TicketAnswer, params=params)
 
+    def rating_options(self) -> RatingOptions:
+        """The five 好差评 levels with the hall's reasons for each (public)."""
+        return self._http.call("GET", f"{self._hall}/evaluations/options", RatingOptions)
+
     def ticket_by_number(self, number: str) -> TicketAnswer:
         path = f"{self._hall}/tickets/by-number/{quote(number.strip().upper(), safe='')}"
         return self._http.call("GET", path, TicketAnswer)
@@ -122,6 +127,11 @@ class DispatcherClient:
     def rejoin(self, ticket_id: str, key: str) -> TicketAnswer:
         path = f"{self._hall}/tickets/{quote(ticket_id, safe='')}/rejoin"
         return self._http.call("POST", path, TicketAnswer, body=_NoBody(), key=key)
+
+    def rate(self, ticket_id: str, access: str, body: RatingBody, key: str) -> TicketAnswer:
+        """好差评 of a served ticket, with the ticket's access key from its QR (the citizen's own proof)."""
+        path = f"{self._hall}/tickets/{quote(ticket_id, safe='')}/evaluation"
+        return self._http.call("POST", path, TicketAnswer, params={"k": access}, body=body, key=key)
 
     # -- 24-hour submissions and the handbook (docs/cases.md; used by kiosk/submission) ---------------
     def handbook(self) -> Handbook:

@@ -32,13 +32,14 @@ from kiosk.screens import (
     KioskScreen,
     MessageScreen,
     PriorityScreen,
+    RatingScreen,
     StatusScreen,
     TicketScreen,
 )
 from kiosk.submission.screens import SUBMISSION_SCREENS
 from kiosk.submission.setup import build_submission
 from kiosk.tasks import ThreadTasks
-from kiosk.views import BusyView, HomeView, MessageView, PriorityView, StatusView, TicketView
+from kiosk.views import BusyView, HomeView, MessageView, PriorityView, RatingView, StatusView, TicketView
 
 log = logging.getLogger(__name__)
 KV_DIR = Path(__file__).with_name("kv")
@@ -52,6 +53,7 @@ SCREENS: dict[type, tuple[str, type[KioskScreen], str]] = {
     MessageView: ("message", MessageScreen, "message.kv"),
     TicketView: ("ticket", TicketScreen, "ticket.kv"),
     StatusView: ("status", StatusScreen, "status.kv"),
+    RatingView: ("rating", RatingScreen, "rating.kv"),
 }
 SCREENS.update(SUBMISSION_SCREENS)  # the 24-hour submission flow (kiosk/submission)
 

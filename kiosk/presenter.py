@@ -21,6 +21,7 @@ from hallq.worker import Backoff
 from kiosk.api import DispatcherClient, TicketRequest, parse_status_url
 from kiosk.devices import PAPER_NEAR_END, PAPER_OK, PAPER_OUT, PrintJob, PrintOutcome, TicketPrinter
 from kiosk.identity import CardIdentity
+from kiosk.rating import RatingFlow
 from kiosk.speech import Speaker
 from kiosk.tasks import Cancel, Tasks
 from kiosk.views import (
@@ -93,6 +94,8 @@ class KioskPresenter:
         self._spoken: set[str] = set()
         self._status_entry = ""
         self._status_result: TicketAnswer | None = None
+        self._status_access: str | None = None  # the scanned QR's key: only then may the ticket be rated
+        self.rating = RatingFlow(client, tasks, self._show, self._rating_left)
         self._last_activity = monotonic()
         self.device_detail: dict[str, Any] = {"printer": {"paper": printer.paper()}, "dispatcher": "unknown"}
         self.print_started: dict[str, float] = {}
@@ -184,6 +187,7 @@ class KioskPresenter:
         self.page = 0
         self._status_entry = ""
         self._status_result = None
+        self._status_access = None
         self.show_home()
         if self.delegate is not None:
             self.delegate.left()
@@ -456,7 +460,7 @@ class KioskPresenter:
     # -- status look-up ------------------------------------------------------------------------
     def open_status(self) -> None:
         self.activity()
-        self._status_entry, self._status_result = "", None
+        self._status_entry, self._status_result, self._status_access = "", None, None
         self._show_status()
 
     def status_key(self, key: str) -> None:
@@ -474,6 +478,7 @@ class KioskPresenter:
         number = self._status_entry.strip()
         if not number:
             return
+        self._status_access = None  # a typed number is anyone's: it can be looked up, not rated
         self._show_status(busy=True, speak=False)
         self.tasks.run(lambda: self.client.ticket_by_number(number), self._looked_up, self._look_up_failed)
 
@@ -489,7 +494,7 @@ class KioskPresenter:
         self._status_result = None
         if found:
             ticket_id, access = found
-            self._status_entry = ""
+            self._status_entry, self._status_access = "", access
             self._show_status(busy=True, speak=False)
             self.tasks.run(lambda: self.client.ticket(ticket_id, access), self._looked_up, self._look_up_failed)
         elif text.strip().isalnum() and 2 <= len(text.strip()) <= 6:
@@ -528,6 +533,17 @@ class KioskPresenter:
         self._show_status()
         self.speaker.say(f"已重新排队，您的号码是{spoken_number(ticket.number)}，前面还有{ticket.ahead}人")
 
+    # -- 好差评 of the service just had (kiosk/rating.py) -------------------------------------------
+    def open_rating(self) -> None:
+        self.activity()
+        ticket, access = self._status_result, self._status_access
+        if ticket is not None and access and self.rating.may_rate(ticket, access):
+            self.rating.open(ticket, access)
+
+    def _rating_left(self, ticket: TicketAnswer) -> None:
+        self._status_result = ticket
+        self._show_status(speak=False)
+
     def _show_status(self, busy: bool = False, error: str = "", speak: bool = True) -> None:
         ticket = self._status_result
         line = None
@@ -548,6 +564,8 @@ class KioskPresenter:
             speech = f"{spoken_number(ticket.number)}号，{status_text}"
             if ticket.status == "waiting":
                 speech += f"，前面还有{ticket.ahead}人"
+            if self.rating.may_rate(ticket, self._status_access):
+                speech += "。欢迎评价本次服务"
         prefixes = tuple(sorted(s.code for s in self.hall.services)) if self.hall else ()
         self._show(
             StatusView(
@@ -556,6 +574,7 @@ class KioskPresenter:
                 error=error,
                 busy=busy,
                 can_rejoin=bool(ticket and ticket.status == "no_show"),
+                can_rate=self.rating.may_rate(ticket, self._status_access),
                 prefixes=prefixes,
                 speech=error or speech,
             ),

@@ -9,7 +9,17 @@ from kivy.app import App
 from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
-from kiosk.views import BusyView, HomeView, MessageView, PriorityView, StatusView, TicketView, Tile
+from kiosk.views import (
+    RATING_LEVELS,
+    BusyView,
+    HomeView,
+    MessageView,
+    PriorityView,
+    RatingView,
+    StatusView,
+    TicketView,
+    Tile,
+)
 from kiosk.widgets import ServiceTile, Touch, qr_texture
 
 
@@ -147,10 +157,12 @@ class StatusScreen(KioskScreen):
     error = StringProperty("")
     busy = BooleanProperty(False)
     can_rejoin = BooleanProperty(False)
+    can_rate = BooleanProperty(False)
     _prefixes: tuple[str, ...] = ()
 
     def present(self, view: StatusView) -> None:
         self.entry, self.error, self.busy, self.can_rejoin = view.entry, view.error, view.busy, view.can_rejoin
+        self.can_rate = view.can_rate
         if view.busy:
             self.result_text = "正在查询…"
         elif view.error:
@@ -189,3 +201,56 @@ class StatusScreen(KioskScreen):
         button.key = key
         button.bind(on_release=lambda b: _presenter().status_key(b.key))
         return button
+
+
+# The levels' colours: green for the good ones, amber for 基本满意, red for a 差评.
+LEVEL_COLOURS = {5: (0.09, 0.56, 0.26, 1), 4: (0.20, 0.62, 0.36, 1), 3: (0.80, 0.55, 0.10, 1),
+                 2: (0.85, 0.35, 0.20, 1), 1: (0.75, 0.15, 0.15, 1)}  # fmt: skip
+UNCHOSEN = (0.62, 0.65, 0.70, 1)
+
+
+def _rate(action: str, *args: Any) -> None:
+    presenter = _presenter()
+    presenter.activity()
+    getattr(presenter.rating, action)(*args)
+
+
+class RatingScreen(KioskScreen):
+    """好差评: five big level buttons, then the reasons for the chosen level, then 提交评价."""
+
+    subtitle = StringProperty("")
+    error = StringProperty("")
+    chosen = NumericProperty(0)
+    bad = BooleanProperty(False)
+    has_reasons = BooleanProperty(False)
+
+    def present(self, view: RatingView) -> None:
+        where = f" · {view.window_name}" if view.window_name else ""
+        self.subtitle = f"{view.number}  {view.service_name}{where}"
+        self.error, self.chosen, self.bad = view.error, view.score or 0, view.is_bad
+        self.has_reasons = bool(view.reasons)
+        self._levels()
+        self._reasons(view)
+
+    def _levels(self) -> None:
+        grid = self.ids.levels
+        if not grid.children:
+            for score, name in RATING_LEVELS:
+                button = Touch(text=name, base_font=48, bg=LEVEL_COLOURS[score])
+                button.score = score
+                button.bind(on_release=lambda b: _rate("choose_level", b.score))
+                grid.add_widget(button)
+        for button in grid.children:
+            chosen = not self.chosen or button.score == self.chosen
+            button.bg = LEVEL_COLOURS[button.score] if chosen else UNCHOSEN
+
+    def _reasons(self, view: RatingView) -> None:
+        grid = self.ids.reasons
+        grid.clear_widgets()
+        for reason in view.reasons:
+            mark = "● " if reason.selected else ""
+            colour = (0.16, 0.42, 0.80, 1) if reason.selected else (0.40, 0.45, 0.52, 1)
+            button = Touch(text=mark + reason.label, base_font=32, bg=colour, radius=10)
+            button.code = reason.code
+            button.bind(on_release=lambda b: _rate("toggle_reason", b.code))
+            grid.add_widget(button)

@@ -120,5 +120,40 @@ class StatusView:
     error: str = ""
     busy: bool = False
     can_rejoin: bool = False
+    can_rate: bool = False
     prefixes: tuple[str, ...] = field(default_factory=tuple)
     speech: str = "查询号码。请扫描号票上的二维码，或输入号码"
+
+
+# 好差评 levels as the national system names them (DESIGN.md §11); 1 and 2 are 差评.
+RATING_LEVELS: tuple[tuple[int, str], ...] = (
+    (5, "非常满意"),
+    (4, "满意"),
+    (3, "基本满意"),
+    (2, "不满意"),
+    (1, "非常不满意"),
+)
+
+
+@dataclass(frozen=True)
+class ReasonChoice:
+    code: str
+    label: str
+    selected: bool = False
+
+
+@dataclass(frozen=True)
+class RatingView:
+    """好差评 of a served ticket on the kiosk: the level, then (optional, asked for after a 差评) reasons."""
+
+    number: str
+    service_name: str
+    window_name: str
+    score: int | None = None
+    reasons: tuple[ReasonChoice, ...] = ()
+    error: str = ""
+    speech: str = ""
+
+    @property
+    def is_bad(self) -> bool:
+        return self.score is not None and self.score <= 2

@@ -19,6 +19,23 @@ SERVICES = [
 ]
 
 
+RATING_OPTIONS = {
+    "window_days": 7,
+    "levels": [
+        {"score": 5, "label": "非常满意", "is_bad": False, "reasons": [{"code": "attitude", "label": "服务态度好"}]},
+        {"score": 4, "label": "满意", "is_bad": False, "reasons": []},
+        {"score": 3, "label": "基本满意", "is_bad": False, "reasons": []},
+        {"score": 2, "label": "不满意", "is_bad": True, "reasons": [{"code": "efficiency", "label": "办事效率低"}]},
+        {
+            "score": 1,
+            "label": "非常不满意",
+            "is_bad": True,
+            "reasons": [{"code": "attitude", "label": "服务态度差"}, {"code": "efficiency", "label": "办事效率低"}],
+        },
+    ],
+}
+
+
 @dataclass
 class FakeDispatcher:
     """Issues tickets like the dispatcher does: numbers per prefix, Idempotency-Key replays, limits."""
@@ -30,6 +47,7 @@ class FakeDispatcher:
     requests: list[httpx.Request] = field(default_factory=list)
     per_person: dict[str, int] = field(default_factory=dict)
     lose_next_answer: bool = False
+    ratings: dict[str, dict[str, Any]] = field(default_factory=dict)  # ticket id → the rating body
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.handle)
@@ -62,7 +80,20 @@ class FakeDispatcher:
             ticket = self.tickets[path.split("/")[2]]
             ticket.update(status="waiting", ahead=3)
             return httpx.Response(200, json=ticket)
+        if request.method == "GET" and path == "/evaluations/options":
+            return httpx.Response(200, json=RATING_OPTIONS)
+        if request.method == "POST" and path.endswith("/evaluation"):
+            return self.rate(path.split("/")[2], request)
         return httpx.Response(404, json={"detail": f"no route {request.method} {path}"})
+
+    def rate(self, ticket_id: str, request: httpx.Request) -> httpx.Response:
+        ticket = self.tickets[ticket_id]
+        if request.url.params.get("k") != f"secret{ticket_id}":
+            return httpx.Response(403, json={"detail": "二维码不对"})
+        if ticket_id in self.ratings:
+            return httpx.Response(409, json={"detail": f"{ticket['number']} 号已评价过，每次服务只能评价一次"})
+        self.ratings[ticket_id] = json.loads(request.content)
+        return httpx.Response(200, json=ticket)
 
     def waiting(self, service: str) -> int:
         return sum(1 for t in self.tickets.values() if t["service"] == service and t["status"] == "waiting")

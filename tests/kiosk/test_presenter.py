@@ -7,7 +7,16 @@ import json
 from kiosk.api import parse_status_url
 from kiosk.devices import PAPER_OUT
 from kiosk.identity import demo_identity, mask_name
-from kiosk.views import BusyView, HomeView, MessageView, PriorityView, StatusView, TicketView, spoken_number
+from kiosk.views import (
+    BusyView,
+    HomeView,
+    MessageView,
+    PriorityView,
+    RatingView,
+    StatusView,
+    TicketView,
+    spoken_number,
+)
 from tests.kiosk.conftest import TODAY, Harness
 
 
@@ -246,3 +255,83 @@ def test_card_reader_state_goes_into_the_device_status(kiosk: Harness) -> None:
     assert len(kiosk.statuses) == count  # unchanged: not republished
     kiosk.presenter.card_reader_state("ok")
     assert kiosk.statuses[-1]["idcard"] == "ok"
+
+
+def served_and_scanned(kiosk: Harness) -> str:
+    kiosk.presenter.choose_service("A")
+    ticket = kiosk.presenter.last_ticket
+    assert ticket is not None
+    kiosk.presenter.go_home()
+    kiosk.dispatcher.tickets[ticket.id].update(status="done", window="3", window_name="3号窗口")
+    kiosk.presenter.scanned(ticket.status_url)
+    return ticket.id
+
+
+def test_a_served_tickets_qr_rates_the_service_with_a_reason_after_a_bad_level(kiosk: Harness) -> None:
+    ticket_id = served_and_scanned(kiosk)
+    status = kiosk.view
+    assert isinstance(status, StatusView) and status.can_rate and status.result is not None
+    kiosk.presenter.open_rating()
+    view = kiosk.view
+    assert isinstance(view, RatingView) and view.score is None and view.window_name == "3号窗口"
+    kiosk.presenter.rating.choose_level(1)
+    assert [r.label for r in kiosk.view.reasons] == ["服务态度差", "办事效率低"] and kiosk.view.is_bad
+    kiosk.presenter.rating.send()  # a 差评 without a reason is asked for one, nothing sent
+    assert "至少选择一项" in kiosk.view.error and ticket_id not in kiosk.dispatcher.ratings
+    kiosk.presenter.rating.toggle_reason("efficiency")
+    kiosk.presenter.rating.send()
+    assert kiosk.dispatcher.ratings[ticket_id] == {"score": 1, "reasons": ["efficiency"], "channel": "kiosk"}
+    assert isinstance(kiosk.view, MessageView) and kiosk.view.title == "感谢您的评价" and "整改" in kiosk.view.text
+    kiosk.presenter.scanned(kiosk.presenter.last_ticket.status_url)  # type: ignore[union-attr]
+    assert isinstance(kiosk.view, StatusView) and not kiosk.view.can_rate  # 一次一评: no second button
+
+
+def test_a_good_level_needs_no_reason_and_back_returns_to_the_status(kiosk: Harness) -> None:
+    ticket_id = served_and_scanned(kiosk)
+    kiosk.presenter.open_rating()
+    kiosk.presenter.rating.choose_level(4)
+    assert kiosk.view.reasons == () and not kiosk.view.is_bad
+    kiosk.presenter.rating.back()
+    assert isinstance(kiosk.view, StatusView) and kiosk.view.can_rate
+    kiosk.presenter.open_rating()
+    kiosk.presenter.rating.choose_level(5)
+    assert [r.code for r in kiosk.view.reasons] == ["attitude"]
+    kiosk.presenter.rating.send()
+    assert kiosk.dispatcher.ratings[ticket_id] == {"score": 5, "reasons": [], "channel": "kiosk"}
+
+
+def test_a_typed_number_is_looked_up_but_never_rated(kiosk: Harness) -> None:
+    served_and_scanned(kiosk)
+    kiosk.presenter.open_status()
+    for key in "A001":
+        kiosk.presenter.status_key(key)
+    kiosk.presenter.look_up()
+    assert kiosk.view.result.status == "done" and not kiosk.view.can_rate
+    kiosk.presenter.open_rating()
+    assert isinstance(kiosk.view, StatusView)
+
+
+def test_rating_while_the_dispatcher_is_away_keeps_the_choice(kiosk: Harness) -> None:
+    ticket_id = served_and_scanned(kiosk)
+    kiosk.presenter.open_rating()
+    kiosk.presenter.rating.choose_level(2)
+    kiosk.presenter.rating.toggle_reason("efficiency")
+    kiosk.dispatcher.down = True
+    kiosk.presenter.rating.send()
+    view = kiosk.view
+    assert isinstance(view, RatingView) and "无法连接" in view.error
+    assert view.score == 2 and [r.code for r in view.reasons if r.selected] == ["efficiency"]
+    kiosk.dispatcher.down = False
+    kiosk.presenter.rating.send()
+    assert kiosk.dispatcher.ratings[ticket_id]["reasons"] == ["efficiency"]
+
+
+def test_a_ticket_rated_elsewhere_is_said_plainly(kiosk: Harness) -> None:
+    ticket_id = served_and_scanned(kiosk)
+    kiosk.dispatcher.ratings[ticket_id] = {"score": 5}  # rated on the phone meanwhile
+    kiosk.presenter.open_rating()
+    kiosk.presenter.rating.choose_level(3)
+    kiosk.presenter.rating.send()
+    assert isinstance(kiosk.view, MessageView) and "只能评价一次" in kiosk.view.text
+    kiosk.presenter.scanned(kiosk.presenter.last_ticket.status_url)  # type: ignore[union-attr]
+    assert not kiosk.view.can_rate

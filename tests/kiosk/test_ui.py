@@ -355,6 +355,41 @@ def test_status_look_up_by_keypad_and_by_qr_and_rejoin(orientation: str, ui: Any
 
 
 @pytest.mark.parametrize("orientation", ["portrait"])
+def test_a_served_ticket_is_rated_at_the_kiosk_by_its_qr(orientation: str, ui: Any, dispatcher: Any) -> None:
+    ui.tap("卫生许可")
+    screen = wait_ticket_done(ui)
+    number, ticket_id = screen.number, screen.ticket_id
+    ui.tap("完成")
+    clerk = dispatcher.clerk_headers("11")
+    for path, body in (("call", {"number": number}), ("finish", {})):
+        answer = httpx.post(f"{dispatcher.api}/halls/demo/windows/11/{path}", json=body, headers=clerk)
+        assert answer.status_code == 200, answer.text
+    ticket = ui.runtime.client.ticket(ticket_id)
+    ui.runtime.demo_scan(ticket.status_url)
+    ui.wait_for(lambda: ui.screen == "status" and ui.text_shown("评价本次服务"), what="the served ticket")
+    shot(ui, "status-done")
+    ui.tap("评价本次服务")
+    ui.wait_for(lambda: ui.screen == "rating")
+    shot(ui, "rating")
+    ui.tap("非常不满意")
+    ui.wait_for(lambda: ui.text_shown("办事效率低"), what="the 差评's reasons")
+    ui.tap("办事效率低")
+    ui.wait_for(lambda: ui.text_shown("● 办事效率低"), what="the reason ticked")
+    shot(ui, "rating-bad")
+    ui.tap("提交评价")
+    ui.wait_for(lambda: ui.screen == "message" and ui.text_shown("感谢您的评价"), what="the thanks")
+    shot(ui, "rating-thanks")
+    supervisor = {"Authorization": f"Bearer {dispatcher.login('supervisor')}"}
+    listed = httpx.get(f"{dispatcher.api}/halls/demo/evaluations", headers=supervisor, timeout=10)
+    assert listed.status_code == 200, listed.text
+    mine = [e for e in listed.json() if e["subject_id"] == ticket_id]
+    assert len(mine) == 1 and mine[0]["score"] == 1 and mine[0]["channel"] == "kiosk"
+    assert [r["code"] for r in mine[0]["reasons"]] == ["efficiency"] and mine[0]["window"] == "11"
+    orders = httpx.get(f"{dispatcher.api}/halls/demo/rectifications", headers=supervisor, timeout=10).json()
+    assert any(o["evaluation"]["subject_id"] == ticket_id and o["status"] == "open" for o in orders)
+
+
+@pytest.mark.parametrize("orientation", ["portrait"])
 def test_elderly_mode_larger_type_fewer_choices(orientation: str, ui: Any) -> None:
     ui.tap("长者模式")
     ui.wait_for(lambda: ui.presenter.elderly_mode and ui.screen == "home")
