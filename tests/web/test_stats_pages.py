@@ -223,5 +223,10 @@ def test_live_page_follows_the_hall_by_push(dispatcher: Dispatcher, page: Any) -
     called = httpx.post(f"{dispatcher.api}/halls/demo/windows/4/call-next", headers=clerk)
     assert called.status_code == 200 and called.json()["ticket"]["id"] == issued.json()["id"], called.text
     wait_for_waiting(page, "K", before)
+    assert httpx.post(f"{dispatcher.api}/halls/demo/windows/4/finish", headers=clerk).status_code == 200
+    paused = httpx.post(f"{dispatcher.api}/halls/demo/windows/4/pause", headers=clerk, json={"reason": "会议"})
+    assert paused.status_code == 200, paused.text
+    page.wait_for_selector("#windows .window[data-window='4'][data-state='paused']", timeout=PUSH_TIMEOUT_MS)
+    assert "暂停" in page.inner_text("#windows .window[data-window='4']")
     assert not page.query_selector("#alerts li.open_another_window:has-text('税务业务')")  # window 4 serves K
     shot(page, "live-called")
