@@ -92,8 +92,8 @@ def page(browser: Any) -> Iterator[Any]:
     context.close()
 
 
-def log_in(page: Any, d: Dispatcher, path: str, username: str = "supervisor") -> None:
-    page.goto(f"{d.url}{path}")
+def log_in(page: Any, url: str, path: str, username: str = "supervisor") -> None:
+    page.goto(f"{url}{path}")
     page.wait_for_selector("#login:not([hidden])")
     page.fill("#username", username)
     page.fill("#password", "demo")
@@ -121,7 +121,7 @@ COLOUR_SHARE = """([id, hex]) => {
 def test_stats_page_draws_the_numbers_of_the_api(dispatcher: Dispatcher, page: Any) -> None:
     # TZ of the browser and of the demo hall agree (Asia/Shanghai): "this month" is the same days
     headers = {"Authorization": f"Bearer {dispatcher.login('supervisor')}"}
-    log_in(page, dispatcher, "/office/stats")
+    log_in(page, dispatcher.url, "/office/stats")
     page.wait_for_selector("body[data-loaded]")
     for chart in ("chart-hour-counts", "chart-hour-waits", "chart-wait-bins", "chart-days"):
         page.wait_for_selector(f"#{chart}[data-drawn='1'] canvas")
@@ -163,7 +163,7 @@ def num(value: float | int | None) -> str:
 
 
 def test_stats_exports_download(dispatcher: Dispatcher, page: Any) -> None:
-    log_in(page, dispatcher, "/office/stats")
+    log_in(page, dispatcher.url, "/office/stats")
     page.wait_for_selector("body[data-loaded]")
     page.select_option("#export-by", "window")
     with page.expect_download() as csv_download:
@@ -183,7 +183,7 @@ def test_stats_exports_download(dispatcher: Dispatcher, page: Any) -> None:
 
 
 def test_stats_page_is_for_supervisors(dispatcher: Dispatcher, page: Any) -> None:
-    log_in(page, dispatcher, "/office/stats", username="clerk3")
+    log_in(page, dispatcher.url, "/office/stats", username="clerk3")
     page.wait_for_selector("#login-msg:has-text('值班主任')")
     assert page.is_hidden("#page")
     page.fill("#username", "supervisor")
@@ -206,7 +206,7 @@ def wait_for_waiting(page: Any, service: str, count: int) -> None:
 
 
 def test_live_page_follows_the_hall_by_push(dispatcher: Dispatcher, page: Any) -> None:
-    log_in(page, dispatcher, "/office/live")
+    log_in(page, dispatcher.url, "/office/live")
     page.wait_for_selector("#services tr[data-service='K']")
     page.wait_for_selector("#status.on")
     before = waiting(page, "K")

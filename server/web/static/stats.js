@@ -81,6 +81,7 @@
       charts[id].on("finished", () => { node.dataset.drawn = "1"; });
     }
     node.dataset.drawn = "";
+    option.series.forEach((s) => { if (s.type === "bar") s.barMaxWidth = 36; });  // one day: no wall of colour
     charts[id].setOption(Object.assign({
       animation: false,
       textStyle: { fontFamily: "Noto Sans CJK SC, Microsoft YaHei, sans-serif", fontSize: 13 },
