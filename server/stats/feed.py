@@ -38,7 +38,7 @@ class LiveFeed:
         self, dispatcher: Dispatcher, hall: str, still_allowed: Callable[[], Awaitable[bool]] | None = None
     ) -> AsyncIterator[LiveAnswer]:
         """The hall's live answer now, then after each (coalesced) change or refresh; ends when
-        `still_allowed` (asked at every refresh) says the viewer's login has ended."""
+        `still_allowed` (asked once every `refresh_s`) says the viewer's login has ended."""
         wake = asyncio.Event()
         self._subscribers.setdefault(hall, set()).add(wake)
         checked = time.monotonic()
