@@ -230,3 +230,19 @@ def test_live_page_follows_the_hall_by_push(dispatcher: Dispatcher, page: Any) -
     assert "暂停" in page.inner_text("#windows .window[data-window='4']")
     assert not page.query_selector("#alerts li.open_another_window:has-text('税务业务')")  # window 4 serves K
     shot(page, "live-called")
+
+
+def test_live_page_reconnects_after_a_restart(dispatcher: Dispatcher, page: Any) -> None:
+    """A ticket opens one stream: after the dispatcher restarts, the page gets a new one by itself
+    (the login survives the restart) and follows the hall again. Last in the module: it restarts it."""
+    log_in(page, dispatcher.url, "/office/live")
+    page.wait_for_selector("#status.on")
+    dispatcher.terminate()
+    page.wait_for_selector("#status.off", timeout=10_000)
+    assert "重新连接" in page.inner_text("#status")
+    dispatcher.restart()
+    page.wait_for_selector("#status.on", timeout=30_000)  # the back-off is at most a few seconds here
+    before = waiting(page, "L")
+    dispatcher.issue("L", "after-restart-1")
+    wait_for_waiting(page, "L", before + 1)
+    shot(page, "live-reconnected")
