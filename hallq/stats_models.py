@@ -94,3 +94,29 @@ class LiveAnswer(AnswerModel):
     services: list[LiveService]
     windows: list[LiveWindow]
     alerts: list[Alert]
+
+
+class WaitBin(AnswerModel):
+    label: str = Field(description="what a person reads: 5-10分钟")
+    from_s: int = Field(description="waits longer than this …")
+    to_s: int | None = Field(description="… and at most this (None: no upper bound)")
+    count: int
+
+
+class WaitDistribution(AnswerModel):
+    hall: str
+    from_: dt.date = Field(alias="from")
+    to: dt.date
+    count: int = Field(description="first calls (waiting-time samples) in the range")
+    bins: list[WaitBin]
+    folded_seq: int
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, serialize_by_alias=True)
+
+
+class StreamTicket(AnswerModel):
+    """Opens one `stats/live/stream` (an EventSource cannot send an Authorization header)."""
+
+    ticket: str
+    expires_in_s: int = Field(description="unused after this many seconds it opens nothing")
+    stream_url: str = Field(description="the stream's path with the ticket, for `new EventSource(...)`")

@@ -21,6 +21,7 @@ from server.api import cases as cases_api
 from server.api import evaluations as evaluations_api
 from server.api import halls as halls_api
 from server.api import stats as stats_api
+from server.api import stats_stream as stats_stream_api
 from server.api import tickets as tickets_api
 from server.api import windows as windows_api
 from server.api.errors import ERROR_RESPONSES, install_error_handlers
@@ -51,6 +52,7 @@ def create_app(settings: ServerSettings, *, embedded_mqtt_port: int = 1883, star
         app.state.stats_metrics = metrics = HallMetrics()
         app.state.stats_folder = folder = StatsFolder(dispatcher, on_folded=metrics.count)  # off the request path
         folder.start()
+        stats_stream_api.attach(app, dispatcher)  # /stats/live/stream, woken by every commit
         ticker = asyncio.create_task(run_ticker(dispatcher))
         async with contextlib.AsyncExitStack() as stack:
             if start_bus:
@@ -74,6 +76,7 @@ def create_app(settings: ServerSettings, *, embedded_mqtt_port: int = 1883, star
     for router in (halls_api.router, tickets_api.router, windows_api.router, auth_api.router, stats_api.router):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(stats_api.metrics_router)
+    stats_stream_api.install(app, API_PREFIX)
     cases_api.install(app)
     evaluations_api.install(app)
     web_routes.install(app)

@@ -13,11 +13,12 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
-from hallq.stats_models import LiveAnswer, StatsAnswer, StatsBy
+from hallq.stats_models import LiveAnswer, StatsAnswer, StatsBy, WaitDistribution
 from server.api.deps import DispatcherDep, PrincipalDep, StaffDep
 from server.api.replies import typed
 from server.auth import Forbidden, Principal
 from server.stats import exports
+from server.stats.distribution import wait_distribution
 from server.stats.live import live_stats
 from server.stats.metrics import CONTENT_TYPE, HallMetrics
 from server.stats.queries import BadRange, hall_stats
@@ -62,6 +63,25 @@ async def get_stats(
     body = exports.to_csv(answer) if format == "csv" else await asyncio.to_thread(exports.to_xlsx, answer)
     disposition = f'attachment; filename="{exports.file_name(answer, format)}"'
     return Response(body, media_type=MEDIA[format], headers={"Content-Disposition": disposition})
+
+
+@router.get("/halls/{hall}/stats/waits", response_model=WaitDistribution)
+async def get_wait_distribution(
+    hall: str,
+    dispatcher: DispatcherDep,
+    principal: PrincipalDep,
+    from_: Annotated[dt.date, Query(alias="from", description="first local day, YYYY-MM-DD")],
+    to: Annotated[dt.date, Query(description="last local day (included), YYYY-MM-DD")],
+) -> Response:
+    """How long people waited before their first call, in bins (0-5 min, 5-10 min, …, 120 min and more);
+    a clerk sees only the waits of the tickets they called."""
+    dispatcher.runtime(hall)
+    clerk = _own_rows(principal)
+    try:
+        answer = await asyncio.to_thread(wait_distribution, dispatcher.store, hall, from_, to, clerk)
+    except BadRange as exc:
+        raise HTTPException(422, str(exc)) from None
+    return typed(answer)
 
 
 @router.get("/halls/{hall}/stats/live", response_model=LiveAnswer)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, HTTPException
 from fastapi.responses import FileResponse, RedirectResponse
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -39,15 +39,37 @@ async def office_slash() -> RedirectResponse:
     return RedirectResponse("/office")
 
 
+@router.get("/office/stats")
+async def office_stats_page() -> FileResponse:
+    """The supervisor's numbers over a date range: charts, tables per window and clerk, exports."""
+    return _page("stats.html")
+
+
+@router.get("/office/live")
+async def office_live_page() -> FileResponse:
+    """The hall right now, pushed by the server (Server-Sent Events), with its alerts."""
+    return _page("live.html")
+
+
 @router.get("/static/{name}")
 async def static_file(name: str) -> FileResponse:
-    path = (STATIC / name).resolve()
-    if path.parent != STATIC or not path.is_file() or path.suffix not in (".js", ".css"):
-        from fastapi import HTTPException
+    return _static(STATIC, name, max_age=300)
 
+
+@router.get("/static/vendor/{name}")
+async def vendor_file(name: str) -> FileResponse:
+    """Third-party scripts shipped in the package (server/web/static/vendor/README.md): no CDN."""
+    return _static(STATIC / "vendor", name, max_age=86400)
+
+
+def _static(folder: Path, name: str, max_age: int) -> FileResponse:
+    """A .js or .css file directly in `folder`: the name resolved must stay there (no ../, no links out)."""
+    path = (folder / name).resolve()
+    if path.parent != folder or not path.is_file() or path.suffix not in (".js", ".css"):
         raise HTTPException(404, "没有这个文件 — no such file")
     media = "text/javascript" if path.suffix == ".js" else "text/css"
-    return FileResponse(path, media_type=f"{media}; charset=utf-8", headers={"Cache-Control": "max-age=300"})
+    headers = {"Cache-Control": f"max-age={max_age}", "X-Content-Type-Options": "nosniff"}
+    return FileResponse(path, media_type=f"{media}; charset=utf-8", headers=headers)
 
 
 def install(app: FastAPI) -> None:

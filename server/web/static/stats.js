@@ -1,0 +1,224 @@
+// /office/stats: the hall's numbers over a date range (GET …/stats by hour, day, window and clerk, and
+// …/stats/waits), drawn with the ECharts shipped in the package, and the API's CSV / XLSX exports.
+"use strict";
+(function () {
+  const el = (id) => document.getElementById(id);
+  const make = staff.make;
+  const COLORS = { issued: "#2563eb", served: "#16a34a", mean: "#f59e0b", p90: "#dc2626", bins: "#0891b2" };
+  const charts = {};
+
+  // ---- formatting ---------------------------------------------------------------------------------
+  function ymd(d) {
+    return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+  }
+  function duration(seconds) {
+    if (seconds === null || seconds === undefined) return "—";
+    const s = Math.round(seconds);
+    if (s < 60) return `${s}秒`;
+    if (s < 3600) return `${Math.floor(s / 60)}分${String(s % 60).padStart(2, "0")}秒`;
+    return `${Math.floor(s / 3600)}小时${Math.floor((s % 3600) / 60)}分`;
+  }
+  const minutes = (seconds) => (seconds === null || seconds === undefined ? null : Math.round(seconds / 6) / 10);
+  const pct = (value) => (value === null || value === undefined ? "—" : `${value.toFixed(1)}%`);
+
+  // ---- the range ------------------------------------------------------------------------------------
+  function setRange(kind) {
+    const today = new Date();
+    let from = new Date(today.getFullYear(), today.getMonth(), 1);
+    let to = today;
+    if (kind === "today") from = today;
+    if (kind === "week") from = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 6);
+    if (kind === "last-month") {
+      from = new Date(today.getFullYear(), today.getMonth() - 1, 1);
+      to = new Date(today.getFullYear(), today.getMonth(), 0);
+    }
+    el("from").value = ymd(from);
+    el("to").value = ymd(to);
+  }
+  const range = () => `from=${encodeURIComponent(el("from").value)}&to=${encodeURIComponent(el("to").value)}`;
+  const stats = (by) => staff.json("GET", `${staff.base()}/stats?${range()}&by=${by}`);
+
+  async function load() {
+    el("msg").textContent = "正在读取…";
+    el("msg").className = "muted";
+    try {
+      const [hours, days, windows, clerks, waits] = await Promise.all([
+        stats("hour"), stats("day"), stats("window"), stats("clerk"),
+        staff.json("GET", `${staff.base()}/stats/waits?${range()}`),
+      ]);
+      kpis(days.total);
+      drawHours(hours.rows);
+      drawBins(waits);
+      drawDays(days.rows);
+      table("table-window", windows, "窗口");
+      table("table-clerk", clerks, "工作人员");
+      el("msg").textContent = "";
+      document.body.dataset.loaded = `${days.from}/${days.to}`;
+    } catch (error) {
+      el("msg").textContent = error.message;
+      el("msg").className = "error";
+    }
+  }
+
+  // ---- the numbers at a glance ----------------------------------------------------------------------
+  function kpis(total) {
+    const items = [
+      ["取号", `${total.issued}`], ["办结", `${total.served}`], ["平均等候", duration(total.wait_s.mean)],
+      ["目标时间内叫号", pct(total.within_target_pct)], ["好评率", pct(total.rating.good_pct)], ["差评", `${total.rating.bad}`],
+    ];
+    el("kpis").replaceChildren(...items.map(([name, value]) => {
+      const box = make("div", undefined, { className: "kpi" });
+      box.append(make("div", name, { className: "name" }), make("div", value, { className: "value" }));
+      return box;
+    }));
+  }
+
+  // ---- charts -----------------------------------------------------------------------------------------
+  function chart(id, option) {
+    const node = el(id);
+    if (!charts[id]) {
+      charts[id] = echarts.init(node, null, { renderer: "canvas", locale: "ZH" });
+      charts[id].on("finished", () => { node.dataset.drawn = "1"; });
+    }
+    node.dataset.drawn = "";
+    option.series.forEach((s) => { if (s.type === "bar") s.barMaxWidth = 36; });  // one day: no wall of colour
+    charts[id].setOption(Object.assign({
+      animation: false,
+      textStyle: { fontFamily: "Noto Sans CJK SC, Microsoft YaHei, sans-serif", fontSize: 13 },
+      grid: { left: 48, right: 48, top: 34, bottom: 28 },
+      tooltip: { trigger: "axis" },
+      legend: { top: 0, textStyle: { fontSize: 13 } },
+    }, option), true);
+  }
+
+  function hourAxis(rows) {
+    const keys = rows.map((r) => Number(r.key));
+    const first = Math.min(8, ...keys);
+    const last = Math.max(17, ...keys);
+    const byHour = Object.fromEntries(rows.map((r) => [Number(r.key), r]));
+    const hours = [];
+    for (let h = first; h <= last; h += 1) hours.push(h);
+    return { labels: hours.map((h) => `${String(h).padStart(2, "0")}时`), rows: hours.map((h) => byHour[h]) };
+  }
+
+  function drawHours(rows) {
+    const axis = hourAxis(rows);
+    const value = (get) => axis.rows.map((r) => (r ? get(r) : 0));
+    const wait = (get) => axis.rows.map((r) => (r && r.wait_s.count ? minutes(get(r.wait_s)) : null));
+    chart("chart-hour-counts", {
+      xAxis: { type: "category", data: axis.labels },
+      yAxis: { type: "value", minInterval: 1 },
+      series: [
+        { name: "取号", type: "bar", data: value((r) => r.issued), itemStyle: { color: COLORS.issued } },
+        { name: "办结", type: "bar", data: value((r) => r.served), itemStyle: { color: COLORS.served } },
+      ],
+    });
+    chart("chart-hour-waits", {
+      xAxis: { type: "category", data: axis.labels },
+      yAxis: { type: "value", name: "分钟", nameGap: 8 },
+      tooltip: { trigger: "axis", valueFormatter: (v) => (v === null || v === undefined ? "—" : `${v} 分钟`) },
+      series: [
+        { name: "平均等候", type: "line", data: wait((w) => w.mean), connectNulls: true, symbolSize: 7, itemStyle: { color: COLORS.mean } },
+        { name: "P90等候", type: "line", data: wait((w) => w.p90), connectNulls: true, symbolSize: 7, itemStyle: { color: COLORS.p90 } },
+      ],
+    });
+  }
+
+  function drawBins(waits) {
+    chart("chart-wait-bins", {
+      legend: { show: false },
+      xAxis: { type: "category", data: waits.bins.map((b) => b.label.replace("分钟", "")), name: "分钟", nameGap: 4,
+               axisLabel: { interval: 0, fontSize: 12 } },
+      yAxis: { type: "value", minInterval: 1 },
+      series: [{ name: "人次", type: "bar", data: waits.bins.map((b) => b.count), itemStyle: { color: COLORS.bins },
+                 label: { show: true, position: "top", formatter: (p) => (p.value ? p.value : "") } }],
+      graphic: waits.count ? [] : [{ type: "text", left: "center", top: "middle", style: { text: "所选日期内暂无叫号", fill: "#5b6878", fontSize: 15 } }],
+    });
+  }
+
+  function drawDays(rows) {
+    chart("chart-days", {
+      xAxis: { type: "category", data: rows.map((r) => r.key.slice(5)) },
+      yAxis: [{ type: "value", minInterval: 1 }, { type: "value", name: "分钟", nameGap: 8, splitLine: { show: false } }],
+      series: [
+        { name: "取号", type: "bar", data: rows.map((r) => r.issued), itemStyle: { color: COLORS.issued } },
+        { name: "办结", type: "bar", data: rows.map((r) => r.served), itemStyle: { color: COLORS.served } },
+        { name: "平均等候（分钟）", type: "line", yAxisIndex: 1, connectNulls: true, itemStyle: { color: COLORS.mean },
+          data: rows.map((r) => (r.wait_s.count ? minutes(r.wait_s.mean) : null)) },
+      ],
+    });
+  }
+
+  // ---- tables -----------------------------------------------------------------------------------------
+  const COLUMNS = [
+    ["served", "办结", (r) => r.served, (v) => `${v}`],
+    ["wait_mean", "平均等候", (r) => r.wait_s.mean, duration],
+    ["wait_p90", "P90等候", (r) => r.wait_s.p90, duration],
+    ["service_mean", "平均办理", (r) => r.service_s.mean, duration],
+    ["ratings", "评价数", (r) => r.rating.count, (v) => `${v}`],
+    ["good_pct", "好评率", (r) => r.rating.good_pct, pct],
+    ["bad", "差评", (r) => r.rating.bad, (v) => `${v}`],
+  ];
+
+  function table(id, answer, what) {
+    const head = make("tr");
+    head.append(make("th", what), ...COLUMNS.map(([, title]) => make("th", title)));
+    // the "" row holds what happened before any window (issues, cancels): none of these columns
+    const rows = answer.rows.filter((r) => r.key !== "");
+    const body = rows.map((r) => line(r, ""));
+    if (!rows.length) {
+      const empty = make("tr");
+      empty.append(make("td", "所选日期内暂无数据", { colSpan: COLUMNS.length + 1, className: "muted" }));
+      body.push(empty);
+    }
+    body.push(line(answer.total, "total"));
+    el(id).replaceChildren(make("thead"), make("tbody"));
+    el(id).tHead.append(head);
+    el(id).tBodies[0].append(...body);
+  }
+
+  function line(row, className) {
+    const tr = make("tr", undefined, { className });
+    tr.dataset.key = row.key;
+    tr.append(make("td", row.label));
+    COLUMNS.forEach(([field, , get, show]) => {
+      const value = get(row);
+      const td = make("td", show(value));
+      td.dataset.field = field;
+      td.dataset.value = value === null || value === undefined ? "" : String(value);
+      if (field === "bad" && value > 0) td.className = "bad";
+      tr.append(td);
+    });
+    return tr;
+  }
+
+  // ---- exports: the API's own files, fetched with the login and saved under the API's name ----------
+  async function download(format) {
+    const by = el("export-by").value;
+    try {
+      const reply = await staff.api("GET", `${staff.base()}/stats?${range()}&by=${by}&format=${format}`);
+      const named = /filename="([^"]+)"/.exec(reply.headers.get("Content-Disposition") || "");
+      const link = make("a", undefined, { href: URL.createObjectURL(await reply.blob()), download: named ? named[1] : `stats.${format}` });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+    } catch (error) {
+      el("msg").textContent = error.message;
+      el("msg").className = "error";
+    }
+  }
+
+  function ready() {
+    hallq.hallName(staff.state.hall, "hall-name");
+    if (!el("from").value) setRange("month");
+    load();
+  }
+
+  document.querySelectorAll("[data-range]").forEach((b) => b.addEventListener("click", () => { setRange(b.dataset.range); load(); }));
+  el("query").addEventListener("click", load);
+  el("export-csv").addEventListener("click", () => download("csv"));
+  el("export-xlsx").addEventListener("click", () => download("xlsx"));
+  window.addEventListener("resize", () => Object.values(charts).forEach((c) => c.resize()));
+  staff.start(ready);
+})();
