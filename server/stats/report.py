@@ -167,7 +167,7 @@ def _styles() -> dict[str, object]:
         "title": ParagraphStyle("title", parent=base, fontSize=20, leading=28, alignment=TA_CENTER),
         "subtitle": ParagraphStyle("subtitle", parent=base, fontSize=14, leading=22, alignment=TA_CENTER),
         "meta": ParagraphStyle("meta", parent=base, fontSize=9.5, alignment=TA_CENTER),
-        "h2": ParagraphStyle("h2", parent=base, fontSize=13, leading=20, spaceBefore=10, spaceAfter=5),
+        "h2": ParagraphStyle("h2", parent=base, fontSize=13, leading=20, spaceBefore=10, spaceAfter=5, keepWithNext=1),
         "body": base,
         "note": ParagraphStyle("note", parent=base, fontSize=8.5, leading=12),
     }
@@ -285,6 +285,13 @@ def _charts(numbers: MonthlyNumbers, width: float, s: dict[str, object]) -> list
 SERIES_COLOURS = ("#3b6fb6", "#e08a2c")
 
 
+def nice_step(highest: int, ticks: int = 5) -> int:
+    """A whole 1, 2 or 5 × 10^k step giving about `ticks` gridlines up to `highest` (counts)."""
+    rough = max(highest / ticks, 1)
+    power = 10 ** math.floor(math.log10(rough))
+    return int(next(m * power for m in (1, 2, 5, 10) if m * power >= rough))
+
+
 def _bars(width: float, labels: list[str], series: list[tuple[str, list[int]]]) -> object:
     """A vertical bar chart with its values written above the bars and a legend."""
     from reportlab.graphics.charts.barcharts import VerticalBarChart
@@ -305,8 +312,8 @@ def _bars(width: float, labels: list[str], series: list[tuple[str, list[int]]]) 
     chart.valueAxis.valueMin = 0
     chart.valueAxis.forceZero = True
     highest = max((max(values) for _, values in series if values), default=0)
-    chart.valueAxis.valueStep = max(1, math.ceil(highest / 5))  # whole numbers: these are counts
-    chart.barLabelFormat = "%d"
+    chart.valueAxis.valueStep = nice_step(highest)
+    chart.barLabelFormat = "%d" if len(labels) <= 16 else None  # a month of days: the axis says enough
     chart.barLabels.fontName = FONT
     chart.barLabels.fontSize = 6 if len(labels) * len(series) > 24 else 7
     chart.barLabels.nudge = 6
