@@ -33,7 +33,7 @@ def pdf_cjk_font() -> PdfFont:
     candidates = _chinese_fonts()
     candidates.sort(key=lambda font: _rank(font.family))
     for font in candidates:
-        if _has_truetype_outlines(font.path, font.index):
+        if has_truetype_outlines(font.path, font.index):
             return font
     raise FontMissing(f"no Chinese TrueType font for the PDF report (Noto CJK cannot be embedded): {INSTALL}")
 
@@ -62,7 +62,7 @@ def _chinese_fonts() -> list[PdfFont]:
     return fonts
 
 
-def _has_truetype_outlines(path: str, index: int) -> bool:
+def has_truetype_outlines(path: str, index: int) -> bool:
     """Whether the face has a `glyf` table (TrueType outlines), not `CFF ` (PostScript ones)."""
     try:
         with open(path, "rb") as file:

@@ -16,6 +16,7 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 
+from server.stats.pdf_font import has_truetype_outlines, pdf_cjk_font
 from tests.stats.scenario import folded, hall_app, login, the_day
 
 REPORT = "/halls/demo/reports/monthly"
@@ -104,6 +105,14 @@ def test_the_pdf_holds_the_hand_computed_numbers_with_its_font_embedded(database
 def numeric(line: list[Any]) -> list[Any]:
     """A table line with its numbers as floats (the workbook keeps 35.0 as 35)."""
     return [line[0], *(float(value) for value in line[1:])]
+
+
+def test_the_pdf_font_is_a_chinese_face_with_truetype_outlines() -> None:
+    font = pdf_cjk_font()
+    assert has_truetype_outlines(font.path, font.index)
+    noto = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+    if noto.exists():  # the devices' font: CFF outlines, which ReportLab cannot embed
+        assert not has_truetype_outlines(str(noto), 2)
 
 
 def sheet_cells(book: Any, name: str) -> list[list[Any]]:
