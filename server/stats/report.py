@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import math
+import threading
 from collections.abc import Callable, Sequence
 
 from hallq.stats_models import StatsRow
@@ -141,12 +142,16 @@ def to_pdf(numbers: MonthlyNumbers, font: PdfFont | None = None) -> bytes:
     return out.getvalue()
 
 
+_REGISTERING = threading.Lock()  # reports are drawn in worker threads; ReportLab's font registry is global
+
+
 def _register(font: PdfFont) -> None:
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
 
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont(FONT, font.path, subfontIndex=font.index))
+    with _REGISTERING:
+        if FONT not in pdfmetrics.getRegisteredFontNames():
+            pdfmetrics.registerFont(TTFont(FONT, font.path, subfontIndex=font.index))
 
 
 def _footer(canvas, doc) -> None:  # type: ignore[no-untyped-def]  # ReportLab's callbacks are untyped
