@@ -55,6 +55,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="continue the last run's queue (default: each run starts on a fresh day's queue)",
     )
     parser.add_argument("--fresh", action="store_true", help="also delete the last runs' logs and WAV files")
+    parser.add_argument(
+        "--no-history",
+        action="store_true",
+        help="start with empty statistics (default: a fresh database gets a month of past traffic first)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -298,6 +303,29 @@ def forget_queue(data: Path) -> None:
         (data / f"{DATABASE}{suffix}").unlink(missing_ok=True)
 
 
+def seed_history(data: Path, log_path: Path) -> bool:
+    """A month of past traffic in a fresh demo database (`hallq stats seed-demo`, the server's own
+    command: the real engine with a moving clock), so statistics and reports have numbers from the
+    start. A failure is reported and the demo runs on without history."""
+    database = data / DATABASE
+    if database.exists():
+        return False  # --keep-history: the last run's database already has its month
+    print("seeding a month of past traffic for the statistics (hallq demo --no-history skips it) …", flush=True)
+    argv = [sys.executable, "-m", "hallq.cli", "stats", "seed-demo", "--demo", "--database", f"sqlite:///{database}"]
+    try:
+        with open(log_path, "ab") as log:
+            result = subprocess.run(argv, stdout=subprocess.PIPE, stderr=log, timeout=600, check=False)
+    except subprocess.TimeoutExpired:
+        result = subprocess.CompletedProcess(argv, 1, b"it took over 10 minutes")
+    summary = result.stdout.decode(errors="replace").strip()
+    if result.returncode != 0:
+        forget_queue(data)
+        print(f"the demo history could not be made ({summary or 'see ' + str(log_path)}); starting without it")
+        return False
+    print(summary)
+    return True
+
+
 def _run_hall(
     args: argparse.Namespace,
     supervisor: Supervisor,
@@ -308,6 +336,8 @@ def _run_hall(
     broker_port: int,
     screens: bool,
 ) -> int:
+    if not args.no_history:
+        seed_history(data, data / "logs" / "history.log")
     server = supervisor.add(
         "server",
         "server",

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DEB_PACKAGES=(python3-venv python3-dev build-essential mosquitto espeak-ng alsa-utils xvfb xauth
-  fonts-noto-cjk fontconfig chromium tesseract-ocr tesseract-ocr-chi-sim imagemagick sox zbar-tools
+  fonts-noto-cjk fonts-wqy-microhei poppler-utils fontconfig chromium tesseract-ocr tesseract-ocr-chi-sim imagemagick sox zbar-tools
   libgl1 libgles2 libegl1 libmtdev1 libsdl2-2.0-0 libsdl2-image-2.0-0 libsdl2-ttf-2.0-0 libsdl2-mixer-2.0-0
   libusb-1.0-0 xclip x11-utils)
 missing=()

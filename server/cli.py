@@ -75,7 +75,43 @@ def register_stats(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
         "rebuild", help="recompute the halls' roll-ups from the events table (safe while the server runs)"
     )
     _store_options(rebuild)
+    seed = actions.add_parser(
+        "seed-demo",
+        help="fill a fresh demo database with a month of past traffic through the real engine (hallq demo does it)",
+    )
+    _store_options(seed)
+    seed.add_argument("--days", type=int, default=30, help="calendar days before today (working days are simulated)")
+    seed.add_argument("--per-day", type=int, default=220, help="tickets on an ordinary weekday")
+    seed.add_argument("--seed", type=int, default=2026, help="random seed (the same seed gives the same month)")
     parser.set_defaults(func=run_stats)
+
+
+def run_seed_demo(args: argparse.Namespace) -> int:
+    """A month of history for the demo hall; refused on a database that already has events."""
+    from hallq.config import ConfigError
+    from server.settings import InsecureSettings
+    from server.stats.demo_history import HistoryPlan, seed_database
+
+    try:
+        settings = _settings(args, check_credentials=False)
+    except (ConfigError, InsecureSettings) as exc:
+        return _fail(exc)
+    if not settings.demo:
+        return _fail(ValueError("seed-demo fills the demo hall only: add --demo"))
+    store = _open_store(settings)
+    try:
+        existing = store.last_seq(settings.halls[0].hall.id)
+    finally:
+        store.close()
+    if existing:
+        return _fail(ValueError(f"the database already has {existing} events: seed-demo wants a fresh one"))
+    seeded = seed_database(settings, HistoryPlan(days=args.days, per_day=args.per_day, seed=args.seed))
+    first, last = (seeded.days[0], seeded.days[-1]) if seeded.days else ("-", "-")
+    print(
+        f"demo history: {len(seeded.days)} working days ({first} to {last}), {seeded.issued} tickets,"
+        f" {seeded.served} served, {seeded.ratings} ratings; {seeded.events_folded} events folded into the statistics"
+    )
+    return 0
 
 
 def run_stats(args: argparse.Namespace) -> int:
@@ -85,6 +121,8 @@ def run_stats(args: argparse.Namespace) -> int:
     from server.settings import InsecureSettings
     from server.stats.rollups import rebuild
 
+    if args.action == "seed-demo":
+        return run_seed_demo(args)
     try:
         settings = _settings(args, check_credentials=False)
     except (ConfigError, InsecureSettings) as exc:

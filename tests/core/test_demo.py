@@ -55,6 +55,7 @@ def test_headless_demo_runs_a_whole_hall(tmp_path: Path) -> None:
     out = result.stdout + result.stderr
     assert result.returncode == 0, out[-3000:]
     assert "running headless" in out
+    assert re.search(r"demo history: \d+ working days .* \d+ tickets", out), out[-3000:]  # the month seeded first
     issued = [int(n) for n in re.findall(r"simulated: (\d+) tickets issued", out)]
     called = [int(n) for n in re.findall(r"tickets issued, (\d+) called", out)]
     assert issued and issued[-1] >= 5, out[-2000:]
@@ -111,6 +112,7 @@ def test_each_run_starts_on_a_fresh_queue_unless_history_is_kept(tmp_path: Path)
     assert (tmp_path / "logs" / "server.log").read_text() == "kept"
     assert build_demo_args([]).keep_history is False and build_demo_args(["--keep-history"]).keep_history
     assert build_demo_args([]).simulate == "yes" and build_demo_args(["--simulate", "no"]).simulate == "no"
+    assert build_demo_args([]).no_history is False and build_demo_args(["--no-history"]).no_history
 
 
 def test_the_led_strips_get_a_window_beside_the_others() -> None:
