@@ -48,7 +48,9 @@ def exit_status(process: subprocess.Popen[bytes], log: Path, timeout_s: float = 
     except subprocess.TimeoutExpired:
         process.send_signal(signal.SIGABRT)
         process.wait(10)
-        raise AssertionError(f"still running {timeout_s:.0f} s after the signal:\n{log.read_text(errors='replace')}") from None
+        raise AssertionError(
+            f"still running {timeout_s:.0f} s after the signal:\n{log.read_text(errors='replace')}"
+        ) from None
 
 
 def wait_for_line(process: subprocess.Popen[bytes], log: Path, pattern: str, timeout_s: float = 60) -> re.Match[str]:
