@@ -191,7 +191,8 @@ def test_a_supervisor_who_appealed_is_not_offered_the_decision(dispatcher: Dispa
 
 
 def test_a_clerk_sees_only_their_window(dispatcher: Dispatcher, page: Any) -> None:
-    mine, _ = bad_rating(dispatcher, "2")
+    mine, number = bad_rating(dispatcher, "2")
+    second, second_number = bad_rating(dispatcher, "2")
     other, _ = bad_rating(dispatcher, "1")
     log_in(page, dispatcher, "clerk2", window="2")
     page.click("#rating-filters button[data-filter='all']")
@@ -201,8 +202,15 @@ def test_a_clerk_sees_only_their_window(dispatcher: Dispatcher, page: Any) -> No
     rows = page.query_selector_all("#summary-table tbody tr:not(.total)")
     assert [r.get_attribute("data-key") for r in rows] == ["2"]
     page.click(f"tr.order[data-id='{mine}']")
-    page.wait_for_selector("form[data-form='appeal']")
+    page.wait_for_selector(f"#rating-detail h3:has-text('{number}')")
     assert forms(page) == ["appeal"]
+    page.fill("form[data-form='appeal'] textarea", "群众所述与录像不符")
+    page.click(f"tr.order[data-id='{second}']")
+    page.wait_for_selector(f"#rating-detail h3:has-text('{second_number}')")
+    assert page.input_value("form[data-form='appeal'] textarea") == ""
+    page.click(f"tr.order[data-id='{mine}']")
+    page.wait_for_selector(f"#rating-detail h3:has-text('{number}')")
+    assert page.input_value("form[data-form='appeal'] textarea") == "群众所述与录像不符", "a draft survives"
     shot(page, "ratings-clerk")
 
     log_in(page, dispatcher, "clerk2")  # a clerk not logged in to a window is told how to see theirs
