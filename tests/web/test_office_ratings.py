@@ -121,6 +121,8 @@ def test_a_supervisor_takes_a_bad_rating_round_the_loop_to_closed(dispatcher: Di
     assert forms(page) == ["verify", "appeal"] and "待核实" in page.inner_text("#rating-detail h3")
     shot(page, "ratings-order-open")
 
+    page.click("form[data-form='verify'] button[data-action='verify']")  # nothing written: refused on the page
+    assert page.inner_text("#order-msg") == "请填写核实情况（至少2个字）。"
     page.fill("form[data-form='verify'] textarea", "调取录像，窗口人员语气生硬")  # typed, then someone else acts
     elsewhere = {"Authorization": f"Bearer {dispatcher.login('admin')}"}
     done = httpx.post(f"{dispatcher.api}/halls/demo/rectifications/{order}/verify", headers=elsewhere,

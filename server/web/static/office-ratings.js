@@ -12,6 +12,7 @@
   const CHANNELS = { web: "网页", app: "移动端", qr: "扫码评价", evaluator: "评价器", terminal: "窗口终端", kiosk: "自助终端" };
   const ROLES = { clerk: "窗口工作人员", supervisor: "值班主任", admin: "管理员", system: "系统" };
   const BY = [["window", "按窗口"], ["clerk", "按工作人员"], ["service", "按事项"], ["hall", "全厅"]];
+  const LIST_LIMIT = 500; // what GET /rectifications answers at most: a count that reaches it is shown as 500+
   const SUPERVISORS = ["supervisor", "admin"];
   const EVERYONE = ["clerk", "supervisor", "admin"];
   // The forms a status offers, with who may use them (the rated window's clerk appeals and records
@@ -22,7 +23,7 @@
       { title: "申诉", roles: EVERYONE, field: ["reason", "申诉理由", "误评或恶意差评的理由与依据"], buttons: [["appeal", "提出申诉"]] },
     ],
     verified: [{ title: "整改", roles: EVERYONE, field: ["measures", "整改措施", "已采取的整改措施"], buttons: [["rectify", "提交整改"]] }],
-    rectified: [{ title: "回访", roles: SUPERVISORS, field: ["note", "回访记录", "回访时群众的意见"], choice: true, buttons: [["call-back", "记录回访"]] }],
+    rectified: [{ title: "回访", roles: SUPERVISORS, field: ["note", "回访记录", "回访时群众的意见"], optional: true, choice: true, buttons: [["call-back", "记录回访"]] }],
     appealed: [{ title: "申诉审核", roles: SUPERVISORS, field: ["reason", "审核意见", "审核申诉的理由"], notAppellant: true,
       buttons: [["uphold", "申诉成立"], ["reject", "驳回申诉"]] }],
     escalated: [{ title: "提级结案", roles: ["admin"], field: ["note", "处理决定", "大厅负责人的处理决定"], buttons: [["close", "结案"]] }],
@@ -106,7 +107,8 @@
     const query = rs.filter === "all" ? "" : ["overdue", "due_soon"].includes(rs.filter) ? `?flag=${rs.filter}` : `?status=${rs.filter}`;
     const asked = ++latest.orders;
     try {
-      const [shown, all] = await Promise.all([call("GET", `/rectifications${query}`), call("GET", "/rectifications")]);
+      const all = await call("GET", "/rectifications");
+      const shown = query ? await call("GET", `/rectifications${query}`) : all;
       if (asked !== latest.orders) return;
       showCounts(all);
       el("rating-list").replaceChildren(...shown.map(orderRow));
@@ -128,13 +130,16 @@
       if (o.overdue.length) counts.overdue = (counts.overdue || 0) + 1;
       if (o.due_soon) counts.due_soon = (counts.due_soon || 0) + 1;
     });
+    const capped = orders.length >= LIST_LIMIT ? "+" : "";
     el("rating-filters").querySelectorAll("button").forEach((b) => {
       const badge = b.querySelector(".count");
-      badge.textContent = String(counts[b.dataset.filter] || 0);
+      const count = counts[b.dataset.filter] || 0;
+      badge.textContent = `${count}${count ? capped : ""}`;
       badge.classList.toggle("alert", b.dataset.filter === "overdue" && counts.overdue > 0);
     });
     const tab = el("ratings-count");
-    tab.textContent = String(orders.filter((o) => PENDING.includes(o.status)).length);
+    const pending = orders.filter((o) => PENDING.includes(o.status)).length;
+    tab.textContent = `${pending}${pending ? capped : ""}`;
     tab.classList.toggle("alert", (counts.overdue || 0) > 0);
   }
 
@@ -162,9 +167,10 @@
     rs.selected = id;
     document.querySelectorAll("tr.order").forEach((tr) => tr.classList.toggle("on", tr.dataset.id === id));
     try {
-      renderOrder(await call("GET", `/rectifications/${id}`));
+      const order = await call("GET", `/rectifications/${id}`);
+      if (rs.selected === id) renderOrder(order); // a later click wins over a slow answer
     } catch (error) {
-      el("rating-detail").replaceChildren(make("div", error.message, { className: "error" }));
+      if (rs.selected === id) el("rating-detail").replaceChildren(make("div", error.message, { className: "error" }));
     }
   }
 
@@ -279,8 +285,10 @@
   }
 
   async function act(o, action, form) {
+    const spec = FORMS[o.status].find((f) => f.buttons.some(([a]) => a === action));
     const text = form.querySelector("textarea").value.trim();
-    const body = { [form.querySelector("textarea").name]: text };
+    if (!spec.optional && text.length < 2) { message("order-msg", `请填写${spec.field[1]}（至少2个字）。`, "error"); return; }
+    const body = { [spec.field[0]]: text };
     if (action === "call-back") {
       const picked = form.querySelector("input[name=satisfied]:checked");
       if (!picked) { message("order-msg", "请选择群众是否满意。", "error"); return; }
