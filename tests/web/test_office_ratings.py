@@ -12,7 +12,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
+from server.evaluations import tables as et
 from tests.support.dispatcher import Dispatcher, start_dispatcher
 from tests.web.test_pages import CHROMIUM, playwright_api, shot
 
@@ -244,3 +246,23 @@ def test_the_month_table_shows_the_api_s_numbers_ranked(dispatcher: Dispatcher, 
     page.select_option("#summary-month", answer["month"])
     page.select_option("#summary-by", "clerk")
     page.wait_for_selector("#summary-table tr[data-key='clerk2']")
+
+
+def test_an_overdue_order_is_listed_and_marked(dispatcher: Dispatcher, page: Any) -> None:
+    order, number = bad_rating(dispatcher, "1")
+    engine = sa.create_engine(dispatcher.database)
+    with engine.begin() as conn:  # the 差评 came ten days ago: 核实 (one working day) is overdue
+        opened = dt.date.today() - dt.timedelta(days=10)
+        conn.execute(et.rectifications.update().where(et.rectifications.c.id == order).values(opened_on=opened))
+    engine.dispose()
+    log_in(page, dispatcher, "supervisor")
+    page.click("#rating-filters button[data-filter='overdue']")
+    page.wait_for_selector(f"tr.order[data-id='{order}'] .badge.overdue")
+    assert page.is_visible("#rating-filters button[data-filter='overdue'] .count.alert")
+    assert page.is_visible("#ratings-count.alert"), "the 好差评 tab's count turns red"
+    page.click(f"tr.order[data-id='{order}']")
+    page.wait_for_selector(f"#rating-detail h3:has-text('{number}')")
+    verify_row = page.query_selector("#rating-detail .row:has-text('核实期限')")
+    assert verify_row is not None and "已超期" in verify_row.inner_text()
+    assert "已超期" not in page.inner_text("#rating-detail .row:has-text('整改期限')")
+    shot(page, "ratings-overdue")
