@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,6 +28,7 @@ S = OrderStatus
 REPLIED = frozenset({S.verified, S.rectified, S.closed, S.escalated})
 RECTIFIED = frozenset({S.rectified, S.closed, S.escalated})
 CALLED_BACK = frozenset({S.closed, S.escalated})
+GOOD_SCORES = frozenset({4, 5})  # 满意, 非常满意: 好评
 NONE_LABEL = "（无）"
 
 
@@ -53,11 +54,10 @@ class Tally:
     replied: int = 0
     rectified: int = 0
     called_back: int = 0
-    keys: set[str] = field(default_factory=set)
 
     def add(self, rated: Rated) -> None:
         self.count += 1
-        self.good += rated.score >= 4
+        self.good += rated.score in GOOD_SCORES
         if not is_bad(rated.score):
             return
         self.bad += 1
@@ -93,10 +93,11 @@ def rank(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The windows' ranking: higher 好评率 first, then fewer 差评; equal ones share a rank (1, 1, 3).
     A window with no counted rating has no rank and comes last."""
     ranked = sorted((r for r in rows if r["good_pct"] is not None), key=lambda r: (-r["good_pct"], r["bad"]))
-    for place, current in enumerate(ranked, start=1):
-        previous = ranked[place - 2] if place > 1 else None
-        same = previous is not None and (previous["good_pct"], previous["bad"]) == (current["good_pct"], current["bad"])
-        current["rank"] = previous["rank"] if same and previous is not None else place
+    last, place = None, 0
+    for n, current in enumerate(ranked, start=1):
+        standing = (current["good_pct"], current["bad"])
+        place = place if standing == last else n
+        current["rank"], last = place, standing
     return ranked + [r for r in rows if r["good_pct"] is None]
 
 
