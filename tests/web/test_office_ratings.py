@@ -266,3 +266,25 @@ def test_an_overdue_order_is_listed_and_marked(dispatcher: Dispatcher, page: Any
     assert verify_row is not None and "已超期" in verify_row.inner_text()
     assert "已超期" not in page.inner_text("#rating-detail .row:has-text('整改期限')")
     shot(page, "ratings-overdue")
+
+
+def test_only_the_hall_s_head_is_offered_to_close_an_escalated_order(dispatcher: Dispatcher, page: Any) -> None:
+    order, _ = bad_rating(dispatcher, "2")
+    supervisor = {"Authorization": f"Bearer {dispatcher.login('supervisor')}"}
+    steps = [("verify", {"facts": "属实"}), ("rectify", {"measures": "已整改"}), ("call-back", {"satisfied": False}),
+             ("rectify", {"measures": "再次整改"}), ("call-back", {"satisfied": False})]  # fmt: skip
+    for action, body in steps:
+        done = httpx.post(f"{dispatcher.api}/halls/demo/rectifications/{order}/{action}", headers=supervisor, json=body)
+        assert done.status_code == 200, done.text
+    log_in(page, dispatcher, "supervisor")
+    page.click("#rating-filters button[data-filter='escalated']")
+    page.click(f"tr.order[data-id='{order}']")
+    page.wait_for_selector("#rating-detail h3:has-text('已提级')")
+    assert forms(page) == [], "a supervisor does not close an escalated order"
+    log_in(page, dispatcher, "admin")
+    page.click("#rating-filters button[data-filter='escalated']")
+    page.click(f"tr.order[data-id='{order}']")
+    page.wait_for_selector("form[data-form='close']")
+    step(page, "close", "中心负责人约谈窗口人员，向群众书面致歉后结案")
+    assert "已办结" in page.inner_text("#rating-detail h3") and forms(page) == []
+    assert "提级结案 — admin（管理员）" in history(page)[-1]
