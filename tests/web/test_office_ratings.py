@@ -73,10 +73,10 @@ def log_in(page: Any, d: Dispatcher, username: str, window: str = "") -> None:
     page.goto(f"{d.url}/office")
     page.evaluate("sessionStorage.clear()")  # a fresh login, whoever was logged in on this tab
     page.reload()
-    page.wait_for_selector("#window option[value='1']", state="attached")
+    page.wait_for_selector("#login-window option[value='1']", state="attached")
     page.fill("#username", username)
     page.fill("#password", "demo")
-    page.select_option("#window", window)
+    page.select_option("#login-window", window)
     page.click("#login-button")
     page.click("#tabs button[data-tab='ratings']")
     page.wait_for_selector("#summary-table table, #summary-msg.warn")

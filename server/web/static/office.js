@@ -54,7 +54,7 @@
   // A clerk may log in to their window: the page then shows that window's 好差评 (office-ratings.js).
   function showWindows() {
     const keep = make("option", "不登录到窗口（值班主任、管理员）", { value: "" });
-    el("window").replaceChildren(keep, ...(state.windows[el("hall").value] || []).map((w) => make("option", w.name, { value: w.id })));
+    el("login-window").replaceChildren(keep, ...(state.windows[el("hall").value] || []).map((w) => make("option", w.name, { value: w.id })));
   }
 
   function showUser(name, role) {
@@ -80,7 +80,7 @@
     state.hall = el("hall").value || "demo";
     try {
       const body = { username: el("username").value.trim(), password: el("password").value };
-      if (el("window").value) Object.assign(body, { hall: state.hall, window: el("window").value });
+      if (el("login-window").value) Object.assign(body, { hall: state.hall, window: el("login-window").value });
       const reply = await hallq.call("POST", "/api/v1/auth/login", body);
       state.token = reply.access_token;
       sessionStorage.setItem("hallq.office.token", state.token);
