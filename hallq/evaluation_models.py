@@ -98,6 +98,17 @@ class OrderStep(AnswerModel):
     note: str
 
 
+class ServiceTimes(AnswerModel):
+    """The rated ticket's times as the queue recorded them: waiting (first call − issue) and service
+    (finish − the last call, at the rated window)."""
+
+    issued_at: Timestamp
+    called_at: Timestamp | None
+    finished_at: Timestamp | None
+    wait_s: int | None = Field(description="等候时长, seconds")
+    service_s: int | None = Field(description="办理时长, seconds")
+
+
 class RectificationView(AnswerModel):
     id: str
     status: OrderStatusName
@@ -118,6 +129,7 @@ class RectificationView(AnswerModel):
     appeal: str
     decision: str
     history: list[OrderStep]
+    times: ServiceTimes | None = Field(None, description="the rated ticket's times; none for a case")
 
 
 class RatingAnswer(AnswerModel):
@@ -148,3 +160,33 @@ class CallBackBody(Body):
 
 class CloseBody(Body):
     note: str = Field(min_length=2, max_length=500, description="the hall head's decision")
+
+
+SummaryBy = Literal["hall", "window", "clerk", "service"]
+
+
+class SummaryRow(AnswerModel):
+    """One hall, window, clerk or service over a month. Ratings whose appeal was upheld are left out of
+    every number; the three rates are shares of the 实名 差评 whose order has reached that step."""
+
+    key: str = Field(description="the hall, window id, clerk's staff id or service code; '' for none")
+    label: str
+    count: int = Field(description="ratings counted (an upheld appeal's rating is not)")
+    good: int = Field(description="好评: ratings of 4 and 5")
+    good_pct: float | None = Field(description="好评率: good over count, %, one decimal; none without ratings")
+    bad: int = Field(description="差评: ratings of 1 and 2")
+    bad_real_name: int = Field(description="实名差评: 差评 that left a phone for 回访")
+    replied_pct: float | None = Field(description="回复率: 实名差评 verified (核实) or further, %")
+    rectified_pct: float | None = Field(description="整改率: 实名差评 rectified (整改) or further, %")
+    called_back_pct: float | None = Field(description="回访率: 实名差评 called back (回访), %")
+    rank: int | None = Field(None, description="by=window: the month's rank (好评率, then fewer 差评)")
+
+
+class EvaluationSummary(AnswerModel):
+    """`GET /halls/{hall}/evaluations/summary?month&by`: the month's 好差评 numbers (考核)."""
+
+    month: str
+    by: SummaryBy
+    rows: list[SummaryRow]
+    total: SummaryRow
+    excluded: int = Field(description="ratings left out because their appeal was upheld")

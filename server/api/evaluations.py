@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from hallq.evaluation_models import (
     CallBackBody,
     CloseBody,
+    EvaluationSummary,
     EvaluationView,
     RatingAnswer,
     RatingBody,
@@ -25,6 +26,7 @@ from hallq.evaluation_models import (
     ReasonBody,
     RectificationView,
     RectifyBody,
+    SummaryBy,
     TicketRatingBody,
     VerifyBody,
 )
@@ -34,6 +36,7 @@ from server.evaluations import export
 from server.evaluations import usecases as evaluations
 from server.evaluations.service import EvaluationError
 from server.evaluations.workflow import IllegalOrderAction, OrderStatus
+from server.runtime import utcnow
 from server.usecases import tickets
 
 router = APIRouter(tags=["evaluations"])
@@ -74,6 +77,22 @@ async def list_ratings(
     until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), zone) if end else None
     found = await evaluations.ratings(dispatcher, principal, hall, since, until, window, score)
     return [EvaluationView.model_validate(r) for r in found]
+
+
+@router.get("/halls/{hall}/evaluations/summary", response_model=EvaluationSummary)
+async def month_summary(
+    hall: str,
+    dispatcher: DispatcherDep,
+    principal: PrincipalDep,
+    month: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM; this month if left out")] = None,
+    by: SummaryBy = "window",
+) -> EvaluationSummary:
+    """The month's 好评率, 差评 and the 三个100% by hall, window, clerk or service; by window, ranked.
+    Staff logins; a clerk sees their own window's."""
+    zone = dispatcher.runtime(hall).config.hall.tz()
+    return await evaluations.summary(
+        dispatcher, principal, hall, month or utcnow().astimezone(zone).strftime("%Y-%m"), by
+    )
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -41,6 +41,7 @@ from server.evaluations.workflow import (
     overdue_flags,
 )
 from server.store import schema
+from server.store.codec import ticket_from_data
 from server.store.database import aware
 
 STAFF = frozenset({"supervisor", "admin"})
@@ -414,6 +415,26 @@ class EvaluationService:
             "appeal": row["appeal"],
             "decision": row["decision"],
             "history": self._history(conn, row["id"]),
+            "times": self._ticket_times(conn, rating) if rating["subject"] == "ticket" else None,
+        }
+
+    def _ticket_times(self, conn: Connection, rating: dict[str, Any]) -> dict[str, Any] | None:
+        """Waiting and service time of the rated ticket, read from the queue's store (none if gone)."""
+        data = conn.execute(
+            sa.select(schema.tickets.c.data).where(
+                schema.tickets.c.hall == self.hall, schema.tickets.c.id == rating["subject_id"]
+            )
+        ).scalar_one_or_none()
+        if data is None:
+            return None
+        ticket = ticket_from_data(data)
+        first_call = ticket.first_called_at or ticket.called_at
+        return {
+            "issued_at": ticket.issued_at,
+            "called_at": ticket.called_at,
+            "finished_at": ticket.finished_at,
+            "wait_s": _seconds(ticket.issued_at, first_call),
+            "service_s": _seconds(ticket.called_at, ticket.finished_at),
         }
 
     def _history(self, conn: Connection, order_id: str) -> list[dict[str, Any]]:
@@ -538,6 +559,10 @@ class EvaluationService:
 
 def _aware_row(row: Any) -> dict[str, Any]:
     return {k: aware(v) if isinstance(v, dt.datetime) else v for k, v in row.items()}
+
+
+def _seconds(start: dt.datetime | None, end: dt.datetime | None) -> int | None:
+    return max(0, round((end - start).total_seconds())) if start and end else None
 
 
 def _step_label(action: str) -> str:

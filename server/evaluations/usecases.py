@@ -11,9 +11,10 @@ import datetime as dt
 import weakref
 from typing import Any
 
-from hallq.evaluation_models import RatingAnswer, RatingBody, RectificationView
+from hallq.evaluation_models import EvaluationSummary, RatingAnswer, RatingBody, RectificationView
 from server.auth import Forbidden, Principal
 from server.engine.model import Ticket
+from server.evaluations import summary as month_summary
 from server.evaluations.service import Actor, BadRating, EvaluationService, RatedService
 from server.evaluations.workflow import CITIZEN_CHANNELS
 from server.runtime import Dispatcher, HallRuntime, utcnow
@@ -132,3 +133,17 @@ async def ratings(
         service.ratings, start=start, end=end, window=window, score=score
     )
     return found
+
+
+async def summary(dispatcher: Dispatcher, principal: Principal, hall: str, month: str, by: str) -> EvaluationSummary:
+    """The month's numbers (考核); a clerk sees their own window's only."""
+    actor = office_actor(principal)
+    window = None
+    if actor.role == "clerk":
+        if actor.window is None:
+            raise Forbidden(
+                "请先登录到窗口再查看本窗口的评价统计。 A clerk sees their window's numbers once logged in to it."
+            )
+        window = actor.window
+    answer = await asyncio.to_thread(month_summary.summary, service_for(dispatcher, hall), month, by, window)
+    return EvaluationSummary.model_validate(answer)

@@ -12,10 +12,13 @@ import pytest
 import sqlalchemy as sa
 
 from hallq.config import example_config_path, load_hall_config
+from server.engine.model import Ticket
+from server.engine.states import Status
 from server.evaluations import tables as et
 from server.evaluations.service import Actor, AlreadyRated, EvaluationError, EvaluationService, RatedService
 from server.evaluations.workflow import IllegalOrderAction
-from server.store import Store
+from server.store import Store, schema
+from server.store.codec import ticket_row
 
 NOW = dt.datetime(2026, 11, 23, 3, 0, tzinfo=dt.UTC)  # Monday 11:00 in the hall
 SUPERVISOR = Actor("user:supervisor", "supervisor")
@@ -86,3 +89,18 @@ def test_a_step_the_order_has_passed_is_refused_naming_its_state(service: Evalua
         service.act(order["id"], "verify", Actor("user:admin", "admin"), NOW, text="也属实")
     history = service.order(order["id"], NOW)["history"]
     assert [h["action"] for h in history] == ["open", "verify"]
+
+
+def test_the_order_shows_the_rated_ticket_s_waiting_and_service_time(service: EvaluationService) -> None:
+    issued = NOW - dt.timedelta(minutes=40)
+    ticket = Ticket(
+        id="t1", access="k", number="A001", service="A", priority="normal", day=issued.date(), issued_at=issued,
+        queue_pos=1, status=Status.done, window="1", clerk="clerk1", first_called_at=issued + dt.timedelta(
+            minutes=25), called_at=issued + dt.timedelta(minutes=31), finished_at=NOW - dt.timedelta(seconds=30),
+    )  # fmt: skip
+    with service.engine.begin() as conn:  # the queue's own row, as the runtime commits it
+        conn.execute(schema.tickets.insert().values(hall="demo", updated_at=NOW, **ticket_row(ticket)))
+    times = rate(service, served("t1"))["rectification"]["times"]
+    assert (times["wait_s"], times["service_s"]) == (25 * 60, 9 * 60 - 30), "first call − issue; finish − last call"
+    assert times["issued_at"] == issued and times["finished_at"] == ticket.finished_at
+    assert rate(service, served("gone"))["rectification"]["times"] is None, "a ticket the store no longer has"

@@ -17,7 +17,7 @@
   const MATERIAL = { provided: "已提交", deferred: "容缺", missing: "缺" };
   const ROLES = { clerk: "窗口工作人员", supervisor: "值班主任", admin: "系统管理员" };
   const LIST_LIMIT = 200; // what GET /cases answers at most: a count that reaches it is shown as 200+
-  const state = { token: sessionStorage.getItem("hallq.office.token") || "", hall: sessionStorage.getItem("hallq.office.hall") || "demo", tab: "received", selected: null, unknownYears: [] };
+  const state = { token: sessionStorage.getItem("hallq.office.token") || "", hall: sessionStorage.getItem("hallq.office.hall") || "demo", tab: "received", selected: null, unknownYears: [], windows: {} };
   const auth = () => ({ Authorization: `Bearer ${state.token}` });
   const base = () => `/api/v1/halls/${encodeURIComponent(state.hall)}`;
   const el = (id) => document.getElementById(id);
@@ -37,7 +37,10 @@
       const ids = Object.keys(health.halls || {}).sort();
       const options = await Promise.all(ids.map(async (id) => {
         let name = id;
-        try { name = (await hallq.call("GET", `/api/v1/halls/${encodeURIComponent(id)}`)).name || id; } catch (error) { /* id alone */ }
+        try {
+          const info = await hallq.call("GET", `/api/v1/halls/${encodeURIComponent(id)}`);
+          [name, state.windows[id]] = [info.name || id, info.windows];
+        } catch (error) { /* id alone */ }
         return make("option", name === id ? id : `${name}（${id}）`, { value: id });
       }));
       if (options.length) select.replaceChildren(...options);
@@ -45,6 +48,13 @@
       select.replaceChildren(make("option", state.hall, { value: state.hall }));
     }
     select.value = [...select.options].some((o) => o.value === state.hall) ? state.hall : select.options[0].value;
+    showWindows();
+  }
+
+  // A clerk may log in to their window: the page then shows that window's 好差评 (office-ratings.js).
+  function showWindows() {
+    const keep = make("option", "不登录到窗口（值班主任、管理员）", { value: "" });
+    el("login-window").replaceChildren(keep, ...(state.windows[el("hall").value] || []).map((w) => make("option", w.name, { value: w.id })));
   }
 
   function showUser(name, role) {
@@ -69,7 +79,9 @@
   async function login() {
     state.hall = el("hall").value || "demo";
     try {
-      const reply = await hallq.call("POST", "/api/v1/auth/login", { username: el("username").value.trim(), password: el("password").value });
+      const body = { username: el("username").value.trim(), password: el("password").value };
+      if (el("login-window").value) Object.assign(body, { hall: state.hall, window: el("login-window").value });
+      const reply = await hallq.call("POST", "/api/v1/auth/login", body);
       state.token = reply.access_token;
       sessionStorage.setItem("hallq.office.token", state.token);
       sessionStorage.setItem("hallq.office.hall", state.hall);
@@ -90,10 +102,17 @@
       const b = make("button", label);
       b.append(make("span", "…", { className: "count" }));
       b.dataset.tab = key;
-      b.addEventListener("click", () => { state.tab = key; loadList(); });
+      b.addEventListener("click", () => { showCases(); state.tab = key; loadList(); });
       return b;
     }));
+    showCases();
+    if (window.hallqRatings) hallqRatings.attach({ auth, base, make, handle });
     await loadList();
+  }
+
+  function showCases() {
+    el("cases-desk").hidden = false;
+    if (window.hallqRatings) hallqRatings.hide();
   }
 
   async function loadList() {
@@ -257,6 +276,7 @@
   }
 
   el("login-button").addEventListener("click", login);
+  el("hall").addEventListener("change", showWindows);
   el("logout").addEventListener("click", logout);
   el("password").addEventListener("keydown", (event) => { if (event.key === "Enter") login(); });
   loadHalls();
