@@ -12,7 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +24,9 @@ from sqlalchemy.exc import IntegrityError
 
 from hallq.config import HallConfig
 from server.cases.calendar import WorkingCalendar
+from server.evaluations import outbox
 from server.evaluations import tables as t
+from server.evaluations.records import record_of
 from server.evaluations.workflow import (
     ACTION_LABELS,
     ADMIN_ACTIONS,
@@ -43,6 +47,7 @@ from server.evaluations.workflow import (
 from server.store import schema
 from server.store.database import aware
 
+log = logging.getLogger(__name__)
 STAFF = frozenset({"supervisor", "admin"})
 OPEN_ACTOR = ("system:evaluations", "system")
 
@@ -110,6 +115,7 @@ class EvaluationService:
         self.hall = config.hall.id
         self.hmac_key = hmac_key
         self.calendar = calendar or WorkingCalendar(config.hall.holidays, config.hall.workdays)
+        self.listeners: list[Callable[[], None]] = []  # told after each committed change (the feeder)
 
     def local_date(self, moment: dt.datetime) -> dt.date:
         return moment.astimezone(self.config.hall.tz()).date()
@@ -189,8 +195,10 @@ class EvaluationService:
                 conn.execute(t.ratings.insert().values(**row))
                 if is_bad(score):
                     order_id = self._open_order(conn, rating_id, rated, now)
+                self._feed(conn, rating_id, now)
         except IntegrityError:
             raise AlreadyRated(rated.number) from None
+        self.notify()
         answer: dict[str, Any] = {"id": rating_id, "score": score, "is_bad": is_bad(score), "rectification": None}
         if order_id is not None:
             answer["rectification"] = self.order(order_id, now)
@@ -269,7 +277,34 @@ class EvaluationService:
                     .values(counts=False, void_reason=text[:500])
                 )
             self._record(conn, order_id, row["window"], actor, action.value, before, after, now, text)
+            self._feed(conn, row["rating_id"], now)
+        self.notify()
         return self.order(order_id, now, viewer=actor)
+
+    # ---- the platform feed -----------------------------------------------------------------------
+
+    def _feed(self, conn: Connection, rating_id: str, now: dt.datetime) -> None:
+        """The rating's record as it now stands, into the feed's outbox (same transaction as the change)."""
+        rating = self.rating_view(self._rating_row(conn, rating_id))
+        found = (
+            conn.execute(
+                sa.select(t.rectifications).where(
+                    t.rectifications.c.hall == self.hall, t.rectifications.c.rating_id == rating_id
+                )
+            )
+            .mappings()
+            .first()
+        )
+        order = _aware_row(found) if found is not None else None
+        outbox.append(conn, self.hall, rating_id, record_of(rating, order, self.rules, self.config.hall.tz()), now)
+
+    def notify(self) -> None:
+        """Wake whoever feeds the sinks (after the commit); a listener's failure never fails the change."""
+        for listener in list(self.listeners):
+            try:
+                listener()
+            except Exception:
+                log.exception("a rating feed listener failed")
 
     def _may(self, actor: Actor, action: OrderAction, row: dict[str, Any]) -> None:
         """Supervisors and admins take every step (closing an escalated order: admin, the hall's head);
