@@ -19,15 +19,18 @@ from hallq.evaluation_models import (
     CallBackBody,
     CloseBody,
     EvaluationView,
+    FollowUpAnswer,
     RatingAnswer,
     RatingBody,
     RatingOptions,
+    RatingState,
     ReasonBody,
     RectificationView,
     RectifyBody,
     TicketRatingBody,
     VerifyBody,
 )
+from server.api.cases import CasesDep
 from server.api.deps import DispatcherDep, OptionalPrincipalDep, PrincipalDep, StaffDep
 from server.api.replies import reply
 from server.evaluations import export
@@ -56,6 +59,53 @@ async def rate_ticket(
     return reply(
         await tickets.evaluate_rated(dispatcher, principal, hall, body.ticket_id, k, RatingBody.model_validate(rating))
     )
+
+
+CaseKey = Annotated[str | None, Query(max_length=64, description="the access key from the receipt's QR code")]
+
+
+@router.post("/halls/{hall}/cases/{case_id}/evaluation", status_code=201, response_model=RatingAnswer)
+async def rate_case(
+    hall: str, case_id: str, body: RatingBody, dispatcher: DispatcherDep, cases: CasesDep,
+    principal: OptionalPrincipalDep, k: CaseKey = None,
+) -> RatingAnswer:  # fmt: skip
+    """一事一评 of a delivered case, once, by the citizen (the receipt's QR key `k`); a 差评 opens its order."""
+    return await evaluations.rate_case(dispatcher, cases, principal, hall, case_id, k, body)
+
+
+@router.get("/halls/{hall}/cases/{case_id}/evaluation", response_model=RatingState)
+async def case_rating_state(
+    hall: str, case_id: str, dispatcher: DispatcherDep, cases: CasesDep, principal: OptionalPrincipalDep,
+    k: CaseKey = None,
+) -> RatingState:  # fmt: skip
+    """The case page: the citizen's rating, its order's state, and whether the 追评 is open."""
+    return await evaluations.rating_state(dispatcher, cases, principal, hall, "case", case_id, k)
+
+
+@router.post("/halls/{hall}/cases/{case_id}/evaluation/follow-up", status_code=201, response_model=FollowUpAnswer)
+async def follow_up_case(
+    hall: str, case_id: str, body: RatingBody, dispatcher: DispatcherDep, cases: CasesDep,
+    principal: OptionalPrincipalDep, k: CaseKey = None,
+) -> FollowUpAnswer:  # fmt: skip
+    """追评 of a case's 差评, once, after its order was rectified."""
+    return await evaluations.follow_up(dispatcher, cases, principal, hall, "case", case_id, k, body)
+
+
+@router.get("/halls/{hall}/tickets/{ticket_id}/evaluation", response_model=RatingState)
+async def ticket_rating_state(
+    hall: str, ticket_id: str, dispatcher: DispatcherDep, principal: OptionalPrincipalDep, k: AccessKey = None
+) -> RatingState:
+    """The ticket page: the citizen's rating, its order's state, and whether the 追评 is open."""
+    return await evaluations.rating_state(dispatcher, None, principal, hall, "ticket", ticket_id, k)
+
+
+@router.post("/halls/{hall}/tickets/{ticket_id}/evaluation/follow-up", status_code=201, response_model=FollowUpAnswer)
+async def follow_up_ticket(
+    hall: str, ticket_id: str, body: RatingBody, dispatcher: DispatcherDep, principal: OptionalPrincipalDep,
+    k: AccessKey = None,
+) -> FollowUpAnswer:  # fmt: skip
+    """追评 of a ticket's 差评, once, after its order was rectified."""
+    return await evaluations.follow_up(dispatcher, None, principal, hall, "ticket", ticket_id, k, body)
 
 
 @router.get("/halls/{hall}/evaluations", response_model=list[EvaluationView])

@@ -37,6 +37,7 @@ PLATFORM_FIELDS: tuple[tuple[str, str], ...] = (
     ("rectification", "整改措施"),
     ("rectifyresult", "整改结果"),
     ("callbackresult", "回访结果"),
+    ("followup", "追评"),
 )
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 

@@ -35,6 +35,7 @@ def record_of(
         "rectification": order["measures"] if order else "",
         "rectifyresult": STATUS_LABELS[status] if status else "",
         "callbackresult": _call_back(order),
+        "followup": 1 if rating["round"] else 0,
     }
 
 
