@@ -60,8 +60,11 @@ class EvaluationError(Exception):
 
 
 class AlreadyRated(EvaluationError):
-    def __init__(self, number: str) -> None:
-        super().__init__(f"{number}号已经评价过了（一次一评）。 Ticket {number} has already been evaluated.")
+    def __init__(self, number: str, subject: str = "ticket") -> None:
+        if subject == "case":
+            super().__init__(f"办件{number}已经评价过了（一事一评）。 Case {number} has already been evaluated.")
+        else:
+            super().__init__(f"{number}号已经评价过了（一次一评）。 Ticket {number} has already been evaluated.")
 
 
 class AlreadyFollowedUp(EvaluationError):
@@ -167,13 +170,13 @@ class EvaluationService:
         try:
             with self.engine.begin() as conn:
                 if self._first_rating(conn, rated.subject, rated.subject_id) is not None:
-                    raise AlreadyRated(rated.number)
+                    raise AlreadyRated(rated.number, rated.subject)
                 conn.execute(t.ratings.insert().values(**row))
                 if is_bad(score):
                     order_id = self._open_order(conn, row["id"], rated, now)
                 self._feed(conn, row["id"], now)
         except IntegrityError:
-            raise AlreadyRated(rated.number) from None
+            raise AlreadyRated(rated.number, rated.subject) from None
         self.notify()
         answer: dict[str, Any] = {"id": row["id"], "score": score, "is_bad": is_bad(score), "rectification": None}
         if order_id is not None:

@@ -74,7 +74,7 @@ def test_a_delivered_case_is_rated_once_and_its_bad_rating_is_followed_up_once(d
         assert evaluation["number"].startswith("SJ") and evaluation["task_code"] == "realestate-transfer"
         assert (evaluation["clerk"], evaluation["channel"], evaluation["pf"]) == ("clerk1", "qr", 3)
         again = await rate_case(client, case_id, key, score=5)
-        assert again.status_code == 409 and "一次一评" in again.json()["detail"]
+        assert again.status_code == 409 and "一事一评" in again.json()["detail"]
 
         state = (await client.get(f"{BASE}/cases/{case_id}/evaluation", params={"k": key})).json()
         assert state["rating"]["id"] == rating["id"] and not state["follow_up_open"]

@@ -14,8 +14,9 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
+import yaml
 
-from hallq.config import ConfigError, EvaluationRules, HallConfig
+from hallq.config import ConfigError, EvaluationRules, HallConfig, load_hall_config
 from server.evaluations import tables as et
 from server.evaluations.outbox import FeedRecord
 from server.evaluations.sinks import FileSink
@@ -118,6 +119,7 @@ def test_every_record_reaches_a_platform_that_goes_down_once_and_in_order(databa
             await good_rating(client, who["clerk1"])
             bad = await bad_rating(client, who["clerk1"], contact_phone=PHONE)
             state["order"] = order = bad["rectification"]["id"]
+            state["bad"], state["ticket"] = bad["id"], bad["rectification"]["ticket"]
             assert (await step(client, order, "verify", who["supervisor"], facts="属实")).status_code == 200
             feeder = app.state.rating_feeder
             await wait(app, lambda: "ConnectError" in feeder.errors.get("demo", ""))
@@ -130,6 +132,10 @@ def test_every_record_reaches_a_platform_that_goes_down_once_and_in_order(databa
             assert (await step(client, order, "rectify", who["clerk1"], measures="已培训")).status_code == 200
             assert (await step(client, order, "call-back", who["supervisor"], satisfied=True)).status_code == 200
             await good_rating(client, who["clerk1"])
+            key = app.state.dispatcher.runtime("demo").live().ticket(state["ticket"]).access
+            follow = await client.post(f"/halls/demo/tickets/{state['ticket']}/evaluation/follow-up", params={"k": key},
+                                       json={"score": 4})  # fmt: skip
+            assert follow.status_code == 201, follow.text
             assert await asyncio.to_thread(app.state.rating_feeder.wait_delivered, WAIT_S)
             state["keys"] = outbox_keys(app)
 
@@ -146,7 +152,7 @@ def test_every_record_reaches_a_platform_that_goes_down_once_and_in_order(databa
     finally:
         platform.stop()
 
-    assert len(state["keys"]) == 6  # two ratings, three steps of the order, one more rating
+    assert len(state["keys"]) == 7  # two ratings, three steps of the order, one more rating, the 追评
     assert platform.keys == state["keys"]  # each once, in the order they were made
     # The first record was stored but its answer lost, then refused twice (503), then answered: sent four
     # times and kept once, recognised by its key; the others went through at the first try.
@@ -155,6 +161,10 @@ def test_every_record_reaches_a_platform_that_goes_down_once_and_in_order(databa
     assert all(path.startswith("/hcp/320100/pj/demo-") for path in platform.paths)
     order_records = [platform.bodies[k] for k in platform.keys if platform.bodies[k]["satisfaction"] == 2]
     assert [r["revision"] for r in order_records] == [0, 1, 2, 3]
+    assert {r["evaluationid"] for r in order_records} == {state["bad"]}
+    follow_up = platform.bodies[platform.keys[-1]]
+    assert (follow_up["followup"], follow_up["follows"], follow_up["satisfaction"]) == (1, state["bad"], 4)
+    assert follow_up["projectno"] == order_records[0]["projectno"]
     last = order_records[-1]
     assert (last["verification"], last["rectification"], last["callbackresult"]) == ("属实", "已培训", "满意")
     assert last["realname"] == 1 and last["areacode"] == "320100"
@@ -219,14 +229,23 @@ def test_the_file_sink_reports_a_path_it_cannot_write(tmp_path: Path) -> None:
         ({"kind": "http", "url": "ftp://hcp/x"}, "http:// or https://"),
         ({"kind": "http", "url": "https://hcp/{areacode}/{phone}"}, "unknown field(s) 'phone'"),
         ({"kind": "file"}, "needs path"),
+        ({"kind": "file", "path": "/x", "url": "https://hcp/"}, "url is for the http sink"),
         ({"kind": "kafka"}, "'none', 'file' or 'http'"),
     ],
 )
-def test_a_sink_misconfigured_is_refused_with_a_sentence(sink: dict[str, Any], says: str) -> None:
-    data = hall_with_devices().model_dump()
+def test_a_sink_misconfigured_is_refused_with_its_path_and_a_sentence(
+    sink: dict[str, Any], says: str, tmp_path: Path
+) -> None:
+    data = hall_with_devices().model_dump(mode="json")
     data["evaluation"]["sink"] = sink
-    with pytest.raises(ValueError, match="sink") as refused:
-        HallConfig.model_validate(data)
-    assert says in str(refused.value)
+    path = tmp_path / "hall.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ConfigError) as refused:
+        load_hall_config(path)
+    [(where, sentence)] = refused.value.errors
+    assert where.startswith("evaluation.sink") and says in sentence, refused.value.errors
+
+
+def test_a_sink_may_be_named_alone() -> None:
     assert EvaluationRules.model_validate({"sink": "none"}).sink.kind == "none"
-    assert ConfigError  # the loader reports these as path: sentence (hallq check-config)
+    assert EvaluationRules().sink.kind == "none"  # the default: the monthly export only
