@@ -146,6 +146,16 @@ class RatingState(AnswerModel):
     follow_up: EvaluationView | None
 
 
+class FeedStatus(AnswerModel):
+    """How far the hall's ratings have gone to the provincial platform (`evaluation.sink`)."""
+
+    sink: Literal["none", "file", "http"]
+    recorded: int = Field(description="records written to the feed's outbox (ratings and their changes)")
+    delivered: int = Field(description="records the sink has delivered, in order")
+    pending: int
+    last_error: str | None = Field(description="why the last delivery stopped; None while it flows")
+
+
 class VerifyBody(Body):
     facts: str = Field(min_length=2, max_length=1000, description="核实情况: what happened, as found")
 

@@ -19,6 +19,7 @@ from hallq.evaluation_models import (
     CallBackBody,
     CloseBody,
     EvaluationView,
+    FeedStatus,
     FollowUpAnswer,
     RatingAnswer,
     RatingBody,
@@ -35,6 +36,7 @@ from server.api.deps import DispatcherDep, OptionalPrincipalDep, PrincipalDep, S
 from server.api.replies import reply
 from server.evaluations import export
 from server.evaluations import usecases as evaluations
+from server.evaluations.feeder import feed_status
 from server.evaluations.service import EvaluationError
 from server.evaluations.workflow import IllegalOrderAction, OrderStatus
 from server.usecases import tickets
@@ -149,6 +151,14 @@ async def export_month(
     if kind == "xlsx":
         return Response(await asyncio.to_thread(export.to_xlsx, rows, month), media_type=XLSX, headers=headers)
     return Response(export.to_jsonl(rows), media_type="application/x-ndjson", headers=headers)
+
+
+@router.get("/halls/{hall}/evaluations/feed", response_model=FeedStatus)
+async def platform_feed(hall: str, request: Request, dispatcher: DispatcherDep, principal: StaffDep) -> FeedStatus:
+    """The platform feed's progress (supervisor or admin): recorded, delivered, pending, the last error."""
+    feeder = getattr(request.app.state, "rating_feeder", None)
+    status = await asyncio.to_thread(feed_status, dispatcher, feeder, hall)
+    return FeedStatus.model_validate(status)
 
 
 @router.get("/halls/{hall}/rectifications", response_model=list[RectificationView])

@@ -65,14 +65,14 @@ class RatingFeeder:
 
     def wait_delivered(self, timeout: float) -> bool:
         """Block until every hall's sink has everything its outbox holds (tests, a clean shutdown)."""
-        return self.wait_until(self._all_delivered, timeout)
+        return self.wait_until(self.all_delivered, timeout)
 
     def wait_until(self, condition: Callable[[], bool], timeout: float) -> bool:
         """Block until `condition` holds, looked at again after each round of deliveries."""
         with self._changed:
             return self._changed.wait_for(condition, timeout)
 
-    def _all_delivered(self) -> bool:
+    def all_delivered(self) -> bool:
         engine = self.dispatcher.store.engine
         return all(outbox.cursor(engine, h, s.name) >= outbox.head(engine, h) for h, s in self.sinks.items())
 
@@ -123,6 +123,17 @@ class RatingFeeder:
         self.errors[hall] = error
         log.warning("rating feed (%s): the %s sink failed (%s); trying again in %.1f s", hall, sink.name, error, wait)
         return False
+
+
+def feed_status(dispatcher: Dispatcher, feeder: RatingFeeder | None, hall: str) -> dict[str, object]:
+    """The supervisor's view of the feed: recorded, delivered, pending, and the last failure's reason."""
+    kind = dispatcher.runtime(hall).config.evaluation.sink.kind.value
+    engine = dispatcher.store.engine
+    recorded = outbox.head(engine, hall)
+    delivered = outbox.cursor(engine, hall, kind) if kind != "none" else 0
+    error = feeder.errors.get(hall) if feeder is not None else None
+    return {"sink": kind, "recorded": recorded, "delivered": delivered, "pending": recorded - delivered,
+            "last_error": error}  # fmt: skip
 
 
 def _configured_sinks(dispatcher: Dispatcher) -> dict[str, Sink]:

@@ -124,6 +124,10 @@ def test_every_record_reaches_a_platform_that_goes_down_once_and_in_order(databa
             feeder = app.state.rating_feeder
             await wait(app, lambda: "ConnectError" in feeder.errors.get("demo", ""))
             assert len(outbox_keys(app)) == 3  # kept, none sent: the platform is not listening
+            feed = (await client.get("/halls/demo/evaluations/feed", headers=who["supervisor"])).json()
+            assert (feed["sink"], feed["recorded"], feed["delivered"], feed["pending"]) == ("http", 3, 0, 3)
+            assert "ConnectError" in feed["last_error"]
+            assert (await client.get("/halls/demo/evaluations/feed", headers=who["clerk1"])).status_code == 403
 
     async def after_a_restart_with_the_platform_back() -> None:
         async with running_app(settings) as (client, app):
@@ -136,8 +140,11 @@ def test_every_record_reaches_a_platform_that_goes_down_once_and_in_order(databa
             follow = await client.post(f"/halls/demo/tickets/{state['ticket']}/evaluation/follow-up", params={"k": key},
                                        json={"score": 4})  # fmt: skip
             assert follow.status_code == 201, follow.text
-            assert await asyncio.to_thread(app.state.rating_feeder.wait_delivered, WAIT_S)
+            feeder = app.state.rating_feeder
+            await wait(app, lambda: feeder.all_delivered() and "demo" not in feeder.errors)
             state["keys"] = outbox_keys(app)
+            feed = (await client.get("/halls/demo/evaluations/feed", headers=who["supervisor"])).json()
+            assert (feed["recorded"], feed["delivered"], feed["pending"], feed["last_error"]) == (7, 7, 0, None)
 
     async def restarted_again() -> None:
         async with running_app(settings) as (_client, app):
