@@ -334,6 +334,55 @@ def _default_reasons() -> dict[int, list[EvaluationReason]]:
     }
 
 
+# The fields a sink's URL template may name: the hall, and the record's codes (never personal data).
+SINK_URL_FIELDS = ("hall", "areacode", "deptcode", "taskcode", "projectno", "recordid", "evaluationid")
+_URL_FIELD = re.compile(r"\{([^{}]*)\}")
+
+
+class SinkKind(StrEnum):
+    none = "none"
+    file = "file"
+    http = "http"
+
+
+class EvaluationSink(Strict):
+    """Where every rating (and its later state) goes for the provincial platform (DESIGN.md §11):
+    `none`, `file` (JSON lines appended to `path`) or `http` (each record POSTed to `url`)."""
+
+    kind: SinkKind = SinkKind.none
+    path: str | None = Field(None, description="file: the JSON-lines file records are appended to")
+    url: str | None = Field(None, description="http: URL template, e.g. https://hcp.example.gov.cn/{areacode}/pj")
+    token_env: str | None = Field(
+        None, pattern=r"^[A-Z_][A-Z0-9_]*$", description="http: environment variable holding the bearer token"
+    )
+    timeout_s: float = Field(10.0, gt=0, le=120, description="http: one request's time limit")
+    retry_max_s: float = Field(60.0, ge=0.01, le=3600, description="longest wait between two attempts")
+
+    @model_validator(mode="after")
+    def _target(self) -> EvaluationSink:
+        problems: list[str] = []
+        if self.kind == SinkKind.file and not self.path:
+            problems.append("sink kind file needs path: the file the records are appended to")
+        if self.kind == SinkKind.http:
+            problems += _url_template_problems(self.url)
+        if self.kind != SinkKind.http and self.url:
+            problems.append(f"url is for the http sink; this sink is {self.kind.value}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+def _url_template_problems(url: str | None) -> list[str]:
+    if not url:
+        return ["sink kind http needs url: the platform's address, e.g. https://hcp.example.gov.cn/{areacode}/pj"]
+    if not url.startswith(("http://", "https://")):
+        return [f"sink url must start with http:// or https://, not {url[:30]!r}"]
+    unknown = [name for name in _URL_FIELD.findall(url) if name not in SINK_URL_FIELDS]
+    if unknown:
+        return [f"sink url names unknown field(s) {', '.join(map(repr, unknown))}; known: {', '.join(SINK_URL_FIELDS)}"]
+    return []
+
+
 class EvaluationRules(Strict):
     """好差评 (DESIGN.md §11): the rating window, the rectification deadlines in working days, the reasons."""
 
@@ -346,6 +395,13 @@ class EvaluationRules(Strict):
     )
     area_code: str = Field("", max_length=12, description="行政区划代码 for the platform's export")
     department_code: str = Field("", max_length=32, description="实施机构代码 for the platform's export")
+    sink: EvaluationSink = Field(default_factory=EvaluationSink)
+
+    @field_validator("sink", mode="before")
+    @classmethod
+    def _sink_by_name(cls, value: Any) -> Any:
+        """`sink: none` is short for `sink: {kind: none}`."""
+        return {"kind": value} if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _levels(self) -> EvaluationRules:

@@ -61,6 +61,7 @@ class EvaluationView(AnswerModel):
     subject: Literal["ticket", "case"]
     subject_id: str
     number: str
+    round: int = Field(0, description="0 the rating, 1 the 追评 after its order was rectified")
     score: int
     level: str
     is_bad: bool
@@ -139,6 +140,32 @@ class RatingAnswer(AnswerModel):
     score: int
     is_bad: bool
     rectification: RectificationView | None = None
+
+
+class FollowUpAnswer(RatingAnswer):
+    """201 of a 追评: linked to the rating it follows up; it opens no order."""
+
+    follows: str = Field(description="the id of the first rating")
+
+
+class RatingState(AnswerModel):
+    """The citizen's page: their rating (None: not rated yet), its order's state, and the 追评 on offer."""
+
+    rating: EvaluationView | None
+    order_status: OrderStatusName | None
+    order_status_label: str | None
+    follow_up_open: bool
+    follow_up: EvaluationView | None
+
+
+class FeedStatus(AnswerModel):
+    """How far the hall's ratings have gone to the provincial platform (`evaluation.sink`)."""
+
+    sink: Literal["none", "file", "http"]
+    recorded: int = Field(description="records written to the feed's outbox (ratings and their changes)")
+    delivered: int = Field(description="records the sink has delivered, in order")
+    pending: int
+    last_error: str | None = Field(description="why the last delivery stopped; None while it flows")
 
 
 class VerifyBody(Body):

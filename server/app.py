@@ -27,6 +27,7 @@ from server.api import tickets as tickets_api
 from server.api import windows as windows_api
 from server.api.errors import ERROR_RESPONSES, install_error_handlers
 from server.api.limits import install_request_guard
+from server.evaluations.feeder import RatingFeeder
 from server.http_protocol import quiet_resource_errors
 from server.publisher import run_bus
 from server.runtime import Dispatcher
@@ -54,6 +55,8 @@ def create_app(settings: ServerSettings, *, embedded_mqtt_port: int = 1883, star
         app.state.stats_folder = folder = StatsFolder(dispatcher, on_folded=metrics.count)  # off the request path
         folder.start()
         stats_stream_api.attach(app, dispatcher)  # /stats/live/stream, woken by every commit
+        app.state.rating_feeder = feeder = RatingFeeder(dispatcher)  # 好差评 records → the platform
+        feeder.start()
         ticker = asyncio.create_task(run_ticker(dispatcher))
         async with contextlib.AsyncExitStack() as stack:
             if start_bus:
@@ -63,6 +66,7 @@ def create_app(settings: ServerSettings, *, embedded_mqtt_port: int = 1883, star
             finally:
                 ticker.cancel()
         await asyncio.to_thread(folder.stop)
+        await asyncio.to_thread(feeder.stop)
         await dispatcher.stop()
 
     app = FastAPIOffline(  # /docs and /redoc from the package's own Swagger UI files: no CDN

@@ -20,9 +20,12 @@ from hallq.evaluation_models import (
     CloseBody,
     EvaluationSummary,
     EvaluationView,
+    FeedStatus,
+    FollowUpAnswer,
     RatingAnswer,
     RatingBody,
     RatingOptions,
+    RatingState,
     ReasonBody,
     RectificationView,
     RectifyBody,
@@ -30,10 +33,12 @@ from hallq.evaluation_models import (
     TicketRatingBody,
     VerifyBody,
 )
+from server.api.cases import CasesDep
 from server.api.deps import DispatcherDep, OptionalPrincipalDep, PrincipalDep, StaffDep
 from server.api.replies import reply
 from server.evaluations import export
 from server.evaluations import usecases as evaluations
+from server.evaluations.feeder import feed_status
 from server.evaluations.service import EvaluationError
 from server.evaluations.workflow import IllegalOrderAction, OrderStatus
 from server.runtime import utcnow
@@ -59,6 +64,53 @@ async def rate_ticket(
     return reply(
         await tickets.evaluate_rated(dispatcher, principal, hall, body.ticket_id, k, RatingBody.model_validate(rating))
     )
+
+
+CaseKey = Annotated[str | None, Query(max_length=64, description="the access key from the receipt's QR code")]
+
+
+@router.post("/halls/{hall}/cases/{case_id}/evaluation", status_code=201, response_model=RatingAnswer)
+async def rate_case(
+    hall: str, case_id: str, body: RatingBody, dispatcher: DispatcherDep, cases: CasesDep,
+    principal: OptionalPrincipalDep, k: CaseKey = None,
+) -> RatingAnswer:  # fmt: skip
+    """一事一评 of a delivered case, once, by the citizen (the receipt's QR key `k`); a 差评 opens its order."""
+    return await evaluations.rate_case(dispatcher, cases, principal, hall, case_id, k, body)
+
+
+@router.get("/halls/{hall}/cases/{case_id}/evaluation", response_model=RatingState)
+async def case_rating_state(
+    hall: str, case_id: str, dispatcher: DispatcherDep, cases: CasesDep, principal: OptionalPrincipalDep,
+    k: CaseKey = None,
+) -> RatingState:  # fmt: skip
+    """The case page: the citizen's rating, its order's state, and whether the 追评 is open."""
+    return await evaluations.rating_state(dispatcher, cases, principal, hall, "case", case_id, k)
+
+
+@router.post("/halls/{hall}/cases/{case_id}/evaluation/follow-up", status_code=201, response_model=FollowUpAnswer)
+async def follow_up_case(
+    hall: str, case_id: str, body: RatingBody, dispatcher: DispatcherDep, cases: CasesDep,
+    principal: OptionalPrincipalDep, k: CaseKey = None,
+) -> FollowUpAnswer:  # fmt: skip
+    """追评 of a case's 差评, once, after its order was rectified."""
+    return await evaluations.follow_up(dispatcher, cases, principal, hall, "case", case_id, k, body)
+
+
+@router.get("/halls/{hall}/tickets/{ticket_id}/evaluation", response_model=RatingState)
+async def ticket_rating_state(
+    hall: str, ticket_id: str, dispatcher: DispatcherDep, principal: OptionalPrincipalDep, k: AccessKey = None
+) -> RatingState:
+    """The ticket page: the citizen's rating, its order's state, and whether the 追评 is open."""
+    return await evaluations.rating_state(dispatcher, None, principal, hall, "ticket", ticket_id, k)
+
+
+@router.post("/halls/{hall}/tickets/{ticket_id}/evaluation/follow-up", status_code=201, response_model=FollowUpAnswer)
+async def follow_up_ticket(
+    hall: str, ticket_id: str, body: RatingBody, dispatcher: DispatcherDep, principal: OptionalPrincipalDep,
+    k: AccessKey = None,
+) -> FollowUpAnswer:  # fmt: skip
+    """追评 of a ticket's 差评, once, after its order was rectified."""
+    return await evaluations.follow_up(dispatcher, None, principal, hall, "ticket", ticket_id, k, body)
 
 
 @router.get("/halls/{hall}/evaluations", response_model=list[EvaluationView])
@@ -118,6 +170,14 @@ async def export_month(
     if kind == "xlsx":
         return Response(await asyncio.to_thread(export.to_xlsx, rows, month), media_type=XLSX, headers=headers)
     return Response(export.to_jsonl(rows), media_type="application/x-ndjson", headers=headers)
+
+
+@router.get("/halls/{hall}/evaluations/feed", response_model=FeedStatus)
+async def platform_feed(hall: str, request: Request, dispatcher: DispatcherDep, principal: StaffDep) -> FeedStatus:
+    """The platform feed's progress (supervisor or admin): recorded, delivered, pending, the last error."""
+    feeder = getattr(request.app.state, "rating_feeder", None)
+    status = await asyncio.to_thread(feed_status, dispatcher, feeder, hall)
+    return FeedStatus.model_validate(status)
 
 
 @router.get("/halls/{hall}/rectifications", response_model=list[RectificationView])

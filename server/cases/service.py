@@ -696,6 +696,35 @@ class CaseService:
                     break
         return out
 
+    def rating_facts(self, case_id: str) -> dict[str, Any]:
+        """What 一事一评 records of the case: receipt number, item, status, when it was delivered, who
+        accepted it (the clerk's username), and the contact phone that makes the rating 实名."""
+        with self.engine.connect() as conn:
+            row = self._row(conn, case_id)
+            accepted_by = conn.execute(
+                sa.select(t.case_history.c.actor)
+                .where(
+                    t.case_history.c.hall == self.hall,
+                    t.case_history.c.case_id == case_id,
+                    t.case_history.c.action == CaseAction.accept.value,
+                )
+                .order_by(t.case_history.c.id.desc())
+            ).scalar()
+        service, item = self.item(row["item"])
+        status = CaseStatus(row["status"])
+        return {
+            "receipt_no": row["receipt_no"] or case_id,
+            "item": item.code,
+            "item_name": item.name,
+            "service": service.code,
+            "status": status.value,
+            "status_label": STATUS_LABELS[status],
+            "delivered": status in (CaseStatus.delivered, CaseStatus.archived),
+            "delivered_at": row["delivered_at"] or row["archived_at"],
+            "clerk": accepted_by.split(":", 1)[-1] if accepted_by and accepted_by.startswith("user:") else None,
+            "phone": row["phone"],
+        }
+
     def public_view(self, case_id: str, now: dt.datetime) -> dict[str, Any]:
         """What the citizen's phone page shows: status, what is missing, where to collect; a masked name only."""
         view = self.view(case_id, now, history=True)

@@ -13,8 +13,8 @@ import json
 import re
 from typing import Any
 
+from server.evaluations.records import record_of
 from server.evaluations.service import BadRating, EvaluationService
-from server.evaluations.workflow import STATUS_LABELS, OrderStatus
 
 # (field, 中文列名): the platform's names first, then what the hall's assessment (考核) needs.
 PLATFORM_FIELDS: tuple[tuple[str, str], ...] = (
@@ -37,6 +37,7 @@ PLATFORM_FIELDS: tuple[tuple[str, str], ...] = (
     ("rectification", "整改措施"),
     ("rectifyresult", "整改结果"),
     ("callbackresult", "回访结果"),
+    ("followup", "追评"),
 )
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -55,40 +56,7 @@ def month_bounds(month: str, zone: dt.tzinfo) -> tuple[dt.datetime, dt.datetime]
 def records(service: EvaluationService, month: str) -> list[dict[str, Any]]:
     zone = service.config.hall.tz()
     start, end = month_bounds(month, zone)
-    rules = service.rules
-    out = []
-    for rating, order in service.ratings_with_orders(start, end):
-        status = OrderStatus(order["status"]) if order else None
-        out.append(
-            {
-                "projectno": rating["number"],
-                "taskcode": rating["task_code"],
-                "taskname": rating["task_name"],
-                "pf": rating["pf"],
-                "satisfaction": rating["score"],
-                "satisfactionname": rating["level"],
-                "reasons": [r["code"] for r in rating["reasons"]],
-                "comment": rating["comment"],
-                "assesstime": rating["rated_at"].astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
-                "areacode": rules.area_code,
-                "deptcode": rules.department_code,
-                "window": rating["window"] or "",
-                "staffid": rating["clerk"] or "",
-                "realname": 1 if rating["real_name"] else 0,
-                "valid": 1 if rating["counts"] else 0,
-                "verification": order["facts"] if order else "",
-                "rectification": order["measures"] if order else "",
-                "rectifyresult": STATUS_LABELS[status] if status else "",
-                "callbackresult": _call_back(order),
-            }
-        )
-    return out
-
-
-def _call_back(order: dict[str, Any] | None) -> str:
-    if order is None or order["satisfied"] is None:
-        return ""
-    return "满意" if order["satisfied"] else "不满意"
+    return [record_of(rating, order, service.rules, zone) for rating, order in service.ratings_with_orders(start, end)]
 
 
 def to_jsonl(rows: list[dict[str, Any]]) -> bytes:

@@ -12,7 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +24,9 @@ from sqlalchemy.exc import IntegrityError
 
 from hallq.config import HallConfig
 from server.cases.calendar import WorkingCalendar
+from server.evaluations import outbox
 from server.evaluations import tables as t
+from server.evaluations.records import record_of
 from server.evaluations.workflow import (
     ACTION_LABELS,
     ADMIN_ACTIONS,
@@ -44,7 +48,9 @@ from server.store import schema
 from server.store.codec import ticket_from_data
 from server.store.database import aware
 
+log = logging.getLogger(__name__)
 STAFF = frozenset({"supervisor", "admin"})
+FOLLOW_UP_STATUSES = frozenset({OrderStatus.rectified.value, OrderStatus.closed.value})
 OPEN_ACTOR = ("system:evaluations", "system")
 
 
@@ -55,8 +61,16 @@ class EvaluationError(Exception):
 
 
 class AlreadyRated(EvaluationError):
+    def __init__(self, number: str, subject: str = "ticket") -> None:
+        if subject == "case":
+            super().__init__(f"办件{number}已经评价过了（一事一评）。 Case {number} has already been evaluated.")
+        else:
+            super().__init__(f"{number}号已经评价过了（一次一评）。 Ticket {number} has already been evaluated.")
+
+
+class AlreadyFollowedUp(EvaluationError):
     def __init__(self, number: str) -> None:
-        super().__init__(f"{number}号已经评价过了（一次一评）。 Ticket {number} has already been evaluated.")
+        super().__init__(f"{number}已经追评过了（追评只有一次）。 {number} already has its follow-up rating.")
 
 
 class BadRating(EvaluationError):
@@ -111,6 +125,7 @@ class EvaluationService:
         self.hall = config.hall.id
         self.hmac_key = hmac_key
         self.calendar = calendar or WorkingCalendar(config.hall.holidays, config.hall.workdays)
+        self.listeners: list[Callable[[], None]] = []  # told after each committed change (the feeder)
 
     def local_date(self, moment: dt.datetime) -> dt.date:
         return moment.astimezone(self.config.hall.tz()).date()
@@ -151,6 +166,29 @@ class EvaluationService:
         """Store one rating; a 差评 opens its rectification order in the same transaction."""
         now = now.astimezone(dt.UTC)
         self.check_open(rated, now)
+        row = self._rating_values(rated, score, reasons, comment, channel, contact_phone, now)
+        order_id = None
+        try:
+            with self.engine.begin() as conn:
+                if self._first_rating(conn, rated.subject, rated.subject_id) is not None:
+                    raise AlreadyRated(rated.number, rated.subject)
+                conn.execute(t.ratings.insert().values(**row))
+                if is_bad(score):
+                    order_id = self._open_order(conn, row["id"], rated, now)
+                self._feed(conn, row["id"], now)
+        except IntegrityError:
+            raise AlreadyRated(rated.number, rated.subject) from None
+        self.notify()
+        answer: dict[str, Any] = {"id": row["id"], "score": score, "is_bad": is_bad(score), "rectification": None}
+        if order_id is not None:
+            answer["rectification"] = self.order(order_id, now)
+        return answer
+
+    def _rating_values(
+        self, rated: RatedService, score: int, reasons: list[str], comment: str, channel: str,
+        contact_phone: str | None, now: dt.datetime, round_: int = 0,
+    ) -> dict[str, Any]:  # fmt: skip
+        """The ratings row of a rating (round 0) or a 追评 (round 1); refuses reasons the level lacks."""
         labels = self.rules.reason_labels(score)
         unknown = [r for r in reasons if r not in labels]
         if unknown:
@@ -158,13 +196,12 @@ class EvaluationService:
                 f"「{LEVELS[score]}」没有这些评价原因：{'、'.join(unknown)}。"
                 f" Unknown reason codes for score {score}: {', '.join(unknown)}."
             )
-        rating_id = secrets.token_hex(8)
-        row = {
+        return {
             "hall": self.hall,
-            "id": rating_id,
+            "id": secrets.token_hex(8),
             "subject": rated.subject,
             "subject_id": rated.subject_id,
-            "round": 0,
+            "round": round_,
             "number": rated.number,
             "score": score,
             "reasons": list(dict.fromkeys(reasons)),
@@ -182,31 +219,125 @@ class EvaluationService:
             "served_at": rated.served_at.astimezone(dt.UTC),
             "rated_at": now,
         }
-        order_id = None
+
+    # ---- 追评: one follow-up rating after the 差评's order was rectified ----------------------------
+
+    def follow_up(
+        self, subject: str, subject_id: str, *, score: int, reasons: list[str], comment: str, channel: str,
+        contact_phone: str | None, now: dt.datetime,
+    ) -> dict[str, Any]:  # fmt: skip
+        """The citizen's 追评 of a rectified (or closed) order: once, within window_days of the 整改, kept
+        as round 1 beside the first rating (counted apart: it opens no order and is not a second 一次一评)."""
+        now = now.astimezone(dt.UTC)
+        with self.engine.connect() as conn:
+            first = self._first_rating(conn, subject, subject_id)
+        if first is None:
+            raise EvaluationError("还没有评价，不能追评。 There is no rating to follow up yet.")
         try:
             with self.engine.begin() as conn:
-                if self._already_rated(conn, rated):
-                    raise AlreadyRated(rated.number)
+                self._follow_up_open(conn, first, now)
+                rated = RatedService(
+                    subject, subject_id, first["number"], first["window"], first["clerk"], first["service"],
+                    first["task_code"], first["task_name"], first["served_at"],
+                )  # fmt: skip
+                row = self._rating_values(rated, score, reasons, comment, channel, contact_phone, now, round_=1)
                 conn.execute(t.ratings.insert().values(**row))
-                if is_bad(score):
-                    order_id = self._open_order(conn, rating_id, rated, now)
+                self._feed(conn, row["id"], now, follows=first["id"])
         except IntegrityError:
-            raise AlreadyRated(rated.number) from None
-        answer: dict[str, Any] = {"id": rating_id, "score": score, "is_bad": is_bad(score), "rectification": None}
-        if order_id is not None:
-            answer["rectification"] = self.order(order_id, now)
-        return answer
+            raise AlreadyFollowedUp(first["number"]) from None
+        self.notify()
+        return {"id": row["id"], "score": score, "is_bad": is_bad(score), "rectification": None,
+                "follows": first["id"]}  # fmt: skip
 
-    def _already_rated(self, conn: Connection, rated: RatedService) -> bool:
-        found = conn.execute(
-            sa.select(t.ratings.c.id).where(
-                t.ratings.c.hall == self.hall,
-                t.ratings.c.subject == rated.subject,
-                t.ratings.c.subject_id == rated.subject_id,
-                t.ratings.c.round == 0,
+    def _follow_up_open(self, conn: Connection, first: dict[str, Any], now: dt.datetime) -> None:
+        """When the order was rectified; refuses a 追评 before that, after the window, or a second one."""
+        order = self._order_of(conn, first["id"])
+        if order is None or order["status"] not in FOLLOW_UP_STATUSES:
+            raise EvaluationError(
+                f"{first['number']}的差评整改完成后才能追评。 A follow-up rating comes after the rectification."
             )
-        ).first()
-        return found is not None
+        if self._round(conn, first["subject"], first["subject_id"], 1) is not None:
+            raise AlreadyFollowedUp(first["number"])
+        rectified_at = self._rectified_at(conn, order["id"])
+        if now - rectified_at > dt.timedelta(days=self.rules.window_days):
+            raise EvaluationError(
+                f"整改已超过{self.rules.window_days}天，追评期限已过。"
+                f" The follow-up window of {self.rules.window_days} days after the rectification has passed."
+            )
+
+    def _rectified_at(self, conn: Connection, order_id: str) -> dt.datetime:
+        found = conn.execute(
+            sa.select(sa.func.max(t.rectification_history.c.at)).where(
+                t.rectification_history.c.hall == self.hall,
+                t.rectification_history.c.order_id == order_id,
+                t.rectification_history.c.action == OrderAction.rectify.value,
+            )
+        ).scalar()
+        moment = aware(found) if found is not None else None
+        return moment or dt.datetime.min.replace(tzinfo=dt.UTC)
+
+    def state(self, subject: str, subject_id: str, now: dt.datetime) -> dict[str, Any]:
+        """What the citizen's page shows of their rating: none yet, thanks, or the 追评 on offer."""
+        with self.engine.connect() as conn:
+            first = self._first_rating(conn, subject, subject_id)
+            if first is None:
+                return {"rating": None, "order_status": None, "order_status_label": None,
+                        "follow_up_open": False, "follow_up": None}  # fmt: skip
+            order = self._order_of(conn, first["id"])
+            second = self._round(conn, subject, subject_id, 1)
+            try:
+                self._follow_up_open(conn, first, now.astimezone(dt.UTC))
+                open_ = True
+            except EvaluationError:
+                open_ = False
+        status = OrderStatus(order["status"]) if order else None
+        return {
+            "rating": self.rating_view(first),
+            "order_status": status.value if status else None,
+            "order_status_label": STATUS_LABELS[status] if status else None,
+            "follow_up_open": open_,
+            "follow_up": self.rating_view(second) if second else None,
+        }
+
+    def ticket_access(self, ticket_id: str) -> str | None:
+        """The stored ticket's access key (the QR's `k`), for pages opened after it left the live queue."""
+        with self.engine.connect() as conn:
+            data = conn.execute(
+                sa.select(schema.tickets.c.data).where(
+                    schema.tickets.c.hall == self.hall, schema.tickets.c.id == ticket_id
+                )
+            ).scalar()
+        return str(data["access"]) if isinstance(data, dict) and data.get("access") else None
+
+    def _first_rating(self, conn: Connection, subject: str, subject_id: str) -> dict[str, Any] | None:
+        return self._round(conn, subject, subject_id, 0)
+
+    def _round(self, conn: Connection, subject: str, subject_id: str, round_: int) -> dict[str, Any] | None:
+        found = (
+            conn.execute(
+                sa.select(t.ratings).where(
+                    t.ratings.c.hall == self.hall,
+                    t.ratings.c.subject == subject,
+                    t.ratings.c.subject_id == subject_id,
+                    t.ratings.c.round == round_,
+                )
+            )
+            .mappings()
+            .first()
+        )
+        return _aware_row(found) if found is not None else None
+
+    def _order_of(self, conn: Connection, rating_id: str) -> dict[str, Any] | None:
+        found = (
+            conn.execute(
+                sa.select(t.rectifications).where(
+                    t.rectifications.c.hall == self.hall, t.rectifications.c.rating_id == rating_id
+                )
+            )
+            .mappings()
+            .first()
+        )
+        return _aware_row(found) if found is not None else None
 
     def _phone_hmac(self, phone: str) -> str:
         return hmac.new(self.hmac_key, b"phone:" + phone.encode("ascii"), hashlib.sha256).hexdigest()
@@ -270,7 +401,25 @@ class EvaluationService:
                     .values(counts=False, void_reason=text[:500])
                 )
             self._record(conn, order_id, row["window"], actor, action.value, before, after, now, text)
+            self._feed(conn, row["rating_id"], now)
+        self.notify()
         return self.order(order_id, now, viewer=actor)
+
+    # ---- the platform feed -----------------------------------------------------------------------
+
+    def _feed(self, conn: Connection, rating_id: str, now: dt.datetime, follows: str | None = None) -> None:
+        """The rating's record as it now stands, into the feed's outbox (same transaction as the change)."""
+        rating = self.rating_view(self._rating_row(conn, rating_id))
+        record = record_of(rating, self._order_of(conn, rating_id), self.rules, self.config.hall.tz())
+        outbox.append(conn, self.hall, rating_id, {**record, "follows": follows or ""}, now)
+
+    def notify(self) -> None:
+        """Wake whoever feeds the sinks (after the commit); a listener's failure never fails the change."""
+        for listener in list(self.listeners):
+            try:
+                listener()
+            except Exception:
+                log.exception("a rating feed listener failed")
 
     def _may(self, actor: Actor, action: OrderAction, row: dict[str, Any]) -> None:
         """Supervisors and admins take every step (closing an escalated order: admin, the hall's head);
@@ -474,6 +623,7 @@ class EvaluationService:
             "subject": rating["subject"],
             "subject_id": rating["subject_id"],
             "number": rating["number"],
+            "round": rating["round"],
             "score": rating["score"],
             "level": LEVELS[rating["score"]],
             "is_bad": is_bad(rating["score"]),

@@ -81,3 +81,36 @@ rectification_history = sa.Table(
     sa.Column("note", sa.String(1000), nullable=False, server_default=""),  # never the citizen's data
     sa.Index("ix_rectification_history_order", "hall", "order_id"),
 )
+
+# The platform feed's outbox: one row per rating and per later change of its record (an order's step),
+# written in the same transaction as the change. `seq` is per hall and gap-free in commit order (taken
+# from `rating_feed`'s row, which the transaction holds locked until it commits), so a sink's cursor
+# never passes a row that commits later.
+rating_feed = sa.Table(
+    "rating_feed",
+    metadata,
+    sa.Column("hall", sa.String(32), primary_key=True),
+    sa.Column("last_seq", sa.BigInteger, nullable=False),
+)
+
+rating_outbox = sa.Table(
+    "rating_outbox",
+    metadata,
+    sa.Column("hall", sa.String(32), primary_key=True),
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("rating_id", sa.String(32), nullable=False),
+    sa.Column("revision", sa.Integer, nullable=False),  # 0 the rating, then one per later change
+    sa.Column("record", sa.JSON, nullable=False),  # the export's record as it stood at the change
+    sa.Column("created_at", TS, nullable=False),
+    sa.UniqueConstraint("hall", "rating_id", "revision", name="uq_rating_outbox_revision"),
+)
+
+# How far each sink got: the last outbox seq it delivered, per hall and sink kind.
+rating_sink_cursor = sa.Table(
+    "rating_sink_cursor",
+    metadata,
+    sa.Column("hall", sa.String(32), primary_key=True),
+    sa.Column("sink", sa.String(16), primary_key=True),
+    sa.Column("last_seq", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+)

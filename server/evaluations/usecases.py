@@ -8,14 +8,25 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
+import secrets
 import weakref
 from typing import Any
 
-from hallq.evaluation_models import EvaluationSummary, RatingAnswer, RatingBody, RectificationView
-from server.auth import Forbidden, Principal
+from hallq.evaluation_models import (
+    MOBILE_PATTERN,
+    EvaluationSummary,
+    FollowUpAnswer,
+    RatingAnswer,
+    RatingBody,
+    RatingState,
+    RectificationView,
+)
+from server.auth import Forbidden, Principal, Unauthorized
+from server.cases.service import CaseService
 from server.engine.model import Ticket
 from server.evaluations import summary as month_summary
-from server.evaluations.service import Actor, BadRating, EvaluationService, RatedService
+from server.evaluations.service import Actor, BadRating, EvaluationError, EvaluationService, RatedService
 from server.evaluations.workflow import CITIZEN_CHANNELS
 from server.runtime import Dispatcher, HallRuntime, utcnow
 
@@ -66,6 +77,99 @@ def rated_ticket(runtime: HallRuntime, ticket: Ticket) -> RatedService:
         task_name=service.name if service else ticket.service,
         served_at=served_at,
     )
+
+
+def rated_case(case_id: str, facts: dict[str, Any]) -> RatedService:
+    """一事一评: the case's receipt number (办件编号), its item (事项编码), and the clerk who accepted it.
+    A case has no window of its own (the back office decides it): its order is the supervisor's."""
+    return RatedService(
+        subject="case",
+        subject_id=case_id,
+        number=facts["receipt_no"],
+        window=None,
+        clerk=facts["clerk"],
+        service=facts["service"],
+        task_code=facts["item"],
+        task_name=facts["item_name"],
+        served_at=facts["delivered_at"],
+    )
+
+
+def _citizen_only(principal: Principal | None) -> None:
+    """A case is rated by the citizen (the receipt's QR page) or at a kiosk, never by a staff login."""
+    if principal is None or principal.role in ("kiosk", "bridge") and not principal.is_user:
+        return
+    raise Forbidden(
+        "好差评须由办事群众本人评价，请扫描回执上的二维码。 A case is rated by the citizen, on the receipt's QR page."
+    )
+
+
+async def rate_case(
+    dispatcher: Dispatcher, cases: CaseService, principal: Principal | None, hall: str, case_id: str,
+    access: str | None, body: RatingBody,
+) -> RatingAnswer:  # fmt: skip
+    """一事一评 of a delivered case, once, within window_days of its delivery; a 差评 opens an order, 实名
+    by the phone the citizen leaves or the one the case was submitted with."""
+    _citizen_only(principal)
+    await asyncio.to_thread(cases.check_access, case_id, access)
+    facts = await asyncio.to_thread(cases.rating_facts, case_id)
+    if not facts["delivered"] or facts["delivered_at"] is None:
+        raise EvaluationError(
+            f"办件{facts['receipt_no']}尚未送达（{facts['status_label']}），送达后才能评价。"
+            f" The case is {facts['status']}: it can be rated once it is delivered."
+        )
+    phone = body.contact_phone or (facts["phone"] if re.fullmatch(MOBILE_PATTERN, facts["phone"] or "") else None)
+    body = body.model_copy(update={"contact_phone": phone})
+    return await record_rating(dispatcher, hall, rated_case(case_id, facts), body, channel_of(principal, body.channel),
+                               utcnow())  # fmt: skip
+
+
+async def subject_keyed(
+    dispatcher: Dispatcher, cases: CaseService | None, principal: Principal | None, hall: str, subject: str,
+    subject_id: str, access: str | None,
+) -> EvaluationService:  # fmt: skip
+    """The citizen's proof for the 追评 and the page's state: the ticket's or the case's access key `k`,
+    checked against the stored ticket (it may have left the live queue days ago) or case."""
+    if subject == "case":
+        _citizen_only(principal)
+    else:
+        _no_staff(principal)
+    service = service_for(dispatcher, hall)
+    if cases is not None:
+        await asyncio.to_thread(cases.check_access, subject_id, access)
+        return service
+    stored = await asyncio.to_thread(service.ticket_access, subject_id)
+    if access is None:
+        raise Unauthorized("需要凭号码上的二维码访问。 Open the link from the ticket's QR code.")
+    if stored is None or not secrets.compare_digest(access, stored):
+        raise Forbidden("二维码无效。 The access key does not match this ticket.")
+    return service
+
+
+def _no_staff(principal: Principal | None) -> None:
+    if principal is not None and principal.is_user:
+        raise Forbidden("好差评须由办事群众本人评价。 Staff logins may not rate a service.")
+
+
+async def follow_up(
+    dispatcher: Dispatcher, cases: CaseService | None, principal: Principal | None, hall: str, subject: str,
+    subject_id: str, access: str | None, body: RatingBody,
+) -> FollowUpAnswer:  # fmt: skip
+    """追评: once, after the 差评's order was rectified (rectified or closed)."""
+    service = await subject_keyed(dispatcher, cases, principal, hall, subject, subject_id, access)
+    answer = await asyncio.to_thread(
+        service.follow_up, subject, subject_id, score=body.score, reasons=body.reasons, comment=body.comment or "",
+        channel=channel_of(principal, body.channel), contact_phone=body.contact_phone, now=utcnow(),
+    )  # fmt: skip
+    return FollowUpAnswer.model_validate(answer)
+
+
+async def rating_state(
+    dispatcher: Dispatcher, cases: CaseService | None, principal: Principal | None, hall: str, subject: str,
+    subject_id: str, access: str | None,
+) -> RatingState:  # fmt: skip
+    service = await subject_keyed(dispatcher, cases, principal, hall, subject, subject_id, access)
+    return RatingState.model_validate(await asyncio.to_thread(service.state, subject, subject_id, utcnow()))
 
 
 async def record_rating(

@@ -107,6 +107,12 @@ def upsert(conn: Connection, table: sa.Table, row: dict[str, Any], keys: tuple[s
     conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=update))
 
 
+def insert_missing(conn: Connection, table: sa.Table, row: dict[str, Any], keys: tuple[str, ...]) -> None:
+    """Insert the row unless `keys` already name one (SQLite and PostgreSQL alike)."""
+    stmt = _dialect_insert(conn.dialect.name)(table).values(**row)
+    conn.execute(stmt.on_conflict_do_nothing(index_elements=list(keys)))
+
+
 class Upserts:
     """One insert-or-update statement per table, built once and run with many rows (executemany):
     the group commit's hot path. Every column not in the primary key is updated from the new row."""

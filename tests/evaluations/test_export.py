@@ -83,6 +83,7 @@ def test_the_month_s_ratings_are_exported_in_the_platform_s_fields(database: str
             "rectification": "已培训",
             "rectifyresult": "已办结",
             "callbackresult": "满意",
+            "followup": 0,
         }
         assert (lines[0]["pf"], lines[0]["reasons"], lines[0]["realname"], lines[0]["rectification"]) == (
             4, ["efficiency", "skill"], 0, "",

@@ -104,3 +104,34 @@ def test_the_order_shows_the_rated_ticket_s_waiting_and_service_time(service: Ev
     assert (times["wait_s"], times["service_s"]) == (25 * 60, 9 * 60 - 30), "first call − issue; finish − last call"
     assert times["issued_at"] == issued and times["finished_at"] == ticket.finished_at
     assert rate(service, served("gone"))["rectification"]["times"] is None, "a ticket the store no longer has"
+
+
+def test_ratings_and_steps_made_at_once_are_numbered_for_the_feed_without_gap_or_repeat(
+    service: EvaluationService,
+) -> None:
+    """Eight citizens rate and a supervisor verifies an order at the same moment: every change takes the
+    next feed seq in the hall (no gap, no repeat) and no transaction waits on another for ever."""
+    first = rate(service, served("t0"))
+    failures: list[BaseException] = []
+
+    def attempt(target: Any, *args: Any) -> None:
+        start.wait()  # all nine at once
+        try:
+            target(*args)
+        except BaseException as exc:  # collected: the assertion below names it
+            failures.append(exc)
+
+    order = first["rectification"]["id"]
+    jobs = [(rate, service, served(f"t{i}"), 1 + i % 5) for i in range(1, 9)]
+    jobs.append((service.act, order, "verify", SUPERVISOR, NOW))
+    threads = [threading.Thread(target=attempt, args=job) for job in jobs]
+    start = threading.Barrier(len(threads))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert failures == []
+    with service.engine.connect() as conn:
+        seqs = conn.execute(sa.select(et.rating_outbox.c.seq).order_by(et.rating_outbox.c.seq)).scalars().all()
+        head = conn.execute(sa.select(et.rating_feed.c.last_seq)).scalar_one()
+    assert seqs == list(range(1, 11)) and head == 10  # the first rating, eight more, one step

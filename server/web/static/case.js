@@ -2,6 +2,11 @@
 (function () {
   const { hall, id, key } = hallq.parts();
   const url = `/api/v1/public/halls/${encodeURIComponent(hall)}/cases/${encodeURIComponent(id)}?k=${encodeURIComponent(key)}`;
+  const caseApi = `/api/v1/halls/${encodeURIComponent(hall)}/cases/${encodeURIComponent(id)}/evaluation`;
+  const q = `?k=${encodeURIComponent(key)}`;
+  const rating = hallqRate.mount(document.getElementById("rating"), {
+    hall, state: caseApi + q, rate: caseApi + q, followUp: `${caseApi}/follow-up${q}`,
+  }, { what: "本次办件", phoneHint: "不填则用申请时登记的电话回访；号码只用于回访，页面和记录中只显示部分号码。" });
   const materialLabel = { provided: "已提交", deferred: "容缺，待补交", missing: "需补交" };
 
   function list(elementId, items, render) {
@@ -41,7 +46,10 @@
   }
 
   hallq.hallName(hall, "hall");
-  hallq.call("GET", url).then(show).catch((error) => {
+  hallq.call("GET", url).then((c) => {
+    show(c);
+    rating.update(c.status === "delivered" || c.status === "archived"); // 一事一评 once it is delivered
+  }).catch((error) => {
     hallq.text("status", "无法查询");
     hallq.text("applicant", error.message);
   });

@@ -3,9 +3,13 @@
   const { hall, id, key } = hallq.parts();
   const api = `/api/v1/halls/${encodeURIComponent(hall)}/tickets/${encodeURIComponent(id)}`;
   const q = `?k=${encodeURIComponent(key)}`;
-  const labels = ["非常不满意", "不满意", "基本满意", "满意", "非常满意"];
-  let score = 0;
-  let rated = false;
+  const rating = hallqRate.mount(document.getElementById("rating"), {
+    hall,
+    state: `${api}/evaluation${q}`,
+    rate: `/api/v1/halls/${encodeURIComponent(hall)}/evaluations${q}`,
+    rateBody: { ticket_id: id },
+    followUp: `${api}/evaluation/follow-up${q}`,
+  }, { what: "本次服务", phoneHint: "留下手机号，差评整改后工作人员会回访您；号码只用于回访，页面和记录中只显示部分号码。" });
 
   function show(t) {
     hallq.text("number", t.number);
@@ -24,15 +28,17 @@
     document.getElementById("actions").hidden = !["waiting", "no_show"].includes(t.status);
     document.getElementById("rejoin").hidden = t.status !== "no_show";
     document.getElementById("cancel").hidden = t.status !== "waiting";
-    document.getElementById("rating").hidden = t.status !== "done" || rated;
   }
 
   async function refresh() {
     try {
-      show(await hallq.call("GET", api + q));
+      const ticket = await hallq.call("GET", api + q);
+      show(ticket);
+      rating.update(ticket.status === "done");
     } catch (error) {
       hallq.text("status", "无法查询");
       hallq.text("detail", error.message);
+      rating.update(false); // an older ticket has left the live queue: its rating and 追评 still show
     }
   }
 
@@ -49,31 +55,6 @@
     }
   }
 
-  const stars = document.getElementById("stars");
-  labels.forEach((label, i) => {
-    const b = document.createElement("button");
-    b.textContent = label;
-    b.dataset.score = String(i + 1);
-    b.addEventListener("click", () => {
-      score = i + 1;
-      stars.querySelectorAll("button").forEach((x) => x.classList.toggle("on", Number(x.dataset.score) <= score));
-      document.getElementById("send-rating").disabled = false;
-    });
-    stars.appendChild(b);
-  });
-  document.getElementById("send-rating").addEventListener("click", async () => {
-    const msg = document.getElementById("rating-msg");
-    const comment = document.getElementById("comment").value.trim();
-    try {
-      await hallq.call("POST", `${api}/evaluation${q}`, comment ? { score, comment } : { score });
-      rated = true;
-      document.getElementById("rating").hidden = true;
-      hallq.text("detail", "感谢您的评价！");
-    } catch (error) {
-      msg.className = "error";
-      msg.textContent = error.message;
-    }
-  });
   document.getElementById("rejoin").addEventListener("click", () => act("rejoin"));
   document.getElementById("cancel").addEventListener("click", () => act("cancel", "确定取消排队吗？"));
   hallq.hallName(hall, "hall");
