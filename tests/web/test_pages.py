@@ -3,11 +3,13 @@ against a real dispatcher. Screenshots go to artifacts/screens/web-*.png."""
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -189,6 +191,24 @@ def test_case_page_on_a_phone_keeps_labels_on_one_line_and_no_empty_value(dispat
         assert label_box["x"] + label_box["width"] <= value_box["x"] + 1, f"{label.inner_text()} runs into its value"
         assert value.inner_text().strip(), f"{label.inner_text()} shows no value"
     assert page.is_visible("#deferred-row") and page.inner_text("#deferred-due").strip()
+
+
+def test_case_times_are_the_halls_clock_whatever_the_browsers_zone(dispatcher: Dispatcher, browser: Any) -> None:
+    case_id, key, _ = received_case(dispatcher)
+    received = httpx.get(f"{dispatcher.api}/public/halls/demo/cases/{case_id}?k={key}")
+    at = dt.datetime.fromisoformat(received.json()["history"][0]["at"])
+    shanghai = at.astimezone(ZoneInfo("Asia/Shanghai"))
+    expected = f"{shanghai.year}/{shanghai.month}/{shanghai.day} {shanghai:%H:%M:%S}"
+    context = browser.new_context(
+        viewport={"width": 360, "height": 780}, locale="zh-CN", timezone_id="America/New_York"
+    )
+    try:
+        page = context.new_page()
+        page.goto(f"{dispatcher.url}/c/demo/{case_id}?k={key}")
+        page.wait_for_selector("#history li")
+        assert page.inner_text("#history li").startswith(expected), "the hall's time, not the phone's zone"
+    finally:
+        context.close()
 
 
 def test_office_hall_list_role_counts_logout(dispatcher: Dispatcher, page: Any) -> None:

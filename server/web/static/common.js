@@ -1,6 +1,9 @@
 // Shared by the pages: reading the path and key, calling the API, showing its {detail} sentences.
 "use strict";
 const hallq = {
+  // Times are shown in the hall's zone (from GET /halls/{hall}), never the browser's: a hall PC or a
+  // phone set to another zone must still show the hall's clock.
+  zone: "Asia/Shanghai",
   parts() {
     const segments = location.pathname.split("/").filter(Boolean);
     return { hall: segments[1], id: segments[2], key: new URLSearchParams(location.search).get("k") || "" };
@@ -30,12 +33,18 @@ const hallq = {
     try {
       const info = await hallq.call("GET", `/api/v1/halls/${encodeURIComponent(hall)}`);
       hallq.text(elementId, info.name);
+      if (info.timezone) hallq.zone = info.timezone;
     } catch (error) { /* the page works without the hall's name */ }
   },
   minutes(seconds) { return Math.max(1, Math.round((seconds || 0) / 60)); },
   time(iso) {
     if (!iso) return "";
     const d = new Date(iso);
-    return isNaN(d) ? iso : d.toLocaleString("zh-CN", { hour12: false });
+    if (isNaN(d)) return iso;
+    try {
+      return d.toLocaleString("zh-CN", { hour12: false, timeZone: hallq.zone });
+    } catch (error) {  // a zone this browser does not know
+      return d.toLocaleString("zh-CN", { hour12: false });
+    }
   },
 };
