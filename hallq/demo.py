@@ -435,6 +435,10 @@ def _print_intro(
         )
     else:
         print("no simulated citizens or clerks (--simulate no): take tickets at the kiosk, call at the terminal.")
+    print(
+        f"supervisors (log in as supervisor / demo): back office {url}/office   statistics {url}/office/stats"
+        f"   the hall now {url}/office/live"
+    )
     print(f"announcements: {'loudspeaker and ' if audio else ''}WAV files in {data / 'wav'}; logs in {data / 'logs'}")
     print(
         "demo credentials: clerks clerk1..clerk12 / demo, supervisor / demo, admin / demo;"

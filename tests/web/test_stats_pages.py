@@ -5,6 +5,7 @@ to artifacts/screens/web-stats-*.png and web-live-*.png (1366×768, an office sc
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import shutil
 import time
@@ -180,6 +181,23 @@ def test_stats_exports_download(dispatcher: Dispatcher, page: Any) -> None:
     assert xlsx_download.value.suggested_filename.endswith(".xlsx")
     assert any("办结数" in row for row in cells) and any(row[1] == "clerk1" for row in cells)
     assert cells[-1][1] == "合计"
+
+
+def test_the_monthly_report_downloads_from_the_stats_page(dispatcher: Dispatcher, page: Any) -> None:
+    log_in(page, dispatcher.url, "/office/stats")
+    page.wait_for_selector("body[data-loaded]")
+    this_month = dt.date.today().strftime("%Y-%m")
+    page.select_option("#report-month", this_month)  # the month with the tickets served above
+    with page.expect_download() as pdf_download:
+        page.click("#report-pdf")
+    pdf = Path(pdf_download.value.path()).read_bytes()
+    assert pdf.startswith(b"%PDF") and pdf_download.value.suggested_filename.endswith(".pdf")
+    with page.expect_download() as xlsx_download:
+        page.click("#report-xlsx")
+    book = load_workbook(io.BytesIO(Path(xlsx_download.value.path()).read_bytes()))
+    assert "汇总" in book.sheetnames
+    labels = page.eval_on_selector_all("#report-month option", "os => os.map((o) => o.textContent)")
+    assert len(labels) == 12 and all(label.endswith("月") for label in labels)
 
 
 def test_stats_page_is_for_supervisors(dispatcher: Dispatcher, page: Any) -> None:

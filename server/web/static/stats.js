@@ -193,12 +193,31 @@
   }
 
   // ---- exports: the API's own files, fetched with the login and saved under the API's name ----------
-  async function download(format) {
-    const by = el("export-by").value;
+  function download(format) {
+    return save(`${staff.base()}/stats?${range()}&by=${el("export-by").value}&format=${format}`, `stats.${format}`);
+  }
+
+  // The monthly report a sub-centre sends to the city (统一情况汇总): this month and the eleven before.
+  function fillMonths() {
+    const now = new Date();
+    for (let back = 0; back < 12; back += 1) {
+      const d = new Date(now.getFullYear(), now.getMonth() - back, 1);
+      const value = `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}`;
+      el("report-month").append(make("option", `${d.getFullYear()}年${d.getMonth() + 1}月`, { value }));
+    }
+    el("report-month").selectedIndex = 1;  // last month: the one that is reported
+  }
+
+  function report(format) {
+    const month = el("report-month").value;
+    return save(`${staff.base()}/reports/monthly/${month}.${format}`, `report-${month}.${format}`);
+  }
+
+  async function save(url, fallbackName) {
     try {
-      const reply = await staff.api("GET", `${staff.base()}/stats?${range()}&by=${by}&format=${format}`);
+      const reply = await staff.api("GET", url);
       const named = /filename="([^"]+)"/.exec(reply.headers.get("Content-Disposition") || "");
-      const link = make("a", undefined, { href: URL.createObjectURL(await reply.blob()), download: named ? named[1] : `stats.${format}` });
+      const link = make("a", undefined, { href: URL.createObjectURL(await reply.blob()), download: named ? named[1] : fallbackName });
       document.body.append(link);
       link.click();
       link.remove();
@@ -219,6 +238,9 @@
   el("query").addEventListener("click", load);
   el("export-csv").addEventListener("click", () => download("csv"));
   el("export-xlsx").addEventListener("click", () => download("xlsx"));
+  el("report-pdf").addEventListener("click", () => report("pdf"));
+  el("report-xlsx").addEventListener("click", () => report("xlsx"));
+  fillMonths();
   window.addEventListener("resize", () => Object.values(charts).forEach((c) => c.resize()));
   staff.start(ready);
 })();
