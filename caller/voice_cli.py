@@ -232,6 +232,9 @@ def _serve(settings: Any, options: Any) -> int:
         print(f"hallq voice: {exc}", file=sys.stderr)
         return 2
     signal.signal(signal.SIGINT, lambda *_: stop.set())  # from now on Ctrl-C stops like SIGTERM: cleanly
+    if stop.is_set():  # SIGTERM while the voice was being chosen: nothing has started yet
+        synthesizer.close()
+        return 0
     if options.clips_dir is not None:
         _report_clip_gaps(synthesizer, options.template or hall.template() or DEFAULT_TEMPLATE, hall.info)
     try:  # start the engine now, so the first call does not wait for it (and a broken one shows at once)

@@ -151,8 +151,13 @@ class WorkerSynthesizer:
         }
 
     def close(self) -> None:
+        """Stop at once: a render or a start waiting on the worker (up to `timeout_s` / `start_timeout_s`,
+        holding the lock) is ended by killing the worker first, so stopping the caller never waits for it."""
         self._closing.set()
         self._wake.set()
+        process = self._process
+        if process is not None and process.poll() is None:
+            process.kill()  # its reader sees the end of the stream: the waiting render gives up now
         with self._lock:
             self._stop_process()
         self._folder.cleanup()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -134,3 +135,29 @@ def test_a_hung_worker_dies_with_the_voice_caller(engine_env: dict[str, str]) ->
     while _alive(worker_pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _alive(worker_pid), "the hung TTS worker outlived the voice caller"
+
+
+def test_close_does_not_wait_for_a_hung_render(engine_env: dict[str, str]) -> None:
+    """Stopping the caller while an announcement waits on a hung engine: close() ends it at once
+    instead of waiting out the render's timeout with the lock held."""
+    synthesizer = WorkerSynthesizer("test-voice", engine=f"{ENGINES}:always_hangs", timeout_s=30.0, env=engine_env)
+    hanging = Path(engine_env["HALLQ_FAKE_ENGINE_DIR"]) / "hanging"
+    errors: list[BaseException] = []
+
+    def render() -> None:
+        try:
+            synthesizer.render("一")
+        except SynthesisError as exc:
+            errors.append(exc)
+
+    speaker = threading.Thread(target=render)
+    speaker.start()
+    deadline = time.monotonic() + 20
+    while not hanging.exists() and time.monotonic() < deadline:  # the worker has the request and hangs
+        time.sleep(0.02)
+    assert hanging.exists(), "the engine never got the request"
+    started = time.monotonic()
+    synthesizer.close()
+    speaker.join(10)
+    assert time.monotonic() - started < 5, "close() waited for the hung render"
+    assert not speaker.is_alive() and errors and "died" in str(errors[0])
