@@ -49,6 +49,7 @@ ASK_RATING = "请您对本次服务进行评价"
 THANKS = "感谢您的评价"
 NEED_LEVEL = "请先选择满意程度"
 NEED_REASON = "请至少选择一项不满意的原因"
+BAD_FOLLOW_UP = "大厅负责人将核实情况并整改，谢谢您的监督。"
 RETRY_DELAYS_S = (1.0, 2.0, 4.0, 5.0)
 RETRY = Backoff(RETRY_DELAYS_S)
 REFRESH_EVERY_S = 30.0
@@ -502,7 +503,8 @@ class TerminalPresenter:
         key = self._new_key()
 
         def ok(_: Any) -> None:
-            self._set(rating_score=score, rating_done=f"{THANKS}：{label}", error="")
+            followed = f"\n{BAD_FOLLOW_UP}" if score <= 2 else ""  # a 差评 opened an order: say what comes next
+            self._set(rating_score=score, rating_done=f"{THANKS}：{label}{followed}", error="")
             self.speaker.say(THANKS)
             self._restart_rating_timer(THANKS_SHOWN_S)
 

@@ -79,7 +79,7 @@ def test_a_bad_level_shows_its_reasons_and_needs_one(
     assert presenter.view.error == ""
     presenter.submit_rating()
     assert sent(fake) == [{"ticket": "t-A001", "score": 2, "reasons": ["efficiency"], "channel": "terminal"}]
-    assert presenter.view.rating_done == "感谢您的评价：不满意"
+    assert presenter.view.rating_done == "感谢您的评价：不满意\n大厅负责人将核实情况并整改，谢谢您的监督。"
     runner.advance(THANKS_SHOWN_S + 0.1)
     assert presenter.view.phase == "work" and presenter.view.rating_reasons == ()
 

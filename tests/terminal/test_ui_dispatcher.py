@@ -56,7 +56,7 @@ def test_clerk_calls_serves_rates_and_pauses(hall: tuple[Broker, Dispatcher], tm
     assert records["rating-reasons"]["rating_score"] == 2 and records["rating-reasons"]["rating_reasons"] == []
     assert records["rating-need-reason"]["error"] == "请至少选择一项不满意的原因"
     assert records["rating-chosen"]["rating_reasons"] == ["efficiency", "repeat-visits"]
-    assert records["rating-thanks"]["rating_done"] == "感谢您的评价：不满意"
+    assert records["rating-thanks"]["rating_done"].startswith("感谢您的评价：不满意\n大厅负责人将核实情况")
     assert records["paused"]["state"] == "paused" and records["paused"]["reason"] == "午休"
     # transfer, walk-in, park and call back, no-show: the dispatcher agrees with each
     moved = records["second-call"]
@@ -150,3 +150,15 @@ def test_dispatcher_outage_shows_a_banner_and_the_retry_calls_once(
     assert again.status_code == 409, "the hardware evaluator's rating was stored"
     waiting = httpx.get(f"{dispatcher.api}/halls/demo/tickets/{second['id']}", headers=dispatcher.headers, timeout=10)
     assert waiting.json()["status"] == "waiting", "one press called one ticket, however often it was retried"
+
+
+def test_a_ticket_rated_already_shows_the_dispatcher_s_sentence(tmp_path: Path) -> None:
+    """The fake dispatcher answers 409 (rated on the phone first): the citizen reads why, then work resumes."""
+    records = records_by_name(run_ui(tmp_path / "refused", "--fake", "--scenario", "rating-refused"))
+    keep_screens({name: records[name] for name in ("rating-good", "rating-refused")})
+    good = records["rating-good"]
+    assert good["rating_score"] == 4 and good["rating_reasons"] == [] and good["clipped"] == []
+    refused = records["rating-refused"]
+    assert refused["rating_refused"] and refused["rating_done"].startswith("A001号已经评价过了（一次一评）")
+    assert refused["clipped"] == [] and refused["error"] == ""
+    assert records["after-refused"]["phase"] == "work"

@@ -79,6 +79,7 @@ class Driver:
             "rating_score": view.rating_score,
             "rating_reasons": [r.code for r in view.rating_reasons if r.selected],
             "rating_done": view.rating_done,
+            "rating_refused": view.rating_refused,
         }
         if shot:
             entry["screenshot"] = str(self.app.screenshot(self.out / f"terminal-{name}.png"))
@@ -282,7 +283,36 @@ def outage_scenario(d: Driver) -> Step:
         d.record("evaluated", shot=False)
 
 
+def rating_refused_scenario(d: Driver) -> Step:
+    """With --fake: the citizen rates on the screen, but the ticket was rated already (on the phone):
+    the dispatcher's 409 sentence shows; then a good level without reasons goes through."""
+    from hallq.client import DispatcherRefused
+
+    yield until(lambda: d.app.root is not None, "the app to build")
+    d.type_into("login", "password_field", "demo")
+    d.button("login", "登录")
+    yield until(lambda: d.view.phase == "work" and not d.view.busy, "login")
+    d.key("f1")
+    yield until(lambda: d.view.ticket is not None and not d.view.busy, "a called ticket")
+    d.key("f4")
+    yield until(lambda: d.view.phase == "rating" and not d.view.busy, "the rating screen")
+    d.button("rating", "\n满意")
+    yield until(lambda: d.view.rating_score == 4, "满意 chosen")
+    yield settle()
+    d.record("rating-good")
+    d.app.presenter.api.failures = [
+        DispatcherRefused(409, "A001号已经评价过了（一次一评）。 Ticket A001 has already been evaluated.")
+    ]
+    d.button("rating", "提交评价")
+    yield until(lambda: d.view.rating_refused, "the dispatcher's refusal")
+    yield settle()
+    d.record("rating-refused")
+    yield until(lambda: d.view.phase == "work", "back to work")
+    d.record("after-refused", shot=False)
+
+
 SCENARIOS = {
+    "rating-refused": rating_refused_scenario,
     "outage": outage_scenario,
     "states": states_scenario,
     "call-next": call_next_scenario,
