@@ -91,6 +91,7 @@ class VoiceSpeaker:
             self._queue.put(text)
 
     def close(self) -> None:
+        """Stop after the sentence being said; the engine is closed in the speaker's thread."""
         self._queue.put(None)
 
     def wait_idle(self, timeout: float) -> bool:
@@ -107,6 +108,9 @@ class VoiceSpeaker:
             with self._idle:
                 self._pending -= 1
                 self._idle.notify_all()
+        closing = getattr(self._engine, "close", None)  # the pyttsx3 worker process ends with the speaker
+        if closing is not None:
+            closing()
 
     def _speak(self, text: str) -> None:
         audio = self._output.state()

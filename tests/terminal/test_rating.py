@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import queue
+import shutil
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -14,8 +15,8 @@ import pytest
 from caller.terminal.api import TerminalApi
 from caller.terminal.presenter import ASK_RATING, NEED_REASON, THANKS, THANKS_SHOWN_S, TerminalPresenter
 from caller.terminal.runtime import evaluator_asker
-from caller.terminal.speech import RecordingSpeaker, VoiceSpeaker
-from caller.voice.audio import chime, to_wav
+from caller.terminal.speech import RecordingSpeaker, VoiceSpeaker, voice_engine
+from caller.voice.audio import chime, peak, read_wav, to_wav
 from hallq.cli import main
 from hallq.client import DispatcherRefused
 from hallq.worker import UiWorker
@@ -264,3 +265,38 @@ def test_speak_rating_is_an_option_and_a_device_setting(monkeypatch: pytest.Monk
     monkeypatch.setenv("HALLQ_AUDIO_DEVICE", "plughw:1,0")
     assert main(["terminal", "--window", "1", "--demo"]) == 0
     assert [(o.speak_rating, o.audio_device) for o in seen] == [(True, None), (False, None), (False, "plughw:1,0")]
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed (scripts/setup.sh)")
+def test_the_voice_caller_s_engine_says_each_sentence_audibly(fake: FakeApi, runner: ManualRunner) -> None:
+    """The real engines (pyttsx3 / espeak-ng) behind the screen, a loudspeaker that keeps what it plays."""
+    heard: list[tuple[str, float]] = []
+
+    class Listening:
+        def __init__(self) -> None:
+            self.engine = voice_engine()
+
+        def close(self) -> None:
+            self.engine.close()
+
+        def render(self, text: str) -> bytes:
+            data = self.engine.render(text)
+            pcm = read_wav(data)
+            heard.append((text, pcm.duration_s if peak(pcm) > 0 else 0.0))
+            return data
+
+    voice = VoiceSpeaker(Listening, Loudspeaker())
+    try:
+        presenter = TerminalPresenter(cast(TerminalApi, fake), runner, speaker=voice)
+        presenter.login("clerk1", "demo")
+        presenter.call_next()
+        presenter.finish()
+        assert voice.wait_idle(30)
+        presenter.choose_level(5)
+        assert voice.wait_idle(30)
+        presenter.submit_rating()
+        assert voice.wait_idle(30)
+    finally:
+        voice.close()
+    assert [text for text, _ in heard] == [ASK_RATING, "非常满意", THANKS]
+    assert all(seconds > 0.5 for _, seconds in heard), heard
