@@ -19,6 +19,8 @@ from hallq.screen import add_position_option, parse_position, parse_size
 
 log = logging.getLogger(__name__)
 DEMO_BRIDGE_DEVICE = "demo-device"
+# the terminal's own settings, on the command line, in HALLQ_* variables or in its device file
+TERMINAL_KEYS = ("window", "windowed", "size", "position", "rating", "speak_rating", "audio_device")
 
 
 def register_terminal(subparsers: Any) -> None:
@@ -40,6 +42,15 @@ def register_terminal(subparsers: Any) -> None:
         default=None,
         help="do not ask the citizen for a rating (好差评) after finish",
     )
+    parser.add_argument(
+        "--speak-rating",
+        dest="speak_rating",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="speak on the citizen's rating screen (the question, the level touched, the thanks) through "
+        "the PC's sound card; default on (silent without a sound card)",
+    )
+    parser.add_argument("--audio-device", help="the sound card for --speak-rating (aplay -D), e.g. plughw:1,0")
     parser.add_argument("--screenshot", help="save a screenshot to this PNG once up (MQTT linked or 10 s), then exit")
     add_device_options(parser)
     parser.set_defaults(func=run_terminal)
@@ -47,7 +58,7 @@ def register_terminal(subparsers: Any) -> None:
 
 def run_terminal(args: argparse.Namespace) -> int:
     try:
-        settings = device_settings(args, "terminal", extra_keys=("window", "windowed", "size", "position", "rating"))
+        settings = device_settings(args, "terminal", extra_keys=TERMINAL_KEYS)
         window = _window(settings.extra.get("window"))
         size = parse_size(settings.extra.get("size"), (1280, 800), minimum=(640, 480))
         position = parse_position(settings.extra.get("position"))
@@ -68,6 +79,8 @@ def run_terminal(args: argparse.Namespace) -> int:
         size=size,
         position=position,
         rating=_flag(settings.extra.get("rating"), default=True),
+        speak_rating=_flag(settings.extra.get("speak_rating"), default=True),
+        audio_device=str(settings.extra["audio_device"]) if settings.extra.get("audio_device") else None,
         screenshot=Path(args.screenshot) if args.screenshot else None,
     )
     return run(settings, options)

@@ -16,7 +16,6 @@ import httpx
 from hallq.api_models import (
     Body,
     CalledAnswer,
-    EvaluationBody,
     HallInfo,
     LoginAnswer,
     LoginBody,
@@ -25,6 +24,7 @@ from hallq.api_models import (
     WindowAnswer,
 )
 from hallq.client import DispatcherError, DispatcherHttp, DispatcherRefused, DispatcherUnreachable
+from hallq.evaluation_models import RatingBody, RatingOptions
 
 TIMEOUT_S = 5.0
 # window actions answering the ticket now called there (200 {ticket}, or 204); the others answer the window
@@ -100,9 +100,12 @@ class TerminalApi:
             return called.ticket if called else None
         return self._http.call("POST", path, WindowAnswer, body=body, headers=self._auth(), key=key)
 
-    def evaluate(self, ticket_id: str, score: int, key: str | None = None) -> TicketAnswer:
+    def rating_options(self) -> RatingOptions:
+        """The five levels with the hall's reasons (public: no token needed)."""
+        return self._http.call("GET", f"/halls/{self._hall}/evaluations/options", RatingOptions)
+
+    def evaluate(self, ticket_id: str, body: RatingBody, key: str | None = None) -> TicketAnswer:
         path = f"/halls/{self._hall}/tickets/{quote(str(ticket_id), safe='')}/evaluation"
-        body = EvaluationBody(score=score)
         return self._http.call("POST", path, TicketAnswer, body=body, headers=self._auth(device=True), key=key)
 
     # --- plumbing -------------------------------------------------------------------------

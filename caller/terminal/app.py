@@ -79,8 +79,27 @@ class WorkScreen(ViewScreen):
 
 
 class RatingScreen(ViewScreen):
-    def rate(self, score: int) -> None:
-        self.presenter.rate(score)
+    """The citizen's screen: the level buttons are in rating.kv; the reasons follow the chosen level."""
+
+    _shown: tuple[Any, ...] = ()
+
+    def choose(self, score: int) -> None:
+        self.presenter.choose_level(score)
+
+    def submit(self) -> None:
+        self.presenter.submit_rating()
+
+    def on_view(self, _screen: Any, view: TerminalView) -> None:
+        if "reasons" not in self.ids or view.rating_reasons == self._shown:
+            return
+        self._shown = view.rating_reasons
+        grid = self.ids.reasons
+        grid.clear_widgets()
+        for reason in view.rating_reasons:
+            button = Factory.ReasonButton(text=("√ " if reason.selected else "") + reason.label)
+            button.selected = reason.selected
+            button.bind(on_release=lambda _b, code=reason.code: self.presenter.toggle_reason(code))
+            grid.add_widget(button)
 
 
 class Dialog(ModalView):
@@ -201,6 +220,7 @@ class TerminalApp(App):
         if self._stop_link is not None:
             self._stop_link()
         self.runner.shutdown()
+        self.presenter.speaker.close()
 
     # --- showing the presenter's view -----------------------------------------------------
     def _show(self, view: TerminalView) -> None:

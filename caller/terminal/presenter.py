@@ -19,6 +19,7 @@ from typing import Any, Protocol, TypeVar
 from pydantic import ValidationError
 
 from caller.terminal.api import TerminalApi
+from caller.terminal.speech import SilentSpeaker, Speaker
 from hallq.api_models import (
     Body,
     CallBackBody,
@@ -33,6 +34,7 @@ from hallq.api_models import (
 )
 from hallq.client import DispatcherError, DispatcherRefused, DispatcherUnreachable
 from hallq.contract import BoardSnapshot, WindowStateMessage
+from hallq.evaluation_models import RatingBody, RatingOptions
 from hallq.worker import Backoff, Done
 
 log = logging.getLogger(__name__)
@@ -41,7 +43,13 @@ T = TypeVar("T")
 
 PAUSE_REASONS = ("午休", "临时离开", "系统故障")
 OTHER_REASON = "其他"
-RATING_LABELS = ("非常不满意", "不满意", "基本满意", "满意", "非常满意")
+RATING_LABELS = ("非常不满意", "不满意", "基本满意", "满意", "非常满意")  # by score - 1
+RATING_ORDER = (5, 4, 3, 2, 1)  # as the national rating card shows them: 非常满意 first
+ASK_RATING = "请您对本次服务进行评价"
+THANKS = "感谢您的评价"
+NEED_LEVEL = "请先选择满意程度"
+NEED_REASON = "请至少选择一项不满意的原因"
+BAD_FOLLOW_UP = "大厅负责人将核实情况并整改，谢谢您的监督。"
 RETRY_DELAYS_S = (1.0, 2.0, 4.0, 5.0)
 RETRY = Backoff(RETRY_DELAYS_S)
 REFRESH_EVERY_S = 30.0
@@ -114,6 +122,15 @@ class Target:
 
 
 @dataclass(frozen=True)
+class ReasonToggle:
+    """One of the hall's reasons for the chosen level, as a button the citizen toggles."""
+
+    code: str
+    label: str
+    selected: bool = False
+
+
+@dataclass(frozen=True)
 class TerminalView:
     phase: str = "login"  # login | work | rating
     window: str = ""
@@ -138,10 +155,18 @@ class TerminalView:
     my_services: tuple[str, ...] = ()
     window_states: dict[str, str] = field(default_factory=dict)  # other windows, from the board
     rating_ticket: TicketView | None = None
-    rating_done: str = ""
+    rating_score: int | None = None  # the level the citizen touched, not yet sent
+    rating_reasons: tuple[ReasonToggle, ...] = ()  # the hall's reasons for that level
+    rating_done: str = ""  # the thanks, or the dispatcher's sentence when it refused (rating_refused)
+    rating_refused: bool = False
     bus_online: bool = False
     bus_problem: str = ""  # e.g. the broker refused this terminal's credentials
     timezone: str = ""  # the hall's (GET /halls/{hall}): the clock shows hall time, not the machine's
+
+    @property
+    def rating_bad(self) -> bool:
+        """A 差评 (1 or 2): at least one reason is needed before it is sent."""
+        return self.rating_score is not None and self.rating_score <= 2
 
     @property
     def waiting_total(self) -> int:
@@ -161,6 +186,7 @@ class TerminalPresenter:
         rating: bool = True,
         new_key: Callable[[], str] = lambda: uuid.uuid4().hex,
         ask_evaluator: Callable[[TicketView], None] | None = None,
+        speaker: Speaker | None = None,
     ) -> None:
         self.api = api
         self.runner = runner
@@ -169,6 +195,10 @@ class TerminalPresenter:
         # a hardware evaluator at the window (好差评评价器): asked in the background; its answer comes
         # back through `evaluator_rated`. The screen asks too; whichever the citizen uses first counts.
         self.ask_evaluator = ask_evaluator
+        # the citizen's screen speaks where the terminal has a loudspeaker (--speak-rating)
+        self.speaker: Speaker = speaker or SilentSpeaker()
+        self._options: RatingOptions | None = None  # the hall's levels and reasons, loaded once
+        self._options_loading = False
         self._new_key = new_key
         self.view = TerminalView(
             window=api.window,
@@ -386,10 +416,56 @@ class TerminalPresenter:
 
     # --- rating (好差评) -------------------------------------------------------------------
     def _ask_rating(self, ticket: TicketView) -> None:
-        self._set(phase="rating", rating_ticket=ticket, rating_done="")
-        self._cancel_rating = self.runner.later(RATING_TIMEOUT_S, self._leave_rating)
+        self._set(
+            phase="rating", rating_ticket=ticket, rating_score=None, rating_reasons=(), rating_done="",
+            rating_refused=False, error="",
+        )  # fmt: skip
+        self.speaker.say(ASK_RATING)
+        self._load_rating_options()
+        self._restart_rating_timer(RATING_TIMEOUT_S)
         if self.ask_evaluator is not None:
             self.ask_evaluator(ticket)
+
+    def choose_level(self, score: int) -> None:
+        """The citizen touched a level: its reasons show (needed after a 差评), its name is spoken."""
+        if not self._rating_open():
+            return
+        if score not in range(1, 6):
+            self._set(error="评价只能是1到5分")
+            return
+        self._set(rating_score=score, rating_reasons=self._reasons_for(score), error="")
+        self.speaker.say(RATING_LABELS[score - 1])
+        self._restart_rating_timer(RATING_TIMEOUT_S)  # the citizen is still at it
+
+    def toggle_reason(self, code: str) -> None:
+        if not self._rating_open():
+            return
+        reasons = tuple(replace(r, selected=not r.selected) if r.code == code else r for r in self.view.rating_reasons)
+        self._set(rating_reasons=reasons, error="")
+
+    def submit_rating(self) -> None:
+        """提交: the chosen level with its reasons; a 差评 needs one reason when the hall offers any."""
+        if not self._rating_open():
+            return
+        view = self.view
+        if view.rating_score is None:
+            self._set(error=NEED_LEVEL)
+            return
+        chosen = [r.code for r in view.rating_reasons if r.selected]
+        if view.rating_bad and view.rating_reasons and not chosen:
+            self._set(error=NEED_REASON)
+            return
+        self._post_rating(view.rating_score, chosen)
+
+    def rate(self, score: int) -> None:
+        """A level chosen and sent in one press (the hardware evaluator has no reasons to offer)."""
+        if not self._rating_open():
+            return
+        if score not in range(1, 6):
+            self._set(error="评价只能是1到5分")
+            return
+        self.speaker.say(RATING_LABELS[score - 1])
+        self._post_rating(score, [])
 
     def evaluator_rated(self, ticket: TicketView, score: int | None) -> None:
         """The hardware evaluator's answer for `ticket` (None: nobody pressed)."""
@@ -402,37 +478,79 @@ class TerminalPresenter:
         if not ticket.id:
             return
         ticket_id = ticket.id  # the screen has moved on: still book the citizen's rating, quietly
+        body = RatingBody(score=score, channel="terminal")
 
         def done(_result: Any, error: BaseException | None) -> None:
             if error is not None:
                 log.warning("evaluator rating %s for %s not stored: %s", score, ticket.number, error)
 
-        self.runner.submit(lambda: self.api.evaluate(ticket_id, score, self._new_key()), done)
+        self.runner.submit(lambda: self.api.evaluate(ticket_id, body, self._new_key()), done)
 
-    def rate(self, score: int) -> None:
+    def _rating_open(self) -> bool:
+        view = self.view
+        return (
+            view.phase == "rating"
+            and view.rating_ticket is not None
+            and bool(view.rating_ticket.id)
+            and not (view.rating_done or view.busy == "评价")
+        )
+
+    def _post_rating(self, score: int, reasons: list[str]) -> None:
         ticket = self.view.rating_ticket
-        if self.view.phase != "rating" or ticket is None or not ticket.id or self.view.rating_done:
-            return
-        if score not in range(1, 6):
-            self._set(error="评价只能是1到5分")
-            return
-        ticket_id = ticket.id
+        assert ticket is not None and ticket.id
+        ticket_id, label = ticket.id, RATING_LABELS[score - 1]
+        body = RatingBody(score=score, reasons=reasons, channel="terminal")
+        key = self._new_key()
 
         def ok(_: Any) -> None:
-            self._set(rating_done=f"感谢您的评价：{RATING_LABELS[score - 1]}")
-            if self._cancel_rating:
-                self._cancel_rating()
-            self._cancel_rating = self.runner.later(THANKS_SHOWN_S, self._leave_rating)
+            followed = f"\n{BAD_FOLLOW_UP}" if score <= 2 else ""  # a 差评 opened an order: say what comes next
+            self._set(rating_score=score, rating_done=f"{THANKS}：{label}{followed}", error="")
+            self.speaker.say(THANKS)
+            self._restart_rating_timer(THANKS_SHOWN_S)
 
-        key = self._new_key()
-        self._perform("evaluation", lambda: self.api.evaluate(ticket_id, score, key), ok, label="评价")
+        self._perform("evaluation", lambda: self.api.evaluate(ticket_id, body, key), ok, label="评价")
+
+    def _rating_refused(self, detail: str) -> None:
+        """409 (rated already: on the evaluator, the phone …): the dispatcher's sentence, then back to work."""
+        self._set(rating_done=detail, rating_refused=True, error="")
+        self._restart_rating_timer(THANKS_SHOWN_S * 2)
+
+    def _load_rating_options(self) -> None:
+        """The hall's levels and reasons, once (asked again on the next rating if it failed)."""
+        if self._options is not None or self._options_loading:
+            return
+        self._options_loading = True
+
+        def done(options: RatingOptions | None, error: BaseException | None) -> None:
+            self._options_loading = False
+            if error is not None or options is None:
+                log.warning("rating options not loaded: %s", error)
+                return
+            self._options = options
+            view = self.view
+            if view.phase == "rating" and view.rating_score is not None and not view.rating_reasons:
+                self._set(rating_reasons=self._reasons_for(view.rating_score))
+
+        self.runner.submit(self.api.rating_options, done)
+
+    def _reasons_for(self, score: int) -> tuple[ReasonToggle, ...]:
+        level = next((lv for lv in self._options.levels if lv.score == score), None) if self._options else None
+        return tuple(ReasonToggle(r.code, r.label) for r in level.reasons) if level else ()
+
+    def _restart_rating_timer(self, delay_s: float) -> None:
+        if self._cancel_rating:
+            self._cancel_rating()
+        self._cancel_rating = self.runner.later(delay_s, self._leave_rating)
 
     def _leave_rating(self) -> None:
         if self._cancel_rating:
             self._cancel_rating()
             self._cancel_rating = None
         if self.view.phase == "rating":
-            self._set(phase="work", rating_ticket=None, rating_done="", error="")
+            self._set(
+                phase="work", rating_ticket=None, rating_score=None, rating_reasons=(), rating_done="",
+                rating_refused=False, error="",
+            )  # fmt: skip
 
     # --- MQTT -----------------------------------------------------------------------------
     def on_bus_problem(self, problem: str) -> None:
@@ -595,6 +713,8 @@ class TerminalPresenter:
             self._set(phase="login", error=f"{error.detail}，请重新登录", dialog="")
         elif isinstance(error, DispatcherUnreachable) and (pending.retry or pending.quiet):
             self._schedule_retry(pending, error)
+        elif pending.action == "evaluation" and isinstance(error, DispatcherRefused) and error.status == 409:
+            self._rating_refused(error.detail)
         elif isinstance(error, DispatcherError):
             self._set(error=error.detail if not pending.label else f"{pending.label}失败：{error.detail}")
         else:

@@ -21,6 +21,7 @@ from hallq.screen import WindowGeometry, configure_window
 if TYPE_CHECKING:
     from caller.terminal.app import TerminalApp
     from caller.terminal.presenter import TerminalPresenter
+    from hallq.worker import UiWorker
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,8 @@ class TerminalOptions:
     size: tuple[int, int] = (1280, 800)
     position: tuple[int, int] | None = None
     rating: bool = True
+    speak_rating: bool = True  # the citizen's rating screen speaks, where the PC has a sound card
+    audio_device: str | None = None  # aplay's -D; None: the default device
     screenshot: Path | None = None
 
 
@@ -49,29 +52,37 @@ def build_app(
     from caller.terminal.api import TerminalApi
     from caller.terminal.app import TerminalApp
     from caller.terminal.presenter import TerminalPresenter
+    from caller.terminal.speech import SilentSpeaker, Speaker, loudspeaker
 
     api = TerminalApi(settings.server, settings.hall, options.window, device_token=settings.token)
     holder: dict[str, TerminalPresenter] = {}
     ask = evaluator_asker(settings.evaluator, lambda: holder["presenter"]) if settings.evaluator else None
+    speaker: Speaker = loudspeaker(options.audio_device) if options.rating and options.speak_rating else SilentSpeaker()
 
     def presenter(runner: Any, on_change: Callable[[Any], None]) -> TerminalPresenter:
-        made = TerminalPresenter(api, runner, on_change, demo=settings.demo, rating=options.rating, ask_evaluator=ask)
+        made = TerminalPresenter(
+            api, runner, on_change, demo=settings.demo, rating=options.rating, ask_evaluator=ask, speaker=speaker
+        )
         holder["presenter"] = made
         return made
 
     return TerminalApp(presenter, start_link=lambda p: start_link(settings, options.window, p), on_started=on_started)
 
 
-def evaluator_asker(url: str, presenter: Callable[[], TerminalPresenter]) -> Callable[[Any], None]:
+def evaluator_asker(
+    url: str, presenter: Callable[[], TerminalPresenter], worker: UiWorker | None = None
+) -> Callable[[Any], None]:
     """Ask the window's hardware evaluator in a worker of its own (it blocks until pressed or timed
     out; one question at a time on the RS-485 line); the answer reaches the presenter on Kivy's
-    thread. An evaluator that does not answer is logged: the screen still asks."""
-    from caller.terminal.app import kivy_worker
+    thread (or `worker`'s, in tests). An evaluator that does not answer is logged: the screen still asks."""
     from caller.terminal.presenter import RATING_TIMEOUT_S
     from hardware.evaluator import open_evaluator
 
     evaluator = open_evaluator(url)
-    worker = kivy_worker("evaluator")
+    if worker is None:
+        from caller.terminal.app import kivy_worker
+
+        worker = kivy_worker("evaluator")
 
     def ask(ticket: Any) -> None:
         def answered(score: Any, error: BaseException | None) -> None:

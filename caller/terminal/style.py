@@ -29,6 +29,15 @@ WARN = _rgb("#d9822b")
 ERROR = _rgb("#c62828")
 RATING = (_rgb("#c62828"), _rgb("#e4572e"), _rgb("#d9a400"), _rgb("#5aa02c"), _rgb("#1e8e4f"))
 
+FADED = 0.35  # the levels not chosen, once one is (their words turn dark to stay readable)
+
+
+def level_colour(score: int, chosen: int) -> tuple[float, float, float, float]:
+    """A level's colour; faded when the citizen has chosen another one."""
+    r, g, b, _a = RATING[score - 1]
+    return (r, g, b, FADED if chosen and chosen != score else 1.0)
+
+
 STATE_WORDS = {"open": "服务中", "paused": "暂停服务", "closed": "未开窗"}
 
 
@@ -99,3 +108,15 @@ def rating_subtitle(view: TerminalView) -> str:
         return view.window_name
     service = f" · {ticket.service_name}" if ticket.service_name else ""
     return f"{ticket.number}{service} · {view.window_name}"
+
+
+def reasons_caption(view: TerminalView) -> str:
+    if view.rating_score is None:
+        return "请点选满意程度，再按“提交评价”"
+    if view.rating_bad:
+        return "请选择不满意的原因（至少一项），再按“提交评价”"
+    if not view.rating_reasons:
+        return "请按“提交评价”"
+    if view.rating_score >= 4:
+        return "您满意的方面（可不选），再按“提交评价”"
+    return "可选择有待改进的方面，再按“提交评价”"

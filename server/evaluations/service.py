@@ -94,6 +94,23 @@ class Actor:
     name: str  # "user:supervisor", "device:evaluator-1", "citizen"
     role: str  # clerk / supervisor / admin, a device kind, or citizen
     window: str | None = None  # a clerk's login window
+    staff_id: str | None = None  # a clerk's user name: the `clerk` a rating of their service names
+
+    def owns(self, window: str | None, clerk: str | None) -> bool:
+        """A clerk's own: rated at the window they are logged in to, or rated for their own service
+        (the rating's staff id is their user name), wherever they served and whether or not they are
+        logged in to a window now."""
+        if self.role != "clerk":
+            return False
+        at_window = self.window is not None and self.window == window
+        return at_window or (self.staff_id is not None and self.staff_id == clerk)
+
+    def own_ratings(self, ratings: sa.Table) -> sa.ColumnElement[bool]:
+        """`owns` as a condition on the ratings table."""
+        mine = [ratings.c.clerk == self.staff_id] if self.staff_id else []
+        if self.window is not None:
+            mine.append(ratings.c.window == self.window)
+        return sa.or_(*mine) if mine else sa.false()
 
 
 @dataclass(frozen=True)
@@ -379,7 +396,7 @@ class EvaluationService:
                     raise BadRating("回访须记录群众是否满意。 A call-back needs the citizen's answer.")
                 action = call_back_action(satisfied, row["reopened"])
             action = OrderAction(action)
-            self._may(actor, action, row)
+            self._may(actor, action, row, self._rating_row(conn, row["rating_id"])["clerk"])
             after = next_status(before, action)
             values = self._step_values(action, text, actor, now, satisfied, row)
             changed = conn.execute(
@@ -421,10 +438,10 @@ class EvaluationService:
             except Exception:
                 log.exception("a rating feed listener failed")
 
-    def _may(self, actor: Actor, action: OrderAction, row: dict[str, Any]) -> None:
+    def _may(self, actor: Actor, action: OrderAction, row: dict[str, Any], clerk: str | None) -> None:
         """Supervisors and admins take every step (closing an escalated order: admin, the hall's head);
-        the window's own clerk may appeal and record the measures for their window only; the one who
-        appealed does not decide the appeal."""
+        the clerk whose own order it is (`Actor.owns`: their window, or their service) may appeal and
+        record the measures; the one who appealed does not decide the appeal."""
         if action in ADMIN_ACTIONS and actor.role != "admin":
             raise NotAllowed("提级的整改单由大厅负责人（管理员）结案。 Only an admin closes an escalated order.")
         if action in (OrderAction.uphold, OrderAction.reject) and row["appealed_by"] == actor.name:
@@ -432,11 +449,11 @@ class EvaluationService:
         if actor.role in STAFF:
             return
         if actor.role == "clerk" and action in WINDOW_CLERK_ACTIONS:
-            if actor.window is not None and actor.window == row["window"]:
+            if actor.owns(row["window"], clerk):
                 return
             raise NotAllowed(
-                f"只能处理本窗口的整改单（{row['window'] or '-'}号窗口）。"
-                " A clerk acts only on the orders of the window they are logged in to."
+                f"只能处理本人或本窗口的整改单（{row['window'] or '-'}号窗口）。"
+                " A clerk acts only on the orders about their own service or their window."
             )
         raise NotAllowed(
             f"「{ACTION_LABELS[action]}」需要值班主任或管理员权限。 {action.value}: supervisor or admin only."
@@ -504,17 +521,20 @@ class EvaluationService:
             raise EvaluationNotFound(f"没有编号为 {order_id} 的整改单。 No such rectification order.")
         return _aware_row(found)
 
-    def may_see(self, viewer: Actor | None, window: str | None) -> bool:
+    def may_see(self, viewer: Actor | None, window: str | None, clerk: str | None) -> bool:
+        """Supervisors and admins see everything; a clerk sees their own (`Actor.owns`)."""
         if viewer is None or viewer.role in STAFF:
             return True
-        return viewer.role == "clerk" and viewer.window is not None and viewer.window == window
+        return viewer.owns(window, clerk)
 
     def order(self, order_id: str, now: dt.datetime, *, viewer: Actor | None = None) -> dict[str, Any]:
         with self.engine.connect() as conn:
             row = self._order_row(conn, order_id)
-            if not self.may_see(viewer, row["window"]):
-                raise NotAllowed("只能查看本窗口的整改单。 A clerk sees the orders of their own window only.")
             rating = self._rating_row(conn, row["rating_id"])
+            if not self.may_see(viewer, row["window"], rating["clerk"]):
+                raise NotAllowed(
+                    "只能查看本人或本窗口的整改单。 A clerk sees the orders about their own service or their window."
+                )
             return self._order_view(conn, row, rating, now)
 
     def _rating_row(self, conn: Connection, rating_id: str) -> dict[str, Any]:
@@ -648,14 +668,15 @@ class EvaluationService:
         self, now: dt.datetime, *, viewer: Actor | None = None, status: str | None = None, flag: str | None = None,
         limit: int = 500,
     ) -> list[dict[str, Any]]:  # fmt: skip
-        """The supervisor's lists: by status, or `overdue` / `due_soon`; a clerk sees their window's."""
+        """The supervisor's lists: by status, or `overdue` / `due_soon`; a clerk sees their own (`Actor.owns`)."""
         query = sa.select(t.rectifications).where(t.rectifications.c.hall == self.hall)
         if status:
             query = query.where(t.rectifications.c.status == OrderStatus(status).value)
         if viewer is not None and viewer.role not in STAFF:
-            if viewer.window is None:
-                return []
-            query = query.where(t.rectifications.c.window == viewer.window)
+            rated = t.ratings
+            query = query.join(
+                rated, sa.and_(rated.c.hall == t.rectifications.c.hall, rated.c.id == t.rectifications.c.rating_id)
+            ).where(viewer.own_ratings(rated))
         out = []
         with self.engine.connect() as conn:
             for found in conn.execute(query.order_by(t.rectifications.c.created_at.desc()).limit(5000)).mappings():
@@ -670,9 +691,12 @@ class EvaluationService:
 
     def ratings(
         self, *, start: dt.datetime | None = None, end: dt.datetime | None = None, window: str | None = None,
-        score: int | None = None, limit: int = 1000,
+        score: int | None = None, limit: int = 1000, viewer: Actor | None = None,
     ) -> list[dict[str, Any]]:  # fmt: skip
+        """The ratings in [start, end); a clerk `viewer` gets their own only (`Actor.owns`)."""
         query = sa.select(t.ratings).where(t.ratings.c.hall == self.hall)
+        if viewer is not None and viewer.role not in STAFF:
+            query = query.where(viewer.own_ratings(t.ratings))
         if start is not None:
             query = query.where(t.ratings.c.rated_at >= start.astimezone(dt.UTC))
         if end is not None:

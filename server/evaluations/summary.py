@@ -161,19 +161,26 @@ def read_month(service: EvaluationService, start: dt.datetime, end: dt.datetime)
         ]
 
 
-def summary(service: EvaluationService, month: str, by: str, window: str | None = None) -> dict[str, Any]:
-    """The month's rows by `by`, and the total. `window` keeps one window's ratings (a clerk's view);
-    its rank by window is still its place among all the hall's windows."""
+def summary(
+    service: EvaluationService, month: str, by: str, window: str | None = None, clerk: str | None = None
+) -> dict[str, Any]:
+    """The month's rows by `by`, and the total. `window` keeps one window's ratings, `clerk` one staff
+    id's (a clerk's views); a window's rank is still its place among all the hall's windows."""
     config = service.config
     start, end = month_bounds(month, config.hall.tz())
     every = read_month(service, start, end)
-    ratings = [x for x in every if window is None or x.window == window]
+    ratings = [x for x in every if (window is None or x.window == window) and (clerk is None or x.clerk == clerk)]
+    narrowed = window is not None or clerk is not None
     key_of, label = _key_of(by, service.hall), _labeller(config, by)
     groups, total, excluded = fold(ratings, key_of)
     rows = [row(key, label(key), groups[key]) for key in sorted(groups, key=_config_order(config, by))]
     if by == "window":
         hall_groups = fold(every, key_of)[0]
         places = {r["key"]: r["rank"] for r in rank([row(k, k, g) for k, g in hall_groups.items()])}
-        rows = rank(rows) if window is None else [{**r, "rank": places[r["key"]]} for r in rows]
-    total_label = config.hall.name if window is None else _labeller(config, "window")(window)
+        rows = [{**r, "rank": places[r["key"]]} for r in rows] if narrowed else rank(rows)
+    total_label = config.hall.name
+    if window is not None:
+        total_label = _labeller(config, "window")(window)
+    elif clerk is not None:
+        total_label = _labeller(config, "clerk")(clerk)
     return {"month": month, "by": by, "rows": rows, "total": row("", total_label, total), "excluded": excluded}

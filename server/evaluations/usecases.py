@@ -194,7 +194,8 @@ def office_actor(principal: Principal) -> Actor:
     """The staff member acting on orders: a login, never a device."""
     if not principal.is_user or principal.role not in OFFICE_ROLES:
         raise Forbidden("好差评的整改单由窗口工作人员和值班主任处理。 Rectification orders are for staff logins.")
-    return Actor(principal.actor, principal.role, principal.window)
+    staff_id = principal.name if principal.role == "clerk" else None
+    return Actor(principal.actor, principal.role, principal.window, staff_id)
 
 
 async def order_step(
@@ -226,28 +227,23 @@ async def ratings(
     dispatcher: Dispatcher, principal: Principal, hall: str, start: dt.datetime | None, end: dt.datetime | None,
     window: str | None, score: int | None,
 ) -> list[dict[str, Any]]:  # fmt: skip
-    """Staff see every rating; a clerk sees the ratings of the window they are logged in to."""
+    """Staff see every rating; a clerk sees their own (`Actor.owns`: their service, their login window),
+    and may narrow them by window."""
     actor = office_actor(principal)
-    if actor.role == "clerk":
-        if actor.window is None or window not in (None, actor.window):
-            raise Forbidden(f"只能查看本窗口（{actor.window}号）的评价。 A clerk sees their own window's ratings.")
-        window = actor.window
     service = service_for(dispatcher, hall)
     found: list[dict[str, Any]] = await asyncio.to_thread(
-        service.ratings, start=start, end=end, window=window, score=score
+        service.ratings, start=start, end=end, window=window, score=score, viewer=actor
     )
     return found
 
 
 async def summary(dispatcher: Dispatcher, principal: Principal, hall: str, month: str, by: str) -> EvaluationSummary:
-    """The month's numbers (考核); a clerk sees their own window's only."""
+    """The month's numbers (考核): a clerk logged in to a window sees that window's, a clerk without a
+    window their own service's (the ratings naming their staff id)."""
     actor = office_actor(principal)
-    window = None
+    window = clerk = None
     if actor.role == "clerk":
-        if actor.window is None:
-            raise Forbidden(
-                "请先登录到窗口再查看本窗口的评价统计。 A clerk sees their window's numbers once logged in to it."
-            )
         window = actor.window
-    answer = await asyncio.to_thread(month_summary.summary, service_for(dispatcher, hall), month, by, window)
+        clerk = actor.staff_id if window is None else None
+    answer = await asyncio.to_thread(month_summary.summary, service_for(dispatcher, hall), month, by, window, clerk)
     return EvaluationSummary.model_validate(answer)

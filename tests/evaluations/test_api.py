@@ -18,7 +18,7 @@ from server.store import schema
 from server.usecases import windows
 from tests.server.conftest import make_settings, running_app
 from tests.server.test_api import clerk
-from tests.server.test_permissions import hall_with_devices, served_at_window_1, token_of
+from tests.server.test_permissions import hall_with_devices, issue, served_at_window_1, token_of
 
 PHONE = "13812345678"
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -249,13 +249,72 @@ def test_a_clerk_sees_and_handles_only_their_window_s_orders(database: str) -> N
         assert (await client.get("/halls/demo/rectifications", headers=who["clerk2"])).json() == []
         assert len((await client.get("/halls/demo/rectifications", headers=who["clerk1"])).json()) == 1
         assert (await step(client, oid, "verify", who["clerk1"], facts="我核实自己")).status_code == 403
-        assert (
-            await client.get("/halls/demo/evaluations", params={"window": "1"}, headers=who["clerk2"])
-        ).status_code == 403
+        elsewhere = await client.get("/halls/demo/evaluations", params={"window": "1"}, headers=who["clerk2"])
+        assert elsewhere.status_code == 200 and elsewhere.json() == [], "another window's ratings stay unseen"
         device = await client.get("/halls/demo/rectifications", headers=token_of("kiosk-1"))
         assert device.status_code == 403
         options = (await client.get("/halls/demo/evaluations/options")).json()
         assert [level["score"] for level in options["levels"]] == [5, 4, 3, 2, 1] and options["window_days"] == 7
+
+    run(database, scenario)
+
+
+async def bad_rating_at(client: httpx.AsyncClient, window: str, at_window: dict[str, str]) -> dict[str, Any]:
+    """A ticket served at `window` by the clerk logged in there and rated 不满意: the 201 answer."""
+    ticket_id, access = await issue(client)
+    assert (await client.post(f"/halls/demo/windows/{window}/call-next", headers=at_window)).status_code == 200
+    assert (await client.post(f"/halls/demo/windows/{window}/finish", headers=at_window)).status_code == 200
+    body = {"ticket_id": ticket_id, "score": 1, "reasons": ["efficiency"]}
+    rated = await client.post("/halls/demo/evaluations", params={"k": access}, json=body)
+    assert rated.status_code == 201, rated.text
+    answer: dict[str, Any] = rated.json()
+    return answer
+
+
+async def office_login(client: httpx.AsyncClient, username: str) -> dict[str, str]:
+    """A staff login without a window (the back office): it opens, closes and takes no window."""
+    response = await client.post("/auth/login", json={"username": username, "password": "demo"})
+    assert response.status_code == 200 and response.json()["window"] is None, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def test_a_clerk_in_the_office_sees_their_own_orders_and_the_window_stays_theirs(database: str) -> None:
+    async def scenario(client: httpx.AsyncClient, _app: Any) -> None:
+        who = await staff(client)
+        mine = (await bad_rating(client, who["clerk1"]))["rectification"]["id"]
+        others = (await bad_rating_at(client, "2", who["clerk2"]))["rectification"]
+        assert others["evaluation"]["clerk"] == "clerk2" and others["window"] == "2"
+        before = (await client.get("/halls/demo/windows/1", headers=who["clerk1"])).json()
+        office = await office_login(client, "clerk1")
+        after = await client.get("/halls/demo/windows/1", headers=who["clerk1"])
+        assert after.status_code == 200, "the terminal's login at window 1 still holds"
+        assert after.json()["state"] == before["state"] == "open"
+
+        listed = (await client.get("/halls/demo/rectifications", headers=office)).json()
+        assert [(o["id"], o["evaluation"]["clerk"]) for o in listed] == [(mine, "clerk1")]
+        assert (await client.get(f"/halls/demo/rectifications/{mine}", headers=office)).status_code == 200
+        unseen = await client.get(f"/halls/demo/rectifications/{others['id']}", headers=office)
+        assert unseen.status_code == 403 and "本人或本窗口" in unseen.json()["detail"]
+        rated = (await client.get("/halls/demo/evaluations", headers=office)).json()
+        assert [(r["clerk"], r["window"]) for r in rated] == [("clerk1", "1")]
+        numbers = (await client.get("/halls/demo/evaluations/summary", headers=office)).json()
+        assert numbers["total"]["count"] == 1 and numbers["total"]["label"] == "clerk1"
+        assert [(r["key"], r["count"]) for r in numbers["rows"]] == [("1", 1)]
+        appealed = await step(client, mine, "appeal", office, reason="群众误评")
+        assert appealed.status_code == 200 and appealed.json()["status"] == "appealed", appealed.text
+        assert (await step(client, mine, "uphold", office, reason="成立")).status_code == 403
+
+        someone_else = await office_login(client, "clerk3")
+        assert (await client.get("/halls/demo/rectifications", headers=someone_else)).json() == []
+        assert (await client.get(f"/halls/demo/rectifications/{mine}", headers=someone_else)).status_code == 403
+        assert (await client.get("/halls/demo/evaluations", headers=someone_else)).json() == []
+        assert (await step(client, others["id"], "appeal", someone_else, reason="不是我")).status_code == 403
+        assert (await step(client, others["id"], "appeal", office, reason="不是我")).status_code == 403
+        supervisor = await office_login(client, "supervisor")
+        assert len((await client.get("/halls/demo/rectifications", headers=supervisor)).json()) == 2
+        assert (await client.post("/auth/logout", headers=office)).status_code == 200
+        still = await client.get("/halls/demo/windows/1", headers=who["clerk1"])
+        assert still.status_code == 200 and still.json()["state"] == "open", "the office logout closes no window"
 
     run(database, scenario)
 

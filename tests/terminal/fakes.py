@@ -7,6 +7,7 @@ from typing import Any
 
 from hallq.api_models import Body, HallInfo, LoginAnswer, TicketAnswer, TicketAtWindow, WindowAnswer
 from hallq.client import DispatcherRefused, DispatcherUnreachable
+from hallq.evaluation_models import RatingBody, RatingOptions
 from hallq.worker import Done
 
 
@@ -181,8 +182,22 @@ class FakeApi:
             return None
         return self._window()
 
-    def evaluate(self, ticket_id: str, score: int, key: str | None = None) -> TicketAnswer:
-        self.calls.append(("evaluation", {"ticket": ticket_id, "score": score}, key))
+    def rating_options(self) -> RatingOptions:
+        self.calls.append(("options", None, None))
+        self._maybe_fail()
+        bad = [{"code": "attitude", "label": "服务态度差"}, {"code": "efficiency", "label": "办事效率低"}]
+        good = [{"code": "skill", "label": "业务熟练"}]
+        levels = [
+            {"score": s, "label": n, "is_bad": s <= 2, "reasons": bad if s <= 2 else good if s >= 4 else []}
+            for s, n in ((5, "非常满意"), (4, "满意"), (3, "基本满意"), (2, "不满意"), (1, "非常不满意"))
+        ]
+        return RatingOptions.model_validate({"levels": levels, "window_days": 7})
+
+    def evaluate(self, ticket_id: str, body: RatingBody, key: str | None = None) -> TicketAnswer:
+        sent = {"ticket": ticket_id, "score": body.score}
+        if body.reasons:
+            sent["reasons"] = list(body.reasons)
+        self.calls.append(("evaluation", {**sent, "channel": body.channel}, key))
         self._maybe_fail()
         return TicketAnswer.model_validate(
             {

@@ -11,6 +11,7 @@ import pytest
 from caller.terminal.api import TerminalApi
 from hallq.api_models import CallNumberBody, TicketAtWindow, WindowAnswer
 from hallq.client import DispatcherRefused, DispatcherUnreachable
+from hallq.evaluation_models import RatingBody
 
 TICKET = {
     "id": "t1", "number": "A012", "service": "A", "service_name": "社保业务", "priority": "green",
@@ -44,6 +45,11 @@ class Dispatcher:
             )
         if path.endswith("/call"):
             return httpx.Response(200, json={"ticket": TICKET})
+        if path.endswith("/evaluations/options"):
+            reasons = [{"code": "attitude", "label": "服务态度差"}]
+            bad = {"score": 1, "label": "非常不满意", "is_bad": True, "reasons": reasons}
+            good = {"score": 5, "label": "非常满意", "is_bad": False, "reasons": []}
+            return httpx.Response(200, json={"levels": [good, bad], "window_days": 7})
         if path.endswith("/evaluation"):
             return httpx.Response(201, json={**TICKET, "status": "done", "ahead": 0, "estimated_wait_s": 0,
                                              "status_url": "http://h/t/demo/t1?k=x"})  # fmt: skip
@@ -86,10 +92,19 @@ def test_actions_answer_the_window_or_the_ticket_now_called(api: TerminalApi, di
 
 def test_an_evaluation_goes_with_the_devices_token(api: TerminalApi, dispatcher: Dispatcher) -> None:
     api.login("clerk1", "demo")
-    rated = api.evaluate("t1", 5, key="k4")
+    rated = api.evaluate("t1", RatingBody(score=2, reasons=["attitude"], channel="terminal"), key="k4")
     assert rated.status == "done"
     assert dispatcher.requests[-1].headers["Authorization"] == "Bearer device-token"
-    assert json.loads(dispatcher.requests[-1].content) == {"score": 5}
+    sent = json.loads(dispatcher.requests[-1].content)
+    assert sent == {"score": 2, "reasons": ["attitude"], "channel": "terminal"}
+
+
+def test_rating_options_are_read_without_a_token(api: TerminalApi, dispatcher: Dispatcher) -> None:
+    options = api.rating_options()
+    assert [level.score for level in options.levels] == [5, 1]
+    assert options.levels[1].reasons[0].label == "服务态度差"
+    request = dispatcher.requests[-1]
+    assert request.url.path == "/api/v1/halls/demo/evaluations/options" and "Authorization" not in request.headers
 
 
 def test_a_wrong_password_is_refused_and_a_dead_dispatcher_is_tried_once(

@@ -181,10 +181,13 @@ def test_finish_asks_for_a_rating_and_posts_it(fake: FakeApi, runner: ManualRunn
     presenter.handle_key("f4")
     assert presenter.view.phase == "rating"
     assert presenter.view.rating_ticket is not None and presenter.view.rating_ticket.number == "A001"
-    presenter.rate(5)
-    assert ("evaluation", {"ticket": "t-A001", "score": 5}) in [(c[0], c[1]) for c in fake.calls]
+    presenter.choose_level(5)
+    presenter.submit_rating()
+    sent = {"ticket": "t-A001", "score": 5, "channel": "terminal"}
+    assert ("evaluation", sent) in [(c[0], c[1]) for c in fake.calls]
     assert presenter.view.rating_done == "感谢您的评价：非常满意"
-    presenter.rate(1)  # a second tap does not post again
+    presenter.choose_level(1)  # a second tap does not post again
+    presenter.submit_rating()
     assert sum(1 for c in fake.calls if c[0] == "evaluation") == 1
     runner.advance(5)
     assert presenter.view.phase == "work"
@@ -347,7 +350,7 @@ def test_evaluator_score_after_the_screen_moved_on_is_still_booked(fake: FakeApi
     assert finished is not None
     presenter.call_next()  # the clerk calls the next citizen before the last one pressed
     presenter.evaluator_rated(finished, 5)
-    assert ("evaluation", {"ticket": "t-A001", "score": 5}) in [(c[0], c[1]) for c in fake.calls]
+    assert ("evaluation", {"ticket": "t-A001", "score": 5, "channel": "terminal"}) in [(c[0], c[1]) for c in fake.calls]
     assert presenter.view.phase == "work" and presenter.view.ticket is not None
     presenter.evaluator_rated(finished, None)  # nobody pressed: nothing happens
 

@@ -52,8 +52,11 @@ def test_clerk_calls_serves_rates_and_pauses(hall: tuple[Broker, Dispatcher], tm
     assert serving["ticket"] == first["number"] and serving["green"], "the green ticket is called first"
     assert records["transfer"]["dialog_open"]
     assert records["error"]["error"].startswith("特呼失败：") and "Z999" in records["error"]["error"]
-    assert records["rating"]["screen"] == "rating"
-    assert records["rated"]["phase"] == "rating"
+    assert records["rating-levels"]["screen"] == "rating" and records["rating-levels"]["dialog_open"] is False
+    assert records["rating-reasons"]["rating_score"] == 2 and records["rating-reasons"]["rating_reasons"] == []
+    assert records["rating-need-reason"]["error"] == "请至少选择一项不满意的原因"
+    assert records["rating-chosen"]["rating_reasons"] == ["efficiency", "repeat-visits"]
+    assert records["rating-thanks"]["rating_done"].startswith("感谢您的评价：不满意\n大厅负责人将核实情况")
     assert records["paused"]["state"] == "paused" and records["paused"]["reason"] == "午休"
     # transfer, walk-in, park and call back, no-show: the dispatcher agrees with each
     moved = records["second-call"]
@@ -72,6 +75,12 @@ def test_clerk_calls_serves_rates_and_pauses(hall: tuple[Broker, Dispatcher], tm
     again = httpx.post(f"{dispatcher.api}/halls/demo/tickets/{first['id']}/evaluation", json={"score": 1},
                        headers=dispatcher.headers, timeout=10)  # fmt: skip
     assert again.status_code == 409 and "已经评价过了" in again.json()["detail"], "the terminal's rating was stored"
+    supervisor = {"Authorization": f"Bearer {dispatcher.login('supervisor')}"}
+    stored = httpx.get(f"{dispatcher.api}/halls/demo/evaluations", headers=supervisor, timeout=10).json()
+    mine = [r for r in stored if r["number"] == first["number"] and r["window"] == "1"]
+    assert [(r["score"], r["channel"], [x["code"] for x in r["reasons"]]) for r in mine] == [
+        (2, "terminal", ["efficiency", "repeat-visits"])
+    ], "the 差评 went with its reasons, as the terminal's"
     for record in (r for r in records.values() if "screenshot" in r):
         assert record["clipped"] == [], f"{record['name']}: text that does not fit"
         with Image.open(record["screenshot"]) as image:
@@ -141,3 +150,15 @@ def test_dispatcher_outage_shows_a_banner_and_the_retry_calls_once(
     assert again.status_code == 409, "the hardware evaluator's rating was stored"
     waiting = httpx.get(f"{dispatcher.api}/halls/demo/tickets/{second['id']}", headers=dispatcher.headers, timeout=10)
     assert waiting.json()["status"] == "waiting", "one press called one ticket, however often it was retried"
+
+
+def test_a_ticket_rated_already_shows_the_dispatcher_s_sentence(tmp_path: Path) -> None:
+    """The fake dispatcher answers 409 (rated on the phone first): the citizen reads why, then work resumes."""
+    records = records_by_name(run_ui(tmp_path / "refused", "--fake", "--scenario", "rating-refused"))
+    keep_screens({name: records[name] for name in ("rating-good", "rating-refused")})
+    good = records["rating-good"]
+    assert good["rating_score"] == 4 and good["rating_reasons"] == [] and good["clipped"] == []
+    refused = records["rating-refused"]
+    assert refused["rating_refused"] and refused["rating_done"].startswith("A001号已经评价过了（一次一评）")
+    assert refused["clipped"] == [] and refused["error"] == ""
+    assert records["after-refused"]["phase"] == "work"

@@ -76,6 +76,10 @@ class Driver:
             "bus_online": view.bus_online,
             "screen": self.app.root.current,
             "dialog_open": self.app.dialog is not None,
+            "rating_score": view.rating_score,
+            "rating_reasons": [r.code for r in view.rating_reasons if r.selected],
+            "rating_done": view.rating_done,
+            "rating_refused": view.rating_refused,
         }
         if shot:
             entry["screenshot"] = str(self.app.screenshot(self.out / f"terminal-{name}.png"))
@@ -160,13 +164,7 @@ def states_scenario(d: Driver) -> Step:
     d.key("escape")
     yield until(lambda: d.app.dialog is None, "the dialog to close")
     d.key("f4")
-    yield until(lambda: d.view.phase == "rating", "the rating screen")
-    yield settle()
-    d.record("rating")
-    d.button("rating", "非常满意")
-    yield until(lambda: bool(d.view.rating_done), "the thanks")
-    yield settle()
-    d.record("rated")
+    yield from rating_steps(d)
     d.key("escape")
     yield until(lambda: d.view.phase == "work", "back to work")
     yield from more_actions(d)
@@ -181,6 +179,32 @@ def states_scenario(d: Driver) -> Step:
     d.key("f6")
     yield until(lambda: d.view.state == "open" and not d.view.busy, "resumed")
     d.record("resumed", shot=False)
+
+
+def rating_steps(d: Driver) -> Step:
+    """The citizen's screen: the levels, a 差评's reasons (one needed), then 提交 and the thanks."""
+    yield until(lambda: d.view.phase == "rating" and not d.view.busy, "the rating screen")
+    yield settle()
+    d.record("rating-levels")
+    d.key("f5")  # the clerk's keys do nothing here
+    d.key("f6")
+    d.button("rating", "\n不满意")
+    yield until(lambda: bool(d.view.rating_reasons), "the reasons of 不满意")
+    yield settle()
+    d.record("rating-reasons")
+    d.button("rating", "提交评价")
+    yield until(lambda: bool(d.view.error), "the reason asked for")
+    yield settle()
+    d.record("rating-need-reason")
+    d.button("rating", "办事效率低")
+    d.button("rating", "多次跑动")
+    yield until(lambda: sum(r.selected for r in d.view.rating_reasons) == 2, "two reasons chosen")
+    yield settle()
+    d.record("rating-chosen")
+    d.button("rating", "提交评价")
+    yield until(lambda: bool(d.view.rating_done), "the thanks")
+    yield settle()
+    d.record("rating-thanks")
 
 
 def more_actions(d: Driver) -> Step:
@@ -259,7 +283,36 @@ def outage_scenario(d: Driver) -> Step:
         d.record("evaluated", shot=False)
 
 
+def rating_refused_scenario(d: Driver) -> Step:
+    """With --fake: the citizen rates on the screen, but the ticket was rated already (on the phone):
+    the dispatcher's 409 sentence shows; then a good level without reasons goes through."""
+    from hallq.client import DispatcherRefused
+
+    yield until(lambda: d.app.root is not None, "the app to build")
+    d.type_into("login", "password_field", "demo")
+    d.button("login", "登录")
+    yield until(lambda: d.view.phase == "work" and not d.view.busy, "login")
+    d.key("f1")
+    yield until(lambda: d.view.ticket is not None and not d.view.busy, "a called ticket")
+    d.key("f4")
+    yield until(lambda: d.view.phase == "rating" and not d.view.busy, "the rating screen")
+    d.button("rating", "\n满意")
+    yield until(lambda: d.view.rating_score == 4, "满意 chosen")
+    yield settle()
+    d.record("rating-good")
+    d.app.presenter.api.failures = [
+        DispatcherRefused(409, "A001号已经评价过了（一次一评）。 Ticket A001 has already been evaluated.")
+    ]
+    d.button("rating", "提交评价")
+    yield until(lambda: d.view.rating_refused, "the dispatcher's refusal")
+    yield settle()
+    d.record("rating-refused")
+    yield until(lambda: d.view.phase == "work", "back to work")
+    d.record("after-refused", shot=False)
+
+
 SCENARIOS = {
+    "rating-refused": rating_refused_scenario,
     "outage": outage_scenario,
     "states": states_scenario,
     "call-next": call_next_scenario,
@@ -298,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
         assert isinstance(simulator, SimulatedEvaluator)
         simulator.auto_rating = args.evaluator_auto
     width, height = (int(part) for part in args.size.split("x"))
-    options = TerminalOptions(window=args.window, windowed=True, size=(width, height))
+    options = TerminalOptions(window=args.window, windowed=True, size=(width, height), speak_rating=False)
     result = out / "result.json"
     scenario = SCENARIOS[args.scenario]
     app = build_app(settings, options, on_started=lambda a: run_scenario(a, out, scenario, result))

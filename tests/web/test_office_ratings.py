@@ -1,6 +1,7 @@
 """The office page's 好差评 tab in headless Chromium against a real dispatcher: a 差评 made through the
 API shows up, a supervisor takes it through 核实 → 整改 → 回访 (not satisfied) → 整改 → 回访 → 已办结,
-an appeal is upheld, a clerk sees only their window, and the month's table. Screenshots go to
+an appeal is upheld, a clerk sees the orders about them while their window terminal stays logged in,
+and the month's table. Screenshots go to
 artifacts/screens/web-ratings-*.png."""
 
 from __future__ import annotations
@@ -69,14 +70,15 @@ def bad_rating(d: Dispatcher, window: str, phone: str | None = PHONE, score: int
     return (order["id"] if order else None), ticket["number"]
 
 
-def log_in(page: Any, d: Dispatcher, username: str, window: str = "") -> None:
+def log_in(page: Any, d: Dispatcher, username: str) -> None:
+    """The office login: user name and password, no window (a clerk's terminal stays logged in)."""
     page.goto(f"{d.url}/office")
     page.evaluate("sessionStorage.clear()")  # a fresh login, whoever was logged in on this tab
     page.reload()
-    page.wait_for_selector("#login-window option[value='1']", state="attached")
+    page.wait_for_selector("#hall option[value='demo']", state="attached")
+    assert not page.is_visible("#login-window"), "the office asks nobody for a window"
     page.fill("#username", username)
     page.fill("#password", "demo")
-    page.select_option("#login-window", window)
     page.click("#login-button")
     page.click("#tabs button[data-tab='ratings']")
     page.wait_for_selector("#summary-table table, #summary-msg.warn")
@@ -161,7 +163,7 @@ def test_a_supervisor_takes_a_bad_rating_round_the_loop_to_closed(dispatcher: Di
 
 def test_a_clerk_appeals_and_the_supervisor_upholds_it(dispatcher: Dispatcher, page: Any) -> None:
     order, number = bad_rating(dispatcher, "1", phone=None)
-    log_in(page, dispatcher, "clerk1", window="1")
+    log_in(page, dispatcher, "clerk1")
     page.click(f"tr.order[data-id='{order}']")
     page.wait_for_selector(f"#rating-detail h3:has-text('{number}')")
     assert forms(page) == ["appeal"], "a clerk does not verify their own rating"
@@ -194,15 +196,24 @@ def test_a_supervisor_who_appealed_is_not_offered_the_decision(dispatcher: Dispa
     assert forms(page) == ["uphold"]
 
 
-def test_a_clerk_sees_only_their_window(dispatcher: Dispatcher, page: Any) -> None:
+def window_state(d: Dispatcher, window: str, headers: dict[str, str]) -> tuple[int, str | None]:
+    answer = httpx.get(f"{d.api}/halls/demo/windows/{window}", headers=headers, timeout=10)
+    return answer.status_code, answer.json().get("state")
+
+
+def test_a_clerk_sees_their_own_orders_while_their_window_stays_open(dispatcher: Dispatcher, page: Any) -> None:
     mine, number = bad_rating(dispatcher, "2")
     second, second_number = bad_rating(dispatcher, "2")
     other, _ = bad_rating(dispatcher, "1")
-    log_in(page, dispatcher, "clerk2", window="2")
+    terminal = dispatcher.clerk_headers("2", "clerk2")  # clerk2's window terminal, logged in at window 2
+    assert window_state(dispatcher, "2", terminal) == (200, "open")
+    log_in(page, dispatcher, "clerk2")
     page.click("#rating-filters button[data-filter='all']")
     page.wait_for_selector(f"tr.order[data-id='{mine}']")
+    assert window_state(dispatcher, "2", terminal) == (200, "open"), "the office login took no window"
     shown = [tr.get_attribute("data-id") for tr in page.query_selector_all("tr.order")]
-    assert other not in shown and all("2号窗口" in tr.inner_text() for tr in page.query_selector_all("tr.order"))
+    assert other not in shown and {mine, second} <= set(shown)
+    assert all("2号窗口" in tr.inner_text() for tr in page.query_selector_all("tr.order"))
     rows = page.query_selector_all("#summary-table tbody tr:not(.total)")
     assert [r.get_attribute("data-key") for r in rows] == ["2"]
     page.click(f"tr.order[data-id='{mine}']")
@@ -215,11 +226,11 @@ def test_a_clerk_sees_only_their_window(dispatcher: Dispatcher, page: Any) -> No
     page.click(f"tr.order[data-id='{mine}']")
     page.wait_for_selector(f"#rating-detail h3:has-text('{number}')")
     assert page.input_value("form[data-form='appeal'] textarea") == "群众所述与录像不符", "a draft survives"
+    assert "clerk2" in page.inner_text("#rating-detail")
     shot(page, "ratings-clerk")
-
-    log_in(page, dispatcher, "clerk2")  # a clerk not logged in to a window is told how to see theirs
-    page.wait_for_selector("#ratings-msg.warn")
-    assert "选择本人所在的窗口" in page.inner_text("#ratings-msg") and not page.query_selector_all("tr.order")
+    page.click("#logout")
+    page.wait_for_selector("#login-msg.ok")
+    assert window_state(dispatcher, "2", terminal) == (200, "open"), "the office logout closed no window"
 
 
 def test_the_month_table_shows_the_api_s_numbers_ranked(dispatcher: Dispatcher, page: Any) -> None:

@@ -17,7 +17,7 @@
   const MATERIAL = { provided: "已提交", deferred: "容缺", missing: "缺" };
   const ROLES = { clerk: "窗口工作人员", supervisor: "值班主任", admin: "系统管理员" };
   const LIST_LIMIT = 200; // what GET /cases answers at most: a count that reaches it is shown as 200+
-  const state = { token: sessionStorage.getItem("hallq.office.token") || "", hall: sessionStorage.getItem("hallq.office.hall") || "demo", tab: "received", selected: null, unknownYears: [], windows: {} };
+  const state = { token: sessionStorage.getItem("hallq.office.token") || "", hall: sessionStorage.getItem("hallq.office.hall") || "demo", tab: "received", selected: null, unknownYears: [] };
   const auth = () => ({ Authorization: `Bearer ${state.token}` });
   const base = () => `/api/v1/halls/${encodeURIComponent(state.hall)}`;
   const el = (id) => document.getElementById(id);
@@ -38,8 +38,7 @@
       const options = await Promise.all(ids.map(async (id) => {
         let name = id;
         try {
-          const info = await hallq.call("GET", `/api/v1/halls/${encodeURIComponent(id)}`);
-          [name, state.windows[id]] = [info.name || id, info.windows];
+          name = (await hallq.call("GET", `/api/v1/halls/${encodeURIComponent(id)}`)).name || id;
         } catch (error) { /* id alone */ }
         return make("option", name === id ? id : `${name}（${id}）`, { value: id });
       }));
@@ -48,13 +47,17 @@
       select.replaceChildren(make("option", state.hall, { value: state.hall }));
     }
     select.value = [...select.options].some((o) => o.value === state.hall) ? state.hall : select.options[0].value;
-    showWindows();
   }
 
-  // A clerk may log in to their window: the page then shows that window's 好差评 (office-ratings.js).
-  function showWindows() {
-    const keep = make("option", "不登录到窗口（值班主任、管理员）", { value: "" });
-    el("login-window").replaceChildren(keep, ...(state.windows[el("hall").value] || []).map((w) => make("option", w.name, { value: w.id })));
+  // The office login takes no window: a clerk sees the 好差评 about them (office-ratings.js) while their
+  // window terminal stays logged in. The page's old window choice is hidden and never sent.
+  function noWindowChoice() {
+    const choice = el("login-window").closest("label");
+    choice.hidden = true;
+    const hint = choice.nextElementSibling;
+    if (hint && hint.classList.contains("muted")) {
+      hint.textContent = "窗口工作人员用本人账号登录，即可查看和处理关于本人的好差评；不影响窗口终端的登录。";
+    }
   }
 
   function showUser(name, role) {
@@ -80,7 +83,6 @@
     state.hall = el("hall").value || "demo";
     try {
       const body = { username: el("username").value.trim(), password: el("password").value };
-      if (el("login-window").value) Object.assign(body, { hall: state.hall, window: el("login-window").value });
       const reply = await hallq.call("POST", "/api/v1/auth/login", body);
       state.token = reply.access_token;
       sessionStorage.setItem("hallq.office.token", state.token);
@@ -276,7 +278,7 @@
   }
 
   el("login-button").addEventListener("click", login);
-  el("hall").addEventListener("change", showWindows);
+  noWindowChoice();
   el("logout").addEventListener("click", logout);
   el("password").addEventListener("keydown", (event) => { if (event.key === "Enter") login(); });
   loadHalls();
