@@ -9,4 +9,4 @@ ruff check hallq server kiosk caller display hardware tests bench
 ruff format --check hallq server kiosk caller display hardware tests bench
 mypy hallq server kiosk caller display hardware
 mkdir -p artifacts
-xvfb-run -a -s "-screen 0 1920x1920x24" python -m pytest -q -p no:cacheprovider "$@"
+xvfb-run -a -s "-screen 0 1920x1920x24" python -m pytest -q -p no:cacheprovider --durations=15 "$@"
