@@ -48,6 +48,12 @@ class IdCard(Body):
     birth: str = Field(pattern=r"^\d{8}$", description="YYYYMMDD")
 
 
+class CardBody(Body):
+    """`{id_card}`: a citizen identified by their ID card at a kiosk (e.g. to rate the service they had)."""
+
+    id_card: IdCard
+
+
 class IssueBody(Body):
     service: str = Field(min_length=1, max_length=4)
     priority: Literal["normal", "green"] = "normal"

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, quote, urlparse
 import httpx
 from pydantic import BaseModel
 
-from hallq.api_models import HallInfo, IdCard, IssueBody, TicketAnswer
+from hallq.api_models import CardBody, HallInfo, IdCard, IssueBody, TicketAnswer
 from hallq.case_models import (
     CaseReceipt,
     CaseView,
@@ -127,6 +127,11 @@ class DispatcherClient:
     def rejoin(self, ticket_id: str, key: str) -> TicketAnswer:
         path = f"{self._hall}/tickets/{quote(ticket_id, safe='')}/rejoin"
         return self._http.call("POST", path, TicketAnswer, body=_NoBody(), key=key)
+
+    def served_by_card(self, card: CardIdentity) -> TicketAnswer:
+        """The card holder's ticket served last today (to rate it); 404 with a sentence when none."""
+        body = CardBody(id_card=id_card_body(card))
+        return self._http.call("POST", f"{self._hall}/tickets/served-by-card", TicketAnswer, body=body)
 
     def rate(self, ticket_id: str, access: str, body: RatingBody, key: str) -> TicketAnswer:
         """好差评 of a served ticket, with the ticket's access key from its QR (the citizen's own proof)."""

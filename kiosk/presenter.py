@@ -291,6 +291,9 @@ class KioskPresenter:
             return
         if isinstance(self.current, BusyView):
             return  # one action at a time; the card is read again after
+        if isinstance(self.current, StatusView):
+            self._served_by_card(card)  # 查询号码: the card finds today's served ticket, to rate it
+            return
         self.citizen = card
         age = card.age_on(self._today())
         if age >= self.options.elderly_age:
@@ -503,6 +506,22 @@ class KioskPresenter:
         else:
             self._status_entry = ""
             self._show_status(error="无法识别该二维码，请扫描号票上的二维码")
+
+    def _served_by_card(self, card: CardIdentity) -> None:
+        self._status_entry, self._status_result, self._status_access = "", None, None
+        self._show_status(busy=True, speak=False)
+        self.tasks.run(lambda: self.client.served_by_card(card), self._served_found, self._served_not_found)
+
+    def _served_found(self, ticket: TicketAnswer) -> None:
+        found = parse_status_url(ticket.status_url)
+        self._status_access = found[1] if found else None  # the card was the proof; the QR's key rates
+        self._looked_up(ticket)
+
+    def _served_not_found(self, exc: Exception) -> None:
+        if isinstance(exc, DispatcherRefused) and exc.status in (404, 422):
+            self._show_status(error=exc.detail)  # the dispatcher's own sentence: nothing served today, a bad card
+        else:
+            self._look_up_failed(exc)
 
     def _looked_up(self, ticket: TicketAnswer) -> None:
         self._status_result = ticket

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from hallq.api_models import IssueBody, TicketAnswer
+from hallq.api_models import CardBody, IssueBody, TicketAnswer
 from hallq.evaluation_models import RatingBody
 from server.api.deps import DispatcherDep, IdempotencyKeyDep, OptionalPrincipalDep, PrincipalDep
 from server.api.replies import reply, typed
@@ -28,6 +28,12 @@ async def issue_ticket(
 async def ticket_by_number(hall: str, number: str, dispatcher: DispatcherDep, principal: PrincipalDep) -> Response:
     """Today's ticket with this number (kiosk scanning a ticket's QR, clerk looking one up)."""
     return typed(await tickets.by_number(dispatcher, hall, number))
+
+
+@router.post("/halls/{hall}/tickets/served-by-card", response_model=TicketAnswer)
+async def served_by_card(hall: str, body: CardBody, dispatcher: DispatcherDep, principal: PrincipalDep) -> Response:
+    """The card holder's ticket served last today, for 好差评 at the kiosk (kiosks only); 404 if none."""
+    return typed(await tickets.served_by_card(dispatcher, principal, hall, body.id_card))
 
 
 @router.get("/halls/{hall}/tickets/{ticket_id}", response_model=TicketAnswer)

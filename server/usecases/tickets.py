@@ -6,12 +6,12 @@ import datetime as dt
 import secrets
 from typing import Any
 
-from hallq.api_models import IssueBody, TicketAnswer
+from hallq.api_models import IdCard, IssueBody, TicketAnswer
 from hallq.evaluation_models import RatingAnswer, RatingBody
 from server import pii
-from server.auth import Forbidden, Principal, Unauthorized, may_cancel, may_rate
+from server.auth import CITIZEN_KIOSK_KINDS, Forbidden, Principal, Unauthorized, may_cancel, may_rate
 from server.engine import commands as c
-from server.engine.states import Action, UnknownTicket, next_status
+from server.engine.states import Action, NotFound, Status, UnknownTicket, next_status
 from server.evaluations import usecases as evaluations
 from server.evaluations.service import AlreadyRated
 from server.runtime import Answer, Dispatcher, HallRuntime, utcnow
@@ -105,6 +105,30 @@ async def by_number(dispatcher: Dispatcher, hall: str, number: str) -> TicketAns
         if ticket is None:
             raise UnknownTicket(number)
         return ticket_view(runtime, ticket)
+
+
+class NothingServedToday(NotFound):
+    def __init__(self) -> None:
+        super().__init__(
+            "今天没有找到您已办结的业务，请扫描号票上的二维码评价。 No ticket of this card was served today."
+        )
+
+
+async def served_by_card(dispatcher: Dispatcher, principal: Principal, hall: str, card: IdCard) -> TicketAnswer:
+    """The card holder's ticket served last today: a kiosk's 好差评 by ID card. Kiosks only (the card at
+    the reader is the citizen's proof, as the ticket's QR is); the number is compared as its HMAC."""
+    if principal.is_user or principal.role not in CITIZEN_KIOSK_KINDS:
+        raise Forbidden("只有自助终端可以凭身份证查找办结的号码。 Only a kiosk may look a ticket up by ID card.")
+    runtime = dispatcher.runtime(hall)
+    today = utcnow().astimezone(runtime.config.hall.tz()).date()
+    checked = pii.check_id_card(card.id_number, card.birth, today)  # 422 when it does not hold
+    holder = pii.id_hash(dispatcher.settings.hmac_key, checked.number)
+    async with runtime.lock:
+        served = [t for t in runtime.live().tickets() if t.id_hash == holder and t.status is Status.done]
+        if not served:
+            raise NothingServedToday()
+        latest = max(served, key=lambda t: t.finished_at or t.issued_at)
+        return ticket_view(runtime, latest)
 
 
 async def _served_at(

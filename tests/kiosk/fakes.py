@@ -48,6 +48,7 @@ class FakeDispatcher:
     per_person: dict[str, int] = field(default_factory=dict)
     lose_next_answer: bool = False
     ratings: dict[str, dict[str, Any]] = field(default_factory=dict)  # ticket id → the rating body
+    holders: dict[str, str] = field(default_factory=dict)  # ticket id → the card's number
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.handle)
@@ -80,6 +81,12 @@ class FakeDispatcher:
             ticket = self.tickets[path.split("/")[2]]
             ticket.update(status="waiting", ahead=3)
             return httpx.Response(200, json=ticket)
+        if request.method == "POST" and path == "/tickets/served-by-card":
+            number = json.loads(request.content)["id_card"]["id_number"]
+            done = [t for i, t in self.tickets.items() if self.holders.get(i) == number and t["status"] == "done"]
+            if not done:
+                return httpx.Response(404, json={"detail": "今天没有找到您已办结的业务，请扫描号票上的二维码评价。"})
+            return httpx.Response(200, json=done[-1])
         if request.method == "GET" and path == "/evaluations/options":
             return httpx.Response(200, json=RATING_OPTIONS)
         if request.method == "POST" and path.endswith("/evaluation"):
@@ -129,6 +136,8 @@ class FakeDispatcher:
         }
         self.tickets[ticket_id] = ticket
         self.by_key[key] = ticket_id
+        if card:
+            self.holders[ticket_id] = card["id_number"]  # whose ticket (the dispatcher keeps an HMAC)
         if self.lose_next_answer:  # issued, but the answer never reaches the kiosk
             self.lose_next_answer = False
             raise httpx.ReadTimeout("answer lost", request=request)

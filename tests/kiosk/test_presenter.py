@@ -335,3 +335,24 @@ def test_a_ticket_rated_elsewhere_is_said_plainly(kiosk: Harness) -> None:
     assert isinstance(kiosk.view, MessageView) and "只能评价一次" in kiosk.view.text
     kiosk.presenter.scanned(kiosk.presenter.last_ticket.status_url)  # type: ignore[union-attr]
     assert not kiosk.view.can_rate
+
+
+def test_a_card_at_the_status_screen_finds_the_served_ticket_to_rate(kiosk: Harness) -> None:
+    card = demo_identity("张秀英", 45, TODAY)
+    kiosk.presenter.card_read(card)
+    kiosk.presenter.choose_service("A")
+    ticket = kiosk.presenter.last_ticket
+    assert ticket is not None
+    kiosk.presenter.reset()
+    kiosk.presenter.open_status()
+    kiosk.presenter.card_read(card)  # nothing served yet: the dispatcher's sentence, no rating
+    assert isinstance(kiosk.view, StatusView) and "没有找到您已办结" in kiosk.view.error
+    kiosk.dispatcher.tickets[ticket.id].update(status="done", window="3", window_name="3号窗口")
+    kiosk.presenter.card_read(card)
+    view = kiosk.view
+    assert isinstance(view, StatusView) and view.result is not None and view.result.number == ticket.number
+    assert view.can_rate and kiosk.presenter.citizen is None  # the card did not start a new ticket
+    kiosk.presenter.open_rating()
+    kiosk.presenter.rating.choose_level(5)
+    kiosk.presenter.rating.send()
+    assert kiosk.dispatcher.ratings[ticket.id]["score"] == 5

@@ -389,6 +389,36 @@ def test_a_served_ticket_is_rated_at_the_kiosk_by_its_qr(orientation: str, ui: A
     assert any(o["evaluation"]["subject_id"] == ticket_id and o["status"] == "open" for o in orders)
 
 
+@pytest.mark.parametrize("orientation", ["landscape"])
+def test_a_card_at_the_status_screen_rates_the_service_had_today(orientation: str, ui: Any, dispatcher: Any) -> None:
+    card = present_card(ui, "young")
+    ui.tap("卫生许可")
+    screen = wait_ticket_done(ui)
+    number, ticket_id = screen.number, screen.ticket_id
+    remove_card(ui)
+    ui.tap("完成")
+    clerk = dispatcher.clerk_headers("11")
+    for path, body in (("call", {"number": number}), ("finish", {})):
+        answer = httpx.post(f"{dispatcher.api}/halls/demo/windows/11/{path}", json=body, headers=clerk)
+        assert answer.status_code == 200, answer.text
+    ui.tap("查询号码")
+    ui.wait_for(lambda: ui.screen == "status")
+    ui.card_sim.present(card)  # at 查询号码 the card finds the ticket; it does not start a new one
+    ui.wait_for(lambda: ui.text_shown("评价本次服务") and ui.text_shown(number), what="the card's served ticket")
+    shot(ui, "status-card")
+    texts = " ".join(ui.texts())
+    assert card.name not in texts and card.id_number not in texts and ui.presenter.citizen is None
+    remove_card(ui)
+    ui.tap("评价本次服务")
+    ui.wait_for(lambda: ui.screen == "rating")
+    ui.tap("满意")
+    ui.tap("提交评价")
+    ui.wait_for(lambda: ui.screen == "message" and ui.text_shown("感谢您的评价"), what="the thanks")
+    again = httpx.post(f"{dispatcher.api}/halls/demo/tickets/{ticket_id}/evaluation", json={"score": 1},
+                       headers=dispatcher.headers)  # fmt: skip
+    assert again.status_code == 409, "the kiosk's rating was stored"
+
+
 @pytest.mark.parametrize("orientation", ["portrait"])
 def test_elderly_mode_larger_type_fewer_choices(orientation: str, ui: Any) -> None:
     ui.tap("长者模式")

@@ -122,3 +122,43 @@ def test_only_the_citizen_rates_never_staff_or_another_device(database: str) -> 
             assert response.status_code == 200, (rater, response.text)
 
     run(database, scenario)
+
+
+def test_a_kiosk_finds_the_card_holders_served_ticket_to_rate(database: str) -> None:
+    """好差评 by ID card at the kiosk: the card holder's ticket served last today, found by the card's
+    HMAC; only a kiosk may ask, a card with nothing served is told so, a bad card is 422."""
+    holder = {"id_number": "321183195003120011", "name": "张三", "birth": "19500312"}
+    other = {"id_number": "11010519491231002X", "name": "李四", "birth": "19491231"}
+
+    async def scenario(client: httpx.AsyncClient, app: Any) -> None:
+        clerk1 = await clerk(client, "1")
+        kiosk = token_of("kiosk-1")
+        issued = []
+        for _ in range(2):  # two services today, both served at window 1
+            answer = await client.post("/halls/demo/tickets", json={"service": "A", "id_card": holder}, headers=kiosk)
+            assert answer.status_code == 201, answer.text
+            issued.append(answer.json()["id"])
+            assert (await client.post("/halls/demo/windows/1/call-next", headers=clerk1)).status_code == 200
+            assert (await client.post("/halls/demo/windows/1/finish", headers=clerk1)).status_code == 200
+        found = await client.post("/halls/demo/tickets/served-by-card", json={"id_card": holder}, headers=kiosk)
+        assert found.status_code == 200, found.text
+        assert found.json()["id"] == issued[-1] and found.json()["status"] == "done"
+        assert "321183195003120011" not in found.text and "张三" not in found.text
+        access = found.json()["status_url"].split("k=")[1]
+        rated = await client.post(f"/halls/demo/tickets/{issued[-1]}/evaluation?k={access}", json={"score": 5})
+        assert rated.status_code == 200, rated.text
+        nobody = await client.post("/halls/demo/tickets/served-by-card", json={"id_card": other}, headers=kiosk)
+        assert nobody.status_code == 404 and "二维码" in nobody.json()["detail"]
+        bad = {**holder, "id_number": holder["id_number"][:17] + "9"}
+        refused = await client.post("/halls/demo/tickets/served-by-card", json={"id_card": bad}, headers=kiosk)
+        assert refused.status_code == 422
+        for device in ("board-1", "terminal-1"):
+            asked = await client.post(
+                "/halls/demo/tickets/served-by-card", json={"id_card": holder}, headers=token_of(device)
+            )
+            assert asked.status_code == 403, device
+        assert (await client.post("/halls/demo/tickets/served-by-card", json={"id_card": holder})).status_code == 401
+        by_clerk = await client.post("/halls/demo/tickets/served-by-card", json={"id_card": holder}, headers=clerk1)
+        assert by_clerk.status_code == 403
+
+    run(database, scenario)
