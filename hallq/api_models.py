@@ -132,6 +132,17 @@ class TicketAnswer(AnswerModel):
     status_url: str
 
 
+class TicketPlace(AnswerModel):
+    """One event of `GET /halls/{hall}/tickets/{id}/events` (Server-Sent Events, DESIGN.md §13): the
+    ticket's place now, sent whenever it changes; the phone page shows it without polling."""
+
+    status: TicketStatus
+    ahead: int = Field(ge=0, description="tickets to be called before this one (0 unless waiting)")
+    estimated_wait_s: int = Field(ge=0)
+    window: str | None = Field(None, description="the window that called it (called, done, parked, no_show)")
+    window_name: str | None = None
+
+
 class TicketAtWindow(AnswerModel):
     """The ticket as the clerk's terminal shows it."""
 

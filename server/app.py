@@ -23,6 +23,7 @@ from server.api import halls as halls_api
 from server.api import reports as reports_api
 from server.api import stats as stats_api
 from server.api import stats_stream as stats_stream_api
+from server.api import ticket_events as ticket_events_api
 from server.api import tickets as tickets_api
 from server.api import windows as windows_api
 from server.api.errors import ERROR_RESPONSES, install_error_handlers
@@ -55,6 +56,7 @@ def create_app(settings: ServerSettings, *, embedded_mqtt_port: int = 1883, star
         app.state.stats_folder = folder = StatsFolder(dispatcher, on_folded=metrics.count)  # off the request path
         folder.start()
         stats_stream_api.attach(app, dispatcher)  # /stats/live/stream, woken by every commit
+        ticket_events_api.attach(app, dispatcher)  # the phones' live place, woken likewise
         app.state.rating_feeder = feeder = RatingFeeder(dispatcher)  # 好差评 records → the platform
         feeder.start()
         ticker = asyncio.create_task(run_ticker(dispatcher))
@@ -83,6 +85,7 @@ def create_app(settings: ServerSettings, *, embedded_mqtt_port: int = 1883, star
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(stats_api.metrics_router)
     stats_stream_api.install(app, API_PREFIX)
+    ticket_events_api.install(app, API_PREFIX)
     cases_api.install(app)
     evaluations_api.install(app)
     web_routes.install(app)
