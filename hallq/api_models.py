@@ -19,6 +19,7 @@ GreenReason = Literal["elderly", "disabled", "pregnant", "military"]
 Channel = Literal["kiosk", "counter", "phone", "appointment"]
 TicketStatus = Literal["waiting", "called", "done", "no_show", "parked", "cancelled", "expired"]
 WindowState = Literal["open", "paused", "closed"]
+MOBILE = r"^1[3-9]\d{9}$"  # a mainland mobile number (11 digits)
 Role = Literal["clerk", "supervisor", "admin"]
 # A moment with its offset, written as Python's isoformat (2026-12-04T03:20:21.5+00:00), as the
 # dispatcher has always written it.
@@ -55,6 +56,12 @@ class IssueBody(Body):
     id_card: IdCard | None = None
     channel: Channel = "kiosk"
     device: str | None = Field(None, max_length=48)
+    notify_phone: str | None = Field(
+        None,
+        pattern=MOBILE,
+        description="a mobile number for the SMS 还有N位 / 请到X号窗口 (phone and kiosk tickets); kept only until "
+        "the ticket ends, never shown or answered",
+    )
 
 
 class EvaluationBody(Body):

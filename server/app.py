@@ -30,6 +30,7 @@ from server.api.errors import ERROR_RESPONSES, install_error_handlers
 from server.api.limits import install_request_guard
 from server.evaluations.feeder import RatingFeeder
 from server.http_protocol import quiet_resource_errors
+from server.notify.notifier import Notifier
 from server.publisher import run_bus
 from server.runtime import Dispatcher
 from server.settings import DEMO_PASSWORD, InsecureSettings, ServerSettings
@@ -59,6 +60,8 @@ def create_app(settings: ServerSettings, *, embedded_mqtt_port: int = 1883, star
         ticket_events_api.attach(app, dispatcher)  # the phones' live place, woken likewise
         app.state.rating_feeder = feeder = RatingFeeder(dispatcher)  # 好差评 records → the platform
         feeder.start()
+        app.state.notifier = notifier = Notifier(dispatcher)  # the phone queue's SMS, from the outbox
+        notifier.start()
         ticker = asyncio.create_task(run_ticker(dispatcher))
         async with contextlib.AsyncExitStack() as stack:
             if start_bus:
@@ -69,6 +72,7 @@ def create_app(settings: ServerSettings, *, embedded_mqtt_port: int = 1883, star
                 ticker.cancel()
         await asyncio.to_thread(folder.stop)
         await asyncio.to_thread(feeder.stop)
+        await notifier.stop()
         await dispatcher.stop()
 
     app = FastAPIOffline(  # /docs and /redoc from the package's own Swagger UI files: no CDN
