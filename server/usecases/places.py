@@ -128,6 +128,7 @@ class PlaceFeed:
                 if not watch.gone and digest_of(watch.event_id) != shown:
                     shown = digest_of(watch.event_id)
                     yield watch.event_id, watch.place
+                    continue  # it may have changed again (and ended) while this one was being sent
                 if watch.ended:
                     return
                 await wake.wait()
