@@ -73,6 +73,12 @@ def save_plan(engine: Engine, hall: str, old: int, plan: Plan, now: dt.datetime)
         if rows:
             conn.execute(t.notify_outbox.insert(), rows)
         phones_of_hall = t.notify_phones.c.hall == hall
+        if plan.ahead_reset:
+            conn.execute(
+                t.notify_phones.update()
+                .where(phones_of_hall, t.notify_phones.c.ticket_id.in_(plan.ahead_reset))
+                .values(ahead_sent=False)
+            )
         if plan.ahead_sent:
             conn.execute(
                 t.notify_phones.update()

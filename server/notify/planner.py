@@ -3,7 +3,8 @@
 - "请到X号窗口" for each `ticket_called` event of type `call` (not a recall: the citizen is there
   already) of a ticket with a phone; one message per call, keyed by the event's seq;
 - "还有N位" once per ticket, the first time its `ahead` is `notify.ahead` or fewer while it waits
-  (at once when fewer are ahead when it is taken: a remote ticket's holder should come now);
+  (at once when fewer are ahead when it is taken: a remote ticket's holder should come now), and
+  once more after each rejoin (过号后重新排队, possibly from the phone page, away from the hall);
 - the phone is forgotten when the ticket ends (done, cancelled, expired) or leaves the engine.
 
 Call it in the event loop between two awaits, so the engine is read as one moment.
@@ -42,11 +43,12 @@ class Plan:
     last_seq: int  # the events read up to here
     messages: list[Message] = field(default_factory=list)
     ahead_sent: list[str] = field(default_factory=list)  # ticket ids
+    ahead_reset: list[str] = field(default_factory=list)  # ticket ids that rejoined: told again
     forget: list[str] = field(default_factory=list)  # ticket ids whose phone is deleted
 
     @property
     def empty(self) -> bool:
-        return not (self.messages or self.ahead_sent or self.forget)
+        return not (self.messages or self.ahead_sent or self.ahead_reset or self.forget)
 
 
 def plan(runtime: HallRuntime, rows: list[EventRow], phones: dict[str, Phone], after_seq: int,
@@ -56,10 +58,11 @@ def plan(runtime: HallRuntime, rows: list[EventRow], phones: dict[str, Phone], a
     result = Plan(last_seq=rows[-1].seq if rows else after_seq)
     for row in rows:
         _from_event(runtime, row, phones, result)
-    forgotten = set(result.forget)
+    forgotten, rejoined = set(result.forget), set(result.ahead_reset)
     if runtime.config.notify.ahead > 0:
         for phone in phones.values():
-            if not phone.ahead_sent and phone.ticket_id not in forgotten:
+            told = phone.ahead_sent and phone.ticket_id not in rejoined
+            if not told and phone.ticket_id not in forgotten:
                 _ahead(runtime, phone, result)
     if caught_up:
         engine = runtime.live()
@@ -81,6 +84,8 @@ def _from_event(runtime: HallRuntime, row: EventRow, phones: dict[str, Phone], r
                      window_name=data.get("window_name", ""))  # fmt: skip
         result.messages.append(Message(f"{runtime.hall}-{phone.ticket_id}-call-{row.seq}", phone.ticket_id,
                                        "call", phone.phone, text))  # fmt: skip
+    elif row.kind == "ticket_rejoined":
+        result.ahead_reset.append(phone.ticket_id)
     elif row.kind in ENDS:
         result.forget.append(phone.ticket_id)
 
@@ -96,7 +101,9 @@ def _ahead(runtime: HallRuntime, phone: Phone, result: Plan) -> None:
     service = runtime.config.service(ticket.service)
     text = _text(runtime, runtime.config.notify.ahead_text, ticket.number, service.name if service else "",
                  ahead=ahead)  # fmt: skip
-    result.messages.append(Message(f"{runtime.hall}-{ticket.id}-ahead", ticket.id, "ahead", phone.phone, text))
+    # one per planning: the events read so far tell this one from the one after a rejoin
+    key = f"{runtime.hall}-{ticket.id}-ahead-{result.last_seq}"
+    result.messages.append(Message(key, ticket.id, "ahead", phone.phone, text))
     result.ahead_sent.append(ticket.id)
 
 

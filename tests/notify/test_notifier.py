@@ -179,6 +179,18 @@ def test_no_phone_no_message_and_a_bad_phone_is_refused(dispatcher: Dispatcher, 
     assert f"{mine['number']}号还有1位" in gateway.texts()[0]
     assert stored(d, "SELECT count(*) FROM notify_phones") == [(1,)]
 
+    clerk = d.clerk_headers("1")
+    assert [call_next(d, clerk) for _ in range(2)][-1] == mine["number"]
+    assert gateway.wait_for(lambda: len(gateway.accepted) == 2)  # the call
+    missed = httpx.post(f"{d.api}/halls/demo/windows/1/no-show", headers=clerk, timeout=10)
+    assert missed.status_code == 200, missed.text
+    key = mine["status_url"].rsplit("k=", 1)[1]
+    rejoined = httpx.post(f"{d.api}/halls/demo/tickets/{mine['id']}/rejoin?k={key}", timeout=10)
+    assert rejoined.status_code == 200, rejoined.text
+    assert gateway.wait_for(lambda: len(gateway.accepted) == 3)  # back in line, maybe away: told again
+    assert f"{mine['number']}号还有{rejoined.json()['ahead']}位" in gateway.texts()[2]
+    assert len(set(gateway.keys)) == 3
+
 
 def test_the_file_gateway_writes_a_message_once_across_a_crash(tmp_path: Path) -> None:
     path = tmp_path / "sms" / "out.jsonl"
