@@ -5,13 +5,24 @@ share one watch, and the watch goes when the last stream ends."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
+import httpx
+import pytest
+import uvicorn
+
+from server.api import ticket_events
+from server.app import create_app
 from server.engine import commands as c
 from server.usecases.common import nothing
 from server.usecases.places import PlaceFeed
+from tests.server.conftest import make_settings
 from tests.stats.scenario import hall_app, local
+from tests.support.dispatcher import DEMO_TOKEN
+from tests.support.ports import free_port
 
 KEY = "k" * 16  # the scenario's access key
+DEVICE = {"Authorization": f"Bearer {DEMO_TOKEN}"}
 
 
 def test_a_burst_is_coalesced_and_only_moved_tickets_wake(database: str) -> None:
@@ -45,5 +56,36 @@ def test_a_burst_is_coalesced_and_only_moved_tickets_wake(database: str) -> None
             assert feed.watched("demo") == 1  # the second phone still holds the third ticket
             feed.close(twice)
             assert feed.watched("demo") == 0
+
+    asyncio.run(main())
+
+
+def test_a_quiet_stream_gets_the_heartbeat(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through a real uvicorn: with nothing changing, a comment line comes every PING_S."""
+    monkeypatch.setattr(ticket_events, "PING_S", 0.3)
+
+    async def main() -> None:
+        app = create_app(make_settings(f"sqlite:///{tmp_path / 'hall.db'}"), start_bus=False)
+        port = free_port()
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        serving = asyncio.create_task(server.serve())
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}/api/v1", timeout=10) as client:
+            while not server.started:
+                await asyncio.sleep(0.05)
+            issued = await client.post("/halls/demo/tickets", json={"service": "A"}, headers=DEVICE)
+            ticket = issued.json()
+            key = ticket["status_url"].rsplit("k=", 1)[1]
+            lines: list[str] = []
+            async with client.stream("GET", f"/halls/demo/tickets/{ticket['id']}/events?k={key}") as stream:
+                async with asyncio.timeout(5):
+                    async for line in stream.aiter_lines():
+                        lines.append(line)
+                        if sum(1 for seen in lines if seen.startswith(":")) == 2:
+                            break
+        server.should_exit = True
+        await serving
+        data = [x for x in lines if x.startswith("data:")]
+        assert "event: place" in lines and len(data) == 1 and '"waiting"' in data[0]  # nothing changed: once
+        assert lines[-1].startswith(": ping")
 
     asyncio.run(main())
