@@ -94,6 +94,29 @@ def test_the_page_follows_the_queue_by_itself_across_a_restart(dispatcher: Dispa
     shot(page, "live-ticket-called")
 
 
+def test_a_refused_stream_is_opened_again_by_the_page(dispatcher: Dispatcher, phone_page: Any) -> None:
+    """A 503 (another dispatcher taking the hall over) makes EventSource give up: the page opens a new one."""
+    page = phone_page
+    refused: list[str] = []
+
+    def first_refused(route: Any) -> None:
+        if not refused:
+            refused.append(route.request.url)
+            route.fulfill(status=503, content_type="application/json", body='{"detail": "standing by"}')
+        else:
+            route.continue_()
+
+    page.route("**/events?*", first_refused)
+    issue(dispatcher)
+    page.goto(issue(dispatcher))
+    page.wait_for_selector("#link", state="visible", timeout=10_000)
+    assert "前面还有 1 人" in page.inner_text("#detail")  # the place read before stays shown
+    page.wait_for_selector("#link", state="hidden", timeout=10_000)
+    call_next(dispatcher, "1")
+    wait_text(page, "#detail", "前面还有 0 人", WITHIN_MS)
+    assert len(refused) == 1
+
+
 def test_without_event_source_the_page_polls(dispatcher: Dispatcher, phone_page: Any) -> None:
     page = phone_page
     page.add_init_script("delete window.EventSource;")

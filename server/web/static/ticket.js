@@ -62,10 +62,26 @@
     document.getElementById("link").hidden = !on;
   }
 
+  // A stream the browser gave up on (a refusal: 503 while another dispatcher takes over the hall):
+  // read the ticket quietly and open a new one, waiting longer each time (3 s … 30 s) while the
+  // dispatcher stays away; the place shown stays as it was meanwhile, under 重新连接中.
+  function reopen(delay) {
+    setTimeout(async () => {
+      let fresh = null;
+      try { fresh = await hallq.call("GET", api + q); } catch (error) { fresh = null; }
+      if (!fresh) {
+        reopen(Math.min(delay * 2, 30000));
+        return;
+      }
+      render(fresh);
+      if (ENDED.includes(fresh.status)) linking(false);
+      else connect();
+    }, delay);
+  }
+
   // The place in line pushed by the server (Server-Sent Events): each change arrives within a second.
   // EventSource reconnects by itself after a dispatcher restart, sending the last event's id so only
-  // what changed meanwhile comes again; a refusal (503 while another dispatcher takes over) closes
-  // it, and then the page reads the ticket and opens a new one itself.
+  // what changed meanwhile comes again; when it gives up, reopen() takes over.
   function connect() {
     source = new EventSource(`${api}/events${q}`);
     source.addEventListener("open", () => linking(false));
@@ -77,10 +93,7 @@
       linking(true);
       if (source.readyState === EventSource.CLOSED) {
         source = null;
-        setTimeout(async () => {
-          if (await refresh() && !ENDED.includes(ticket.status)) connect();
-          else linking(false);
-        }, RETRY_MS);
+        reopen(RETRY_MS);
       }
     });
   }
