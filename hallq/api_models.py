@@ -274,6 +274,16 @@ class MeAnswer(AnswerModel):
     windows: list[str] = Field(default_factory=list)
 
 
+class NotifyStatus(AnswerModel):
+    """GET /halls/{hall}/notify (supervisor, admin): the phone queue's SMS now. Counts only, no number."""
+
+    sms: Literal["none", "file", "http"]
+    waiting: int = Field(ge=0, description="messages planned and not yet taken by the gateway")
+    phones: int = Field(ge=0, description="open tickets with a phone left for messages")
+    sent: int = Field(ge=0, description="messages delivered since this dispatcher started")
+    last_error: str | None = Field(None, description="why the gateway last failed, while it still does")
+
+
 class ErrorAnswer(AnswerModel):
     """Every error: one sentence, in Chinese and English, that a clerk or a citizen can act on."""
 

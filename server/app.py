@@ -20,6 +20,7 @@ from server.api import auth as auth_api
 from server.api import cases as cases_api
 from server.api import evaluations as evaluations_api
 from server.api import halls as halls_api
+from server.api import notify as notify_api
 from server.api import reports as reports_api
 from server.api import stats as stats_api
 from server.api import stats_stream as stats_stream_api
@@ -84,7 +85,7 @@ def create_app(settings: ServerSettings, *, embedded_mqtt_port: int = 1883, star
     )
     install_error_handlers(app)
     install_request_guard(app, settings.limits)
-    routers = (halls_api, tickets_api, windows_api, auth_api, stats_api, reports_api)
+    routers = (halls_api, tickets_api, windows_api, auth_api, stats_api, reports_api, notify_api)
     for module in routers:
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(stats_api.metrics_router)

@@ -18,6 +18,7 @@ import contextlib
 import logging
 import time
 
+from hallq.api_models import NotifyStatus
 from server.notify import outbox
 from server.notify.gateways import Gateway, gateway_for
 from server.notify.planner import plan
@@ -125,6 +126,19 @@ class Notifier:
         self._next_try[hall] = time.monotonic() + wait
         self.errors[hall] = error
         log.warning("notifier (%s): the %s gateway failed (%s); again in %.1f s", hall, gateway.name, error, wait)
+
+
+def notify_status(dispatcher: Dispatcher, notifier: Notifier | None, hall: str) -> NotifyStatus:
+    """The supervisor's view: the gateway, what waits, the last failure's reason (read in a thread)."""
+    kind = dispatcher.runtime(hall).config.notify.sms.kind.value
+    engine = dispatcher.store.engine
+    return NotifyStatus(
+        sms=kind,
+        waiting=outbox.waiting_count(engine, hall),
+        phones=outbox.phone_count(engine, hall),
+        sent=notifier.sent if notifier is not None else 0,
+        last_error=notifier.errors.get(hall) if notifier is not None else None,
+    )
 
 
 def _configured(dispatcher: Dispatcher) -> dict[str, Gateway]:

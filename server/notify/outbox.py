@@ -108,3 +108,9 @@ def waiting_count(engine: Engine, hall: str) -> int:
     with engine.connect() as conn:
         count = conn.execute(sa.select(sa.func.count()).where(t.notify_outbox.c.hall == hall)).scalar()
     return int(count or 0)
+
+
+def phone_count(engine: Engine, hall: str) -> int:
+    with engine.connect() as conn:
+        count = conn.execute(sa.select(sa.func.count()).where(t.notify_phones.c.hall == hall)).scalar()
+    return int(count or 0)

@@ -130,6 +130,14 @@ def call_next(d: Dispatcher, clerk: dict[str, str]) -> str:
     return str(response.json()["ticket"]["number"])
 
 
+def sms_status(d: Dispatcher) -> dict[str, Any]:
+    supervisor = {"Authorization": f"Bearer {d.login('supervisor')}"}
+    response = httpx.get(f"{d.api}/halls/demo/notify", headers=supervisor, timeout=10)
+    assert response.status_code == 200 and PHONE not in response.text, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
 def stored(d: Dispatcher, query: str) -> list[tuple[Any, ...]]:
     with sqlite3.connect(d.database.removeprefix("sqlite:///")) as conn:
         return conn.execute(query).fetchall()
@@ -144,6 +152,8 @@ def test_each_message_once_across_an_outage_and_a_kill(dispatcher: Dispatcher, g
     gateway.down = True
     assert call_next(d, clerk) == first[0]["number"]  # 2 ahead now: "还有2位" is due
     assert gateway.wait_for(lambda: gateway.refused >= 2)  # tried, and tried again, while down
+    status = sms_status(d)
+    assert status["waiting"] == 1 and status["phones"] == 1 and "503" in status["last_error"], status
     d.kill()  # the message is stored, not yet delivered
     gateway.down = False
     d.start()
@@ -156,6 +166,10 @@ def test_each_message_once_across_an_outage_and_a_kill(dispatcher: Dispatcher, g
     assert gateway.wait_for(lambda: len(gateway.accepted) == 2), d.log_text()[-2000:]
     assert gateway.texts()[1] == f"【句容市政务服务中心】请{mine['number']}号到1号窗口办理。"
     assert Counter(gateway.keys).most_common(1)[0][1] == 1  # no message twice
+    status = sms_status(d)
+    assert status["sms"] == "http" and status["waiting"] == 0 and status["last_error"] is None, status
+    clerk_status = httpx.get(f"{d.api}/halls/demo/notify", headers=clerk, timeout=10)
+    assert clerk_status.status_code == 403
     assert stored(d, "SELECT count(*) FROM notify_phones") == [(1,)]  # still needed: the ticket is open
 
     finished = httpx.post(f"{d.api}/halls/demo/windows/1/finish", headers=clerk, timeout=10)
