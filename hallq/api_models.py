@@ -19,6 +19,7 @@ GreenReason = Literal["elderly", "disabled", "pregnant", "military"]
 Channel = Literal["kiosk", "counter", "phone", "appointment"]
 TicketStatus = Literal["waiting", "called", "done", "no_show", "parked", "cancelled", "expired"]
 WindowState = Literal["open", "paused", "closed"]
+MOBILE = r"^1[3-9]\d{9}$"  # a mainland mobile number (11 digits)
 Role = Literal["clerk", "supervisor", "admin"]
 # A moment with its offset, written as Python's isoformat (2026-12-04T03:20:21.5+00:00), as the
 # dispatcher has always written it.
@@ -61,6 +62,12 @@ class IssueBody(Body):
     id_card: IdCard | None = None
     channel: Channel = "kiosk"
     device: str | None = Field(None, max_length=48)
+    notify_phone: str | None = Field(
+        None,
+        pattern=MOBILE,
+        description="a mobile number for the SMS 还有N位 / 请到X号窗口 (phone and kiosk tickets); kept only until "
+        "the ticket ends, never shown or answered",
+    )
 
 
 class EvaluationBody(Body):
@@ -136,6 +143,17 @@ class TicketAnswer(AnswerModel):
     masked_name: str | None = None
     channel: Channel
     status_url: str
+
+
+class TicketPlace(AnswerModel):
+    """One event of `GET /halls/{hall}/tickets/{id}/events` (Server-Sent Events, DESIGN.md §13): the
+    ticket's place now, sent whenever it changes; the phone page shows it without polling."""
+
+    status: TicketStatus
+    ahead: int = Field(ge=0, description="tickets to be called before this one (0 unless waiting)")
+    estimated_wait_s: int = Field(ge=0)
+    window: str | None = Field(None, description="the window that called it (called, done, parked, no_show)")
+    window_name: str | None = None
 
 
 class TicketAtWindow(AnswerModel):
@@ -260,6 +278,16 @@ class MeAnswer(AnswerModel):
     hall: str | None = None
     window: str | None = None
     windows: list[str] = Field(default_factory=list)
+
+
+class NotifyStatus(AnswerModel):
+    """GET /halls/{hall}/notify (supervisor, admin): the phone queue's SMS now. Counts only, no number."""
+
+    sms: Literal["none", "file", "http"]
+    waiting: int = Field(ge=0, description="messages planned and not yet taken by the gateway")
+    phones: int = Field(ge=0, description="open tickets with a phone left for messages")
+    sent: int = Field(ge=0, description="messages delivered since this dispatcher started")
+    last_error: str | None = Field(None, description="why the gateway last failed, while it still does")
 
 
 class ErrorAnswer(AnswerModel):

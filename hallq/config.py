@@ -10,7 +10,7 @@ import datetime as dt
 import re
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -416,6 +416,102 @@ class EvaluationRules(Strict):
         return {o.code: o.label for o in self.reasons.get(level, [])}
 
 
+# What an SMS text may name (never a name or ID number: the citizen knows their own ticket).
+NOTIFY_TEXT_FIELDS = ("hall_name", "number", "ahead", "window_name", "service_name")
+# What the SMS gateway's URL may name, and what its body fields may name besides.
+SMS_URL_FIELDS = ("hall", "key")
+SMS_BODY_FIELDS = ("hall", "key", "phone", "text")
+
+
+class SmsKind(StrEnum):
+    none = "none"
+    file = "file"
+    http = "http"
+
+
+class SmsGateway(Strict):
+    """Where the phone queue's messages go (DESIGN.md §13, `notify.sms`): `none`, `file` (one JSON line
+    per message appended to `path`, for halls without a gateway) or `http` (a generic SMS gateway: each
+    message sent to `url`, its body built from `fields`, as JSON or a form)."""
+
+    kind: SmsKind = SmsKind.none
+    path: str | None = Field(None, description="file: the JSON-lines file messages are appended to")
+    url: str | None = Field(None, description="http: URL template; may name {hall} and {key}, never the phone")
+    method: Literal["POST", "PUT"] = "POST"
+    body: Literal["json", "form"] = Field("json", description="http: how `fields` are sent")
+    fields: dict[str, str] = Field(
+        default_factory=lambda: {"mobile": "{phone}", "content": "{text}", "outId": "{key}"},
+        description="http: body field → template over {phone}, {text}, {key} (the message's id), {hall}",
+    )
+    token_env: str | None = Field(
+        None, pattern=r"^[A-Z_][A-Z0-9_]*$", description="http: environment variable holding the bearer token"
+    )
+    timeout_s: float = Field(10.0, gt=0, le=120, description="http: one request's time limit")
+    retry_max_s: float = Field(60.0, ge=0.01, le=3600, description="longest wait between two attempts")
+
+    @model_validator(mode="after")
+    def _target(self) -> SmsGateway:
+        problems: list[str] = []
+        if self.kind == SmsKind.file and not self.path:
+            problems.append("sms kind file needs path: the file the messages are appended to")
+        if self.kind == SmsKind.http:
+            problems += _sms_http_problems(self.url, self.fields)
+        if self.kind != SmsKind.http and self.url:
+            problems.append(f"url is for the http gateway; this one is {self.kind.value}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+def _sms_http_problems(url: str | None, fields: dict[str, str]) -> list[str]:
+    if not url:
+        return ["sms kind http needs url: the gateway's address, e.g. https://sms.example.gov.cn/send"]
+    if not url.startswith(("http://", "https://")):
+        return [f"sms url must start with http:// or https://, not {url[:30]!r}"]
+    problems = [
+        f"sms url names {name!r}; it may name only {', '.join(SMS_URL_FIELDS)} (the phone and text go in the body)"
+        for name in _URL_FIELD.findall(url)
+        if name not in SMS_URL_FIELDS
+    ]
+    for key, template in fields.items():
+        problems += [
+            f"sms fields.{key} names unknown {name!r}; known: {', '.join(SMS_BODY_FIELDS)}"
+            for name in _URL_FIELD.findall(template)
+            if name not in SMS_BODY_FIELDS
+        ]
+    used = "".join(fields.values())
+    problems += [f"sms fields must send {{{name}}}" for name in ("phone", "text") if f"{{{name}}}" not in used]
+    return problems
+
+
+class NotifyRules(Strict):
+    """The phone queue's messages (DESIGN.md §13): "还有N位" when `ahead` reaches this many, and the call
+    with its window, to the phone the citizen left for the ticket."""
+
+    ahead: int = Field(3, ge=0, le=50, description="send when this many or fewer are ahead; 0: only the call")
+    ahead_text: str = Field("【{hall_name}】{number}号还有{ahead}位，请回到大厅等候叫号。", max_length=140)
+    call_text: str = Field("【{hall_name}】请{number}号到{window_name}办理。", max_length=140)
+    sms: SmsGateway = Field(default_factory=SmsGateway)
+
+    @field_validator("sms", mode="before")
+    @classmethod
+    def _sms_by_name(cls, value: Any) -> Any:
+        """`sms: none` is short for `sms: {kind: none}`."""
+        return {"kind": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _texts(self) -> NotifyRules:
+        problems = [
+            f"{what} names unknown {name!r}; known: {', '.join(NOTIFY_TEXT_FIELDS)}"
+            for what, text in (("ahead_text", self.ahead_text), ("call_text", self.call_text))
+            for name in _URL_FIELD.findall(text)
+            if name not in NOTIFY_TEXT_FIELDS
+        ]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
 class HallConfig(Strict):
     hall: Hall
     services: list[Service] = Field(min_length=1)
@@ -425,6 +521,7 @@ class HallConfig(Strict):
     stats: StatsRules = StatsRules()
     credentials: Credentials = Credentials()
     evaluation: EvaluationRules = Field(default_factory=EvaluationRules)
+    notify: NotifyRules = Field(default_factory=NotifyRules)
     server: ServerSection | None = None
 
     @model_validator(mode="after")

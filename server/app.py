@@ -20,15 +20,18 @@ from server.api import auth as auth_api
 from server.api import cases as cases_api
 from server.api import evaluations as evaluations_api
 from server.api import halls as halls_api
+from server.api import notify as notify_api
 from server.api import reports as reports_api
 from server.api import stats as stats_api
 from server.api import stats_stream as stats_stream_api
+from server.api import ticket_events as ticket_events_api
 from server.api import tickets as tickets_api
 from server.api import windows as windows_api
 from server.api.errors import ERROR_RESPONSES, install_error_handlers
 from server.api.limits import install_request_guard
 from server.evaluations.feeder import RatingFeeder
 from server.http_protocol import quiet_resource_errors
+from server.notify.notifier import Notifier
 from server.publisher import run_bus
 from server.runtime import Dispatcher
 from server.settings import DEMO_PASSWORD, InsecureSettings, ServerSettings
@@ -55,8 +58,11 @@ def create_app(settings: ServerSettings, *, embedded_mqtt_port: int = 1883, star
         app.state.stats_folder = folder = StatsFolder(dispatcher, on_folded=metrics.count)  # off the request path
         folder.start()
         stats_stream_api.attach(app, dispatcher)  # /stats/live/stream, woken by every commit
+        ticket_events_api.attach(app, dispatcher)  # the phones' live place, woken likewise
         app.state.rating_feeder = feeder = RatingFeeder(dispatcher)  # 好差评 records → the platform
         feeder.start()
+        app.state.notifier = notifier = Notifier(dispatcher)  # the phone queue's SMS, from the outbox
+        notifier.start()
         ticker = asyncio.create_task(run_ticker(dispatcher))
         async with contextlib.AsyncExitStack() as stack:
             if start_bus:
@@ -67,6 +73,7 @@ def create_app(settings: ServerSettings, *, embedded_mqtt_port: int = 1883, star
                 ticker.cancel()
         await asyncio.to_thread(folder.stop)
         await asyncio.to_thread(feeder.stop)
+        await notifier.stop()
         await dispatcher.stop()
 
     app = FastAPIOffline(  # /docs and /redoc from the package's own Swagger UI files: no CDN
@@ -78,11 +85,12 @@ def create_app(settings: ServerSettings, *, embedded_mqtt_port: int = 1883, star
     )
     install_error_handlers(app)
     install_request_guard(app, settings.limits)
-    routers = (halls_api, tickets_api, windows_api, auth_api, stats_api, reports_api)
+    routers = (halls_api, tickets_api, windows_api, auth_api, stats_api, reports_api, notify_api)
     for module in routers:
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(stats_api.metrics_router)
     stats_stream_api.install(app, API_PREFIX)
+    ticket_events_api.install(app, API_PREFIX)
     cases_api.install(app)
     evaluations_api.install(app)
     web_routes.install(app)

@@ -244,15 +244,18 @@ class Dispatcher:
         *,
         idempotency: tuple[str, str] | None = None,
         audit: list[dict[str, Any]] | None = None,
+        inserts: list[tuple[str, dict[str, Any]]] | None = None,
         now: dt.datetime | None = None,
     ) -> Answer:
         """Run one engine command; answer only once its rows, events and idempotency answer are
         committed. `idempotency` = (scope, key): a retry gets the first answer. Engine errors propagate
         before anything is written. Commands waiting for the disk are committed together (group
-        commit), in the order the engine handled them, in one transaction."""
+        commit), in the order the engine handled them, in one transaction. `inserts`: rows of an area's
+        table (CommandWrite.inserts) written with it, only when the command succeeds."""
         return await self._run(
-            hall, lambda engine: engine.handle(command, now or utcnow()), respond, idempotency, audit or []
-        )
+            hall, lambda engine: engine.handle(command, now or utcnow()), respond, idempotency, audit or [],
+            inserts or [],
+        )  # fmt: skip
 
     async def advance(self, hall: str, now: dt.datetime | None = None) -> int:
         """Time passing as an input (the day closing at midnight): the engine's `advance(now)` events
@@ -273,6 +276,7 @@ class Dispatcher:
         respond: Responder,
         idempotency: tuple[str, str] | None,
         audit: list[dict[str, Any]],
+        inserts: list[tuple[str, dict[str, Any]]] | None = None,
     ) -> Answer:
         runtime = self.runtime(hall)
         async with runtime.lock:
@@ -291,7 +295,7 @@ class Dispatcher:
                 answer = respond(runtime, events)
                 if not events and not audit and idempotency is None:
                     return answer  # nothing changed, nothing to remember (e.g. 204 nobody waiting)
-                pending = self._queue_write(runtime, engine, events, answer, idempotency, audit)
+                pending = self._queue_write(runtime, engine, events, answer, idempotency, audit, inserts or [])
         if replayed is not None:  # the same key is being committed right now: share its fate
             await asyncio.shield(replayed.done)
             return Answer(replayed.answer.status_code, replayed.answer.body, replayed=True)
@@ -299,7 +303,8 @@ class Dispatcher:
         return answer
 
     def _queue_write(self, runtime: HallRuntime, engine: HallEngine, events: list[Any], answer: Answer,
-                     idempotency: tuple[str, str] | None, audit: list[dict[str, Any]]) -> PendingWrite:  # fmt: skip
+                     idempotency: tuple[str, str] | None, audit: list[dict[str, Any]],
+                     inserts: list[tuple[str, dict[str, Any]]]) -> PendingWrite:  # fmt: skip
         """Serialize what changed NOW (later commands mutate the same objects) and queue it."""
         write = CommandWrite(
             tickets=[ticket_row(t) for t in _touched(engine.ticket, (e.ticket_id for e in events))],
@@ -309,6 +314,7 @@ class Dispatcher:
             idempotency=(*idempotency, answer.status_code, answer.json_body()) if idempotency else None,
             audit=audit,
             evaluation=_evaluation_row(engine, events),
+            inserts=inserts,
         )
         pending = PendingWrite(write, answer, idempotency, asyncio.get_running_loop().create_future())
         runtime.pending.append(pending)

@@ -48,6 +48,9 @@ class CommandWrite:
     idempotency: tuple[str, str, int, Any] | None = None  # (scope, key, status_code, body)
     audit: list[dict[str, Any]] = field(default_factory=list)
     evaluation: dict[str, Any] | None = None
+    # Rows of an area's own table written with the command, (table name, row without `hall`): e.g. the
+    # phone left for a ticket's messages, which must exist exactly when the ticket does.
+    inserts: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
 
 @dataclass
@@ -161,6 +164,8 @@ class Store:
         for table, plain in ((t.events, events), (t.audit_log, audit), (t.evaluations, evaluations)):
             if plain:
                 conn.execute(table.insert(), plain)
+        for name, row in (insert for write in writes for insert in write.inserts):
+            conn.execute(t.metadata.tables[name].insert(), {**row, "hall": hall})
 
     def _advance_seq(
         self, conn: Connection, hall: str, expected: int, count: int, state: dict[str, Any] | None, now: dt.datetime

@@ -14,6 +14,7 @@ from server.engine import commands as c
 from server.engine.states import Action, NotFound, Status, UnknownTicket, next_status
 from server.evaluations import usecases as evaluations
 from server.evaluations.service import AlreadyRated
+from server.notify import tables as notify_tables
 from server.runtime import Answer, Dispatcher, HallRuntime, utcnow
 from server.usecases.common import audit_entry
 from server.views import ticket_view
@@ -71,9 +72,17 @@ async def issue(dispatcher: Dispatcher, principal: Principal, hall: str, body: I
     now = utcnow()
     command = issue_command(runtime, body, principal, dispatcher.settings.hmac_key, now)
     idempotency = ("issue", key) if key else None
+    inserts = notify_phone_rows(command.ticket_id, body.notify_phone, now)
     return await dispatcher.execute(
-        hall, command, _ticket_answer(command.ticket_id, 201), idempotency=idempotency, now=now
+        hall, command, _ticket_answer(command.ticket_id, 201), idempotency=idempotency, inserts=inserts, now=now
     )
+
+
+def notify_phone_rows(ticket_id: str, phone: str | None, now: dt.datetime) -> list[tuple[str, dict[str, Any]]]:
+    """The phone left for the ticket's messages, written with the ticket (server/notify/tables.py)."""
+    if phone is None:
+        return []
+    return [(notify_tables.notify_phones.name, {"ticket_id": ticket_id, "phone": phone, "created_at": now})]
 
 
 def may_read(principal: Principal | None, access: str | None, ticket_access: str) -> None:

@@ -30,23 +30,90 @@
     document.getElementById("cancel").hidden = t.status !== "waiting";
   }
 
+  const ENDED = ["done", "cancelled", "expired"]; // nothing moves these any more: the stream ends
+  const RETRY_MS = 3000;
+  let ticket = null;
+  let source = null;
+
+  function render(t) {
+    ticket = t;
+    show(t);
+    rating.update(t.status === "done");
+    if (ENDED.includes(t.status) && source) {
+      source.close();
+      source = null;
+      linking(false);
+    }
+  }
+
   async function refresh() {
     try {
-      const ticket = await hallq.call("GET", api + q);
-      show(ticket);
-      rating.update(ticket.status === "done");
+      render(await hallq.call("GET", api + q));
+      return true;
     } catch (error) {
       hallq.text("status", "无法查询");
       hallq.text("detail", error.message);
       rating.update(false); // an older ticket has left the live queue: its rating and 追评 still show
+      return false;
     }
+  }
+
+  function linking(on) {
+    document.getElementById("link").hidden = !on;
+  }
+
+  // A stream the browser gave up on (a refusal: 503 while another dispatcher takes over the hall):
+  // read the ticket quietly and open a new one, waiting longer each time (3 s … 30 s) while the
+  // dispatcher stays away; the place shown stays as it was meanwhile, under 重新连接中.
+  function reopen(delay) {
+    setTimeout(async () => {
+      let fresh = null;
+      try { fresh = await hallq.call("GET", api + q); } catch (error) { fresh = null; }
+      if (!fresh) {
+        reopen(Math.min(delay * 2, 30000));
+        return;
+      }
+      render(fresh);
+      if (ENDED.includes(fresh.status)) linking(false);
+      else connect();
+    }, delay);
+  }
+
+  // The place in line pushed by the server (Server-Sent Events): each change arrives within a second.
+  // EventSource reconnects by itself after a dispatcher restart, sending the last event's id so only
+  // what changed meanwhile comes again; when it gives up, reopen() takes over.
+  function connect() {
+    source = new EventSource(`${api}/events${q}`);
+    source.addEventListener("open", () => linking(false));
+    source.addEventListener("place", (event) => {
+      if (ticket) render(Object.assign({}, ticket, JSON.parse(event.data)));
+    });
+    source.addEventListener("error", () => {
+      if (!source) return;
+      linking(true);
+      if (source.readyState === EventSource.CLOSED) {
+        source = null;
+        reopen(RETRY_MS);
+      }
+    });
+  }
+
+  async function start() {
+    const read = await refresh();
+    if (!window.EventSource) { // an old browser: read the ticket every 10 s instead
+      setInterval(refresh, 10000);
+      return;
+    }
+    hallq.text("refresh-note", "本页实时更新。");
+    if (!read) setTimeout(start, 10000); // not readable now (no network, dispatcher away): try again
+    else if (!ENDED.includes(ticket.status)) connect();
   }
 
   async function act(path, confirmText) {
     if (confirmText && !window.confirm(confirmText)) return;
     const msg = document.getElementById("action-msg");
     try {
-      show(await hallq.call("POST", `${api}/${path}${q}`));
+      render(await hallq.call("POST", `${api}/${path}${q}`));
       msg.className = "ok";
       msg.textContent = path === "rejoin" ? "已重新排队" : "已取消排队";
     } catch (error) {
@@ -58,6 +125,5 @@
   document.getElementById("rejoin").addEventListener("click", () => act("rejoin"));
   document.getElementById("cancel").addEventListener("click", () => act("cancel", "确定取消排队吗？"));
   hallq.hallName(hall, "hall");
-  refresh();
-  setInterval(refresh, 10000);
+  start();
 })();
