@@ -1,6 +1,7 @@
 """Reading the roll-ups: a date range of the hall's daily rows (hourly ones for `by=hour`), grouped
 `by` day, hour, service, window or clerk, into the rows of §12 (and one total). Only roll-up rows
-are read, never tickets."""
+are read, never tickets; the cases' numbers (by day, by service and in the total) come from
+server/stats/cases.py."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import sqlalchemy as sa
 
 from hallq.config import HallConfig
 from hallq.stats_models import Durations, Ratings, StatsAnswer, StatsBy, StatsRow
+from server.stats.cases import CaseStats, CaseTally, case_stats
 from server.stats.folding import Cell
 from server.stats.histogram import count_within, merge, percentile
 from server.stats.rollups import folded_seq
@@ -42,10 +44,54 @@ def check_range(start: dt.date, end: dt.date) -> None:
 
 
 def hall_stats(store: Store, config: HallConfig, start: dt.date, end: dt.date, by: StatsBy,
-               clerk: str | None = None) -> StatsAnswer:  # fmt: skip
+               clerk: str | None = None, today: dt.date | None = None) -> StatsAnswer:  # fmt: skip
     """The hall's numbers from `start` to `end` (local days, both included); `clerk` keeps only the
-    rows of that clerk's work (a clerk's own view)."""
+    rows of that clerk's work (a clerk's own view, without the cases). `today` (the hall's, by default)
+    is when the cases' deadlines are judged."""
     check_range(start, end)
+    groups, total = _groups(store, config, start, end, by, clerk)
+    cases = None
+    if clerk is None:
+        cases = case_stats(store.engine, config, start, end, today or dt.datetime.now(config.hall.tz()).date())
+        for key in _case_groups(cases, by):
+            groups.setdefault(key, Group())
+    label = _labeller(config, by)
+    ordered = sorted(groups.items(), key=lambda item: _order(config, by, item[0]))
+    days = _days_worked(store, config.hall.id, start, end) if by == "hour" and clerk is None else 0
+    rows = [stats_row(key, label(key), group, days) for key, group in ordered]
+    total_row = stats_row("total", "合计", total)
+    if cases is not None:
+        by_key = _case_groups(cases, by)
+        for row in rows:
+            row.cases = by_key.get(row.key, CaseTally()).numbers() if by in ("day", "service") else None
+        total_row.cases = cases.total.numbers()
+    return StatsAnswer(
+        hall=config.hall.id,
+        from_=start,
+        to=end,
+        by=by,
+        rows=rows,
+        total=total_row,
+        folded_seq=folded_seq(store, config.hall.id),
+    )
+
+
+def _case_groups(cases: CaseStats, by: StatsBy) -> dict[str, CaseTally]:
+    return cases.by_day if by == "day" else cases.by_service if by == "service" else {}
+
+
+def _days_worked(store: Store, hall: str, start: dt.date, end: dt.date) -> int:
+    """Days of the range with any number (a closed day has no roll-up row)."""
+    query = sa.select(sa.func.count(sa.distinct(stats_daily.c.day))).where(
+        stats_daily.c.hall == hall, stats_daily.c.day >= start.isoformat(), stats_daily.c.day <= end.isoformat()
+    )
+    with store.engine.connect() as conn:
+        return int(conn.execute(query).scalar_one())
+
+
+def _groups(store: Store, config: HallConfig, start: dt.date, end: dt.date, by: StatsBy,
+            clerk: str | None) -> tuple[dict[str, Group], Group]:  # fmt: skip
+    """The roll-ups' rows of the range summed by the grouping's key, and their total."""
     hall = config.hall.id
     table = stats_hourly if by == "hour" else stats_daily  # a day's rows summed: ~10× fewer to read
     where = [
@@ -93,20 +139,11 @@ def hall_stats(store: Store, config: HallConfig, start: dt.date, end: dt.date, b
             group.within_target += within
     if by == "service":
         groups.pop("", None)  # the windows' open time belongs to no service; the total keeps it
-    label = _labeller(config, by)
-    ordered = sorted(groups.items(), key=lambda item: _order(config, by, item[0]))
-    return StatsAnswer(
-        hall=hall,
-        from_=start,
-        to=end,
-        by=by,
-        rows=[stats_row(key, label(key), group) for key, group in ordered],
-        total=stats_row("total", "合计", total),
-        folded_seq=folded_seq(store, hall),
-    )
+    return groups, total
 
 
-def stats_row(key: str, label: str, group: Group) -> StatsRow:
+def stats_row(key: str, label: str, group: Group, days_worked: int = 0) -> StatsRow:
+    """One row; `days_worked` (by=hour rows) adds the hour's mean queue length and open windows."""
     counts, cell = group.cell.counts, group.cell
     called = counts.get("called", 0)
     service_count = counts.get("service_count", 0)
@@ -137,6 +174,8 @@ def stats_row(key: str, label: str, group: Group) -> StatsRow:
             good_pct=_pct(counts.get("rating_good", 0), ratings),
             bad=counts.get("rating_bad", 0),
         ),
+        queue_mean=round(counts.get("queue_s", 0) / 3600 / days_worked, 2) if days_worked else None,
+        open_windows_mean=round(open_s / 3600 / days_worked, 2) if days_worked else None,
     )
 
 

@@ -1,0 +1,229 @@
+"""The one-window cases' numbers (DESIGN §12, docs/stats.md "办件"): received, accepted within 2
+working days, decided, 按时办结率, overdue, 即办件 share, 容缺 count.
+
+Read with queries over the cases' own rows, not folded like the queue's events: a case's row keeps
+the time of every step, its deadlines are in working days of a calendar the hall may still correct
+(a year's holidays published late make deadlines 暂定), and "overdue" happens when nothing happens.
+So deadlines are worked out when the numbers are asked for, with the calendar of that moment. Each
+step is read by its own indexed time column (`ix_cases_hall_received` / `_accepted` / `_decided`), and
+the receipts by their number (SJ + the local day of 收件, the unique `uq_cases_receipt`), so a month or a
+year reads only the cases of its range.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from hallq.config import HallConfig, ServiceKind
+from hallq.stats_models import CaseNumbers
+from server.cases import tables as t
+from server.cases.calendar import WorkingCalendar
+from server.cases.workflow import ACCEPT_WITHIN_WORKING_DAYS, CaseStatus
+from server.store.database import aware
+
+# No 2 working days span more than this many calendar days (the Spring Festival's week included).
+ACCEPT_LOOKBACK = dt.timedelta(days=31)
+STEP_LABELS = {"accept": "受理", "decide": "办结"}
+
+
+@dataclass
+class CaseTally:
+    received: int = 0
+    instant: int = 0
+    deferred: int = 0
+    accepted: int = 0
+    accepted_in_time: int = 0
+    decided: int = 0
+    decided_in_time: int = 0
+    overdue: int = 0
+
+    def numbers(self) -> CaseNumbers:
+        return CaseNumbers(
+            received=self.received,
+            instant=self.instant,
+            instant_pct=_pct(self.instant, self.received),
+            deferred=self.deferred,
+            accepted=self.accepted,
+            accepted_in_time=self.accepted_in_time,
+            accepted_in_time_pct=_pct(self.accepted_in_time, self.accepted),
+            decided=self.decided,
+            decided_in_time=self.decided_in_time,
+            on_time_pct=_pct(self.decided_in_time, self.decided),
+            overdue=self.overdue,
+        )
+
+
+@dataclass(frozen=True)
+class OverdueCase:
+    """One missed deadline; no citizen data (the receipt number and the item only)."""
+
+    receipt_no: str
+    item: str
+    item_name: str
+    service: str
+    step: str  # accept / decide
+    due: dt.date
+    done: dt.date | None  # the day the step was done (None: not done by the range's end)
+    days_over: int  # calendar days past the deadline, to the step or to the range's end
+
+    @property
+    def label(self) -> str:
+        return f"逾期{STEP_LABELS[self.step]}" if self.done else f"逾期未{STEP_LABELS[self.step]}"
+
+
+@dataclass
+class CaseStats:
+    by_day: dict[str, CaseTally] = field(default_factory=dict)
+    by_service: dict[str, CaseTally] = field(default_factory=dict)
+    by_item: dict[str, CaseTally] = field(default_factory=dict)
+    total: CaseTally = field(default_factory=CaseTally)
+    overdue: list[OverdueCase] = field(default_factory=list)
+
+    def count(self, day: dt.date, service: str, item: str, name: str, amount: int = 1) -> None:
+        for tally in (
+            self.by_day.setdefault(day.isoformat(), CaseTally()),
+            self.by_service.setdefault(service, CaseTally()),
+            self.by_item.setdefault(item, CaseTally()),
+            self.total,
+        ):
+            setattr(tally, name, getattr(tally, name) + amount)
+
+
+class _Reader:
+    """One request's range, clock and calendar (its working-day sums memoised)."""
+
+    def __init__(self, engine: Engine, config: HallConfig, start: dt.date, end: dt.date, today: dt.date) -> None:
+        self.engine, self.config, self.hall = engine, config, config.hall.id
+        self.tz = config.hall.tz()
+        self.start, self.end, self.as_of = start, end, min(today, end)
+        self.calendar = WorkingCalendar(config.hall.holidays, config.hall.workdays)
+        self._due: dict[tuple[dt.date, int], dt.date] = {}
+        self.stats = CaseStats()
+
+    def utc(self, day: dt.date) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time(0), self.tz).astimezone(dt.UTC)
+
+    def day(self, moment: dt.datetime) -> dt.date:
+        return (aware(moment) or moment).astimezone(self.tz).date()
+
+    def due(self, start: dt.date, days: int) -> dt.date:
+        key = (start, days)
+        if key not in self._due:
+            self._due[key] = self.calendar.add_working_days(start, days)
+        return self._due[key]
+
+    def promised_days(self, item: str) -> int | None:
+        found = self.config.item(item)
+        if found is None:
+            return None  # an item no longer in the config: its deadline is unknown
+        return found[1].promised_days if found[1].kind == ServiceKind.promised else 0
+
+    def is_instant(self, item: str) -> bool:
+        found = self.config.item(item)
+        return found is not None and found[1].kind == ServiceKind.instant
+
+    def rows(self, column: str, since: dt.date, *extra: Any) -> list[Any]:
+        c = t.cases.c
+        time = c[column]
+        query = sa.select(c.id, c.receipt_no, c.item, c.service, c.status, c.received_at, c.accepted_at,
+                          c.decided_at, c.correction, *extra).where(
+            c.hall == self.hall, time >= self.utc(since), time < self.utc(self.end + dt.timedelta(days=1))
+        )  # fmt: skip
+        with self.engine.connect() as conn:
+            return list(conn.execute(query).all())
+
+    # ---- the numbers ----------------------------------------------------------------------------
+
+    def received(self) -> None:
+        c, h = t.cases.c, t.case_history.c
+        promised = sa.exists().where(h.hall == c.hall, h.case_id == c.id, h.action == "defer")
+        query = sa.select(c.receipt_no, c.item, c.service, promised.label("deferred")).where(
+            c.hall == self.hall,
+            c.receipt_no >= f"SJ{self.start:%Y%m%d}",
+            c.receipt_no < f"SJ{self.end + dt.timedelta(days=1):%Y%m%d}",
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        for row in rows:
+            day = dt.datetime.strptime(row.receipt_no[2:10], "%Y%m%d").date()
+            self.stats.count(day, row.service, row.item, "received")
+            if self.is_instant(row.item):
+                self.stats.count(day, row.service, row.item, "instant")
+            if row.deferred:
+                self.stats.count(day, row.service, row.item, "deferred")
+
+    def accepted(self) -> None:
+        for row in self.rows("accepted_at", self.start):
+            day = self.day(row.accepted_at)
+            self.stats.count(day, row.service, row.item, "accepted")
+            if row.received_at is not None and day <= self.due(self.day(row.received_at), ACCEPT_WITHIN_WORKING_DAYS):
+                self.stats.count(day, row.service, row.item, "accepted_in_time")
+
+    def decided(self) -> None:
+        for row in self.rows("decided_at", self.start):
+            day = self.day(row.decided_at)
+            self.stats.count(day, row.service, row.item, "decided")
+            days = self.promised_days(row.item)
+            if days is not None and row.accepted_at is not None and day <= self.due(self.day(row.accepted_at), days):
+                self.stats.count(day, row.service, row.item, "decided_in_time")
+
+    def overdue(self) -> None:
+        for row in self.rows("received_at", self.start - ACCEPT_LOOKBACK):
+            due = self.due(self.day(row.received_at), ACCEPT_WITHIN_WORKING_DAYS)
+            self.missed(row, "accept", due, self._answered(row))
+        longest = max((i.promised_days for s in self.config.services for i in s.items), default=0)
+        for row in self.rows("accepted_at", self.start - dt.timedelta(days=2 * longest) - ACCEPT_LOOKBACK):
+            days = self.promised_days(row.item)
+            if days is not None:
+                due = self.due(self.day(row.accepted_at), days)
+                self.missed(row, "decide", due, self.day(row.decided_at) if row.decided_at else None)
+
+    def _answered(self, row: Any) -> dt.date | None:
+        """The day the receipt was answered: accepted, or told to correct (一次性告知)."""
+        if row.accepted_at is not None:
+            return self.day(row.accepted_at)
+        if row.status == CaseStatus.correction.value and row.correction and row.correction.get("at"):
+            return self.day(dt.datetime.fromisoformat(row.correction["at"]))
+        return None
+
+    def missed(self, row: Any, step: str, due: dt.date, done: dt.date | None) -> None:
+        if not self.start <= due <= self.end:
+            return
+        reference = min(done, self.as_of) if done else self.as_of
+        if reference <= due:
+            return
+        self.stats.count(due, row.service, row.item, "overdue")
+        found = self.config.item(row.item)
+        self.stats.overdue.append(
+            OverdueCase(
+                receipt_no=row.receipt_no or row.id,
+                item=row.item,
+                item_name=found[1].name if found else row.item,
+                service=row.service,
+                step=step,
+                due=due,
+                done=done if done and done <= self.as_of else None,
+                days_over=(reference - due).days,
+            )
+        )
+
+
+def case_stats(engine: Engine, config: HallConfig, start: dt.date, end: dt.date, today: dt.date) -> CaseStats:
+    """The cases' numbers of the local days `start` to `end` (both included), each counted on the day of
+    its own step; "overdue" as of `today` (or the range's end if that is earlier)."""
+    reader = _Reader(engine, config, start, end, today)
+    steps: tuple[Callable[[], None], ...] = (reader.received, reader.accepted, reader.decided, reader.overdue)
+    for step in steps:
+        step()
+    reader.stats.overdue.sort(key=lambda case: (case.due, case.receipt_no, case.step))
+    return reader.stats
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
