@@ -13,7 +13,8 @@ year reads only the cases of its range.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,32 +86,60 @@ class CaseStats:
     total: CaseTally = field(default_factory=CaseTally)
     overdue: list[OverdueCase] = field(default_factory=list)
 
-    def count(self, day: dt.date, service: str, item: str, name: str, amount: int = 1) -> None:
-        for tally in (
-            self.by_day.setdefault(day.isoformat(), CaseTally()),
-            self.by_service.setdefault(service, CaseTally()),
-            self.by_item.setdefault(item, CaseTally()),
-            self.total,
-        ):
-            setattr(tally, name, getattr(tally, name) + amount)
+    def add(self, counts: Iterable[tuple[tuple[str, dt.date, str, str], int]]) -> None:
+        """Add counts keyed (number's name, day, service, item) to every grouping."""
+        for (name, day, service, item), amount in counts:
+            for tally in (
+                self.by_day.setdefault(day.isoformat(), CaseTally()),
+                self.by_service.setdefault(service, CaseTally()),
+                self.by_item.setdefault(item, CaseTally()),
+                self.total,
+            ):
+                setattr(tally, name, getattr(tally, name) + amount)
+
+
+class _CachedCalendar(WorkingCalendar):
+    """The hall's calendar for one request: each day asked about once (chinese-calendar is slow)."""
+
+    def __init__(self, holidays: Iterable[dt.date], workdays: Iterable[dt.date]) -> None:
+        super().__init__(holidays, workdays)
+        self._known: dict[dt.date, bool] = {}
+
+    def is_working_day(self, day: dt.date) -> bool:
+        known = self._known.get(day)
+        if known is None:
+            known = self._known[day] = super().is_working_day(day)
+        return known
 
 
 class _Reader:
-    """One request's range, clock and calendar (its working-day sums memoised)."""
+    """One request's range, clock and calendar; counts in a Counter, added to the groupings at the end."""
 
     def __init__(self, engine: Engine, config: HallConfig, start: dt.date, end: dt.date, today: dt.date) -> None:
         self.engine, self.config, self.hall = engine, config, config.hall.id
         self.tz = config.hall.tz()
         self.start, self.end, self.as_of = start, end, min(today, end)
-        self.calendar = WorkingCalendar(config.hall.holidays, config.hall.workdays)
+        self.calendar = _CachedCalendar(config.hall.holidays, config.hall.workdays)
         self._due: dict[tuple[dt.date, int], dt.date] = {}
+        self._days: dict[tuple[int, ...], dt.date] = {}
+        self._items: dict[str, tuple[str, int | None, bool]] = {}  # code → name, promised days, instant
+        self.counts: Counter[tuple[str, dt.date, str, str]] = Counter()
         self.stats = CaseStats()
+
+    def count(self, name: str, day: dt.date, row: Any) -> None:
+        self.counts[(name, day, row.service, row.item)] += 1
 
     def utc(self, day: dt.date) -> dt.datetime:
         return dt.datetime.combine(day, dt.time(0), self.tz).astimezone(dt.UTC)
 
     def day(self, moment: dt.datetime) -> dt.date:
-        return (aware(moment) or moment).astimezone(self.tz).date()
+        """The hall's local day of a moment; memoised by the quarter hour (every zone's offset is a
+        multiple of 15 minutes, so all moments of one quarter share a local day)."""
+        key = (moment.year, moment.month, moment.day, moment.hour, moment.minute // 15)
+        found = self._days.get(key)
+        if found is None:
+            found = self._days[key] = (aware(moment) or moment).astimezone(self.tz).date()
+        return found
 
     def due(self, start: dt.date, days: int) -> dt.date:
         key = (start, days)
@@ -118,23 +147,28 @@ class _Reader:
             self._due[key] = self.calendar.add_working_days(start, days)
         return self._due[key]
 
-    def promised_days(self, item: str) -> int | None:
-        found = self.config.item(item)
-        if found is None:
-            return None  # an item no longer in the config: its deadline is unknown
-        return found[1].promised_days if found[1].kind == ServiceKind.promised else 0
+    def item(self, code: str) -> tuple[str, int | None, bool]:
+        """(name, promised working days, is a 即办件); an item no longer in the config: no deadline."""
+        known = self._items.get(code)
+        if known is None:
+            found = self.config.item(code)
+            if found is None:
+                known = (code, None, False)
+            else:
+                kind = found[1].kind
+                known = (found[1].name, found[1].promised_days if kind == ServiceKind.promised else 0,
+                         kind == ServiceKind.instant)  # fmt: skip
+            self._items[code] = known
+        return known
 
-    def is_instant(self, item: str) -> bool:
-        found = self.config.item(item)
-        return found is not None and found[1].kind == ServiceKind.instant
-
-    def rows(self, column: str, since: dt.date, *extra: Any) -> list[Any]:
+    def rows(self, column: str, since: dt.date, *columns: str) -> list[Any]:
         c = t.cases.c
         time = c[column]
-        query = sa.select(c.id, c.receipt_no, c.item, c.service, c.status, c.received_at, c.accepted_at,
-                          c.decided_at, c.correction, *extra).where(
+        # the times read as the driver gives them (naive UTC on SQLite): `day` makes them aware, once
+        plain = [sa.type_coerce(c[n], sa.DateTime()).label(n) if n.endswith("_at") else c[n] for n in columns]
+        query = sa.select(c.item, c.service, *plain).where(
             c.hall == self.hall, time >= self.utc(since), time < self.utc(self.end + dt.timedelta(days=1))
-        )  # fmt: skip
+        )
         with self.engine.connect() as conn:
             return list(conn.execute(query).all())
 
@@ -151,60 +185,66 @@ class _Reader:
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
         for row in rows:
-            day = dt.datetime.strptime(row.receipt_no[2:10], "%Y%m%d").date()
-            self.stats.count(day, row.service, row.item, "received")
-            if self.is_instant(row.item):
-                self.stats.count(day, row.service, row.item, "instant")
+            number = row.receipt_no
+            day = dt.date(int(number[2:6]), int(number[6:8]), int(number[8:10]))
+            self.count("received", day, row)
+            if self.item(row.item)[2]:
+                self.count("instant", day, row)
             if row.deferred:
-                self.stats.count(day, row.service, row.item, "deferred")
+                self.count("deferred", day, row)
 
     def accepted(self) -> None:
-        for row in self.rows("accepted_at", self.start):
+        for row in self.rows("accepted_at", self.start, "received_at", "accepted_at"):
             day = self.day(row.accepted_at)
-            self.stats.count(day, row.service, row.item, "accepted")
+            self.count("accepted", day, row)
             if row.received_at is not None and day <= self.due(self.day(row.received_at), ACCEPT_WITHIN_WORKING_DAYS):
-                self.stats.count(day, row.service, row.item, "accepted_in_time")
+                self.count("accepted_in_time", day, row)
 
     def decided(self) -> None:
-        for row in self.rows("decided_at", self.start):
+        for row in self.rows("decided_at", self.start, "accepted_at", "decided_at"):
             day = self.day(row.decided_at)
-            self.stats.count(day, row.service, row.item, "decided")
-            days = self.promised_days(row.item)
+            self.count("decided", day, row)
+            days = self.item(row.item)[1]
             if days is not None and row.accepted_at is not None and day <= self.due(self.day(row.accepted_at), days):
-                self.stats.count(day, row.service, row.item, "decided_in_time")
+                self.count("decided_in_time", day, row)
 
     def overdue(self) -> None:
-        for row in self.rows("received_at", self.start - ACCEPT_LOOKBACK):
+        fields = ("id", "receipt_no", "status", "received_at", "accepted_at", "decided_at")
+        for row in self.rows("received_at", self.start - ACCEPT_LOOKBACK, *fields):
             due = self.due(self.day(row.received_at), ACCEPT_WITHIN_WORKING_DAYS)
-            self.missed(row, "accept", due, self._answered(row))
+            if self.start <= due <= self.end:
+                self.missed(row, "accept", due, self._answered(row))
         longest = max((i.promised_days for s in self.config.services for i in s.items), default=0)
-        for row in self.rows("accepted_at", self.start - dt.timedelta(days=2 * longest) - ACCEPT_LOOKBACK):
-            days = self.promised_days(row.item)
+        for row in self.rows("accepted_at", self.start - dt.timedelta(days=2 * longest) - ACCEPT_LOOKBACK, *fields):
+            days = self.item(row.item)[1]
             if days is not None:
                 due = self.due(self.day(row.accepted_at), days)
-                self.missed(row, "decide", due, self.day(row.decided_at) if row.decided_at else None)
+                if self.start <= due <= self.end:
+                    self.missed(row, "decide", due, self.day(row.decided_at) if row.decided_at else None)
 
     def _answered(self, row: Any) -> dt.date | None:
         """The day the receipt was answered: accepted, or told to correct (一次性告知)."""
         if row.accepted_at is not None:
             return self.day(row.accepted_at)
-        if row.status == CaseStatus.correction.value and row.correction and row.correction.get("at"):
-            return self.day(dt.datetime.fromisoformat(row.correction["at"]))
+        if row.status == CaseStatus.correction.value:
+            with self.engine.connect() as conn:  # few: only cases waiting for a correction now
+                correction = conn.execute(
+                    sa.select(t.cases.c.correction).where(t.cases.c.hall == self.hall, t.cases.c.id == row.id)
+                ).scalar()
+            if correction and correction.get("at"):
+                return self.day(dt.datetime.fromisoformat(correction["at"]))
         return None
 
     def missed(self, row: Any, step: str, due: dt.date, done: dt.date | None) -> None:
-        if not self.start <= due <= self.end:
-            return
         reference = min(done, self.as_of) if done else self.as_of
         if reference <= due:
             return
-        self.stats.count(due, row.service, row.item, "overdue")
-        found = self.config.item(row.item)
+        self.count("overdue", due, row)
         self.stats.overdue.append(
             OverdueCase(
                 receipt_no=row.receipt_no or row.id,
                 item=row.item,
-                item_name=found[1].name if found else row.item,
+                item_name=self.item(row.item)[0],
                 service=row.service,
                 step=step,
                 due=due,
@@ -221,6 +261,7 @@ def case_stats(engine: Engine, config: HallConfig, start: dt.date, end: dt.date,
     steps: tuple[Callable[[], None], ...] = (reader.received, reader.accepted, reader.decided, reader.overdue)
     for step in steps:
         step()
+    reader.stats.add(reader.counts.items())
     reader.stats.overdue.sort(key=lambda case: (case.due, case.receipt_no, case.step))
     return reader.stats
 
