@@ -85,6 +85,13 @@ class CaseStats:
     by_item: dict[str, CaseTally] = field(default_factory=dict)
     total: CaseTally = field(default_factory=CaseTally)
     overdue: list[OverdueCase] = field(default_factory=list)
+    item_names: dict[str, str] = field(default_factory=dict)  # code → name, in the hall config's order
+
+    def items(self) -> list[tuple[str, str, CaseTally]]:
+        """(code, name, tally) of the items with any number, in the hall config's order."""
+        known = [code for code in self.item_names if code in self.by_item]
+        rest = sorted(code for code in self.by_item if code not in self.item_names)
+        return [(code, self.item_names.get(code, code), self.by_item[code]) for code in known + rest]
 
     def add(self, counts: Iterable[tuple[tuple[str, dt.date, str, str], int]]) -> None:
         """Add counts keyed (number's name, day, service, item) to every grouping."""
@@ -262,6 +269,7 @@ def case_stats(engine: Engine, config: HallConfig, start: dt.date, end: dt.date,
     for step in steps:
         step()
     reader.stats.add(reader.counts.items())
+    reader.stats.item_names = {i.code: i.name for s in config.services for i in s.items}
     reader.stats.overdue.sort(key=lambda case: (case.due, case.receipt_no, case.step))
     return reader.stats
 

@@ -44,14 +44,15 @@ def check_range(start: dt.date, end: dt.date) -> None:
 
 
 def hall_stats(store: Store, config: HallConfig, start: dt.date, end: dt.date, by: StatsBy,
-               clerk: str | None = None, today: dt.date | None = None) -> StatsAnswer:  # fmt: skip
+               clerk: str | None = None, today: dt.date | None = None,
+               with_cases: bool = True) -> StatsAnswer:  # fmt: skip
     """The hall's numbers from `start` to `end` (local days, both included); `clerk` keeps only the
     rows of that clerk's work (a clerk's own view, without the cases). `today` (the hall's, by default)
-    is when the cases' deadlines are judged."""
+    is when the cases' deadlines are judged; `with_cases=False` leaves the cases out (`cases: null`)."""
     check_range(start, end)
     groups, total = _groups(store, config, start, end, by, clerk)
     cases = None
-    if clerk is None:
+    if clerk is None and with_cases:
         cases = case_stats(store.engine, config, start, end, today or dt.datetime.now(config.hall.tz()).date())
         for key in _case_groups(cases, by):
             groups.setdefault(key, Group())

@@ -6,9 +6,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import io
+import re
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
 from openpyxl import load_workbook
 
 from server.cases.service import CaseService
@@ -19,6 +23,7 @@ from tests.stats.cases_scenario import the_cases
 from tests.stats.scenario import login
 
 RANGE = {"from": "2026-11-02", "to": "2026-11-13"}
+POPPLER = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (scripts/setup.sh) missing")
 
 
 def tally(**counts: int) -> dict[str, Any]:
@@ -118,3 +123,63 @@ def test_the_cases_numbers_are_exact(database: str, tmp_path: Path) -> None:
             assert [(c.receipt_no, c.step, c.days_over) for c in early.overdue][2:] == [("SJ202611040001", "accept", 3)]
 
     asyncio.run(main())
+
+
+# The report of November 2026 (judged on 11-30, the month's end): c8 (received 11-16) is in, c7 (10-30)
+# is not received this month; c6's 办结 (due 11-18) and c8's 受理 (due 11-18) were never done: 12 days.
+MONTH_SUMMARY = {"收件数": "7件", "即办件数（占比）": "1（14.3%）", "容缺受理数": "2件", "受理数": "5件",
+                 "2个工作日内受理率": "60.0%", "办结数（准予＋不予）": "4件", "按时办结数": "3件",
+                 "按时办结率": "75.0%", "逾期数": "6件"}  # fmt: skip
+# 事项 收件 即办件 容缺受理 受理 按期受理率% 办结 按时办结率% 逾期
+ITEM_LINES = [
+    ["社会保障卡补换", 1, 1, 0, 1, 100.0, 1, 100.0, 0],
+    ["不动产转移登记（二手房买卖）", 3, 0, 1, 3, 33.3, 3, 66.7, 3],
+    ["户口迁移（迁入）", 3, 0, 1, 1, 100.0, 0, None, 3],
+    ["合计", 7, 1, 2, 5, 60.0, 4, 75.0, 6],
+]
+OVERDUE_LINES = [
+    ["SJ202610300001", "不动产转移登记（二手房买卖）", "逾期受理", "2026-11-03", "2026-11-04", 1],
+    ["SJ202611020002", "不动产转移登记（二手房买卖）", "逾期受理", "2026-11-04", "2026-11-05", 1],
+    ["SJ202611040001", "户口迁移（迁入）", "逾期未受理", "2026-11-06", "未办理", 24],
+    ["SJ202611020002", "不动产转移登记（二手房买卖）", "逾期办结", "2026-11-12", "2026-11-13", 1],
+    ["SJ202611090001", "户口迁移（迁入）", "逾期未办结", "2026-11-18", "未办理", 12],
+    ["SJ202611160001", "户口迁移（迁入）", "逾期未受理", "2026-11-18", "未办理", 12],
+]
+
+
+@POPPLER
+def test_the_monthly_report_has_the_cases_and_the_overdue_list(database: str, tmp_path: Path) -> None:
+    async def main() -> dict[str, bytes]:
+        async with running_app(make_settings(database, demo_config())) as (client, app):
+            store = app.state.dispatcher.store
+            config = app.state.dispatcher.runtime("demo").config
+            cases = CaseService(store.engine, config, FileStore(tmp_path / "files"), b"k" * 32)
+            await asyncio.to_thread(the_cases, cases)
+            supervisor = await login(client, "supervisor")
+            files = {}
+            for name in ("2026-11.pdf", "2026-11.xlsx"):
+                response = await client.get(f"/halls/demo/reports/monthly/{name}", headers=supervisor)
+                assert response.status_code == 200, response.text
+                files[name] = response.content
+            return files
+
+    files = asyncio.run(main())
+    book = load_workbook(io.BytesIO(files["2026-11.xlsx"]))
+    sheet = [[c.value for c in line] for line in book["办件"].iter_rows()]
+    assert {line[0]: line[1] for line in sheet[1:10]} == {
+        "收件数": 7, "即办件数（占比）": "1（14.3%）", "容缺受理数": 2, "受理数": 5, "2个工作日内受理率": 60.0,
+        "办结数（准予＋不予）": 4, "按时办结数": 3, "按时办结率": 75.0, "逾期数": 6,
+    }  # fmt: skip
+    assert sheet[11][0] == "事项" and sheet[12:] == ITEM_LINES
+    overdue = [[c.value for c in line] for line in book["逾期办件"].iter_rows()]
+    assert overdue[0] == ["收件编号", "事项", "环节", "期限", "办理日期", "超期天数"] and overdue[1:] == OVERDUE_LINES
+    (tmp_path / "report.pdf").write_bytes(files["2026-11.pdf"])
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "report.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout  # fmt: skip
+    flat = re.sub(r"\s+", " ", text)
+    assert "八、办件情况" in text and "逾期办件清单" in text
+    for name, value in MONTH_SUMMARY.items():
+        assert f"{name} {value}" in flat, name
+    for line in OVERDUE_LINES:
+        assert " ".join(str(v) for v in line) in flat, line[0]
+    assert "张" + "三" not in text and "321183" not in text and "13812345678" not in text  # no citizen data
