@@ -13,7 +13,7 @@ from pydantic import ConfigDict, Field
 
 from hallq.api_models import AnswerModel, Timestamp
 
-StatsBy = Literal["day", "hour", "service", "window", "clerk"]
+StatsBy = Literal["day", "hour", "service", "window", "clerk", "item"]
 AlertKind = Literal["wait_over_target", "window_paused", "open_another_window"]
 
 
@@ -49,7 +49,7 @@ class CaseNumbers(AnswerModel):
 
 
 class StatsRow(AnswerModel):
-    key: str = Field(description="the day (YYYY-MM-DD), the hour (09), the service code, window id or clerk")
+    key: str = Field(description="the day (YYYY-MM-DD), the hour (09), the service code, window id, clerk or item")
     label: str = Field(description="what a person reads: 09:00-10:00, 社保业务, 1号窗口, the clerk's username")
     issued: int
     called: int = Field(description="first calls (each is one waiting-time sample)")
@@ -74,7 +74,7 @@ class StatsRow(AnswerModel):
         default=None, description="by=hour: mean number of open windows in that hour, per day worked"
     )
     cases: CaseNumbers | None = Field(
-        default=None, description="the cases' numbers: by=day, by=service and the total (not for a clerk)"
+        default=None, description="the cases' numbers: by=day, by=service, by=item and the total (not for a clerk)"
     )
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from hallq.stats_models import CaseNumbers, StatsAnswer, StatsRow
 
-BY_HEADER = {"day": "日期", "hour": "时段", "service": "业务", "window": "窗口", "clerk": "工作人员"}
+BY_HEADER = {"day": "日期", "hour": "时段", "service": "业务", "window": "窗口", "clerk": "工作人员", "item": "事项"}
 Column = tuple[str, Callable[[StatsRow], object]]
 COLUMNS: tuple[Column, ...] = (
     ("取号数", lambda r: r.issued),

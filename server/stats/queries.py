@@ -50,7 +50,11 @@ def hall_stats(store: Store, config: HallConfig, start: dt.date, end: dt.date, b
     rows of that clerk's work (a clerk's own view, without the cases). `today` (the hall's, by default)
     is when the cases' deadlines are judged; `with_cases=False` leaves the cases out (`cases: null`)."""
     check_range(start, end)
-    groups, total = _groups(store, config, start, end, by, clerk)
+    groups: dict[str, Group] = {}
+    if by == "item":  # the cases only: a ticket has a service, not an item; the total is the hall's
+        total = _groups(store, config, start, end, "service", clerk)[1]
+    else:
+        groups, total = _groups(store, config, start, end, by, clerk)
     cases = None
     if clerk is None and with_cases:
         cases = case_stats(store.engine, config, start, end, today or dt.datetime.now(config.hall.tz()).date())
@@ -64,7 +68,7 @@ def hall_stats(store: Store, config: HallConfig, start: dt.date, end: dt.date, b
     if cases is not None:
         by_key = _case_groups(cases, by)
         for row in rows:
-            row.cases = by_key.get(row.key, CaseTally()).numbers() if by in ("day", "service") else None
+            row.cases = by_key.get(row.key, CaseTally()).numbers() if by in ("day", "service", "item") else None
         total_row.cases = cases.total.numbers()
     return StatsAnswer(
         hall=config.hall.id,
@@ -78,7 +82,7 @@ def hall_stats(store: Store, config: HallConfig, start: dt.date, end: dt.date, b
 
 
 def _case_groups(cases: CaseStats, by: StatsBy) -> dict[str, CaseTally]:
-    return cases.by_day if by == "day" else cases.by_service if by == "service" else {}
+    return {"day": cases.by_day, "service": cases.by_service, "item": cases.by_item}.get(by, {})
 
 
 def _days_worked(store: Store, hall: str, start: dt.date, end: dt.date) -> int:
@@ -219,6 +223,8 @@ def _labeller(config: HallConfig, by: StatsBy) -> Callable[[str], str]:
         return lambda key: (w.name if (w := config.window(key)) else key) if key else NO_WINDOW
     if by == "clerk":
         return lambda key: key or NO_CLERK
+    if by == "item":
+        return lambda key: found[1].name if (found := config.item(key)) else key
     return lambda key: key
 
 
@@ -232,4 +238,7 @@ def _order(config: HallConfig, by: StatsBy, key: str) -> tuple[int, str]:
     if by == "window":
         ids = [w.id for w in config.windows]
         return (ids.index(key) if key in ids else len(ids), key)
+    if by == "item":
+        items = [i.code for s in config.services for i in s.items]
+        return (items.index(key) if key in items else len(items), key)
     return (0, key)

@@ -92,6 +92,13 @@ def test_the_cases_numbers_are_exact(database: str, tmp_path: Path) -> None:
             assert [(r["key"], r["label"]) for r in body["rows"]] == [("A", "社保业务"), ("C", "不动产登记"),
                                                                      ("E", "户籍业务")]  # fmt: skip
             assert {r["key"]: r["cases"] for r in body["rows"]} == BY_SERVICE and body["total"]["cases"] == TOTAL
+            items = (await client.get("/halls/demo/stats", params={**RANGE, "by": "item"}, headers=supervisor)).json()
+            assert [(r["key"], r["label"], r["cases"]) for r in items["rows"]] == [
+                ("sbk-replace", "社会保障卡补换", BY_SERVICE["A"]),
+                ("realestate-transfer", "不动产转移登记（二手房买卖）", BY_SERVICE["C"]),
+                ("hukou-move-in", "户口迁移（迁入）", BY_SERVICE["E"]),
+            ]
+            assert items["total"]["cases"] == TOTAL and all(r["issued"] == 0 for r in items["rows"])
             hours = (await client.get("/halls/demo/stats", params={**RANGE, "by": "hour"}, headers=supervisor)).json()
             assert hours["total"]["cases"] == TOTAL and all(r["cases"] is None for r in hours["rows"])
 
