@@ -74,7 +74,7 @@ class StatsRow(AnswerModel):
         default=None, description="by=hour: mean number of open windows in that hour, per day worked"
     )
     cases: CaseNumbers | None = Field(
-        default=None, description="the cases' numbers: by=day, by=service, by=item and the total (not for a clerk)"
+        default=None, description="the cases' numbers: by day, service or item, rows and total (not for a clerk)"
     )
 
 

@@ -24,6 +24,9 @@ from server.store import Store
 MAX_RANGE_DAYS = 366
 NO_WINDOW = "（未到窗口）"  # issued, cancelled, expired: no window had the ticket
 NO_CLERK = "（无柜员）"
+# The groupings a case belongs to (its day, service, item); by hour, window or clerk it has no row, and
+# its numbers are left out of the total too (ask by=day): they cost a read of the range's cases.
+CASE_GROUPINGS = ("day", "service", "item")
 
 
 class BadRange(ValueError):
@@ -47,8 +50,9 @@ def hall_stats(store: Store, config: HallConfig, start: dt.date, end: dt.date, b
                clerk: str | None = None, today: dt.date | None = None,
                with_cases: bool = True) -> StatsAnswer:  # fmt: skip
     """The hall's numbers from `start` to `end` (local days, both included); `clerk` keeps only the
-    rows of that clerk's work (a clerk's own view, without the cases). `today` (the hall's, by default)
-    is when the cases' deadlines are judged; `with_cases=False` leaves the cases out (`cases: null`)."""
+    rows of that clerk's work (a clerk's own view, without the cases). The cases' numbers are in the
+    rows and the total by day, service or item; `today` (the hall's, by default) is when their
+    deadlines are judged; `with_cases=False` leaves them out (`cases: null`)."""
     check_range(start, end)
     groups: dict[str, Group] = {}
     if by == "item":  # the cases only: a ticket has a service, not an item; the total is the hall's
@@ -56,7 +60,7 @@ def hall_stats(store: Store, config: HallConfig, start: dt.date, end: dt.date, b
     else:
         groups, total = _groups(store, config, start, end, by, clerk)
     cases = None
-    if clerk is None and with_cases:
+    if clerk is None and with_cases and by in CASE_GROUPINGS:
         cases = case_stats(store.engine, config, start, end, today or dt.datetime.now(config.hall.tz()).date())
         for key in _case_groups(cases, by):
             groups.setdefault(key, Group())
@@ -68,7 +72,7 @@ def hall_stats(store: Store, config: HallConfig, start: dt.date, end: dt.date, b
     if cases is not None:
         by_key = _case_groups(cases, by)
         for row in rows:
-            row.cases = by_key.get(row.key, CaseTally()).numbers() if by in ("day", "service", "item") else None
+            row.cases = by_key.get(row.key, CaseTally()).numbers()
         total_row.cases = cases.total.numbers()
     return StatsAnswer(
         hall=config.hall.id,

@@ -100,7 +100,7 @@ def test_the_cases_numbers_are_exact(database: str, tmp_path: Path) -> None:
             ]
             assert items["total"]["cases"] == TOTAL and all(r["issued"] == 0 for r in items["rows"])
             hours = (await client.get("/halls/demo/stats", params={**RANGE, "by": "hour"}, headers=supervisor)).json()
-            assert hours["total"]["cases"] == TOTAL and all(r["cases"] is None for r in hours["rows"])
+            assert hours["total"]["cases"] is None and all(r["cases"] is None for r in hours["rows"])
 
             csv = await client.get("/halls/demo/stats", params={**RANGE, "by": "service", "format": "csv"},
                                    headers=supervisor)  # fmt: skip
