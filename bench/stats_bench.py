@@ -5,9 +5,12 @@ year of a big hall reads back.
      (in process, durable group commits), with the folding worker off and on, alternating ROUNDS;
   2. folding: `rebuild` of everything issued above, events per second;
   3. reading: a month and a year of a big hall (3 000 tickets a day, 12 windows) folded from synthetic
-     events into the roll-ups, then `hall_stats` by day and by window, p50 of REPEAT reads.
+     events into the roll-ups, then `hall_stats` by day and by window, p50 of REPEAT reads;
+  4. the cases' numbers: a year of CASES_PER_DAY one-window cases a working day written as rows, then
+     `case_stats` (server/stats/cases.py) over a month and over the year, p50 of REPEAT reads.
 
-    .venv/bin/python bench/stats_bench.py [--tickets 1500] [--clients 8] [--rounds 2] [--pg] [--only issue|read]
+    .venv/bin/python bench/stats_bench.py [--tickets 1500] [--clients 8] [--rounds 2] [--pg]
+                                          [--only issue|read|cases]
 """
 
 from __future__ import annotations
@@ -29,8 +32,11 @@ from zoneinfo import ZoneInfo
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from hallq.config import example_config_path, load_hall_config  # noqa: E402
+from server.cases import tables as case_tables  # noqa: E402
 from server.engine import commands as c  # noqa: E402
 from server.runtime import Dispatcher  # noqa: E402
+from server.stats.cases import case_stats  # noqa: E402
 from server.stats.folding import Fold  # noqa: E402
 from server.stats.queries import hall_stats  # noqa: E402
 from server.stats.rollups import add_cells, rebuild  # noqa: E402
@@ -164,6 +170,57 @@ def read_part(label: str, database: Databases, args: argparse.Namespace) -> None
         store.close()
 
 
+def fill_cases(store: Store, year: int, per_day: int) -> int:
+    """A year of cases of the example hall's items, written as rows: accepted 0-2 days after 收件 (one in
+    31 after 4 days), decided within the promised days (one in 31 late), 3 % still undecided; 10 % 容缺."""
+    config = load_hall_config(example_config_path())
+    items = [(s.code, i.code, i.kind.value == "instant") for s in config.services for i in s.items]
+    rng = random.Random(year)
+    cases, history = [], []
+    day = dt.date(year, 1, 1)
+    while day.year == year:
+        for k in range(per_day if day.weekday() < 5 else 0):
+            service, item, instant = rng.choice(items)
+            received = dt.datetime.combine(day, dt.time(9), SHANGHAI) + dt.timedelta(minutes=k)
+            accepted = received + dt.timedelta(days=0 if instant else rng.choice([0, 0, 1, 1, 2] * 6 + [4]))
+            late = rng.choice([1, 2, 3, 4, 5] * 6 + [12])
+            decided = accepted + dt.timedelta(days=0 if instant else late) if rng.random() < 0.97 else None
+            case_id = f"{day:%Y%m%d}-{k}"
+            cases.append({"hall": "demo", "id": case_id, "receipt_no": f"SJ{day:%Y%m%d}{k + 1:04d}", "item": item,
+                          "service": service, "status": "approved" if decided else "accepted", "channel": "kiosk",
+                          "access_sha256": "-", "created_at": received, "received_at": received,
+                          "accepted_at": accepted, "decided_at": decided, "updated_at": received})  # fmt: skip
+            if k % 10 == 0:
+                history.append({"hall": "demo", "case_id": case_id, "at": received, "actor": "device:kiosk",
+                                "role": "kiosk", "action": "defer", "to_status": "draft"})  # fmt: skip
+        day += dt.timedelta(days=1)
+    with store.engine.begin() as conn:
+        conn.execute(case_tables.cases.insert(), cases)
+        conn.execute(case_tables.case_history.insert(), history)
+    return len(cases)
+
+
+def cases_part(label: str, database: Databases, args: argparse.Namespace) -> None:
+    config = load_hall_config(example_config_path())
+    with database() as url:
+        store = Store(url)
+        store.migrate()
+        written = fill_cases(store, 2025, args.cases_per_day)
+        print(f"{label}: {written} cases in 2025 ({args.cases_per_day} a working day)")
+        for name, start, end in (("June", dt.date(2025, 6, 1), dt.date(2025, 6, 30)),
+                                 ("the year", dt.date(2025, 1, 1), dt.date(2025, 12, 31))):  # fmt: skip
+            times, cpu = [], []  # wall, and this process's CPU (the shared machine's load inflates the wall)
+            for _ in range(args.repeat):
+                began, began_cpu = time.perf_counter(), time.process_time()
+                found = case_stats(store.engine, config, start, end, dt.date(2026, 1, 5))
+                times.append(time.perf_counter() - began)
+                cpu.append(time.process_time() - began_cpu)
+            wall, used = statistics.median(times) * 1000, statistics.median(cpu) * 1000
+            print(f"{label}:   cases over {name}: {found.total.received} received, {found.total.overdue} overdue,"
+                  f" p50 {wall:.0f} ms (CPU {used:.0f} ms)")  # fmt: skip
+        store.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tickets", type=int, default=1500)
@@ -172,16 +229,19 @@ def main() -> None:
     parser.add_argument("--per-day", type=int, default=3000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--pg", action="store_true", help="also PostgreSQL at 127.0.0.1:5432")
-    parser.add_argument("--only", choices=("issue", "read"), help="run one part only")
+    parser.add_argument("--cases-per-day", type=int, default=200)
+    parser.add_argument("--only", choices=("issue", "read", "cases"), help="run one part only")
     args = parser.parse_args()
     databases: list[tuple[str, Databases]] = [("sqlite", sqlite_url)]
     if args.pg:
         databases.append(("postgresql", fresh_pg_database))
     for label, database in databases:
-        if args.only != "read":
+        if args.only in (None, "issue"):
             issue_part(label, database, args)
-        if args.only != "issue":
+        if args.only in (None, "read"):
             read_part(label, database, args)
+        if args.only in (None, "cases"):
+            cases_part(label, database, args)
 
 
 if __name__ == "__main__":

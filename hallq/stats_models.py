@@ -13,7 +13,7 @@ from pydantic import ConfigDict, Field
 
 from hallq.api_models import AnswerModel, Timestamp
 
-StatsBy = Literal["day", "hour", "service", "window", "clerk"]
+StatsBy = Literal["day", "hour", "service", "window", "clerk", "item"]
 AlertKind = Literal["wait_over_target", "window_paused", "open_another_window"]
 
 
@@ -32,8 +32,24 @@ class Ratings(AnswerModel):
     bad: int = Field(description="差评: ratings of 1 and 2")
 
 
+class CaseNumbers(AnswerModel):
+    """The one-window cases' numbers (docs/stats.md "办件"): each counted on the day of its own step."""
+
+    received: int = Field(description="收件: first received in the range (the receipt number's day)")
+    instant: int = Field(description="即办件 among those received")
+    instant_pct: float | None = Field(description="即办件占比: instant ÷ received")
+    deferred: int = Field(description="容缺受理: received with a signed promise to bring a material later")
+    accepted: int = Field(description="受理 in the range")
+    accepted_in_time: int = Field(description="受理 within 2 working days of the (last) receipt")
+    accepted_in_time_pct: float | None
+    decided: int = Field(description="办结 in the range: approved or rejected")
+    decided_in_time: int = Field(description="办结 by the promised deadline")
+    on_time_pct: float | None = Field(description="按时办结率: decided_in_time ÷ decided")
+    overdue: int = Field(description="deadlines (受理 or 办结) in the range that were missed")
+
+
 class StatsRow(AnswerModel):
-    key: str = Field(description="the day (YYYY-MM-DD), the hour (09), the service code, window id or clerk")
+    key: str = Field(description="the day (YYYY-MM-DD), the hour (09), the service code, window id, clerk or item")
     label: str = Field(description="what a person reads: 09:00-10:00, 社保业务, 1号窗口, the clerk's username")
     issued: int
     called: int = Field(description="first calls (each is one waiting-time sample)")
@@ -51,6 +67,15 @@ class StatsRow(AnswerModel):
     open_s: int = Field(description="seconds a window was open (window and clerk rows)")
     utilisation_pct: float | None = Field(description="service time ÷ open time")
     rating: Ratings
+    queue_mean: float | None = Field(
+        default=None, description="by=hour: mean number waiting in that hour (time-weighted), per day worked"
+    )
+    open_windows_mean: float | None = Field(
+        default=None, description="by=hour: mean number of open windows in that hour, per day worked"
+    )
+    cases: CaseNumbers | None = Field(
+        default=None, description="the cases' numbers: by day, service or item, rows and total (not for a clerk)"
+    )
 
 
 class StatsAnswer(AnswerModel):

@@ -16,6 +16,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from hallq.stats_models import LiveAnswer, StatsAnswer, StatsBy, WaitDistribution
 from server.api.deps import DispatcherDep, PrincipalDep, StaffDep
 from server.api.replies import typed
+from server.api.reports import hall_now
 from server.auth import Forbidden, Principal
 from server.stats import exports
 from server.stats.distribution import wait_distribution
@@ -55,7 +56,8 @@ async def get_stats(
     config = dispatcher.runtime(hall).config
     clerk = _own_rows(principal)
     try:
-        answer = await asyncio.to_thread(hall_stats, dispatcher.store, config, from_, to, by, clerk)
+        today = hall_now(dispatcher, config)[1]  # the cases' deadlines are judged on the hall's day
+        answer = await asyncio.to_thread(hall_stats, dispatcher.store, config, from_, to, by, clerk, today)
     except BadRange as exc:
         raise HTTPException(422, str(exc)) from None
     if format == "json":

@@ -40,6 +40,10 @@ cases = sa.Table(
     sa.Column("updated_at", TS, nullable=False),
     sa.UniqueConstraint("hall", "receipt_no", name="uq_cases_receipt"),
     sa.Index("ix_cases_hall_status", "hall", "status"),
+    # the statistics read a range of days by each step's time (server/stats/cases.py)
+    sa.Index("ix_cases_hall_received", "hall", "received_at"),
+    sa.Index("ix_cases_hall_accepted", "hall", "accepted_at"),
+    sa.Index("ix_cases_hall_decided", "hall", "decided_at"),
 )
 
 case_materials = sa.Table(

@@ -7,9 +7,9 @@ import csv
 import io
 from collections.abc import Callable
 
-from hallq.stats_models import StatsAnswer, StatsRow
+from hallq.stats_models import CaseNumbers, StatsAnswer, StatsRow
 
-BY_HEADER = {"day": "日期", "hour": "时段", "service": "业务", "window": "窗口", "clerk": "工作人员"}
+BY_HEADER = {"day": "日期", "hour": "时段", "service": "业务", "window": "窗口", "clerk": "工作人员", "item": "事项"}
 Column = tuple[str, Callable[[StatsRow], object]]
 COLUMNS: tuple[Column, ...] = (
     ("取号数", lambda r: r.issued),
@@ -35,16 +35,40 @@ COLUMNS: tuple[Column, ...] = (
     ("平均评分", lambda r: r.rating.mean),
     ("好评率(%)", lambda r: r.rating.good_pct),
     ("差评数", lambda r: r.rating.bad),
+    ("平均排队人数", lambda r: r.queue_mean),  # by=hour only
+    ("平均开放窗口数", lambda r: r.open_windows_mean),
+)
+# The cases' columns (by=day, by=service and the total; empty elsewhere and for a clerk).
+CASE_COLUMNS: tuple[tuple[str, Callable[[CaseNumbers], object]], ...] = (
+    ("收件数", lambda c: c.received),
+    ("即办件数", lambda c: c.instant),
+    ("即办件占比(%)", lambda c: c.instant_pct),
+    ("容缺受理数", lambda c: c.deferred),
+    ("受理数", lambda c: c.accepted),
+    ("按期受理数", lambda c: c.accepted_in_time),
+    ("按期受理率(%)", lambda c: c.accepted_in_time_pct),
+    ("办件办结数", lambda c: c.decided),
+    ("按时办结数", lambda c: c.decided_in_time),
+    ("按时办结率(%)", lambda c: c.on_time_pct),
+    ("逾期数", lambda c: c.overdue),
 )
 
 
+def _case_cells(row: StatsRow) -> list[object]:
+    cases = row.cases
+    return [value(cases) if cases is not None else None for _, value in CASE_COLUMNS]
+
+
 def headers(answer: StatsAnswer) -> list[str]:
-    return ["编号", BY_HEADER[answer.by], *(name for name, _ in COLUMNS)]
+    return ["编号", BY_HEADER[answer.by], *(name for name, _ in COLUMNS), *(name for name, _ in CASE_COLUMNS)]
 
 
 def table(answer: StatsAnswer) -> list[list[object]]:
     """The rows as cells: the key, the label, then COLUMNS (empty where there is no value)."""
-    return [[row.key, row.label, *(value(row) for _, value in COLUMNS)] for row in [*answer.rows, answer.total]]
+    return [
+        [row.key, row.label, *(value(row) for _, value in COLUMNS), *_case_cells(row)]
+        for row in [*answer.rows, answer.total]
+    ]
 
 
 def file_name(answer: StatsAnswer, suffix: str) -> str:

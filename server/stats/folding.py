@@ -12,6 +12,10 @@ Where each event counts (the hall's local day and hour of the event unless said 
 - ticket_expired and the day's close finishing a called ticket: on the ticket's own day at its issue
   hour (the close runs at the next day's first moment, which is not when the citizen was there).
 - ticket_evaluated: a rating at the window, clerk and service that served the ticket.
+- queue time (`queue_s`): the seconds a ticket waited from its issue to its first call or its cancel,
+  split over the local hours under its service and no window: an hour's sum ÷ 3600 is the mean number
+  waiting then. A ticket that expires is left out (nobody knows when its citizen left), and so is
+  waiting again after a transfer or a no-show.
 - window_changed: the time a window was open (not paused, not closed), split over the hours, at the
   window and the clerk logged in there: `open_s`, for utilisation = service time ÷ open time.
 """
@@ -135,6 +139,11 @@ class Fold:
             return self.cell(at, service, None, None)
         return self.cell_at(memory.day, memory.issued_hour, service, None, None)
 
+    def add_queue_time(self, memory: TicketMemory, until: dt.datetime) -> None:
+        """The ticket's first wait (issue → `until`), split over the local hours it spans."""
+        for day, hour, seconds in split_by_local_hour(memory.issued_at, until, self.tz):
+            self.cell_at(day, hour, memory.service, None, None).add("queue_s", seconds)
+
     # ---- events ---------------------------------------------------------------------------------
 
     def issued(self, payload: dict[str, Any], at: dt.datetime) -> None:
@@ -155,6 +164,7 @@ class Fold:
             memory.first_called_at = at
             wait_s = max(0, round((at - memory.issued_at).total_seconds()))
             self.cell(at, payload["service"], window, clerk).add_wait(wait_s)
+            self.add_queue_time(memory, at)
         memory.service, memory.window, memory.clerk = payload["service"], window, clerk
         self.touched.add(payload["ticket_id"])
 
@@ -187,6 +197,9 @@ class Fold:
 
     def cancelled(self, payload: dict[str, Any], at: dt.datetime) -> None:
         self.cell(at, payload["service"], None, None).add("cancelled")
+        memory = self.ticket(payload)
+        if memory is not None and memory.first_called_at is None:
+            self.add_queue_time(memory, at)
 
     def expired(self, payload: dict[str, Any], at: dt.datetime) -> None:
         self.on_issue_hour(self.ticket(payload), at, payload["service"]).add("expired")

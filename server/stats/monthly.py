@@ -1,5 +1,6 @@
 """The month's numbers for the monthly report (统一情况汇总): read from the roll-ups only, through the
-same queries as `/stats`, plus the month's summed waiting-time histogram for its distribution.
+same queries as `/stats`, plus the month's summed waiting-time histogram for its distribution, and
+the cases' numbers (server/stats/cases.py) per item with the overdue list.
 
 `report.py` turns a `MonthlyNumbers` into a PDF or an XLSX; nothing here draws anything.
 """
@@ -14,6 +15,7 @@ import sqlalchemy as sa
 
 from hallq.config import HallConfig
 from hallq.stats_models import StatsRow
+from server.stats.cases import CaseStats, case_stats
 from server.stats.histogram import OVERFLOW, Histogram, merge
 from server.stats.queries import hall_stats
 from server.stats.tables import stats_daily
@@ -51,12 +53,18 @@ class MonthlyNumbers:
     by_day: list[StatsRow]
     wait_bands: list[WaitBand]
     folded_seq: int  # the last event counted
+    cases: CaseStats  # judged as of `last_day`
 
     @property
     def empty(self) -> bool:
-        """Nothing happened in the hall this month (no ticket, no call, no window open)."""
+        """Nothing happened in the hall this month (no ticket, no call, no window open, no case)."""
         total = self.total
-        return not (total.issued or total.called or total.open_s or total.rating.count)
+        return not (total.issued or total.called or total.open_s or total.rating.count or self.has_cases)
+
+    @property
+    def has_cases(self) -> bool:
+        c = self.cases.total
+        return bool(c.received or c.accepted or c.decided or c.overdue)
 
     @property
     def title(self) -> str:
@@ -85,7 +93,10 @@ def monthly_numbers(store: Store, config: HallConfig, month: dt.date, today: dt.
                     generated_at: dt.datetime) -> MonthlyNumbers:  # fmt: skip
     """The month's numbers up to its end, or up to `today` while it is the current month."""
     last_day = min(month_end(month), today)
-    by = {name: hall_stats(store, config, month, last_day, name) for name in ("service", "window", "hour", "day")}
+    by = {
+        name: hall_stats(store, config, month, last_day, name, with_cases=False)
+        for name in ("service", "window", "hour", "day")
+    }
     return MonthlyNumbers(
         hall=config.hall.id,
         hall_name=config.hall.name,
@@ -99,6 +110,7 @@ def monthly_numbers(store: Store, config: HallConfig, month: dt.date, today: dt.
         by_day=by["day"].rows,
         wait_bands=wait_bands(wait_histogram(store, config.hall.id, month, last_day)),
         folded_seq=by["service"].folded_seq,
+        cases=case_stats(store.engine, config, month, last_day, today),
     )
 
 

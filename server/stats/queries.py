@@ -1,6 +1,7 @@
 """Reading the roll-ups: a date range of the hall's daily rows (hourly ones for `by=hour`), grouped
 `by` day, hour, service, window or clerk, into the rows of §12 (and one total). Only roll-up rows
-are read, never tickets."""
+are read, never tickets; the cases' numbers (by day, by service and in the total) come from
+server/stats/cases.py."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import sqlalchemy as sa
 
 from hallq.config import HallConfig
 from hallq.stats_models import Durations, Ratings, StatsAnswer, StatsBy, StatsRow
+from server.stats.cases import CaseStats, CaseTally, case_stats
 from server.stats.folding import Cell
 from server.stats.histogram import count_within, merge, percentile
 from server.stats.rollups import folded_seq
@@ -22,6 +24,9 @@ from server.store import Store
 MAX_RANGE_DAYS = 366
 NO_WINDOW = "（未到窗口）"  # issued, cancelled, expired: no window had the ticket
 NO_CLERK = "（无柜员）"
+# The groupings a case belongs to (its day, service, item); by hour, window or clerk it has no row, and
+# its numbers are left out of the total too (ask by=day): they cost a read of the range's cases.
+CASE_GROUPINGS = ("day", "service", "item")
 
 
 class BadRange(ValueError):
@@ -42,10 +47,60 @@ def check_range(start: dt.date, end: dt.date) -> None:
 
 
 def hall_stats(store: Store, config: HallConfig, start: dt.date, end: dt.date, by: StatsBy,
-               clerk: str | None = None) -> StatsAnswer:  # fmt: skip
+               clerk: str | None = None, today: dt.date | None = None,
+               with_cases: bool = True) -> StatsAnswer:  # fmt: skip
     """The hall's numbers from `start` to `end` (local days, both included); `clerk` keeps only the
-    rows of that clerk's work (a clerk's own view)."""
+    rows of that clerk's work (a clerk's own view, without the cases). The cases' numbers are in the
+    rows and the total by day, service or item; `today` (the hall's, by default) is when their
+    deadlines are judged; `with_cases=False` leaves them out (`cases: null`)."""
     check_range(start, end)
+    groups: dict[str, Group] = {}
+    if by == "item":  # the cases only: a ticket has a service, not an item; the total is the hall's
+        total = _groups(store, config, start, end, "service", clerk)[1]
+    else:
+        groups, total = _groups(store, config, start, end, by, clerk)
+    cases = None
+    if clerk is None and with_cases and by in CASE_GROUPINGS:
+        cases = case_stats(store.engine, config, start, end, today or dt.datetime.now(config.hall.tz()).date())
+        for key in _case_groups(cases, by):
+            groups.setdefault(key, Group())
+    label = _labeller(config, by)
+    ordered = sorted(groups.items(), key=lambda item: _order(config, by, item[0]))
+    days = _days_worked(store, config.hall.id, start, end) if by == "hour" and clerk is None else 0
+    rows = [stats_row(key, label(key), group, days) for key, group in ordered]
+    total_row = stats_row("total", "合计", total)
+    if cases is not None:
+        by_key = _case_groups(cases, by)
+        for row in rows:
+            row.cases = by_key.get(row.key, CaseTally()).numbers()
+        total_row.cases = cases.total.numbers()
+    return StatsAnswer(
+        hall=config.hall.id,
+        from_=start,
+        to=end,
+        by=by,
+        rows=rows,
+        total=total_row,
+        folded_seq=folded_seq(store, config.hall.id),
+    )
+
+
+def _case_groups(cases: CaseStats, by: StatsBy) -> dict[str, CaseTally]:
+    return {"day": cases.by_day, "service": cases.by_service, "item": cases.by_item}.get(by, {})
+
+
+def _days_worked(store: Store, hall: str, start: dt.date, end: dt.date) -> int:
+    """Days of the range with any number (a closed day has no roll-up row)."""
+    query = sa.select(sa.func.count(sa.distinct(stats_daily.c.day))).where(
+        stats_daily.c.hall == hall, stats_daily.c.day >= start.isoformat(), stats_daily.c.day <= end.isoformat()
+    )
+    with store.engine.connect() as conn:
+        return int(conn.execute(query).scalar_one())
+
+
+def _groups(store: Store, config: HallConfig, start: dt.date, end: dt.date, by: StatsBy,
+            clerk: str | None) -> tuple[dict[str, Group], Group]:  # fmt: skip
+    """The roll-ups' rows of the range summed by the grouping's key, and their total."""
     hall = config.hall.id
     table = stats_hourly if by == "hour" else stats_daily  # a day's rows summed: ~10× fewer to read
     where = [
@@ -93,20 +148,11 @@ def hall_stats(store: Store, config: HallConfig, start: dt.date, end: dt.date, b
             group.within_target += within
     if by == "service":
         groups.pop("", None)  # the windows' open time belongs to no service; the total keeps it
-    label = _labeller(config, by)
-    ordered = sorted(groups.items(), key=lambda item: _order(config, by, item[0]))
-    return StatsAnswer(
-        hall=hall,
-        from_=start,
-        to=end,
-        by=by,
-        rows=[stats_row(key, label(key), group) for key, group in ordered],
-        total=stats_row("total", "合计", total),
-        folded_seq=folded_seq(store, hall),
-    )
+    return groups, total
 
 
-def stats_row(key: str, label: str, group: Group) -> StatsRow:
+def stats_row(key: str, label: str, group: Group, days_worked: int = 0) -> StatsRow:
+    """One row; `days_worked` (by=hour rows) adds the hour's mean queue length and open windows."""
     counts, cell = group.cell.counts, group.cell
     called = counts.get("called", 0)
     service_count = counts.get("service_count", 0)
@@ -137,6 +183,8 @@ def stats_row(key: str, label: str, group: Group) -> StatsRow:
             good_pct=_pct(counts.get("rating_good", 0), ratings),
             bad=counts.get("rating_bad", 0),
         ),
+        queue_mean=round(counts.get("queue_s", 0) / 3600 / days_worked, 2) if days_worked else None,
+        open_windows_mean=round(open_s / 3600 / days_worked, 2) if days_worked else None,
     )
 
 
@@ -179,6 +227,8 @@ def _labeller(config: HallConfig, by: StatsBy) -> Callable[[str], str]:
         return lambda key: (w.name if (w := config.window(key)) else key) if key else NO_WINDOW
     if by == "clerk":
         return lambda key: key or NO_CLERK
+    if by == "item":
+        return lambda key: found[1].name if (found := config.item(key)) else key
     return lambda key: key
 
 
@@ -192,4 +242,7 @@ def _order(config: HallConfig, by: StatsBy, key: str) -> tuple[int, str]:
     if by == "window":
         ids = [w.id for w in config.windows]
         return (ids.index(key) if key in ids else len(ids), key)
+    if by == "item":
+        items = [i.code for s in config.services for i in s.items]
+        return (items.index(key) if key in items else len(items), key)
     return (0, key)

@@ -13,12 +13,15 @@ import math
 import threading
 from collections.abc import Callable, Sequence
 
-from hallq.stats_models import StatsRow
+from hallq.stats_models import CaseNumbers, StatsRow
+from server.stats.cases import CaseTally
 from server.stats.monthly import MonthlyNumbers
 from server.stats.pdf_font import PdfFont, pdf_cjk_font
 
 FONT = "HallqCJK"
-NO_DATA = "本月无取号、叫号、开窗或评价记录，暂无统计数据。"
+NO_DATA = "本月无取号、叫号、开窗、评价或办件记录，暂无统计数据。"
+NO_CASES = "本月无办件记录。"
+NO_OVERDUE = "本月无逾期办件。"
 Column = tuple[str, Callable[[StatsRow], object]]
 
 
@@ -92,6 +95,53 @@ RATING_COLUMNS: tuple[Column, ...] = (
     ("好评率%(4-5分)", lambda r: r.rating.good_pct),
     ("差评数(1-2分)", lambda r: r.rating.bad),
 )
+
+
+CaseColumn = tuple[str, Callable[[CaseNumbers], object]]
+CASE_COLUMNS: tuple[CaseColumn, ...] = (
+    ("收件", lambda c: c.received),
+    ("即办件", lambda c: c.instant),
+    ("容缺受理", lambda c: c.deferred),
+    ("受理", lambda c: c.accepted),
+    ("按期受理率%", lambda c: c.accepted_in_time_pct),
+    ("办结", lambda c: c.decided),
+    ("按时办结率%", lambda c: c.on_time_pct),
+    ("逾期", lambda c: c.overdue),
+)
+OVERDUE_HEADER = ("收件编号", "事项", "环节", "期限", "办理日期", "超期天数")
+
+
+def case_summary(numbers: MonthlyNumbers) -> list[tuple[str, object, str]]:
+    """(指标, value, unit) of the month's cases."""
+    c = numbers.cases.total.numbers()
+    return [
+        ("收件数", c.received, "件"),
+        ("即办件数（占比）", f"{c.instant}（{shown(c.instant_pct, '%')}）", ""),
+        ("容缺受理数", c.deferred, "件"),
+        ("受理数", c.accepted, "件"),
+        ("2个工作日内受理率", c.accepted_in_time_pct, "%"),
+        ("办结数（准予＋不予）", c.decided, "件"),
+        ("按时办结数", c.decided_in_time, "件"),
+        ("按时办结率", c.on_time_pct, "%"),
+        ("逾期数", c.overdue, "件"),
+    ]
+
+
+def case_item_cells(numbers: MonthlyNumbers) -> list[list[object]]:
+    """Per item (事项) in the hall config's order, then 合计."""
+    lines: list[tuple[str, CaseTally]] = [(name, tally) for _, name, tally in numbers.cases.items()]
+    lines.append(("合计", numbers.cases.total))
+    return [[label, *(value(tally.numbers()) for _, value in CASE_COLUMNS)] for label, tally in lines]
+
+
+def overdue_cells(numbers: MonthlyNumbers) -> list[list[object]]:
+    """The overdue list: receipt number, item, step, deadline, the day it was done, days over — no
+    citizen data."""
+    return [
+        [case.receipt_no, case.item_name, case.label, case.due.isoformat(),
+         case.done.isoformat() if case.done else "未办理", case.days_over]
+        for case in numbers.cases.overdue
+    ]  # fmt: skip
 
 
 def window_rows(numbers: MonthlyNumbers) -> list[StatsRow]:
@@ -175,6 +225,7 @@ def _styles() -> dict[str, object]:
         "h2": ParagraphStyle("h2", parent=base, fontSize=13, leading=20, spaceBefore=10, spaceAfter=5, keepWithNext=1),
         "body": base,
         "note": ParagraphStyle("note", parent=base, fontSize=8.5, leading=12),
+        "h3": ParagraphStyle("h3", parent=base, fontSize=10.5, leading=16, spaceBefore=6, spaceAfter=3, keepWithNext=1),
     }
 
 
@@ -200,7 +251,27 @@ def _story(numbers: MonthlyNumbers, width: float) -> list[object]:
     story += [Paragraph("七、评价情况（好差评）", s["h2"])]
     rating_rows = [row for row in numbers.by_service if row.rating.count]
     story += [_grid("业务", table_cells(rating_rows, numbers.total, RATING_COLUMNS), RATING_COLUMNS, width)]
+    story += _cases(numbers, width, s)
     story += [Spacer(1, 8), Paragraph(_notes(numbers), s["note"])]
+    return story
+
+
+def _cases(numbers: MonthlyNumbers, width: float, s: dict[str, object]) -> list[object]:
+    """八、办件情况: the month's numbers, per item, and the overdue list."""
+    from reportlab.platypus import Paragraph
+
+    story: list[object] = [Paragraph("八、办件情况", s["h2"])]
+    if not numbers.has_cases:
+        return [*story, Paragraph(NO_CASES, s["body"])]
+    story += [_pairs_table(case_summary(numbers), width), Paragraph("分事项", s["h3"])]
+    headers = [name for name, _ in CASE_COLUMNS]
+    story += [_wrapped_grid(["事项", *headers], case_item_cells(numbers), width, first_share=0.3)]
+    story += [Paragraph("逾期办件清单", s["h3"])]
+    overdue = overdue_cells(numbers)
+    if not overdue:
+        return [*story, Paragraph(NO_OVERDUE, s["body"])]
+    shares = (0.2, 0.34, 0.12, 0.12, 0.12)
+    story += [_wrapped_grid(list(OVERDUE_HEADER), overdue, width, first_share=0.0, shares=shares, total=False)]
     return story
 
 
@@ -208,6 +279,9 @@ def _notes(numbers: MonthlyNumbers) -> str:
     return (
         "说明：等候时间为取号至首次叫号；办理时长为最后一次叫号至办结；目标时间内叫号占比按各业务的目标等候时间计算；"
         "流失为取消与过期未办之和；窗口利用率为办理时长÷开窗时长；好评为4-5分，差评为1-2分。"
+        "办件：收件按首次收件日计，受理、办结按其办理日计；按期受理为收件后2个工作日内受理；按时办结率为承诺期限内"
+        "办结（准予或不予）的件数÷办结件数；逾期为期限在本月、到期未办理（受理或补正告知、办结）的环节，超期天数为"
+        "期限至办理日（未办理的至统计期末）的自然日数。"
         f"数据含截至第 {numbers.folded_seq} 号事件的记录。"
     )
 
@@ -229,9 +303,14 @@ def _table_style(header_rows: int = 1, total_row: bool = True) -> object:
 
 
 def _summary_table(numbers: MonthlyNumbers, width: float) -> object:
+    return _pairs_table(summary(numbers), width)
+
+
+def _pairs_table(numbers: list[tuple[str, object, str]], width: float) -> object:
+    """指标 and value, two pairs a line."""
     from reportlab.platypus import Table
 
-    items = [(name, shown(value, unit if value is not None else "")) for name, value, unit in summary(numbers)]
+    items = [(name, shown(value, unit if value is not None else "")) for name, value, unit in numbers]
     half = (len(items) + 1) // 2
     left, right = items[:half], items[half:] + [("", "")] * (2 * half - len(items))
     cells = [[a, b, c, d] for (a, b), (c, d) in zip(left, right, strict=True)]
@@ -251,6 +330,31 @@ def _grid(first: str, cells: list[list[object]], columns: Sequence[Column], widt
     table = Table([header, *body], colWidths=[first_width, *([rest] * len(columns))], repeatRows=1)
     table.setStyle(_table_style())
     return table
+
+
+def _wrapped_grid(header: list[str], cells: list[list[object]], width: float, first_share: float,
+                  shares: Sequence[float] = (), total: bool = True) -> object:  # fmt: skip
+    """A table whose text cells wrap (long item names); `shares` of the width per column, or the first
+    column `first_share` and the rest evenly."""
+    from reportlab.platypus import Table
+
+    count = len(header)
+    widths = [width * share for share in shares]
+    if not shares:
+        widths = [width * first_share, *([width * (1 - first_share) / (count - 1)] * (count - 1))]
+    if len(widths) < count:
+        widths += [(width - sum(widths)) / (count - len(widths))] * (count - len(widths))
+    body = [[_text_cell(v) if isinstance(v, str) else shown(v) for v in line] for line in cells]
+    table = Table([[_header_cell(h) for h in header], *body], colWidths=widths, repeatRows=1)
+    table.setStyle(_table_style(total_row=total))
+    return table
+
+
+def _text_cell(text: str) -> object:
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import Paragraph
+
+    return Paragraph(text, ParagraphStyle("td", fontName=FONT, fontSize=8.5, leading=10.5, wordWrap="CJK"))
 
 
 def _header_cell(text: str) -> object:
@@ -367,6 +471,7 @@ def to_xlsx(numbers: MonthlyNumbers) -> bytes:
         _series_sheet(book, "每日", "日期", [(r.key, r.issued, r.served) for r in numbers.by_day])
         rating_rows = [row for row in numbers.by_service if row.rating.count]
         _table_sheet(book, "评价", "业务", table_cells(rating_rows, numbers.total, RATING_COLUMNS), RATING_COLUMNS)
+        _cases_sheets(book, numbers)
     sheet.column_dimensions["A"].width = 28
     out = io.BytesIO()
     book.save(out)
@@ -397,6 +502,32 @@ def _table_sheet(book, title: str, first: str, cells: list[list[object]],  # typ
     _bold_row(sheet, sheet.max_row)
     sheet.column_dimensions["A"].width = 18
     sheet.freeze_panes = "B2"
+
+
+def _cases_sheets(book, numbers: MonthlyNumbers) -> None:  # type: ignore[no-untyped-def]
+    """办件: the month's numbers and per item; 逾期办件: the overdue list."""
+    sheet = book.create_sheet("办件")
+    if not numbers.has_cases:
+        sheet.append([NO_CASES])
+        return
+    sheet.append(["指标", "数值", "单位"])
+    _bold_row(sheet, 1)
+    for name, value, unit in case_summary(numbers):
+        sheet.append([name, value, unit])
+    sheet.append([])
+    sheet.append(["事项", *(name for name, _ in CASE_COLUMNS)])
+    _bold_row(sheet, sheet.max_row)
+    for line in case_item_cells(numbers):
+        sheet.append(line)
+    _bold_row(sheet, sheet.max_row)
+    sheet.column_dimensions["A"].width = 30
+    overdue = book.create_sheet("逾期办件")
+    overdue.append(list(OVERDUE_HEADER))
+    _bold_row(overdue, 1)
+    for line in overdue_cells(numbers):
+        overdue.append(line)
+    overdue.column_dimensions["A"].width = 18
+    overdue.column_dimensions["B"].width = 30
 
 
 def _series_sheet(book, title: str, first: str, lines: list[tuple[object, ...]],  # type: ignore[no-untyped-def]

@@ -19,6 +19,7 @@ COUNTERS = (
     "issued", "called", "served", "no_show", "cancelled", "expired", "transferred", "recalled",
     "wait_sum_s", "service_count", "service_sum_s", "open_s",
     "rating_count", "rating_sum", "rating_good", "rating_bad",
+    "queue_s",  # seconds tickets spent waiting in the hour: ÷ 3600 is the mean queue length
 )  # fmt: skip
 MAXIMA = ("wait_max_s", "service_max_s")
 HISTOGRAMS = ("wait_hist", "service_hist")

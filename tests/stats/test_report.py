@@ -122,7 +122,8 @@ def sheet_cells(book: Any, name: str) -> list[list[Any]]:
 def test_the_workbook_holds_the_same_numbers(tmp_path: Path, sqlite_url: str) -> None:
     files = scenario_reports(sqlite_url)
     book = load_workbook(io.BytesIO(files["2036-12.xlsx"]))
-    assert book.sheetnames == ["汇总", "分业务", "分窗口", "分时段", "等候分布", "每日", "评价"]
+    assert book.sheetnames == ["汇总", "分业务", "分窗口", "分时段", "等候分布", "每日", "评价", "办件"]
+    assert sheet_cells(book, "办件") == [["本月无办件记录。"]]
     summary = {line[0]: line[1] for line in sheet_cells(book, "汇总")[5:]}
     assert summary["取号数"] == 8 and summary["办结数"] == 5 and summary["平均等候"] == 24.5
     assert summary["目标时间内叫号占比"] == 33.3 and summary["好评率"] == 50.0 and summary["差评数"] == 1

@@ -18,7 +18,12 @@ NONE = {"count": 0, "mean": None, "p50": None, "p90": None, "max": None}
 NO_RATING = {"count": 0, "mean": None, "good_pct": None, "bad": 0}
 ZERO = {"issued": 0, "called": 0, "served": 0, "no_show": 0, "cancelled": 0, "expired": 0, "abandoned": 0,
         "transferred": 0, "recalled": 0, "wait_s": NONE, "service_s": NONE, "within_target": 0,
-        "within_target_pct": None, "open_s": 0, "utilisation_pct": None, "rating": NO_RATING}  # fmt: skip
+        "within_target_pct": None, "open_s": 0, "utilisation_pct": None, "rating": NO_RATING,
+        "queue_mean": None, "open_windows_mean": None, "cases": None}  # fmt: skip
+# The day has no one-window case: the cases' numbers (by day, by service, the total) are all zero.
+NO_CASES = {"received": 0, "instant": 0, "instant_pct": None, "deferred": 0, "accepted": 0, "accepted_in_time": 0,
+            "accepted_in_time_pct": None, "decided": 0, "decided_in_time": 0, "on_time_pct": None,
+            "overdue": 0}  # fmt: skip
 
 
 def row(key: str, label: str, **metrics: Any) -> dict[str, Any]:
@@ -38,13 +43,16 @@ TOTAL = row(
     within_target=2, within_target_pct=33.3, open_s=16860, utilisation_pct=30.6,
     rating={"count": 2, "mean": 3.5, "good_pct": 50.0, "bad": 1},
 )  # fmt: skip
+WITH_CASES = {**TOTAL, "cases": NO_CASES}  # the total by day, service or item carries the cases' numbers
 BY_SERVICE = [
     row("A", "社保业务", issued=5, called=3, served=2, cancelled=1, expired=1, abandoned=2, transferred=1,
         wait_s=durations(3, 1100.0, 600, 2100, 2100), service_s=durations(2, 840.0, 480, 1200, 1200),
-        within_target=2, within_target_pct=66.7, rating={"count": 1, "mean": 5.0, "good_pct": 100.0, "bad": 0}),
+        within_target=2, within_target_pct=66.7, rating={"count": 1, "mean": 5.0, "good_pct": 100.0, "bad": 0},
+        cases=NO_CASES),
     row("B", "医保业务", issued=3, called=3, served=3, no_show=1, recalled=1,
         wait_s=durations(3, 1840.0, 1860, 2760, 2760), service_s=durations(3, 1160.0, 840, 2100, 2100),
-        within_target=0, within_target_pct=0.0, rating={"count": 1, "mean": 2.0, "good_pct": 0.0, "bad": 1}),
+        within_target=0, within_target_pct=0.0, rating={"count": 1, "mean": 2.0, "good_pct": 0.0, "bad": 1},
+        cases=NO_CASES),
 ]  # fmt: skip
 WINDOW_1 = dict(called=4, served=3, no_show=1, recalled=1, wait_s=durations(4, 1365.0, 900, 2100, 2100),
                 service_s=durations(3, 740.0, 540, 1200, 1200), within_target=1, within_target_pct=25.0,
@@ -61,18 +69,25 @@ BY_CLERK = [
     row("clerk2", "clerk2", **WINDOW_2),
     row("", "（无柜员）", **NO_WINDOW),
 ]
+# Queue time (issue → first call or cancel; A005 expires and is left out), split over the hours:
+# 09: A001 600 + A002 600 + B001 900 + A003 2100 + B002 2400 (09:20-10:00) + A004 660 (cancelled) = 7260 s
+# → 2.02 waiting on average; 10: B002 360 + B003 1860 = 2220 s → 0.62. Open windows: open_s ÷ 3600.
 BY_HOUR = [
-    row("08", "08:00-09:00", open_s=60, utilisation_pct=0.0),
+    row("08", "08:00-09:00", open_s=60, utilisation_pct=0.0, queue_mean=0.0, open_windows_mean=0.02),
     row("09", "09:00-10:00", issued=6, called=4, served=2, no_show=1, cancelled=1, abandoned=1, transferred=1,
         recalled=1, wait_s=durations(4, 1050.0, 600, 2100, 2100), service_s=durations(2, 660.0, 480, 840, 840),
-        within_target=2, within_target_pct=50.0, open_s=7200, utilisation_pct=18.3),
+        within_target=2, within_target_pct=50.0, open_s=7200, utilisation_pct=18.3, queue_mean=2.02,
+        open_windows_mean=2.0),
     row("10", "10:00-11:00", issued=1, called=2, served=3, wait_s=durations(2, 2310.0, 1860, 2760, 2760),
         service_s=durations(3, 1280.0, 1200, 2100, 2100), within_target=0, within_target_pct=0.0, open_s=6000,
-        utilisation_pct=64.0, rating={"count": 2, "mean": 3.5, "good_pct": 50.0, "bad": 1}),
+        utilisation_pct=64.0, rating={"count": 2, "mean": 3.5, "good_pct": 50.0, "bad": 1}, queue_mean=0.62,
+        open_windows_mean=1.67),
     # A005, never called, expires at the close (12:00) but counts on its issue hour
-    row("11", "11:00-12:00", issued=1, expired=1, abandoned=1, open_s=3600, utilisation_pct=0.0),
+    row("11", "11:00-12:00", issued=1, expired=1, abandoned=1, open_s=3600, utilisation_pct=0.0, queue_mean=0.0,
+        open_windows_mean=1.0),
 ]  # fmt: skip
 EXPECTED = {"service": BY_SERVICE, "window": BY_WINDOW, "clerk": BY_CLERK, "hour": BY_HOUR}
+TOTALS = {by: WITH_CASES if by == "service" else TOTAL for by in EXPECTED}  # the total of each grouping
 
 
 async def stats(client: httpx.AsyncClient, headers: dict[str, str], **params: str) -> dict[str, Any]:
@@ -92,11 +107,14 @@ def test_every_metric_of_the_day_is_exact(database: str) -> None:
                 body = await stats(client, supervisor, by=by)
                 assert (body["by"], body["from"], body["to"]) == (by, "2036-12-02", "2036-12-02")
                 assert body["rows"] == rows, by
-                assert body["total"] == TOTAL, by
+                assert body["total"] == TOTALS[by], by
+            two_days = await stats(client, supervisor, by="hour", **{"from": "2036-12-02", "to": "2036-12-03"})
+            assert [(r["key"], r["queue_mean"]) for r in two_days["rows"]][1] == ("09", 2.02)  # one day worked
             days = await stats(client, supervisor, by="day", **{"from": "2036-12-01", "to": "2036-12-03"})
             assert [r["key"] for r in days["rows"]] == ["2036-12-01", "2036-12-02", "2036-12-03"]
-            assert days["rows"][1] == {**TOTAL, "key": "2036-12-02", "label": "2036-12-02"}
-            assert days["rows"][0] == row("2036-12-01", "2036-12-01") and days["total"] == TOTAL
+            assert days["rows"][1] == {**WITH_CASES, "key": "2036-12-02", "label": "2036-12-02"}
+            empty_day = row("2036-12-01", "2036-12-01", cases=NO_CASES)
+            assert days["rows"][0] == empty_day and days["total"] == WITH_CASES
 
     asyncio.run(main())
 
@@ -129,7 +147,7 @@ def test_a_restart_counts_nothing_twice_and_folds_what_came_while_down(database:
             await hall.issue("13:00:00", "B")  # after the close: a new ticket of the same day
             await folded(app)
             total = (await stats(client, supervisor, by="service"))["total"]
-            assert total == {**TOTAL, "issued": 9}
+            assert total == {**WITH_CASES, "issued": 9}
 
     asyncio.run(main())
 

@@ -18,11 +18,15 @@ from typing import Any, TypeVar
 import pytest
 import uvicorn
 
+from hallq.config import HallConfig
 from server.app import create_app
+from server.cases.service import CaseService
+from server.cases.uploads import FileStore
 from server.engine import commands as c
 from server.runtime import utcnow
 from server.usecases.common import nothing
-from tests.server.conftest import make_settings
+from tests.server.conftest import demo_config, make_settings
+from tests.stats.cases_scenario import the_cases
 from tests.stats.scenario import SHANGHAI, Hall, small_hall, the_day
 from tests.support.ports import free_port
 from tests.web.test_stats_pages import CHROMIUM, OFFICE_SCREEN, log_in, shot
@@ -44,9 +48,11 @@ class Served:
 
 
 @contextlib.contextmanager
-def served(tmp_path: Path) -> Iterator[Served]:
-    """The small hall of tests/stats/scenario.py behind uvicorn, in a thread with its own event loop."""
-    app = create_app(make_settings(f"sqlite:///{tmp_path / 'hallq.sqlite3'}", small_hall()), start_bus=False)
+def served(tmp_path: Path, config: HallConfig | None = None) -> Iterator[Served]:
+    """The small hall of tests/stats/scenario.py (or `config`) behind uvicorn, in a thread with its own
+    event loop."""
+    settings = make_settings(f"sqlite:///{tmp_path / 'hallq.sqlite3'}", config or small_hall())
+    app = create_app(settings, start_bus=False)
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=2)
@@ -140,9 +146,45 @@ def test_the_day_on_the_page_is_the_day_worked_out_by_hand(scenario_server: Serv
         ".map((s) => s.data.filter((v) => v !== null && v !== undefined))"
     )
     assert hour_waits == [[17.5, 38.5], [35, 46]]  # 09时: mean 1050 s, p90 2100 s; 10时: 2310 s, 2760 s
-    for chart in ("chart-hour-counts", "chart-hour-waits", "chart-wait-bins", "chart-days"):
+    queue = page.evaluate(
+        "() => echarts.getInstanceByDom(document.getElementById('chart-hour-queue')).getOption().series"
+        ".map((s) => s.data.slice(0, 4))"
+    )
+    assert queue == [[0.02, 2, 1.67, 1], [0, 2.02, 0.62, 0]]  # open windows, people waiting
+    service_header = ["取号", "办结", "平均等候", "P90等候", "目标内叫号", "好评率", "差评"]
+    assert [th.inner_text() for th in page.query_selector_all("#table-service th")][1:] == service_header
+    assert cells(page, "service", "A") == ["社保业务", "5", "2", "18分20秒", "35分00秒", "66.7%", "100.0%", "0"]
+    assert cells(page, "service", "B") == ["医保业务", "3", "3", "30分40秒", "46分00秒", "0.0%", "0.0%", "1"]
+    assert cells(page, "service", "total") == ["合计", "8", "5", "24分30秒", "46分00秒", "33.3%", "50.0%", "1"]
+    assert cells(page, "cases", "total") == ["合计", "0", "0", "0", "0", "—", "0", "—", "0"]  # no case that day
+    for chart in ("chart-hour-counts", "chart-hour-waits", "chart-hour-queue", "chart-wait-bins", "chart-days"):
         page.wait_for_selector(f"#{chart}[data-drawn='1'] canvas")
     shot(page, "stats-scenario", full_page=True)
+
+
+def test_the_cases_on_the_page_are_the_cases_worked_out_by_hand(tmp_path: Path, page: Any) -> None:
+    """tests/stats/cases_scenario.py; the numbers of tests/stats/test_cases.py (2026-11-02 to 11-13)."""
+    config = demo_config()
+    with served(tmp_path, config) as it:
+        store = it.app.state.dispatcher.store
+        the_cases(CaseService(store.engine, config, FileStore(tmp_path / "files"), b"k" * 32))
+        log_in(page, it.url, "/office/stats")
+        page.wait_for_selector("body[data-loaded]")
+        page.fill("#from", "2026-11-02")
+        page.fill("#to", "2026-11-13")
+        page.click("#query")
+        page.wait_for_selector("body[data-loaded='2026-11-02/2026-11-13']")
+        assert page.inner_text("#case-kpis").split("\n") == [
+            "办件收件", "6", "即办件占比", "16.7%", "容缺受理", "2", "按期受理率", "60.0%", "办结", "4",
+            "按时办结率", "75.0%", "逾期", "4",
+        ]  # fmt: skip
+        assert "bad" in page.get_attribute("#case-kpis .kpi:last-child .value", "class")
+        assert cells(page, "cases", "C") == ["不动产登记", "3", "0", "1", "3", "33.3%", "3", "66.7%", "3"]
+        assert cells(page, "cases", "E") == ["户籍业务", "2", "0", "1", "1", "100.0%", "0", "—", "1"]
+        assert cells(page, "cases", "A") == ["社保业务", "1", "1", "0", "1", "100.0%", "1", "100.0%", "0"]
+        assert cells(page, "cases", "total") == ["合计", "6", "1", "2", "5", "60.0%", "4", "75.0%", "4"]
+        assert not page.query_selector("#table-service tr[data-key='C']")  # cases only: no queue numbers
+        shot(page, "stats-cases", full_page=True)
 
 
 async def busy_half_hour(hall: Hall) -> None:

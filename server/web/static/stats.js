@@ -1,10 +1,12 @@
-// /office/stats: the hall's numbers over a date range (GET …/stats by hour, day, window and clerk, and
-// …/stats/waits), drawn with the ECharts shipped in the package, and the API's CSV / XLSX exports.
+// /office/stats: the hall's numbers over a date range (GET …/stats by hour, day, service, window and
+// clerk, and …/stats/waits), drawn with the ECharts shipped in the package, the cases' numbers, and the
+// API's CSV / XLSX exports.
 "use strict";
 (function () {
   const el = (id) => document.getElementById(id);
   const make = staff.make;
-  const COLORS = { issued: "#2563eb", served: "#16a34a", mean: "#f59e0b", p90: "#dc2626", bins: "#0891b2" };
+  const COLORS = { issued: "#2563eb", served: "#16a34a", mean: "#f59e0b", p90: "#dc2626", bins: "#0891b2",
+                   queue: "#7c3aed", open: "#64748b" };
   const charts = {};
 
   // ---- formatting ---------------------------------------------------------------------------------
@@ -42,14 +44,18 @@
     el("msg").textContent = "正在读取…";
     el("msg").className = "muted";
     try {
-      const [hours, days, windows, clerks, waits] = await Promise.all([
-        stats("hour"), stats("day"), stats("window"), stats("clerk"),
+      const [hours, days, services, windows, clerks, waits] = await Promise.all([
+        stats("hour"), stats("day"), stats("service"), stats("window"), stats("clerk"),
         staff.json("GET", `${staff.base()}/stats/waits?${range()}`),
       ]);
       kpis(days.total);
+      caseKpis(days.total.cases);
       drawHours(hours.rows);
+      drawQueue(hours.rows);
       drawBins(waits);
       drawDays(days.rows);
+      table("table-service", services, "业务", SERVICE_COLUMNS, (r) => r.issued || r.called || r.served || r.rating.count);
+      table("table-cases", services, "业务", CASE_COLUMNS, (r) => r.cases && CASE_COLUMNS.some(([, , get]) => get(r)));
       table("table-window", windows, "窗口");
       table("table-clerk", clerks, "工作人员");
       el("msg").textContent = "";
@@ -66,11 +72,23 @@
       ["取号", `${total.issued}`], ["办结", `${total.served}`], ["平均等候", duration(total.wait_s.mean)],
       ["目标时间内叫号", pct(total.within_target_pct)], ["好评率", pct(total.rating.good_pct)], ["差评", `${total.rating.bad}`],
     ];
-    el("kpis").replaceChildren(...items.map(([name, value]) => {
-      const box = make("div", undefined, { className: "kpi" });
-      box.append(make("div", name, { className: "name" }), make("div", value, { className: "value" }));
-      return box;
-    }));
+    el("kpis").replaceChildren(...items.map(([name, value]) => kpi(name, value)));
+  }
+
+  function kpi(name, value, bad) {
+    const box = make("div", undefined, { className: "kpi" });
+    box.append(make("div", name, { className: "name" }), make("div", value, { className: bad ? "value bad" : "value" }));
+    return box;
+  }
+
+  function caseKpis(cases) {
+    const c = cases || {};
+    const n = (v) => (v === undefined ? "—" : `${v}`);
+    el("case-kpis").replaceChildren(
+      kpi("办件收件", n(c.received)), kpi("即办件占比", pct(c.instant_pct)), kpi("容缺受理", n(c.deferred)),
+      kpi("按期受理率", pct(c.accepted_in_time_pct)), kpi("办结", n(c.decided)), kpi("按时办结率", pct(c.on_time_pct)),
+      kpi("逾期", n(c.overdue), c.overdue > 0),
+    );
   }
 
   // ---- charts -----------------------------------------------------------------------------------------
@@ -124,6 +142,21 @@
     });
   }
 
+  // one axis for both: people waiting beside the windows open for them reads as "per window"
+  function drawQueue(rows) {
+    const axis = hourAxis(rows);
+    const value = (field) => axis.rows.map((r) => (r && r[field] !== null ? r[field] : 0));
+    chart("chart-hour-queue", {
+      xAxis: { type: "category", data: axis.labels },
+      yAxis: { type: "value", name: "人 / 个", nameGap: 8 },
+      series: [
+        { name: "开放窗口数", type: "bar", data: value("open_windows_mean"), itemStyle: { color: COLORS.open, opacity: 0.55 } },
+        { name: "平均排队人数", type: "line", data: value("queue_mean"), symbolSize: 7, areaStyle: { opacity: 0.12 },
+          itemStyle: { color: COLORS.queue } },
+      ],
+    });
+  }
+
   function drawBins(waits) {
     chart("chart-wait-bins", {
       legend: { show: false },
@@ -160,33 +193,55 @@
     ["bad", "差评", (r) => r.rating.bad, (v) => `${v}`],
   ];
 
-  function table(id, answer, what) {
+  const count = (v) => (v === null || v === undefined ? "—" : `${v}`);
+  const SERVICE_COLUMNS = [
+    ["issued", "取号", (r) => r.issued, count],
+    ["served", "办结", (r) => r.served, count],
+    ["wait_mean", "平均等候", (r) => r.wait_s.mean, duration],
+    ["wait_p90", "P90等候", (r) => r.wait_s.p90, duration],
+    ["within_target_pct", "目标内叫号", (r) => r.within_target_pct, pct],
+    ["good_pct", "好评率", (r) => r.rating.good_pct, pct],
+    ["bad", "差评", (r) => r.rating.bad, count],
+  ];
+  const CASE_COLUMNS = [
+    ["received", "收件", (r) => r.cases.received, count],
+    ["instant", "即办件", (r) => r.cases.instant, count],
+    ["deferred", "容缺", (r) => r.cases.deferred, count],
+    ["accepted", "受理", (r) => r.cases.accepted, count],
+    ["accepted_in_time_pct", "按期受理率", (r) => r.cases.accepted_in_time_pct, pct],
+    ["decided", "办结", (r) => r.cases.decided, count],
+    ["on_time_pct", "按时办结率", (r) => r.cases.on_time_pct, pct],
+    ["overdue", "逾期", (r) => r.cases.overdue, count],
+  ];
+
+  // `keep`: which rows to list; by default all but "" (what happened before any window: issues,
+  // cancels), which has none of these columns
+  function table(id, answer, what, columns = COLUMNS, keep = (r) => r.key !== "") {
     const head = make("tr");
-    head.append(make("th", what), ...COLUMNS.map(([, title]) => make("th", title)));
-    // the "" row holds what happened before any window (issues, cancels): none of these columns
-    const rows = answer.rows.filter((r) => r.key !== "");
-    const body = rows.map((r) => line(r, ""));
+    head.append(make("th", what), ...columns.map(([, title]) => make("th", title)));
+    const rows = answer.rows.filter(keep);
+    const body = rows.map((r) => line(r, "", columns));
     if (!rows.length) {
       const empty = make("tr");
-      empty.append(make("td", "所选日期内暂无数据", { colSpan: COLUMNS.length + 1, className: "muted" }));
+      empty.append(make("td", "所选日期内暂无数据", { colSpan: columns.length + 1, className: "muted" }));
       body.push(empty);
     }
-    body.push(line(answer.total, "total"));
+    body.push(line(answer.total, "total", columns));
     el(id).replaceChildren(make("thead"), make("tbody"));
     el(id).tHead.append(head);
     el(id).tBodies[0].append(...body);
   }
 
-  function line(row, className) {
+  function line(row, className, columns) {
     const tr = make("tr", undefined, { className });
     tr.dataset.key = row.key;
     tr.append(make("td", row.label));
-    COLUMNS.forEach(([field, , get, show]) => {
-      const value = get(row);
+    columns.forEach(([field, , get, show]) => {
+      const value = row.cases === null && columns === CASE_COLUMNS ? null : get(row);
       const td = make("td", show(value));
       td.dataset.field = field;
       td.dataset.value = value === null || value === undefined ? "" : String(value);
-      if (field === "bad" && value > 0) td.className = "bad";
+      if ((field === "bad" || field === "overdue") && value > 0) td.className = "bad";
       tr.append(td);
     });
     return tr;
