@@ -416,6 +416,33 @@ class EvaluationRules(Strict):
         return {o.code: o.label for o in self.reasons.get(level, [])}
 
 
+class NoShowBlock(Strict):
+    """爽约 rule: `missed` bookings not checked in within `within_days` → no booking for `block_days`."""
+
+    missed: int = Field(3, ge=1, le=50)
+    within_days: int = Field(90, ge=1, le=365)
+    block_days: int = Field(30, ge=1, le=365)
+
+
+class AppointmentRules(Strict):
+    """预约 (DESIGN.md §13): the share of each window's time kept for bookings, the slot length, how far
+    ahead a day may be booked, the 爽约 rule, and how often a phone may book (per address, per person)."""
+
+    enabled: bool = Field(True, description="false: no slots are offered, the booking page says so")
+    share: float = Field(0.3, ge=0, le=1, description="share of the serving windows' time kept for bookings")
+    slot_min: int = Field(30, ge=10, le=240, description="slot length in minutes")
+    days_ahead: int = Field(7, ge=0, le=60, description="today and this many days after it may be booked")
+    no_show_block: NoShowBlock = Field(default_factory=NoShowBlock)
+    per_address_per_hour: int = Field(10, ge=1, le=10000, description="phone bookings per client address")
+    per_person_per_day: int = Field(5, ge=1, le=100, description="booking attempts per ID number")
+
+    @model_validator(mode="after")
+    def _slot_fits_a_day(self) -> AppointmentRules:
+        if (24 * 60) % self.slot_min:
+            raise ValueError(f"slot_min {self.slot_min} must divide a day (e.g. 15, 20, 30, 60)")
+        return self
+
+
 class HallConfig(Strict):
     hall: Hall
     services: list[Service] = Field(min_length=1)
@@ -425,6 +452,7 @@ class HallConfig(Strict):
     stats: StatsRules = StatsRules()
     credentials: Credentials = Credentials()
     evaluation: EvaluationRules = Field(default_factory=EvaluationRules)
+    appointments: AppointmentRules = Field(default_factory=AppointmentRules)
     server: ServerSection | None = None
 
     @model_validator(mode="after")
