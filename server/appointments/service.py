@@ -91,7 +91,10 @@ class AppointmentService:
     # ---- slots ---------------------------------------------------------------------------------
 
     def local_date(self, moment: dt.datetime) -> dt.date:
-        return moment.astimezone(self.config.hall.tz()).date()
+        return self._local(moment).date()
+
+    def _local(self, moment: dt.datetime) -> dt.datetime:
+        return moment.astimezone(self.config.hall.tz())
 
     def service(self, code: str) -> Service:
         found = self.config.service(code)
@@ -201,7 +204,7 @@ class AppointmentService:
                 conn.execute(t.appointments.insert().values(**row))
         except IntegrityError:  # the same person booking the same day in parallel
             raise self._one_a_day(code) from None
-        return row
+        return {**row, "start": slot.start, "end": slot.end}  # answered in the hall's local time
 
     def _standing(self, conn: Connection, active_key: str) -> bool:
         c = t.appointments.c
@@ -260,18 +263,19 @@ class AppointmentService:
 
     def _view(self, row: Any, now: dt.datetime) -> dict[str, Any]:
         status = effective_status(row.status, row.end, self.margins, now)
+        start, end = self._local(row.start), self._local(row.end)
         return {
             "id": row.id,
             "code": row.code,
             "service": row.service,
             "service_name": self.service(row.service).name,
-            "start": row.start,
-            "end": row.end,
+            "start": start,
+            "end": end,
             "status": status.value,
             "status_label": STATUS_LABELS[status],
             "masked_phone": row.masked_phone,
-            "check_in_from": row.start - self.margins.early,
-            "check_in_until": row.start + self.margins.late,
+            "check_in_from": start - self.margins.early,
+            "check_in_until": start + self.margins.late,
             "ticket_id": row.ticket_id,
             "hall_name": self.config.hall.name,
             "hall_address": self.config.hall.address,
