@@ -6,6 +6,7 @@ an ID number or a whole phone number: a booking shows the masked phone only.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -14,6 +15,25 @@ from hallq.api_models import AnswerModel, Body, IdCard, TicketAnswer, Timestamp
 from hallq.evaluation_models import MOBILE_PATTERN
 
 AppointmentStatus = Literal["booked", "checked_in", "cancelled", "no_show"]
+
+
+class BookableService(AnswerModel):
+    code: str
+    name: str
+    department: str = ""
+
+
+class AppointmentOptions(AnswerModel):
+    """What the booking page needs first: the hall's rules, its services and its local today."""
+
+    enabled: bool
+    hall_name: str
+    today: dt.date
+    days_ahead: int
+    slot_min: int
+    early_min: int
+    late_min: int
+    services: list[BookableService]
 
 
 class SlotView(AnswerModel):

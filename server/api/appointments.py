@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from hallq.appointment_models import (
+    AppointmentOptions,
     AppointmentView,
     BookingAnswer,
     BookingBody,
@@ -28,6 +29,12 @@ router = APIRouter(tags=["appointments"])
 AccessKey = Annotated[str | None, Query(max_length=64, description="the access key from the booking's answer or QR")]
 Day = Annotated[dt.date, Query(alias="date", description="the hall's local day, YYYY-MM-DD")]
 Code = Annotated[str, Path(pattern=r"^\d{8}$", description="the booking's 8-digit code")]
+
+
+@router.get("/halls/{hall}/appointments/options", response_model=AppointmentOptions)
+async def options(hall: str, dispatcher: DispatcherDep) -> AppointmentOptions:
+    """The booking page's start: the rules, the bookable services and the hall's local today (public)."""
+    return await appointments.options(dispatcher, hall)
 
 
 @router.get("/halls/{hall}/services/{code}/slots", response_model=list[SlotView])

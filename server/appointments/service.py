@@ -102,6 +102,20 @@ class AppointmentService:
             raise AppointmentNotFound(f"没有业务 {code}。 Unknown service {code!r}.")
         return found
 
+    def options(self, now: dt.datetime) -> dict[str, Any]:
+        served = {code for w in self.config.windows for code in w.services}
+        return {
+            "enabled": self.rules.enabled,
+            "hall_name": self.config.hall.name,
+            "today": self.local_date(now),
+            "days_ahead": self.rules.days_ahead,
+            "slot_min": self.rules.slot_min,
+            "early_min": self.config.priority.appointment_early_min,
+            "late_min": self.config.priority.appointment_late_min,
+            "services": [s.model_dump(include={"code", "name", "department"}) for s in self.config.services
+                         if s.code in served],
+        }  # fmt: skip
+
     def check_bookable_day(self, day: dt.date, now: dt.datetime) -> None:
         today = self.local_date(now)
         last = today + dt.timedelta(days=self.rules.days_ahead)
@@ -143,7 +157,10 @@ class AppointmentService:
 
     def person(self, raw_id_number: str, now: dt.datetime) -> str:
         """The ID number checked like a card read (GB 11643 check digit, a real birth date): its HMAC."""
-        card = pii.check_id_card(raw_id_number, None, self.local_date(now))
+        try:
+            card = pii.check_id_card(raw_id_number, None, self.local_date(now))
+        except pii.InvalidIdCard as exc:  # typed on a phone, not read from a card
+            raise pii.InvalidIdCard(str(exc).replace("请重新读卡", "请核对后重新填写")) from None
         return pii.id_hash(self.hmac_key, card.number)
 
     def _open_slot(self, code: str, start: dt.datetime, now: dt.datetime) -> Slot:

@@ -13,6 +13,7 @@ import weakref
 
 from hallq.api_models import TicketAnswer
 from hallq.appointment_models import (
+    AppointmentOptions,
     AppointmentView,
     BookingAnswer,
     BookingBody,
@@ -22,6 +23,7 @@ from hallq.appointment_models import (
     SlotView,
 )
 from server import pii
+from server.appointments import qr
 from server.appointments.service import AppointmentError, AppointmentService
 from server.appointments.throttle import BookingThrottle
 from server.auth import Forbidden, Principal
@@ -63,6 +65,10 @@ def _desk(principal: Principal | None) -> str:
 def status_url(service: AppointmentService, appointment_id: str, access: str) -> str:
     base = service.config.hall.status_base_url.rstrip("/")
     return f"{base}/a/{service.hall}/b/{appointment_id}?k={access}"
+
+
+async def options(dispatcher: Dispatcher, hall: str) -> AppointmentOptions:
+    return AppointmentOptions.model_validate(service_for(dispatcher, hall).options(utcnow()))
 
 
 async def slots(dispatcher: Dispatcher, hall: str, code: str, day: dt.date) -> list[SlotView]:
@@ -128,6 +134,13 @@ async def reschedule(
     service = await _keyed(dispatcher, principal, hall, appointment_id, access)
     row = await asyncio.to_thread(service.reschedule, appointment_id, start, utcnow())
     return _booked(service, row)
+
+
+async def qr_svg(dispatcher: Dispatcher, hall: str, appointment_id: str, access: str | None) -> bytes:
+    """The booking's QR (its page's address with the key) for the holder of the key only."""
+    service = service_for(dispatcher, hall)
+    await asyncio.to_thread(service.check_access, appointment_id, access)
+    return qr.svg(status_url(service, appointment_id, access or ""))
 
 
 def _check_in_desk(principal: Principal) -> None:
