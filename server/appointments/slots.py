@@ -3,9 +3,10 @@
 The day's hours are the hall's (its week, or the service's own week): a holiday closes it and a
 make-up working day (调休) opens it with the working-day hours, from the hall config first and then
 from `chinese-calendar` (the national arrangement, as the cases' working days use it) for the days
-the config does not list; a hall open around the clock offers the whole day. Touching ranges
-(08:30-12:00, 12:00-13:30 of 错时延时) count as one; each is cut into `slot_min` slots from its start,
-a slot must end inside it and start before the service's last-ticket time.
+the config does not list. Touching ranges (08:30-12:00, 12:00-13:30 of 错时延时) count as one; each
+is cut into `slot_min` slots from its start, a slot must end inside it and start before the
+service's last-ticket time. A hall open around the clock offers the whole day, its last-ticket times
+ignored as the queue ignores them there.
 
 A slot's capacity is the share of the serving windows' time kept for bookings, in citizens:
 `floor(share × window-equivalents × slot_min ÷ avg_service_min)`, where a window serving n services
@@ -82,12 +83,13 @@ def slots_on(config: HallConfig, service: Service, day: dt.date) -> list[Slot]:
     zone = config.hall.tz()
     length = dt.timedelta(minutes=config.appointments.slot_min)
     capacity = slot_capacity(config, service)
+    last = None if config.hall.around_the_clock else service.last_ticket  # as the queue decides
     found: list[Slot] = []
     for opens, closes in day_ranges(config, service, day):
         start = dt.datetime.combine(day, opens, zone)
         until = dt.datetime.combine(day, closes, zone) if closes != dt.time.max else _next_midnight(day, zone)
         while start + length <= until:
-            if service.last_ticket is None or start.time() < service.last_ticket:
+            if last is None or start.time() < last:
                 found.append(Slot(start, start + length, capacity))
             start += length
     return found
