@@ -96,8 +96,34 @@ def test_a_citizen_books_a_slot_sees_the_qr_and_cancels(dispatcher: Dispatcher, 
     assert page.inner_text("#status") == "已预约" and page.inner_text("#done-code") == code
     page.wait_for_function("document.getElementById('done-qr').naturalWidth > 0")
     shot(page, "booking")
+    office_lists_the_booking(dispatcher, page, link.path.split("/")[-1], link.query, code)
+
+    page.goto(f"{dispatcher.url}{link.path}?{link.query}")
+    page.wait_for_selector("#status.ok")
     page.once("dialog", lambda dialog: dialog.accept())
     page.click("#cancel")
     page.wait_for_selector("#message.ok")
     assert page.inner_text("#status") == "已取消"
     shot(page, "cancelled")
+
+
+def office_lists_the_booking(d: Dispatcher, page: Any, booking_id: str, query: str, code: str) -> None:
+    """The office's 预约 tab (office-appointments.js) lists the day's bookings for a staff login."""
+    day = httpx.get(f"{d.api}/halls/demo/appointments/{booking_id}?{query}").json()["start"][:10]
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{d.url}/office")
+    page.fill("#username", "supervisor")
+    page.fill("#password", "demo")
+    page.click("#login-button")
+    page.click("#appointments-tab button")
+    page.wait_for_selector("#appointments-desk:not([hidden])")
+    page.fill("#appointments-day", day)
+    page.dispatch_event("#appointments-day", "change")
+    page.wait_for_selector(f"#appointments-list td:text-is('{code}')")
+    row = page.inner_text("#appointments-list")
+    assert "已预约" in row and "139****5678" in row and PHONE not in page.content()
+    assert page.is_hidden("#cases-desk")
+    shot(page, "office")
+    page.click("#tabs button[data-tab='received']")
+    assert page.is_hidden("#appointments-desk") and page.is_visible("#cases-desk")
+    page.set_viewport_size({"width": 390, "height": 844})
