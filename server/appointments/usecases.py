@@ -123,7 +123,9 @@ async def cancel(
     dispatcher: Dispatcher, principal: Principal | None, hall: str, appointment_id: str, access: str | None
 ) -> AppointmentView:
     service = await _keyed(dispatcher, principal, hall, appointment_id, access)
-    return AppointmentView.model_validate(await asyncio.to_thread(service.cancel, appointment_id, utcnow()))
+    view = AppointmentView.model_validate(await asyncio.to_thread(service.cancel, appointment_id, utcnow()))
+    await _audit(dispatcher, principal, hall, "appointment.cancel", appointment_id)
+    return view
 
 
 async def reschedule(
@@ -133,7 +135,14 @@ async def reschedule(
     """改约: the old booking cancelled and the new slot taken in one transaction (a new id, code and key)."""
     service = await _keyed(dispatcher, principal, hall, appointment_id, access)
     row = await asyncio.to_thread(service.reschedule, appointment_id, start, utcnow())
+    await _audit(dispatcher, principal, hall, "appointment.reschedule", appointment_id)
     return _booked(service, row)
+
+
+async def _audit(dispatcher: Dispatcher, principal: Principal | None, hall: str, action: str, target: str) -> None:
+    """A staff login cancelling or moving a citizen's booking is a privileged action (DESIGN.md §6)."""
+    if principal is not None and principal.is_user:
+        await asyncio.to_thread(dispatcher.audit_log.write, hall, principal.actor, principal.role, action, target, {})
 
 
 async def qr_svg(dispatcher: Dispatcher, hall: str, appointment_id: str, access: str | None) -> bytes:

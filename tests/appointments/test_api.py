@@ -194,3 +194,28 @@ def test_appointment_tickets_are_called_first_within_the_anti_starvation_bound(d
         assert called == [booked[0], booked[1], normal[0], booked[2], normal[1], normal[2]]
 
     run(database, scenario, share=1.0)
+
+
+def test_reschedule_by_key_and_a_staff_cancel_is_audited(database: str, clock: Clock) -> None:
+    async def scenario(client: httpx.AsyncClient) -> None:
+        first = (await book(client, clock.at(11), 1)).json()
+        key = first["status_url"].split("k=")[1]
+        moved = await client.post(
+            f"/halls/demo/appointments/{first['id']}/reschedule", params={"k": key},
+            json={"start": clock.at(12).isoformat()},
+        )  # fmt: skip
+        assert moved.status_code == 201, moved.text
+        assert moved.json()["start"] == clock.at(12).isoformat() and moved.json()["code"] != first["code"]
+        old = (await client.get(f"/halls/demo/appointments/{first['id']}", params={"k": key})).json()
+        assert old["status"] == "cancelled"
+        supervisor = await clerk(client, "5", username="supervisor")
+        cancelled = await client.post(f"/halls/demo/appointments/{moved.json()['id']}/cancel", headers=supervisor)
+        assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+        audit = (await client.get("/halls/demo/audit", headers=supervisor)).json()
+        assert any(e["action"] == "appointment.cancel" and e["target"] == moved.json()["id"] for e in audit)
+        listed = await client.get("/halls/demo/appointments", params={"date": clock.now.date().isoformat()},
+                                  headers=supervisor)  # fmt: skip
+        assert [a["status"] for a in listed.json()] == ["cancelled", "cancelled"]
+        assert (await client.get("/halls/demo/appointments", params={"date": "2026-12-07"})).status_code == 401
+
+    run(database, scenario)
