@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from hallq.config import HallConfig, Service
 from server import pii
 from server.appointments import tables as t
-from server.appointments.slots import Slot, find_slot, slots_on
+from server.appointments.slots import Slot, find_slot, places_per_slot, slots_on
 from server.appointments.workflow import (
     STATUS_LABELS,
     Action,
@@ -103,7 +103,7 @@ class AppointmentService:
         return found
 
     def options(self, now: dt.datetime) -> dict[str, Any]:
-        served = {code for w in self.config.windows for code in w.services}
+        """The booking page's start; a service with no share kept for bookings is not offered there."""
         return {
             "enabled": self.rules.enabled,
             "hall_name": self.config.hall.name,
@@ -113,7 +113,7 @@ class AppointmentService:
             "early_min": self.config.priority.appointment_early_min,
             "late_min": self.config.priority.appointment_late_min,
             "services": [s.model_dump(include={"code", "name", "department"}) for s in self.config.services
-                         if s.code in served],
+                         if places_per_slot(self.config, s) > 0],
         }  # fmt: skip
 
     def check_bookable_day(self, day: dt.date, now: dt.datetime) -> None:
@@ -125,10 +125,10 @@ class AppointmentService:
             )
 
     def slots(self, code: str, day: dt.date, now: dt.datetime) -> list[dict[str, Any]]:
-        """The day's slots with their places taken; a slot already started is left out."""
+        """The day's slots with their places taken; a slot already started, or with no place, is left out."""
         service = self.service(code)
         self.check_bookable_day(day, now)
-        offered = [s for s in slots_on(self.config, service, day) if s.start > now]
+        offered = [s for s in slots_on(self.config, service, day) if s.start > now and s.capacity > 0]
         taken = self._booked(code, [s.start for s in offered])
         return [
             {"start": s.start, "end": s.end, "capacity": s.capacity, "booked": taken.get(s.start, 0)} for s in offered

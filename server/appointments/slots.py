@@ -9,8 +9,9 @@ service's last-ticket time. A hall open around the clock offers the whole day, i
 ignored as the queue ignores them there.
 
 A slot's capacity is the share of the serving windows' time kept for bookings, in citizens:
-`floor(share × window-equivalents × slot_min ÷ avg_service_min)`, where a window serving n services
-gives each 1/n of its time.
+`share × window-equivalents × slot_min ÷ avg_service_min` places a slot, where a window serving n
+services gives each 1/n of its time; the fractions add up over the day, so the k-th slot has
+`floor(k × places) − floor((k−1) × places)` places (1.125 a slot: 1, 1, 1, 1, 1, 1, 1, 2, …).
 """
 
 from __future__ import annotations
@@ -70,10 +71,16 @@ def window_equivalents(config: HallConfig, code: str) -> float:
     return sum(1 / len(w.services) for w in config.windows if code in w.services)
 
 
-def slot_capacity(config: HallConfig, service: Service) -> int:
+def places_per_slot(config: HallConfig, service: Service) -> float:
+    """Citizens the kept share of the serving windows' time serves in one slot (a fraction is kept)."""
     rules = config.appointments
-    citizens = rules.share * window_equivalents(config, service.code) * rules.slot_min / service.avg_service_min
-    return math.floor(citizens + EPSILON)
+    return rules.share * window_equivalents(config, service.code) * rules.slot_min / service.avg_service_min
+
+
+def _allotted(per_slot: float, index: int) -> int:
+    """The places of the day's `index`-th slot: whole places as the fractions add up over the day, so a
+    service of 0.4 places a slot gets one in every second or third slot, not none at all."""
+    return math.floor((index + 1) * per_slot + EPSILON) - math.floor(index * per_slot + EPSILON)
 
 
 def slots_on(config: HallConfig, service: Service, day: dt.date) -> list[Slot]:
@@ -82,7 +89,7 @@ def slots_on(config: HallConfig, service: Service, day: dt.date) -> list[Slot]:
         return []
     zone = config.hall.tz()
     length = dt.timedelta(minutes=config.appointments.slot_min)
-    capacity = slot_capacity(config, service)
+    per_slot = places_per_slot(config, service)
     last = None if config.hall.around_the_clock else service.last_ticket  # as the queue decides
     found: list[Slot] = []
     for opens, closes in day_ranges(config, service, day):
@@ -90,7 +97,7 @@ def slots_on(config: HallConfig, service: Service, day: dt.date) -> list[Slot]:
         until = dt.datetime.combine(day, closes, zone) if closes != dt.time.max else _next_midnight(day, zone)
         while start + length <= until:
             if last is None or start.time() < last:
-                found.append(Slot(start, start + length, capacity))
+                found.append(Slot(start, start + length, _allotted(per_slot, len(found))))
             start += length
     return found
 

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from hallq.config import ConfigError, parse_hall_config
-from server.appointments.slots import slot_capacity, slots_on, window_equivalents
+from server.appointments.slots import places_per_slot, slots_on, window_equivalents
 from tests.appointments.conftest import MONDAY, hall_config
 
 
@@ -39,16 +39,26 @@ def test_holidays_and_make_up_days_from_the_config_and_the_national_calendar() -
     assert "12:00" not in times(unlisted, "A", dt.date(2026, 10, 10))  # with the working-day hours
 
 
+def capacities(config: object, code: str) -> list[int]:
+    service = config.service(code)  # type: ignore[attr-defined]
+    return [s.capacity for s in slots_on(config, service, MONDAY)]  # type: ignore[arg-type]
+
+
 def test_capacity_follows_the_share_the_windows_and_the_service_time() -> None:
     config = hall_config(share=0.3)
     service = config.service("A")
     assert service is not None
     # windows 1, 2 and 3 serve A among three services each: one window's time in all
     assert window_equivalents(config, "A") == pytest.approx(1.0)
-    assert slot_capacity(config, service) == int(0.3 * 1.0 * 30 / service.avg_service_min)
-    doubled = hall_config(share=0.6)
-    assert slot_capacity(doubled, service) == int(0.6 * 30 / service.avg_service_min)
-    assert slot_capacity(hall_config(share=0), service) == 0
+    per_slot = places_per_slot(config, service)
+    assert per_slot == pytest.approx(0.3 * 30 / service.avg_service_min)
+    found = capacities(config, "A")
+    # the fractions add up over the day: every slot has the floor or the ceiling, the day the sum
+    assert set(found) <= {int(per_slot), int(per_slot) + 1} and sum(found) == int(len(found) * per_slot)
+    assert sum(capacities(hall_config(share=0.6), "A")) == int(len(found) * per_slot * 2)
+    assert set(capacities(hall_config(share=0), "A")) == {0}
+    slow = capacities(config, "C")  # 不动产登记: 25 minutes a citizen, less than one place a slot
+    assert set(slow) == {0, 1} and sum(slow) == int(len(slow) * places_per_slot(config, config.service("C")))  # type: ignore[arg-type]
     hourly = hall_config(slot_min=60)
     assert times(hourly, "A", MONDAY)[:2] == ["08:30", "09:30"]
     assert times(hall_config(enabled=False), "A", MONDAY) == []
