@@ -358,29 +358,37 @@ class AppointmentService:
 
     def claim(self, appointment_id: str, now: dt.datetime) -> tuple[Claimed, bool]:
         """Mark the booking checked in (a guarded UPDATE: two kiosks cannot both take it) and say whether
-        the citizen is on time. Raises with the time to come back when it is too early."""
+        the citizen is on time. Raises with the time to come back when it is too early.
+
+        A booking checked in whose ticket was never tied to it (the dispatcher stopped in between) is
+        taken again: its ticket is issued under the booking's idempotency key, so it is issued once."""
         with self.engine.begin() as conn:
             row = self._row(conn, appointment_id)
-            status = effective_status(row.status, row.end, self.margins, now)
-            next_status(status, Action.check_in)
             when = arrival(row.start, self.margins, now)
-            if when == Arrival.early:
-                opens = (row.start - self.margins.early).astimezone(self.config.hall.tz())
-                raise AppointmentError(
-                    f"签到时间未到，请于 {opens:%H:%M} 后再来签到（预约时段 "
-                    f"{row.start.astimezone(self.config.hall.tz()):%H:%M} 开始）。"
-                    f" Too early: check in from {opens:%H:%M}."
-                )
-            c = t.appointments.c
-            done = conn.execute(
-                t.appointments.update()
-                .where(c.hall == self.hall, c.id == row.id, c.status == Status.booked.value)
-                .values(status=Status.checked_in.value, updated_at=now)
-            )
-            if done.rowcount != 1:
-                raise AppointmentError("该预约已签到。 This booking is already checked in.")
+            if not (row.status == Status.checked_in.value and row.ticket_id is None):
+                next_status(effective_status(row.status, row.end, self.margins, now), Action.check_in)
+                if when == Arrival.early:
+                    raise self._too_early(row.start)
+                self._mark_checked_in(conn, row.id, now)
         claimed = Claimed(row.id, row.code, row.service, row.start, row.end, row.id_hash)
         return claimed, when == Arrival.on_time
+
+    def _too_early(self, start: dt.datetime) -> AppointmentError:
+        opens, begins = self._local(start - self.margins.early), self._local(start)
+        return AppointmentError(
+            f"签到时间未到，请于 {opens:%H:%M} 后再来签到（预约时段 {begins:%H:%M} 开始）。"
+            f" Too early: check in from {opens:%H:%M}."
+        )
+
+    def _mark_checked_in(self, conn: Connection, appointment_id: str, now: dt.datetime) -> None:
+        c = t.appointments.c
+        done = conn.execute(
+            t.appointments.update()
+            .where(c.hall == self.hall, c.id == appointment_id, c.status == Status.booked.value)
+            .values(status=Status.checked_in.value, updated_at=now)
+        )
+        if done.rowcount != 1:
+            raise AppointmentError("该预约已签到。 This booking is already checked in.")
 
     def attach_ticket(self, appointment_id: str, ticket_id: str, now: dt.datetime) -> None:
         c = t.appointments.c

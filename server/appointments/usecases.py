@@ -198,13 +198,13 @@ async def _check_in(
         channel="appointment",
         device=device or (principal.name if principal.kind == "device" else None),
     )
-    try:
-        answer = await tickets.issue_built(dispatcher, hall, command)
+    try:  # one ticket per booking, whatever retries or restarts happen: the booking is the key
+        answer = await tickets.issue_built(dispatcher, hall, command, ("appointment", appointment_id))
     except Exception:
         await asyncio.to_thread(service.unclaim, appointment_id, utcnow())
         raise
-    await asyncio.to_thread(service.attach_ticket, appointment_id, command.ticket_id, utcnow())
     ticket = TicketAnswer.model_validate(answer.json_body())
+    await asyncio.to_thread(service.attach_ticket, appointment_id, ticket.id, utcnow())
     message = _sentence(service, claimed.start, on_time, ticket)
     return CheckInAnswer(appointment=appointment_id, on_time=on_time, message=message, ticket=ticket)
 

@@ -76,10 +76,13 @@ async def issue(dispatcher: Dispatcher, principal: Principal, hall: str, body: I
     )
 
 
-async def issue_built(dispatcher: Dispatcher, hall: str, command: c.IssueTicket) -> Answer:
+async def issue_built(
+    dispatcher: Dispatcher, hall: str, command: c.IssueTicket, idempotency: tuple[str, str] | None = None
+) -> Answer:
     """Issue a ticket whose engine command another area built (an appointment's check-in): the same
     path as a kiosk's ticket, so the board, the voice and the statistics see it like any other."""
-    return await dispatcher.execute(hall, command, _ticket_answer(command.ticket_id, 201))
+    answer = _ticket_answer(command.ticket_id, 201)
+    return await dispatcher.execute(hall, command, answer, idempotency=idempotency)
 
 
 def may_read(principal: Principal | None, access: str | None, ticket_access: str) -> None:

@@ -219,3 +219,21 @@ def test_reschedule_by_key_and_a_staff_cancel_is_audited(database: str, clock: C
         assert (await client.get("/halls/demo/appointments", params={"date": "2026-12-07"})).status_code == 401
 
     run(database, scenario)
+
+
+def test_a_check_in_cut_short_before_its_ticket_is_resumed_with_one_ticket(database: str, clock: Clock) -> None:
+    async def main() -> None:
+        async with running_app(make_settings(database, config())) as (client, app):
+            booking = (await book(client, clock.at(11), 6)).json()
+            clock.now = clock.at(10, 40)
+            service = usecases.service_for(app.state.dispatcher, "demo")
+            await asyncio.to_thread(service.claim, booking["id"], clock.now)  # the dispatcher stopped here
+            first, second = await asyncio.gather(check_in(client, booking["code"]), check_in(client, booking["code"]))
+            assert (first.status_code, second.status_code) == (201, 201), (first.text, second.text)
+            assert first.json()["ticket"]["id"] == second.json()["ticket"]["id"]  # one ticket, answered twice
+            again = await check_in(client, booking["code"])
+            assert again.status_code == 409 and "已签到" in again.json()["detail"]
+            waiting = (await client.get("/halls/demo/board")).json()["waiting"]["A"]["count"]
+            assert waiting == 1
+
+    asyncio.run(main())

@@ -100,8 +100,11 @@ def test_check_in_claims_once_refuses_early_and_says_when_to_come(make_service: 
         service.claim(row["id"], local(MONDAY, 8, 29))
     claimed, on_time = service.claim(row["id"], local(MONDAY, 9, 15))
     assert on_time and claimed.service == "A"
+    resumed, _ = service.claim(row["id"], local(MONDAY, 9, 16))  # no ticket tied to it yet: taken again
+    assert resumed.id == claimed.id
+    service.attach_ticket(row["id"], "t1", local(MONDAY, 9, 16))
     with pytest.raises(IllegalAppointmentAction, match="已签到取号"):
-        service.claim(row["id"], local(MONDAY, 9, 16))
+        service.claim(row["id"], local(MONDAY, 9, 17))
     late = service.book("A", NINE + dt.timedelta(hours=1), id_number(2), PHONE, "phone", NOW)
     _, on_time = service.claim(late["id"], local(MONDAY, 10, 16))
     assert not on_time
