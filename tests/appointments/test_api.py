@@ -14,11 +14,13 @@ import pytest
 
 from hallq.config import HallConfig
 from server.appointments import usecases
+from server.appointments.slots import national_day_kind
 from tests.appointments.conftest import PHONE, ZONE, id_number
 from tests.server.conftest import DEMO, make_settings, running_app
 from tests.server.test_api import clerk
 from tests.server.test_permissions import hall_with_devices, token_of
 
+ONE_DAY = dt.timedelta(days=1)
 Scenario = Callable[[httpx.AsyncClient], Awaitable[None]]
 
 
@@ -235,5 +237,27 @@ def test_a_check_in_cut_short_before_its_ticket_is_resumed_with_one_ticket(datab
             assert again.status_code == 409 and "已签到" in again.json()["detail"]
             waiting = (await client.get("/halls/demo/board")).json()["waiting"]["A"]["count"]
             assert waiting == 1
+
+    asyncio.run(main())
+
+
+def test_a_closed_day_has_no_slots(database: str) -> None:
+    async def scenario(client: httpx.AsyncClient) -> None:
+        today = dt.datetime.now(ZONE).date()
+        sunday = today + dt.timedelta(days=(6 - today.weekday()) % 7)  # the demo hall is closed on Sundays
+        hall = config().hall
+        if any(d in hall.holidays or d in hall.workdays or national_day_kind(d) for d in (sunday, sunday + ONE_DAY)):
+            pytest.skip(f"{sunday} or the Monday after is a holiday or a make-up working day")
+        closed = await client.get("/halls/demo/services/A/slots", params={"date": sunday.isoformat()})
+        assert closed.status_code == 200 and closed.json() == []
+        monday = sunday + ONE_DAY
+        opened = (await client.get("/halls/demo/services/A/slots", params={"date": monday.isoformat()})).json()
+        assert opened and opened[0]["start"].startswith(f"{monday.isoformat()}T08:30")
+
+    async def main() -> None:
+        data = config().model_dump()
+        data["hall"]["around_the_clock"] = False
+        async with running_app(make_settings(database, HallConfig.model_validate(data))) as (client, _app):
+            await scenario(client)
 
     asyncio.run(main())
