@@ -86,8 +86,15 @@ def test_a_citizen_books_a_slot_sees_the_qr_and_cancels(dispatcher: Dispatcher, 
     body = page.inner_text("body")
     assert id_number(5) not in body and PHONE not in body
     shot(page, "done")
-
     link = urlsplit(page.get_attribute("#done-link", "href") or "")
+    page.goto(f"{dispatcher.url}/a/demo")  # the phone keeps its bookings' links: 我在本机的预约
+    page.wait_for_selector("#mine:not([hidden])")
+    assert "社保业务" in page.inner_text("#mine-list")
+    shot(page, "mine")
+    page.click("#mine-list button")
+    page.wait_for_selector("#status.ok")
+    assert page.inner_text("#done-code") == code
+
     qr = httpx.get(f"{dispatcher.url}{link.path}/qr.svg?{link.query}")
     assert qr.status_code == 200 and qr.headers["content-type"].startswith("image/svg+xml")
     assert httpx.get(f"{dispatcher.url}{link.path}/qr.svg?k=wrong").status_code == 404

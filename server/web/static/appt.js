@@ -6,8 +6,33 @@
   const chosen = { service: null, day: null, slot: null };
   let options = null;
 
+  // The bookings made on this phone (their pages' links, with the key) so a citizen finds them again
+  // without a screenshot; only on this device, only until their slot has passed.
+  const MINE = `hallq.appointments.${hall}`;
+
+  function mine() {
+    try {
+      const kept = JSON.parse(localStorage.getItem(MINE) || "[]");
+      return kept.filter((b) => Date.parse(b.end) > Date.now());
+    } catch (error) { return []; }
+  }
+
+  function remember(booking) {
+    const kept = [{ url: booking.status_url, service: chosen.service.name, start: booking.start, end: booking.end },
+      ...mine()].slice(0, 5);
+    try { localStorage.setItem(MINE, JSON.stringify(kept)); } catch (error) { /* private mode: no list */ }
+  }
+
+  function showMine() {
+    const kept = mine();
+    document.getElementById("mine").hidden = !kept.length;
+    document.getElementById("mine-list").replaceChildren(...kept.map((b) =>
+      choice(b.service, hallqAppt.span(b.start, b.end), "查看 ›", () => { location.href = b.url; })));
+  }
+
   function show(step) {
     for (const id of [...STEPS, "step-done"]) document.getElementById(id).hidden = id !== step;
+    document.getElementById("mine").hidden = step !== "step-service" || !mine().length;
     document.querySelectorAll("#steps span").forEach((span, i) => span.classList.toggle("on", STEPS[i] === step));
     document.getElementById("steps").hidden = step === "step-done";
     window.scrollTo(0, 0);
@@ -115,6 +140,7 @@
     const key = new URL(booking.status_url, location.href).searchParams.get("k");
     const view = await hallq.call("GET", `${api}/appointments/${encodeURIComponent(booking.id)}?k=${encodeURIComponent(key)}`);
     hallqAppt.render(view, booking.status_url);
+    remember(booking);
     document.getElementById("done-link").href = booking.status_url;
     show("step-done");
   }
@@ -141,6 +167,7 @@
     for (const service of options.services) {
       list.appendChild(choice(service.name, service.department, "›", () => pickService(service)));
     }
+    showMine();
     show("step-service");
   })();
 })();
