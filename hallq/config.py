@@ -436,11 +436,12 @@ class AppointmentRules(Strict):
     per_address_per_hour: int = Field(10, ge=1, le=10000, description="phone bookings per client address")
     per_person_per_day: int = Field(5, ge=1, le=100, description="booking attempts per ID number")
 
-    @model_validator(mode="after")
-    def _slot_fits_a_day(self) -> AppointmentRules:
-        if (24 * 60) % self.slot_min:
-            raise ValueError(f"slot_min {self.slot_min} must divide a day (e.g. 15, 20, 30, 60)")
-        return self
+    @field_validator("slot_min")
+    @classmethod
+    def _slot_fits_a_day(cls, value: int) -> int:
+        if (24 * 60) % value:
+            raise ValueError(f"slot_min {value} must divide a day (e.g. 15, 20, 30, 60)")
+        return value
 
 
 class HallConfig(Strict):

@@ -67,7 +67,8 @@ def test_capacity_follows_the_share_the_windows_and_the_service_time() -> None:
 @pytest.mark.parametrize(
     ("settings", "path"),
     [({"share": 1.5}, "appointments.share"), ({"slot_min": 7}, "appointments.slot_min"),
-     ({"slot_min": 35}, "appointments"), ({"no_show_block": {"missed": 0}}, "appointments.no_show_block.missed")],
+     ({"slot_min": 35}, "appointments.slot_min"),
+     ({"no_show_block": {"missed": 0}}, "appointments.no_show_block.missed")],
 )  # fmt: skip
 def test_the_appointments_section_is_validated(settings: dict[str, object], path: str) -> None:
     data = hall_config().model_dump()
