@@ -20,7 +20,7 @@ from hallq.appointment_models import (
     RescheduleBody,
     SlotView,
 )
-from server.api.deps import DispatcherDep, OptionalPrincipalDep, PrincipalDep
+from server.api.deps import DispatcherDep, IdempotencyKeyDep, OptionalPrincipalDep, PrincipalDep
 from server.appointments import usecases as appointments
 from server.appointments.service import AppointmentError
 from server.appointments.workflow import IllegalAppointmentAction
@@ -45,11 +45,13 @@ async def service_slots(hall: str, code: str, day: Day, dispatcher: DispatcherDe
 
 @router.post("/halls/{hall}/appointments", status_code=201, response_model=BookingAnswer)
 async def book(
-    hall: str, body: BookingBody, request: Request, dispatcher: DispatcherDep, principal: OptionalPrincipalDep
-) -> BookingAnswer:
-    """Book a slot: 201 `{id, code, service, start, end, status_url}`; 409 full, already booked or 爽约."""
+    hall: str, body: BookingBody, request: Request, dispatcher: DispatcherDep, principal: OptionalPrincipalDep,
+    key: IdempotencyKeyDep,
+) -> BookingAnswer:  # fmt: skip
+    """Book a slot: 201 `{id, code, service, start, end, status_url}`; 409 full, already booked or 爽约.
+    `Idempotency-Key`: the same request again answers the booking it made."""
     address = request.client.host if request.client else ""
-    return await appointments.book(dispatcher, principal, hall, body, address)
+    return await appointments.book(dispatcher, principal, hall, body, address, key)
 
 
 @router.get("/halls/{hall}/appointments", response_model=list[AppointmentView])

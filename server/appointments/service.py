@@ -145,15 +145,37 @@ class AppointmentService:
     # ---- booking -------------------------------------------------------------------------------
 
     def book(
-        self, code: str, start: dt.datetime, raw_id_number: str, phone: str, channel: str, now: dt.datetime
-    ) -> dict[str, Any]:
-        """Take a place in a slot: 201's answer and the access key. Raises AppointmentError with why not."""
-        slot = self._open_slot(code, start, now)
+        self, code: str, start: dt.datetime, raw_id_number: str, phone: str, channel: str, now: dt.datetime,
+        request_key: str | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """Take a place in a slot: 201's answer and the access key. Raises AppointmentError with why not.
+        `request_key` (the request's Idempotency-Key): the same request again, after an answer the phone
+        never got, answers the booking it made instead of a 409 for a booking the citizen cannot see."""
         id_hash = self.person(raw_id_number, now)
+        made = self._by_request(request_key, id_hash)
+        if made is not None:
+            return made
+        slot = self._open_slot(code, start, now)
         self._check_not_blocked(id_hash, now)
-        with self.engine.begin() as conn:
-            row = self._take_place(conn, code, slot, id_hash, mask_phone(phone), channel, now)
-        return row
+        try:
+            with self.engine.begin() as conn:
+                return self._take_place(conn, code, slot, id_hash, mask_phone(phone), channel, now, request_key)
+        except AppointmentError:
+            made = self._by_request(request_key, id_hash)  # the same key racing itself: the one made
+            if made is None:
+                raise
+            return made
+
+    def _by_request(self, request_key: str | None, id_hash: str) -> dict[str, Any] | None:
+        if request_key is None:
+            return None
+        c = t.appointments.c
+        query = t.appointments.select().where(c.hall == self.hall, c.request_key == request_key, c.id_hash == id_hash)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            return None
+        return {**row._asdict(), "start": self._local(row.start), "end": self._local(row.end)}
 
     def person(self, raw_id_number: str, now: dt.datetime) -> str:
         """The ID number checked like a card read (GB 11643 check digit, a real birth date): its HMAC."""
@@ -180,7 +202,7 @@ class AppointmentService:
 
     def _take_place(
         self, conn: Connection, code: str, slot: Slot, id_hash: str, masked_phone: str, channel: str,
-        now: dt.datetime,
+        now: dt.datetime, request_key: str | None = None,
     ) -> dict[str, Any]:  # fmt: skip
         """In the caller's transaction: the counter first (a write, so the lock is held from here on),
         then the booking row; a second standing booking of the person that day is refused by its key."""
@@ -211,6 +233,7 @@ class AppointmentService:
             "active_key": f"{id_hash}:{code}:{day.isoformat()}",
             "channel": channel,
             "ticket_id": None,
+            "request_key": request_key,
             "created_at": now,
             "updated_at": now,
         }

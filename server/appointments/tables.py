@@ -42,10 +42,12 @@ appointments = sa.Table(
     sa.Column("active_key", sa.String(96), nullable=True),  # id_hash:service:day while it stands
     sa.Column("channel", sa.String(12), nullable=False),  # phone / kiosk / counter
     sa.Column("ticket_id", sa.String(32), nullable=True),
+    sa.Column("request_key", sa.String(128), nullable=True),  # the Idempotency-Key it was booked with
     sa.Column("created_at", TS, nullable=False),
     sa.Column("updated_at", TS, nullable=False),
     sa.UniqueConstraint("hall", "code", name="uq_appointments_code"),
     sa.UniqueConstraint("hall", "active_key", name="uq_appointments_one_per_day"),
+    sa.UniqueConstraint("hall", "request_key", name="uq_appointments_request"),
     sa.Index("ix_appointments_person", "hall", "id_hash", "start"),
     sa.Index("ix_appointments_day", "hall", "day"),
 )

@@ -78,8 +78,9 @@ async def slots(dispatcher: Dispatcher, hall: str, code: str, day: dt.date) -> l
 
 
 async def book(
-    dispatcher: Dispatcher, principal: Principal | None, hall: str, body: BookingBody, address: str
-) -> BookingAnswer:
+    dispatcher: Dispatcher, principal: Principal | None, hall: str, body: BookingBody, address: str,
+    key: str | None = None,
+) -> BookingAnswer:  # fmt: skip
     """A phone (no token: counted per address and per person), a kiosk or a clerk books a slot."""
     channel = _desk(principal)
     service, throttle = _for(dispatcher, hall)
@@ -90,7 +91,7 @@ async def book(
         throttle.admit_address(address)
         throttle.admit_person(service.person(body.raw_id_number(), now))
     row = await asyncio.to_thread(
-        service.book, body.service, body.start, body.raw_id_number(), body.phone, channel, now
+        service.book, body.service, body.start, body.raw_id_number(), body.phone, channel, now, key
     )
     return _booked(service, row)
 

@@ -261,3 +261,16 @@ def test_a_closed_day_has_no_slots(database: str) -> None:
             await scenario(client)
 
     asyncio.run(main())
+
+
+def test_a_retried_booking_with_its_idempotency_key_gets_the_same_booking(database: str, clock: Clock) -> None:
+    async def scenario(client: httpx.AsyncClient) -> None:
+        body = {"service": "A", "start": clock.at(11).isoformat(), "id_number": id_number(1), "phone": PHONE}
+        headers = {"Idempotency-Key": "phone-retry-1"}
+        first, again = [await client.post("/halls/demo/appointments", json=body, headers=headers) for _ in range(2)]
+        assert first.status_code == again.status_code == 201, again.text
+        assert first.json() == again.json()
+        bad = await client.post("/halls/demo/appointments", json=body, headers={"Idempotency-Key": "no spaces"})
+        assert bad.status_code == 422 and "Idempotency-Key" in bad.json()["detail"]
+
+    run(database, scenario)

@@ -148,3 +148,16 @@ def test_one_person_racing_two_slots_of_a_day_keeps_one(make_service: Factory) -
     assert sum(isinstance(r, dict) for r in results) == 1, results
     assert sum(isinstance(r, AppointmentError) and "每天只能预约一次" in str(r) for r in results) == 1
     assert booked_at(service, NINE) + booked_at(service, starts[1]) == 1  # the loser's place went back
+
+
+def test_the_same_request_again_answers_the_booking_it_made(make_service: Factory) -> None:
+    service = make_service()
+    first = service.book("A", NINE, id_number(9), PHONE, "phone", NOW, "key-1")
+    again = service.book("A", NINE, id_number(9), PHONE, "phone", NOW, "key-1")  # the answer was lost
+    assert (again["id"], again["code"], again["access"]) == (first["id"], first["code"], first["access"])
+    assert again["start"] == first["start"] == NINE and booked_at(service, NINE) == 1
+    with pytest.raises(SlotFull):  # another person with the same key gets nothing of the first one's
+        service.book("A", NINE, id_number(10), PHONE, "phone", NOW, "key-1")
+    racing = race(2, lambda _i: service.book("A", NINE + dt.timedelta(hours=1), id_number(11), PHONE, "phone",
+                                             NOW, "key-2"))  # fmt: skip
+    assert [type(r) for r in racing] == [dict, dict] and racing[0]["id"] == racing[1]["id"], racing

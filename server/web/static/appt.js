@@ -5,6 +5,9 @@
   const STEPS = ["step-service", "step-day", "step-slot", "step-form"];
   const chosen = { service: null, day: null, slot: null };
   let options = null;
+  let requestKey = "";
+  let lastRequest = "";
+  const newKey = () => (crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(36).slice(2)}`);
 
   // The bookings made on this phone (their pages' links, with the key) so a citizen finds them again
   // without a screenshot; only on this device, only until their slot has passed.
@@ -122,11 +125,14 @@
     }
     const button = document.getElementById("submit");
     button.disabled = true;
+    // one key per booking asked for: a retry after a lost answer gets the booking it made
+    const same = JSON.stringify([chosen.slot.start, idNumber]);
+    if (same !== lastRequest) [requestKey, lastRequest] = [newKey(), same];
     message.className = "muted";
     message.textContent = "正在提交…";
     try {
       const body = { service: chosen.service.code, start: chosen.slot.start, id_number: idNumber, phone };
-      done(await hallq.call("POST", `${api}/appointments`, body));
+      done(await hallq.call("POST", `${api}/appointments`, body, { "Idempotency-Key": requestKey }));
       document.getElementById("form").reset();
     } catch (error) {
       message.className = "error";

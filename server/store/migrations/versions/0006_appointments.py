@@ -40,10 +40,12 @@ def upgrade() -> None:
         sa.Column("active_key", sa.String(96), nullable=True),
         sa.Column("channel", sa.String(12), nullable=False),
         sa.Column("ticket_id", sa.String(32), nullable=True),
+        sa.Column("request_key", sa.String(128), nullable=True),
         sa.Column("created_at", TS, nullable=False),
         sa.Column("updated_at", TS, nullable=False),
         sa.UniqueConstraint("hall", "code", name="uq_appointments_code"),
         sa.UniqueConstraint("hall", "active_key", name="uq_appointments_one_per_day"),
+        sa.UniqueConstraint("hall", "request_key", name="uq_appointments_request"),
     )
     op.create_index("ix_appointments_person", "appointments", ["hall", "id_hash", "start"])
     op.create_index("ix_appointments_day", "appointments", ["hall", "day"])
