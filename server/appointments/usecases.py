@@ -24,7 +24,7 @@ from hallq.appointment_models import (
 )
 from server import pii
 from server.appointments import qr
-from server.appointments.service import AppointmentError, AppointmentService
+from server.appointments.service import AppointmentService
 from server.appointments.throttle import BookingThrottle
 from server.auth import Forbidden, Principal
 from server.engine import commands as c
@@ -231,6 +231,3 @@ async def day_list(dispatcher: Dispatcher, principal: Principal, hall: str, day:
     service = service_for(dispatcher, hall)
     found = await asyncio.to_thread(service.day_list, day, utcnow())
     return [AppointmentView.model_validate(v) for v in found]
-
-
-__all__ = ["AppointmentError", "book", "cancel", "check_in", "check_in_by_card", "day_list", "read", "slots"]
