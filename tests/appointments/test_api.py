@@ -230,9 +230,10 @@ def test_a_check_in_cut_short_before_its_ticket_is_resumed_with_one_ticket(datab
             clock.now = clock.at(10, 40)
             service = usecases.service_for(app.state.dispatcher, "demo")
             await asyncio.to_thread(service.claim, booking["id"], clock.now)  # the dispatcher stopped here
-            first, second = await asyncio.gather(check_in(client, booking["code"]), check_in(client, booking["code"]))
-            assert (first.status_code, second.status_code) == (201, 201), (first.text, second.text)
-            assert first.json()["ticket"]["id"] == second.json()["ticket"]["id"]  # one ticket, answered twice
+            both = await asyncio.gather(check_in(client, booking["code"]), check_in(client, booking["code"]))
+            # two kiosks taking it up at once: both answer the one ticket, or the later one finds it tied (409)
+            issued = {r.json()["ticket"]["id"] for r in both if r.status_code == 201}
+            assert len(issued) == 1 and {r.status_code for r in both} <= {201, 409}, [r.text for r in both]
             again = await check_in(client, booking["code"])
             assert again.status_code == 409 and "已签到" in again.json()["detail"]
             waiting = (await client.get("/halls/demo/board")).json()["waiting"]["A"]["count"]
