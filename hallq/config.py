@@ -512,6 +512,34 @@ class NotifyRules(Strict):
         return self
 
 
+class NoShowBlock(Strict):
+    """爽约 rule: `missed` bookings not checked in within `within_days` → no booking for `block_days`."""
+
+    missed: int = Field(3, ge=1, le=50)
+    within_days: int = Field(90, ge=1, le=365)
+    block_days: int = Field(30, ge=1, le=365)
+
+
+class AppointmentRules(Strict):
+    """预约 (DESIGN.md §13): the share of each window's time kept for bookings, the slot length, how far
+    ahead a day may be booked, the 爽约 rule, and how often a phone may book (per address, per person)."""
+
+    enabled: bool = Field(True, description="false: no slots are offered, the booking page says so")
+    share: float = Field(0.3, ge=0, le=1, description="share of the serving windows' time kept for bookings")
+    slot_min: int = Field(30, ge=10, le=240, description="slot length in minutes")
+    days_ahead: int = Field(7, ge=0, le=60, description="today and this many days after it may be booked")
+    no_show_block: NoShowBlock = Field(default_factory=NoShowBlock)
+    per_address_per_hour: int = Field(10, ge=1, le=10000, description="phone bookings per client address")
+    per_person_per_day: int = Field(5, ge=1, le=100, description="booking attempts per ID number")
+
+    @field_validator("slot_min")
+    @classmethod
+    def _slot_fits_a_day(cls, value: int) -> int:
+        if (24 * 60) % value:
+            raise ValueError(f"slot_min {value} must divide a day (e.g. 15, 20, 30, 60)")
+        return value
+
+
 class HallConfig(Strict):
     hall: Hall
     services: list[Service] = Field(min_length=1)
@@ -522,6 +550,7 @@ class HallConfig(Strict):
     credentials: Credentials = Credentials()
     evaluation: EvaluationRules = Field(default_factory=EvaluationRules)
     notify: NotifyRules = Field(default_factory=NotifyRules)
+    appointments: AppointmentRules = Field(default_factory=AppointmentRules)
     server: ServerSection | None = None
 
     @model_validator(mode="after")

@@ -19,6 +19,7 @@ import httpx
 from pydantic import BaseModel
 
 from hallq.api_models import CardBody, HallInfo, IdCard, IssueBody, TicketAnswer
+from hallq.appointment_models import AppointmentView, CheckInAnswer, CheckInBody
 from hallq.case_models import (
     CaseReceipt,
     CaseView,
@@ -80,6 +81,15 @@ def parse_status_url(text: str) -> tuple[str, str | None] | None:
     return None
 
 
+def parse_booking_url(text: str) -> tuple[str, str | None] | None:
+    """(appointment_id, access) from a booking's QR (`…/a/{hall}/b/{appointment_id}?k={access}`), or None."""
+    url = urlparse(text.strip())
+    parts = [p for p in url.path.split("/") if p]
+    if len(parts) >= 4 and parts[-4] == "a" and parts[-2] == "b":
+        return parts[-1], parse_qs(url.query).get("k", [None])[0]
+    return None
+
+
 class DispatcherClient:
     """Calls the dispatcher for one hall with this device's token."""
 
@@ -137,6 +147,13 @@ class DispatcherClient:
         """好差评 of a served ticket, with the ticket's access key from its QR (the citizen's own proof)."""
         path = f"{self._hall}/tickets/{quote(ticket_id, safe='')}/evaluation"
         return self._http.call("POST", path, TicketAnswer, params={"k": access}, body=body, key=key)
+
+    def check_in_booking(self, appointment_id: str, device: str | None) -> CheckInAnswer:
+        """预约 check-in from a scanned booking QR: the booking's code (read with this kiosk's token), then
+        the check-in, which answers the ticket (priority `appointment`, or normal when late)."""
+        booking = self._http.call("GET", f"{self._hall}/appointments/{quote(appointment_id, safe='')}", AppointmentView)
+        path = f"{self._hall}/appointments/{quote(booking.code, safe='')}/check-in"
+        return self._http.call("POST", path, CheckInAnswer, body=CheckInBody(device=device))
 
     # -- 24-hour submissions and the handbook (docs/cases.md; used by kiosk/submission) ---------------
     def handbook(self) -> Handbook:

@@ -16,9 +16,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from hallq.api_models import HallInfo, TicketAnswer
+from hallq.appointment_models import CheckInAnswer
 from hallq.client import DispatcherRefused, DispatcherUnreachable
 from hallq.worker import Backoff
-from kiosk.api import DispatcherClient, TicketRequest, parse_status_url
+from kiosk.api import DispatcherClient, TicketRequest, parse_booking_url, parse_status_url
 from kiosk.devices import PAPER_NEAR_END, PAPER_OK, PAPER_OUT, PrintJob, PrintOutcome, TicketPrinter
 from kiosk.identity import CardIdentity
 from kiosk.rating import RatingFlow
@@ -407,6 +408,10 @@ class KioskPresenter:
             return
         self.pending = None
         self._set_online(True)
+        self._deliver(ticket, "绿色通道" if ticket.priority == "green" else "")
+
+    def _deliver(self, ticket: TicketAnswer, priority_label: str, note: str = "") -> None:
+        """Show the ticket, say its number once, and print it (a kiosk's ticket or a check-in's)."""
         self.last_ticket = ticket
         service_name = ticket.service_name
         view = TicketView(
@@ -416,12 +421,13 @@ class KioskPresenter:
             ahead=ticket.ahead,
             wait=wait_text(ticket.estimated_wait_s),
             qr=ticket.status_url or ticket.number,
-            priority_label="绿色通道" if ticket.priority == "green" else "",
+            priority_label=priority_label,
+            note=note,
         )
         self._show(view, speak=False)
         if ticket.id not in self._spoken:  # spoken once, whatever the printer does
             self._spoken.add(ticket.id)
-            self.speaker.say(f"您的号码是{spoken_number(ticket.number)}，前面还有{ticket.ahead}人")
+            self.speaker.say(note + f"您的号码是{spoken_number(ticket.number)}，前面还有{ticket.ahead}人")
         job = PrintJob(
             hall_name=self.hall.name if self.hall else "",
             number=ticket.number,
@@ -438,6 +444,32 @@ class KioskPresenter:
             lambda o: self._printed(view, o),
             lambda exc: self._printed(view, _failed_print(exc)),
         )
+
+    # -- 预约 check-in ---------------------------------------------------------------------------
+    def check_in(self, appointment_id: str) -> None:
+        """A booking's QR: check in, and the ticket is shown, spoken and printed like any other."""
+        self._show(BusyView(text="正在签到，请稍候…"), speak=False)
+        self.tasks.run(
+            lambda: self.client.check_in_booking(appointment_id, self.options.device),
+            self._checked_in,
+            self._check_in_failed,
+        )
+
+    def _checked_in(self, answer: CheckInAnswer) -> None:
+        self._set_online(True)
+        label = "预约优先" if answer.on_time else ""
+        self._deliver(answer.ticket, label, "" if answer.on_time else chinese_part(answer.message))
+
+    def _check_in_failed(self, exc: Exception) -> None:
+        if isinstance(exc, DispatcherUnreachable):
+            self._set_online(False)
+            text = "暂时无法连接服务器，请稍后再扫码签到"
+        elif isinstance(exc, DispatcherRefused):
+            text = chinese_part(exc.detail) if exc.status in (404, 409) else "签到请求有误，请联系工作人员"
+        else:
+            log.exception("check-in failed", exc_info=exc)
+            text = "系统出现问题，请联系大厅工作人员"
+        self._show(MessageView(title="预约签到未成功", text=text, kind="refused", speech="预约签到未成功。" + text))
 
     def _printed(self, view: TicketView, outcome: PrintOutcome) -> None:
         self._update_status(
@@ -486,12 +518,16 @@ class KioskPresenter:
         self.tasks.run(lambda: self.client.ticket_by_number(number), self._looked_up, self._look_up_failed)
 
     def scanned(self, text: str) -> None:
-        """A QR at the scanner: a ticket's status URL, or a bare ticket number (a receipt's case QR goes
-        to the submission flow, for corrections)."""
+        """A QR at the scanner: a ticket's status URL, a booking's (预约 check-in), or a bare ticket
+        number (a receipt's case QR goes to the submission flow, for corrections)."""
         self.activity()
         if self.delegate is not None and not isinstance(self.current, BusyView) and self.delegate.scanned(text):
             return
         if isinstance(self.current, BusyView):
+            return
+        booking = parse_booking_url(text)
+        if booking:
+            self.check_in(booking[0])
             return
         found = parse_status_url(text)
         self._status_result = None
@@ -623,6 +659,12 @@ class KioskPresenter:
         """The printer's own poll (paper loaded again, running low): reported at once."""
         if self.device_detail.get("printer", {}).get("paper") != paper:
             self._update_status(printer={"paper": paper})
+
+
+def chinese_part(sentence: str) -> str:
+    """The Chinese half of a dispatcher's "中文。 English." sentence, for the screen and the voice."""
+    head, found, _english = sentence.partition("。 ")
+    return head + "。" if found else sentence
 
 
 def _failed_print(exc: Exception) -> PrintOutcome:

@@ -122,6 +122,7 @@ class TicketScreen(KioskScreen):
     number = StringProperty("")
     service_name = StringProperty("")
     priority_label = StringProperty("")
+    note = StringProperty("")
     ahead = NumericProperty(0)
     wait = StringProperty("")
     print_message = StringProperty("")
@@ -133,6 +134,7 @@ class TicketScreen(KioskScreen):
     def present(self, view: TicketView) -> None:
         self.ticket_id, self.number, self.service_name = view.ticket_id, view.number, view.service_name
         self.priority_label, self.ahead, self.wait = view.priority_label, view.ahead, view.wait
+        self.note = view.note
         self.print_message, self.printing, self.printed = view.print_message, view.printing, view.printed
         if view.qr != self._qr_text:
             self._qr_text = view.qr

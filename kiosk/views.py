@@ -86,6 +86,7 @@ class TicketView:
     wait: str
     qr: str
     priority_label: str = ""
+    note: str = ""  # a sentence above the number's details (a late check-in: a normal ticket)
     printing: bool = True
     printed: bool = False
     print_message: str = "正在打印号票…"

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
+from server.api import appointments as appointments_api
 from server.api import auth as auth_api
 from server.api import cases as cases_api
 from server.api import evaluations as evaluations_api
@@ -93,6 +94,7 @@ def create_app(settings: ServerSettings, *, embedded_mqtt_port: int = 1883, star
     ticket_events_api.install(app, API_PREFIX)
     cases_api.install(app)
     evaluations_api.install(app)
+    appointments_api.install(app)
     web_routes.install(app)
     return app
 

@@ -85,6 +85,15 @@ def notify_phone_rows(ticket_id: str, phone: str | None, now: dt.datetime) -> li
     return [(notify_tables.notify_phones.name, {"ticket_id": ticket_id, "phone": phone, "created_at": now})]
 
 
+async def issue_built(
+    dispatcher: Dispatcher, hall: str, command: c.IssueTicket, idempotency: tuple[str, str] | None = None
+) -> Answer:
+    """Issue a ticket whose engine command another area built (an appointment's check-in): the same
+    path as a kiosk's ticket, so the board, the voice and the statistics see it like any other."""
+    answer = _ticket_answer(command.ticket_id, 201)
+    return await dispatcher.execute(hall, command, answer, idempotency=idempotency)
+
+
 def may_read(principal: Principal | None, access: str | None, ticket_access: str) -> None:
     """Staff and devices read any ticket; a citizen only with the access key from the ticket's QR."""
     if principal is not None:

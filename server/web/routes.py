@@ -4,9 +4,13 @@ exactly what the API allows (a masked name at most) and need no server-side stat
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, HTTPException
+from fastapi import APIRouter, FastAPI, HTTPException, Query, Response
 from fastapi.responses import FileResponse, RedirectResponse
+
+from server.api.deps import DispatcherDep
+from server.appointments import usecases as appointments
 
 STATIC = Path(__file__).resolve().parent / "static"
 router = APIRouter(include_in_schema=False)
@@ -27,6 +31,27 @@ async def ticket_page(hall: str, ticket_id: str) -> FileResponse:
 async def case_page(hall: str, case_id: str) -> FileResponse:
     """The receipt's QR: the case's status, what is missing, where and when to collect the result."""
     return _page("case.html")
+
+
+@router.get("/a/{hall}")
+async def appointment_page(hall: str) -> FileResponse:
+    """预约: services → day → slot (places left) → ID number and phone → the booking with its QR."""
+    return _page("appt.html")
+
+
+@router.get("/a/{hall}/b/{appointment_id}")
+async def booking_page(hall: str, appointment_id: str) -> FileResponse:
+    """One booking by its key `k`: when to come, its QR for the kiosk, cancel."""
+    return _page("appt-booking.html")
+
+
+@router.get("/a/{hall}/b/{appointment_id}/qr.svg")
+async def booking_qr(
+    hall: str, appointment_id: str, dispatcher: DispatcherDep, k: Annotated[str | None, Query(max_length=64)] = None
+) -> Response:
+    """The booking's QR code (SVG), for the holder of its key."""
+    body = await appointments.qr_svg(dispatcher, hall, appointment_id, k)
+    return Response(body, media_type="image/svg+xml", headers=NO_STORE)
 
 
 @router.get("/office")

@@ -37,6 +37,7 @@ SERVER_LEVELS: dict[str, int] = {
     "server.evaluations.tables": 1,  # the same for 好差评's tables
     "server.stats.tables": 1,  # the statistics' roll-up tables, likewise
     "server.notify.tables": 1,  # the phone queue notifier's tables, likewise
+    "server.appointments.tables": 1,  # the 预约 tables, likewise
     "server.auth": 2,
     "server.runtime": 3,
     "server.views": 4,
@@ -45,6 +46,7 @@ SERVER_LEVELS: dict[str, int] = {
     "server.evaluations": 5,
     "server.stats": 5,
     "server.notify": 5,
+    "server.appointments": 5,
     "server.api": 6,
     "server.commands_mqtt": 6,
     "server.publisher": 6,

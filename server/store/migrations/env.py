@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import context
 
+import server.appointments.tables  # noqa: F401  (the 预约 tables)
 import server.cases.tables  # noqa: F401  (registers the case tables on the metadata)
 import server.evaluations.tables  # noqa: F401  (the 好差评 tables)
 import server.notify.tables  # noqa: F401  (the phone queue's notifier)
