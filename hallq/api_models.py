@@ -70,6 +70,15 @@ class IssueBody(Body):
     )
 
 
+class PhoneTicketBody(Body):
+    """线上取号 from the phone page: the service and the citizen's ID number (the same per-person limits
+    as at a kiosk; only its HMAC is kept), and a mobile for the SMS if they want one."""
+
+    service: str = Field(min_length=1, max_length=4)
+    id_number: str = Field(min_length=18, max_length=18, description="the resident ID number (18 characters)")
+    notify_phone: str | None = Field(None, pattern=MOBILE, description="for 还有N位 / 请到X号窗口 by SMS")
+
+
 class EvaluationBody(Body):
     score: int = Field(ge=1, le=5)
     comment: str | None = Field(None, max_length=500)

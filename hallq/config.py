@@ -111,6 +111,7 @@ class Hall(Strict):
     )
     workday_hours: TimeRanges
     around_the_clock: bool = Field(False, description="open at every hour (24-hour zone, demo)")
+    phone_tickets: bool = Field(False, description="线上取号: citizens take a ticket on the phone page /q/{hall}")
     address: str = ""
     phone: str = ""
     notice: str = Field("", description="scrolling notice on the hall board")

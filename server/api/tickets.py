@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
-from hallq.api_models import CardBody, IssueBody, TicketAnswer
+from hallq.api_models import CardBody, IssueBody, PhoneTicketBody, TicketAnswer
 from hallq.evaluation_models import RatingBody
 from server.api.deps import DispatcherDep, IdempotencyKeyDep, OptionalPrincipalDep, PrincipalDep
 from server.api.replies import reply, typed
-from server.usecases import tickets
+from server.usecases import phone_tickets, tickets
 
 router = APIRouter(tags=["tickets"])
 AccessKey = Annotated[str | None, Query(max_length=64, description="the access key from the ticket's QR code")]
@@ -22,6 +22,16 @@ async def issue_ticket(
 ) -> Response:
     """Issue a ticket. `Idempotency-Key`: a retry returns the first answer, never a second ticket."""
     return reply(await tickets.issue(dispatcher, principal, hall, body, key))
+
+
+@router.post("/halls/{hall}/phone-tickets", status_code=201, response_model=TicketAnswer)
+async def take_phone_ticket(
+    hall: str, body: PhoneTicketBody, request: Request, dispatcher: DispatcherDep, key: IdempotencyKeyDep
+) -> Response:
+    """线上取号 from the phone page (no token), where the hall allows it: the kiosk's rules and limits, channel
+    `phone`; 403 when the hall takes no phone tickets, 429 over the address's limit. `Idempotency-Key` honoured."""
+    address = request.client.host if request.client else ""
+    return reply(await phone_tickets.take(dispatcher, hall, body, address, key))
 
 
 @router.get("/halls/{hall}/tickets/by-number/{number}", response_model=TicketAnswer)

@@ -58,7 +58,7 @@ def issue_command(
     )
 
 
-def _ticket_answer(ticket_id: str, status: int = 200) -> Any:
+def ticket_answer(ticket_id: str, status: int = 200) -> Any:
     def respond(runtime: HallRuntime, _events: list[Any]) -> Answer:
         ticket = runtime.live().ticket(ticket_id)
         return Answer(status, ticket_view(runtime, ticket) if ticket else None)
@@ -74,7 +74,7 @@ async def issue(dispatcher: Dispatcher, principal: Principal, hall: str, body: I
     idempotency = ("issue", key) if key else None
     inserts = notify_phone_rows(command.ticket_id, body.notify_phone, now)
     return await dispatcher.execute(
-        hall, command, _ticket_answer(command.ticket_id, 201), idempotency=idempotency, inserts=inserts, now=now
+        hall, command, ticket_answer(command.ticket_id, 201), idempotency=idempotency, inserts=inserts, now=now
     )
 
 
@@ -90,7 +90,7 @@ async def issue_built(
 ) -> Answer:
     """Issue a ticket whose engine command another area built (an appointment's check-in): the same
     path as a kiosk's ticket, so the board, the voice and the statistics see it like any other."""
-    answer = _ticket_answer(command.ticket_id, 201)
+    answer = ticket_answer(command.ticket_id, 201)
     return await dispatcher.execute(hall, command, answer, idempotency=idempotency)
 
 
@@ -170,14 +170,14 @@ async def cancel(dispatcher: Dispatcher, principal: Principal | None, hall: str,
     staff = principal is not None and principal.is_user
     by = principal.name if staff and principal is not None else "citizen"
     audit = audit_entry(principal, "cancel", ticket_id, {}) if staff and principal is not None else []
-    return await dispatcher.execute(hall, c.Cancel(ticket_id, by=by), _ticket_answer(ticket_id), audit=audit)
+    return await dispatcher.execute(hall, c.Cancel(ticket_id, by=by), ticket_answer(ticket_id), audit=audit)
 
 
 async def rejoin(dispatcher: Dispatcher, principal: Principal | None, hall: str, ticket_id: str,
                  access: str | None) -> Answer:  # fmt: skip
     """A citizen who missed their call rejoins the line (within the hall's time limit)."""
     await _served_at(dispatcher, hall, ticket_id, principal, access)
-    return await dispatcher.execute(hall, c.Rejoin(ticket_id), _ticket_answer(ticket_id))
+    return await dispatcher.execute(hall, c.Rejoin(ticket_id), ticket_answer(ticket_id))
 
 
 async def rate(dispatcher: Dispatcher, principal: Principal | None, hall: str, ticket_id: str, access: str | None,
@@ -209,7 +209,7 @@ async def rate(dispatcher: Dispatcher, principal: Principal | None, hall: str, t
     channel = evaluations.channel_of(principal, body.channel)
     rating = await evaluations.record_rating(dispatcher, hall, rated, body, channel, now)
     command = c.Evaluate(ticket_id=ticket_id, score=body.score, comment=body.comment)
-    answer = await dispatcher.execute(hall, command, _ticket_answer(ticket_id), idempotency=idempotency, now=now)
+    answer = await dispatcher.execute(hall, command, ticket_answer(ticket_id), idempotency=idempotency, now=now)
     return answer, rating
 
 

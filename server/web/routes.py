@@ -27,6 +27,12 @@ async def ticket_page(hall: str, ticket_id: str) -> FileResponse:
     return _page("ticket.html")
 
 
+@router.get("/q/{hall}")
+async def phone_queue_page(hall: str) -> FileResponse:
+    """线上取号: the services open now, then the ID number; the ticket's own page follows it live."""
+    return _page("queue.html")
+
+
 @router.get("/c/{hall}/{case_id}")
 async def case_page(hall: str, case_id: str) -> FileResponse:
     """The receipt's QR: the case's status, what is missing, where and when to collect the result."""
