@@ -193,10 +193,19 @@ class Publisher:
             await self._acknowledged(handles)
             if rows:
                 self._acked_seq = max(self._acked_seq, rows[-1].seq)
+                self._forget_published()
                 self._schedule_mark()
                 log.debug("MQTT publisher (%s): published up to seq %d", self.hall, self._acked_seq)
             if complete:
                 return
+
+    def _forget_published(self) -> None:
+        """Drop the snapshots and handed rows the broker has acknowledged: only later ones are ever
+        looked up. Kept, they were 256 boards and 5 000 rows per hall (hundreds of MB for 200 halls)."""
+        while self._recent and next(iter(self._recent)) <= self._acked_seq:
+            self._recent.popitem(last=False)
+        while self._handed and next(iter(self._handed)) <= self._acked_seq:
+            self._handed.popitem(last=False)
 
     # --- outbox reads and marks --------------------------------------------------------------------
 
