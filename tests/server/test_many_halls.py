@@ -159,3 +159,26 @@ def test_one_hallq_server_serves_a_directory_of_halls(tmp_path: Path) -> None:
         assert "2 halls (demo, east)" in server.log_text()
     finally:
         server.terminate()
+
+
+@pytest.mark.pg
+def test_more_halls_than_the_connection_pool_holds_start_on_postgresql() -> None:
+    """Each hall's advisory lock once held a pooled connection of its own: 17 halls or more exhausted the
+    pool (8 + 8) and the dispatcher could not start. All locks now share one connection."""
+    from tests.server.conftest import fresh_pg_database
+
+    def hall(n: int) -> HallConfig:
+        data = demo_config(id=f"h{n:02d}").model_dump()
+        data["credentials"] = {"devices": [], "users": []}
+        return HallConfig.model_validate(data)
+
+    async def main(database: str) -> None:
+        settings = make_settings(database).model_copy(update={"other_halls": tuple(hall(n) for n in range(24))})
+        async with running_app(settings) as (client, app):
+            dispatcher = app.state.dispatcher
+            assert all(runtime.engine is not None for runtime in dispatcher.halls.values())
+            assert (await client.get("/halls/h23")).status_code == 200
+            assert (await client.post("/halls/demo/tickets", json={"service": "A"}, headers=DEMO)).status_code == 201
+
+    with fresh_pg_database() as database:
+        asyncio.run(main(database))
