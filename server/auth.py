@@ -41,6 +41,12 @@ class Principal:
     windows: frozenset[str] = frozenset()  # devices: the windows they may command
     hall: str | None = None  # users: the hall of the bound window
     window: str | None = None  # users: the window this login is bound to
+    # the hall whose config defines the credential: it acts in that hall only (None: made with
+    # `hallq user add` / `hallq token create`, valid in every hall of the dispatcher)
+    home: str | None = None
+
+    def may_act_in(self, hall: str) -> bool:
+        return self.home in (None, hall)
 
     @property
     def is_staff(self) -> bool:
@@ -98,10 +104,19 @@ def _verify_or_dummy(password_hash: str | None, password: str) -> bool:
 WINDOW_OPERATOR_KINDS = frozenset({DeviceKind.keypad_bridge.value, DeviceKind.terminal.value, DeviceKind.bridge.value})
 
 
+def authorize_hall(principal: Principal, hall: str) -> None:
+    """A credential from one hall's config acts in that hall only (several halls on one dispatcher)."""
+    if not principal.may_act_in(hall):
+        raise Forbidden(
+            f"{principal.name} 属于 {principal.home} 大厅，不能在 {hall} 大厅操作。 Not a credential of hall {hall}."
+        )
+
+
 def authorize_window(principal: Principal, hall: str, window: str) -> None:
     """A window action needs a clerk logged in to that window, a supervisor/admin, or a device that
-    operates windows (WINDOW_OPERATOR_KINDS) whose credential lists the window. Raises Forbidden with a
-    sentence saying which is missing."""
+    operates windows (WINDOW_OPERATOR_KINDS) whose credential lists the window; all of its hall. Raises
+    Forbidden with a sentence saying which is missing."""
+    authorize_hall(principal, hall)
     if principal.is_staff:
         return
     if principal.kind == "device":
@@ -198,6 +213,9 @@ class Authenticator:
         _password_pool.submit(_dummy_hash)  # ready before the first unknown name arrives
         self._config_devices = {d.token_sha256: d for c in configs for d in c.credentials.devices}
         self._config_users = {u.username: u for c in configs for u in c.credentials.users}
+        # each configured credential's hall (settings refuse one id or name in two halls)
+        self._device_home = {d.id: c.hall.id for c in configs for d in c.credentials.devices}
+        self._user_home = {u.username: c.hall.id for c in configs for u in c.credentials.users}
         self._window_names = {(c.hall.id, w.id) for c in configs for w in c.windows}
         self._halls = [c.hall.id for c in configs]
         self._sessions: dict[str, Principal] = {}
@@ -207,7 +225,8 @@ class Authenticator:
     def load_sessions(self) -> None:
         now = dt.datetime.now(dt.UTC)
         for row in self.credentials.active_sessions(now):
-            self._remember(row["token_sha256"], _session_principal(row), row["expires_at"])
+            principal = _session_principal(row, self._user_home.get(row["username"]))
+            self._remember(row["token_sha256"], principal, row["expires_at"])
 
     # ---- resolving tokens (blocking: one indexed query; call from a worker thread) -------------------
 
@@ -239,7 +258,13 @@ class Authenticator:
         if configured is not None:
             if self.credentials.token_revoked(digest):
                 return None
-            return Principal("device", configured.id, configured.kind.value, windows=frozenset(configured.windows))
+            return Principal(
+                "device",
+                configured.id,
+                configured.kind.value,
+                windows=frozenset(configured.windows),
+                home=self._device_home[configured.id],
+            )
         row = self.credentials.device_token(digest)
         if row is None:
             return None
@@ -266,7 +291,13 @@ class Authenticator:
 
     def device_principal(self, device_id: str) -> Principal:
         """A device already authenticated elsewhere (the broker), acting with its configured kind and windows."""
-        return Principal("device", device_id, self.device_kind(device_id), windows=self.device_windows(device_id))
+        return Principal(
+            "device",
+            device_id,
+            self.device_kind(device_id),
+            windows=self.device_windows(device_id),
+            home=self._device_home.get(device_id),
+        )
 
     # ---- clerk login ------------------------------------------------------------------------------
 
@@ -284,7 +315,7 @@ class Authenticator:
         if configured is None:
             return None, None
         record = {"username": configured.username, "role": configured.role.value,
-                  "display_name": configured.display_name}  # fmt: skip
+                  "display_name": configured.display_name, "home": self._user_home[username]}  # fmt: skip
         return record, configured.password_hash
 
     async def login(
@@ -299,6 +330,8 @@ class Authenticator:
             if hall is None or (hall, window) not in self._window_names:
                 raise Unauthorized(f"没有 {window} 号窗口")
         record, password_hash = await asyncio.to_thread(self._user_record, username)
+        if record is not None and hall is not None and record.get("home") not in (None, hall):
+            record, password_hash = None, None  # a user of another hall: answered like an unknown name
         self.throttle.enter_hasher()
         try:
             verified = await asyncio.get_running_loop().run_in_executor(
@@ -324,6 +357,7 @@ class Authenticator:
             display_name=user["display_name"] or user["username"],
             hall=hall if window else None,
             window=window,
+            home=user.get("home"),
         )
         if window is not None:
             self._forget(self._sessions_on(hall, window))
@@ -377,7 +411,7 @@ class Authenticator:
         self.credentials.end_sessions(digests)
 
 
-def _session_principal(row: dict[str, Any]) -> Principal:
+def _session_principal(row: dict[str, Any], home: str | None) -> Principal:
     return Principal(
         "user",
         row["username"],
@@ -385,4 +419,5 @@ def _session_principal(row: dict[str, Any]) -> Principal:
         display_name=row["display_name"],
         hall=row["hall"],
         window=row["window"],
+        home=home,
     )

@@ -13,7 +13,11 @@ log = logging.getLogger("hallq.server")
 
 
 def _store_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", help="hall config YAML (env HALLQ_CONFIG)")
+    parser.add_argument(
+        "--config",
+        action="append",
+        help="hall config YAML, or a directory of them (one hall each); repeat for more halls (env HALLQ_CONFIG)",
+    )
     parser.add_argument(
         "--database", help="SQLAlchemy URL: sqlite:///var/hallq.sqlite3 or postgresql://… (HALLQ_DATABASE)"
     )
@@ -148,6 +152,13 @@ def _settings(args: argparse.Namespace, **overrides: object):  # type: ignore[no
     )
 
 
+def _halls_named(configs: list) -> str:  # type: ignore[type-arg]
+    ids = [c.hall.id for c in configs]
+    if len(ids) == 1:
+        return f"hall {ids[0]}"
+    return f"{len(ids)} halls ({', '.join(ids[:5])}{', …' if len(ids) > 5 else ''})"
+
+
 def _fail(exc: Exception) -> int:
     print(f"hallq: {exc}", file=sys.stderr)
     return 2
@@ -190,8 +201,8 @@ def run_server(args: argparse.Namespace) -> int:
 
     app = create_app(settings, embedded_mqtt_port=mqtt_port)
     log.info(
-        "hallq dispatcher for hall %s on http://%s:%s (database %s, %s)",
-        settings.hall_config.hall.id,
+        "hallq dispatcher for %s on http://%s:%s (database %s, %s)",
+        _halls_named(settings.halls),
         settings.host,
         settings.port,
         settings.database.split("@")[-1],
@@ -256,7 +267,8 @@ def run_token(args: argparse.Namespace) -> int:
     if args.action == "revoke":
         configured = [  # the hall config's own credentials for the device: revoked in the store too
             {"token_sha256": d.token_sha256, "kind": d.kind.value, "windows": list(d.windows)}
-            for d in settings.hall_config.credentials.devices
+            for config in settings.halls
+            for d in config.credentials.devices
             if d.id == args.device
         ]
         count = credentials.revoke_device(args.device, configured)
@@ -264,7 +276,7 @@ def run_token(args: argparse.Namespace) -> int:
         print(f"revoked {count} token(s) of {args.device}")
         return 0 if count else 1
     windows = [w.strip() for w in args.windows.split(",") if w.strip()]
-    known = {w.id for w in settings.hall_config.windows}
+    known = {w.id for config in settings.halls for w in config.windows}
     unknown = [w for w in windows if w not in known]
     if unknown:
         return _fail(ValueError(f"unknown window(s): {', '.join(unknown)}"))

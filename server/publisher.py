@@ -34,6 +34,7 @@ from pydantic import ValidationError
 from hallq.broker import EmbeddedBroker
 from hallq.bus import DISPATCHER_KIND, BusClient, PublishHandle, asyncio_dispatch
 from hallq.contract import BoardSnapshot, CallMessage, Topics, WindowStateMessage
+from server.outbox_marks import OutboxMarks
 
 if TYPE_CHECKING:
     from server.store import EventRow
@@ -70,8 +71,11 @@ def call_message(row: EventRow) -> CallMessage:
 class Publisher:
     """Drains one hall's outbox to the bus. Runs as an asyncio task in the dispatcher's loop."""
 
-    def __init__(self, dispatcher: BusPort, hall: str, bus: BusClient, batch: int = BATCH) -> None:
+    def __init__(
+        self, dispatcher: BusPort, hall: str, bus: BusClient, batch: int = BATCH, marks: OutboxMarks | None = None
+    ) -> None:
         self.dispatcher = dispatcher
+        self._marks = marks  # shared by the dispatcher's halls (run_bus); made on first use otherwise
         self.hall = hall
         self.bus = bus
         self.topics = Topics(hall)
@@ -132,7 +136,7 @@ class Publisher:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-        await self.mark_now()
+        await self.mark_now(at_once=True)
 
     # --- the loop --------------------------------------------------------------------------------
 
@@ -189,10 +193,19 @@ class Publisher:
             await self._acknowledged(handles)
             if rows:
                 self._acked_seq = max(self._acked_seq, rows[-1].seq)
+                self._forget_published()
                 self._schedule_mark()
                 log.debug("MQTT publisher (%s): published up to seq %d", self.hall, self._acked_seq)
             if complete:
                 return
+
+    def _forget_published(self) -> None:
+        """Drop the snapshots and handed rows the broker has acknowledged: only later ones are ever
+        looked up. Kept, they were 256 boards and 5 000 rows per hall (hundreds of MB for 200 halls)."""
+        while self._recent and next(iter(self._recent)) <= self._acked_seq:
+            self._recent.popitem(last=False)
+        while self._handed and next(iter(self._handed)) <= self._acked_seq:
+            self._handed.popitem(last=False)
 
     # --- outbox reads and marks --------------------------------------------------------------------
 
@@ -221,21 +234,26 @@ class Publisher:
     async def _mark_later(self) -> None:
         """Mark until everything acknowledged is marked: events acknowledged while a mark was under
         way (on SQLite it waits for the burst's commits) or a mark that failed get the next round,
-        instead of waiting for the next event to come."""
-        delay = MARK_EVERY_S
+        instead of waiting for the next event to come. Each mark waits for the shared round
+        (MARK_EVERY_S), so no sleep of its own unless the store refused."""
+        delay = 0.0
         while True:
-            await asyncio.sleep(delay)
+            if delay:
+                await asyncio.sleep(delay)
             marked = await self.mark_now()
             if self._acked_seq <= self.published_seq:
                 return
-            delay = MARK_EVERY_S if marked else min(max(delay * 2, RETRY_S[0]), RETRY_S[1])
+            delay = 0.0 if marked else min(max(delay * 2, RETRY_S[0]), RETRY_S[1])
 
-    async def mark_now(self) -> bool:
-        """Mark what the broker acknowledged; False when the store refused (the caller retries)."""
+    async def mark_now(self, *, at_once: bool = False) -> bool:
+        """Mark what the broker acknowledged, with the other halls' marks of the round (`at_once`:
+        without waiting for it); False when the store refused (the caller retries)."""
         seq = self._acked_seq
         if seq > self.published_seq:
+            if self._marks is None:
+                self._marks = OutboxMarks(self.dispatcher.store, MARK_EVERY_S)
             try:
-                await asyncio.to_thread(self.dispatcher.store.mark_published, self.hall, seq)
+                await self._marks.mark(self.hall, seq, at_once=at_once)
             except Exception:
                 log.exception("MQTT publisher (%s): cannot mark events up to %d published; will retry", self.hall, seq)
                 return False
@@ -319,7 +337,9 @@ class _Refused(Exception):
 class HallBus:
     """The dispatcher's MQTT presence for one hall."""
 
-    def __init__(self, dispatcher: BusPort, hall: str, url: str, *, require_token: bool) -> None:
+    def __init__(
+        self, dispatcher: BusPort, hall: str, url: str, *, require_token: bool, marks: OutboxMarks | None = None
+    ) -> None:
         from server.commands_mqtt import CommandServer
 
         self.hall = hall
@@ -327,7 +347,7 @@ class HallBus:
         self._waiting: asyncio.Task[None] | None = None
         loop = asyncio.get_running_loop()
         self.bus = BusClient(url, hall=hall, kind=DISPATCHER_KIND, dispatch=asyncio_dispatch(loop))
-        self.publisher = Publisher(dispatcher, hall, self.bus)
+        self.publisher = Publisher(dispatcher, hall, self.bus, marks=marks)
         self.commands = CommandServer(dispatcher, hall, self.bus, require_token=require_token)
         self._unlisten: list[Any] = []
 
@@ -369,7 +389,10 @@ async def run_bus(
         broker = EmbeddedBroker(port=embedded_port, port_option="--broker-port")
         await broker.start()
         mqtt_url = broker.url
-    buses = [HallBus(dispatcher, hall, mqtt_url, require_token=broker is not None) for hall in dispatcher.halls]
+    marks = OutboxMarks(dispatcher.store, MARK_EVERY_S)  # one transaction marks every hall's outbox
+    buses = [
+        HallBus(dispatcher, hall, mqtt_url, require_token=broker is not None, marks=marks) for hall in dispatcher.halls
+    ]
 
     def on_commit(hall: str, seq: int) -> None:
         for hall_bus in buses:

@@ -1,5 +1,9 @@
 """The dispatcher's settings: one validated pydantic tree, built in `hallq server`'s `run()` and passed down.
 
+One dispatcher may serve several halls: `--config` names a hall YAML file or a directory of them and
+may be given more than once (HALLQ_CONFIG: a file or a directory); each file is one hall, its id the
+file's `hall.id`. The first hall's `server:` section fills the dispatcher options.
+
 Precedence: command line > environment (HALLQ_DATABASE, HALLQ_MQTT, HALLQ_HOST, HALLQ_PORT,
 HALLQ_BROKER_PORT, HALLQ_FILES_DIR, HALLQ_CONFIG, HALLQ_HMAC_SECRET, HALLQ_DEMO) > defaults.
 No settings object exists at import time.
@@ -68,7 +72,8 @@ def limits_from_env(env: Mapping[str, str]) -> dict[str, str]:
 class ServerSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
-    hall_config: HallConfig
+    hall_config: HallConfig  # the first hall (its `server:` section is the dispatcher's)
+    other_halls: tuple[HallConfig, ...] = ()  # further halls served by this dispatcher
     config_path: str
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
@@ -94,13 +99,40 @@ class ServerSettings(BaseModel):
             raise ValueError("HALLQ_HMAC_SECRET is the published demo secret; set your own")
         return self
 
+    @model_validator(mode="after")
+    def _halls_apart(self) -> ServerSettings:
+        problems = hall_clashes(self.halls)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
     @property
     def hmac_key(self) -> bytes:
         return self.hmac_secret.get_secret_value().encode("utf-8")
 
     @property
     def halls(self) -> list[HallConfig]:
-        return [self.hall_config]
+        return [self.hall_config, *self.other_halls]
+
+
+def hall_clashes(configs: list[HallConfig]) -> list[str]:
+    """What two halls of one dispatcher may not share: the hall id, and (credentials are resolved
+    dispatcher-wide, then confined to their hall) a device id, a user name or a device token."""
+    problems: list[str] = []
+    ids = [c.hall.id for c in configs]
+    for hall in sorted({h for h in ids if ids.count(h) > 1}):
+        problems.append(f"hall id {hall!r} is given by {ids.count(hall)} hall configs; each hall needs its own id")
+    owner: dict[tuple[str, str], str] = {}
+    for config in configs:
+        keys = {("device id", d.id) for d in config.credentials.devices}
+        keys |= {("device token", d.token_sha256) for d in config.credentials.devices}
+        keys |= {("user name", u.username) for u in config.credentials.users}
+        for what, key in sorted(keys):
+            first = owner.setdefault((what, key), config.hall.id)
+            if first != config.hall.id:
+                shown = key[:12] + "…" if what == "device token" else key
+                problems.append(f"{what} {shown!r} is in hall {first!r} and in hall {config.hall.id!r}")
+    return problems
 
 
 def _pick(cli: Any, env: Mapping[str, str], name: str) -> Any:
@@ -109,7 +141,7 @@ def _pick(cli: Any, env: Mapping[str, str], name: str) -> Any:
 
 def build_settings(
     *,
-    config: str | None = None,
+    config: str | list[str] | None = None,
     host: str | None = None,
     port: int | None = None,
     database: str | None = None,
@@ -124,15 +156,14 @@ def build_settings(
     every problem, or InsecureSettings outside demo mode."""
     env = os.environ if environ is None else environ
     demo_flag = demo if demo is not None else env.get("HALLQ_DEMO", "").lower() in ("1", "true", "yes")
-    config_path = _pick(config, env, "config")
-    hall_config = _load_config(config_path, demo_flag)
-    if config_path is None:
-        from hallq.config import example_config_path
-
-        config_path = str(example_config_path())
+    given = _pick(config, env, "config")
+    paths = [given] if isinstance(given, str) else list(given or [])
+    configs = _load_configs(paths, demo_flag)
+    hall_config = configs[0]
     raw: dict[str, Any] = {
         "hall_config": hall_config,
-        "config_path": str(config_path),
+        "other_halls": tuple(configs[1:]),
+        "config_path": paths[0] if paths else str(_example_path()),
         "demo": demo_flag,
         "database": _pick(database, env, "database") or (DEFAULT_DEMO_DATABASE if demo_flag else None),
         "mqtt_url": _pick(mqtt, env, "mqtt") or None,
@@ -152,13 +183,15 @@ def build_settings(
     if raw["database"] is None:
         raw["database"] = "sqlite:///var/hallq.sqlite3"
     if demo_flag:
-        raw["hall_config"] = _demo_status_url(hall_config, raw.get("host", "127.0.0.1"), raw.get("port", 8000))
+        where = (raw.get("host", "127.0.0.1"), raw.get("port", 8000))
+        raw["hall_config"] = _demo_status_url(hall_config, *where)
+        raw["other_halls"] = tuple(_demo_status_url(c, *where) for c in configs[1:])
     try:
         settings = ServerSettings(**raw)
     except ValidationError as exc:
         raise ConfigError("server settings", validation_errors(exc)) from None
     if check_credentials and not settings.demo:
-        problems = insecure_credentials(settings.hall_config)
+        problems = [p for c in settings.halls for p in insecure_credentials(c)]
         if problems:
             raise InsecureSettings(problems)
     return settings
@@ -176,19 +209,41 @@ def _from_config_section(raw: dict[str, Any], hall_config: HallConfig) -> None:
             raw[ours] = values[theirs]
 
 
-def _load_config(path: str | None, demo: bool) -> HallConfig:
+def _example_path() -> Path:
     from hallq.config import example_config_path
 
-    if path is None:
+    return example_config_path()
+
+
+def hall_config_files(paths: list[str]) -> list[Path]:
+    """The hall files named: each path a YAML file, or a directory whose *.yaml / *.yml files are
+    halls (sorted by name; a directory without any is an error, not an empty dispatcher)."""
+    files: list[Path] = []
+    for given in paths:
+        path = Path(given)
+        if not path.is_dir():
+            files.append(path)
+            continue
+        found = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+        if not found:
+            raise ConfigError(str(path), [("(directory)", "no hall config (*.yaml, *.yml) in this directory")])
+        files.extend(found)
+    return files
+
+
+def _load_configs(paths: list[str], demo: bool) -> list[HallConfig]:
+    if not paths:
         if not demo:
             raise ConfigError("server settings", [("config", "give --config FILE (or HALLQ_CONFIG), or --demo")])
-        path = str(example_config_path())
-    config = load_hall_config(path)
+        paths = [str(_example_path())]
+    configs = [load_hall_config(path) for path in hall_config_files(paths)]
+    problems = hall_clashes(configs)
+    if problems:
+        raise ConfigError("server settings", [("config", problem) for problem in problems])
     if demo:
         # A demo must work at any hour: force the hall open around the clock.
-        hall = config.hall.model_copy(update={"around_the_clock": True})
-        config = config.model_copy(update={"hall": hall})
-    return config
+        configs = [c.model_copy(update={"hall": c.hall.model_copy(update={"around_the_clock": True})}) for c in configs]
+    return configs
 
 
 def _demo_status_url(config: HallConfig, host: Any, port: Any) -> HallConfig:

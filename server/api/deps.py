@@ -12,7 +12,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
-from server.auth import Forbidden, Principal, Unauthorized
+from server.auth import Forbidden, Principal, Unauthorized, authorize_hall
 from server.runtime import Dispatcher
 
 _KEY = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
@@ -46,8 +46,17 @@ async def _authenticate(dispatcher: Dispatcher, token: str | None) -> Principal:
     return await asyncio.to_thread(dispatcher.auth.authenticate, token)
 
 
+def _in_its_hall(request: Request, dispatcher: Dispatcher, principal: Principal) -> Principal:
+    """A credential of one hall's config may not act in another hall this dispatcher serves (an
+    unknown hall is left to the route: 404 as before)."""
+    hall = request.path_params.get("hall")
+    if isinstance(hall, str) and hall in dispatcher.halls:
+        authorize_hall(principal, hall)
+    return principal
+
+
 async def current_principal(request: Request, dispatcher: DispatcherDep) -> Principal:
-    return await _authenticate(dispatcher, bearer_token(request))
+    return _in_its_hall(request, dispatcher, await _authenticate(dispatcher, bearer_token(request)))
 
 
 async def optional_principal(request: Request, dispatcher: DispatcherDep) -> Principal | None:
@@ -55,9 +64,10 @@ async def optional_principal(request: Request, dispatcher: DispatcherDep) -> Pri
     if token is None:
         return None
     try:
-        return await _authenticate(dispatcher, token)
+        principal = await _authenticate(dispatcher, token)
     except Unauthorized:
         return None
+    return _in_its_hall(request, dispatcher, principal)
 
 
 async def staff_principal(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:

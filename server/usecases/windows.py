@@ -276,7 +276,9 @@ def device_may_command(dispatcher: Dispatcher, hall: str, device_id: str, token:
             # only the named device's own token: a clerk's login or another device's token is no proof
             if principal.kind != "device" or principal.name != device_id:
                 return False
-            return window in principal.windows
-        return window in dispatcher.auth.device_windows(device_id)
+            return principal.may_act_in(hall) and window in principal.windows
+        return dispatcher.auth.device_principal(device_id).may_act_in(hall) and (
+            window in dispatcher.auth.device_windows(device_id)
+        )
     except Exception:
         return False

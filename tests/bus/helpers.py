@@ -166,6 +166,10 @@ class FakeStore:
         with self._lock:
             self.published_up_to = max(self.published_up_to, up_to_seq)
 
+    def mark_published_many(self, marks: dict[str, int]) -> None:
+        for hall, up_to_seq in marks.items():
+            self.mark_published(hall, up_to_seq)
+
 
 class FakeDispatcher:
     def __init__(self, hall_config: HallConfig | None = None) -> None:

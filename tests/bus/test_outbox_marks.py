@@ -36,15 +36,15 @@ def _settings(database: str, mqtt_url: str) -> ServerSettings:
 def _hold_first_mark(store: Any) -> tuple[threading.Event, threading.Event]:
     """Make the store's first mark wait (as a mark waits for a burst's commits on SQLite)."""
     entered, release = threading.Event(), threading.Event()
-    real_mark = store.mark_published
+    real_mark = store.mark_published_many
 
-    def mark_published(hall: str, up_to_seq: int) -> None:
+    def mark_published_many(marks: dict[str, int]) -> None:
         if not entered.is_set():
             entered.set()
             release.wait(30)
-        real_mark(hall, up_to_seq)
+        real_mark(marks)
 
-    store.mark_published = mark_published
+    store.mark_published_many = mark_published_many
     return entered, release
 
 

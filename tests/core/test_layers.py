@@ -32,6 +32,7 @@ SERVER_LEVELS: dict[str, int] = {
     "server.hall_rules": 1,
     "server.json_guard": 1,
     "server.login_throttle": 1,
+    "server.outbox_marks": 1,
     "server.store": 1,
     "server.cases.tables": 1,  # the cases' SQL tables: the store's migrations need them
     "server.evaluations.tables": 1,  # the same for 好差评's tables

@@ -328,7 +328,7 @@ def test_losing_the_postgresql_lock_steps_down_and_takes_the_hall_back() -> None
     async def scenario(client: httpx.AsyncClient, app: Any) -> None:
         dispatcher = app.state.dispatcher
         assert (await client.post("/halls/demo/tickets", json={"service": "A"}, headers=DEMO)).status_code == 201
-        lock_conn = dispatcher.locks._lock_conns["demo"]
+        lock_conn = dispatcher.locks.connection_of("demo")
         pid = lock_conn.execute(sa.text("SELECT pg_backend_pid()")).scalar()
         lock_conn.commit()
         with dispatcher.store.engine.connect() as conn:
