@@ -11,25 +11,16 @@ of the file's last line at start and skips what it already wrote.
 from __future__ import annotations
 
 import json
-import os
-import string
-import urllib.parse
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import httpx
 
 from hallq.config import EvaluationSink, SinkKind
+from server.delivery import Delivered, JsonLinesFile, bearer_headers, fill_url
 from server.evaluations.outbox import FeedRecord
 
-TAIL_BYTES = 64 * 1024  # enough for the file's last record
-
-
-@dataclass(frozen=True)
-class Delivered:
-    count: int  # the batch's first `count` records arrived
-    error: str | None = None  # why the next one did not (None: the whole batch arrived)
+__all__ = ["Delivered", "FileSink", "HttpSink", "Sink", "sink_for"]
 
 
 class Sink(Protocol):
@@ -41,51 +32,16 @@ class Sink(Protocol):
 
 
 class FileSink:
-    """Appends one JSON object per line, flushed and fsync'd before the cursor moves."""
+    """Appends each record's body as one JSON line (its `recordid` the key), fsync'd before the cursor moves."""
 
     name = "file"
 
     def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self._last_key: str | None = None
-        self._opened = False
-
-    def _open(self) -> None:
-        """Drop a torn last line (a crash mid-write) and remember the last whole record's key."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "a+b") as handle:
-            size = handle.seek(0, os.SEEK_END)
-            handle.seek(max(0, size - TAIL_BYTES))
-            tail = handle.read()
-            whole = tail[: tail.rfind(b"\n") + 1]
-            if len(whole) < len(tail):
-                handle.truncate(size - (len(tail) - len(whole)))
-            lines = whole.splitlines()
-            self._last_key = json.loads(lines[-1])["recordid"] if lines else None
-        self._opened = True
+        self.file = JsonLinesFile(path, key_field="recordid")
+        self.path = self.file.path
 
     def deliver(self, records: list[FeedRecord]) -> Delivered:
-        try:
-            if not self._opened:
-                self._open()
-            fresh = self._not_yet_written(records)
-            if fresh:
-                data = b"".join(json.dumps(r.body, ensure_ascii=False).encode("utf-8") + b"\n" for r in fresh)
-                with open(self.path, "ab") as handle:
-                    handle.write(data)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                self._last_key = fresh[-1].key
-        except OSError as exc:
-            self._opened = False
-            return Delivered(0, f"{self.path}: {exc.strerror or exc}")
-        return Delivered(len(records))
-
-    def _not_yet_written(self, records: list[FeedRecord]) -> list[FeedRecord]:
-        keys = [r.key for r in records]
-        if self._last_key in keys:
-            return records[keys.index(self._last_key) + 1 :]
-        return records
+        return self.file.append([r.body for r in records])
 
     def close(self) -> None:
         pass
@@ -101,16 +57,11 @@ class HttpSink:
         assert config.url is not None  # the config's validation requires it for the http sink
         self.template = config.url
         self.hall = hall
-        headers = {"Content-Type": "application/json; charset=utf-8"}
-        token = os.environ.get(config.token_env, "") if config.token_env else ""
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
+        headers = {"Content-Type": "application/json; charset=utf-8", **bearer_headers(config.token_env)}
         self.client = client or httpx.Client(timeout=config.timeout_s, headers=headers)
 
     def url_for(self, record: FeedRecord) -> str:
-        fields = {name for _, name, _, _ in string.Formatter().parse(self.template) if name}
-        values = {**record.body, "hall": self.hall}
-        return self.template.format(**{name: urllib.parse.quote(str(values.get(name, "")), safe="") for name in fields})
+        return fill_url(self.template, {**record.body, "hall": self.hall})
 
     def deliver(self, records: list[FeedRecord]) -> Delivered:
         for done, record in enumerate(records):

@@ -8,26 +8,16 @@ or the exception's kind only, since a gateway's error page may repeat the number
 
 from __future__ import annotations
 
-import json
-import os
-import string
-import urllib.parse
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import httpx
 
 from hallq.config import SmsGateway, SmsKind
+from server.delivery import Delivered, JsonLinesFile, bearer_headers, fill_url
 from server.notify.planner import Message
 
-TAIL_BYTES = 16 * 1024  # enough for the file's last message
-
-
-@dataclass(frozen=True)
-class Delivered:
-    count: int  # the batch's first `count` messages arrived
-    error: str | None = None  # why the next one did not (None: the whole batch arrived)
+__all__ = ["Delivered", "FileGateway", "Gateway", "HttpGateway", "gateway_for"]
 
 
 class Gateway(Protocol):
@@ -39,55 +29,22 @@ class Gateway(Protocol):
 
 
 class FileGateway:
-    """Appends `{key, phone, text}` per line, fsync'd before the message is deleted; a message written
+    """Appends `{key, kind, phone, text}` per line, fsync'd before the message is deleted; a message written
     just before a crash is recognised by its key (the file's last line) and not written twice. The file
     holds phone numbers: hall staff send it on by hand and clear it (docs/phone-queue.md)."""
 
     name = "file"
 
     def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self._last_key: str | None = None
-        self._opened = False
-
-    def _open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "a+b") as handle:
-            size = handle.seek(0, os.SEEK_END)
-            handle.seek(max(0, size - TAIL_BYTES))
-            tail = handle.read()
-            whole = tail[: tail.rfind(b"\n") + 1]
-            if len(whole) < len(tail):  # a torn last line (a crash mid-write)
-                handle.truncate(size - (len(tail) - len(whole)))
-            lines = whole.splitlines()
-            self._last_key = json.loads(lines[-1])["key"] if lines else None
-        self._opened = True
+        self.file = JsonLinesFile(path, key_field="key", tail_bytes=16 * 1024)
+        self.path = self.file.path
 
     def deliver(self, messages: list[Message]) -> Delivered:
-        try:
-            if not self._opened:
-                self._open()
-            keys = [m.key for m in messages]
-            fresh = messages[keys.index(self._last_key) + 1 :] if self._last_key in keys else messages
-            if fresh:
-                data = b"".join(_line(m) for m in fresh)
-                with open(self.path, "ab") as handle:
-                    handle.write(data)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                self._last_key = fresh[-1].key
-        except OSError as exc:
-            self._opened = False
-            return Delivered(0, f"{self.path}: {exc.strerror or type(exc).__name__}")
-        return Delivered(len(messages))
+        lines = [{"key": m.key, "kind": m.kind, "phone": m.phone, "text": m.text} for m in messages]
+        return self.file.append(lines)
 
     def close(self) -> None:
         pass
-
-
-def _line(message: Message) -> bytes:
-    record = {"key": message.key, "kind": message.kind, "phone": message.phone, "text": message.text}
-    return json.dumps(record, ensure_ascii=False).encode("utf-8") + b"\n"
 
 
 class HttpGateway:
@@ -100,14 +57,10 @@ class HttpGateway:
         assert config.url is not None  # the config's validation requires it for the http gateway
         self.config = config
         self.hall = hall
-        token = os.environ.get(config.token_env, "") if config.token_env else ""
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self.client = client or httpx.Client(timeout=config.timeout_s, headers=headers)
+        self.client = client or httpx.Client(timeout=config.timeout_s, headers=bearer_headers(config.token_env))
 
     def url_for(self, message: Message) -> str:
-        values = {"hall": self.hall, "key": message.key}
-        names = {name for _, name, _, _ in string.Formatter().parse(self.config.url or "") if name}
-        return (self.config.url or "").format(**{n: urllib.parse.quote(values.get(n, ""), safe="") for n in names})
+        return fill_url(self.config.url or "", {"hall": self.hall, "key": message.key})
 
     def body_of(self, message: Message) -> dict[str, str]:
         values = {"hall": self.hall, "key": message.key, "phone": message.phone, "text": message.text}

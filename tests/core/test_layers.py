@@ -31,6 +31,7 @@ SERVER_LEVELS: dict[str, int] = {
     "server.settings": 1,
     "server.hall_rules": 1,
     "server.json_guard": 1,
+    "server.delivery": 1,  # what the platform feed and the SMS notifier share: JSON lines once, URL templates
     "server.login_throttle": 1,
     "server.outbox_marks": 1,
     "server.store": 1,

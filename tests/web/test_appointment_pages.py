@@ -3,7 +3,6 @@ phone's size (390×844) against a real dispatcher. Screenshots: artifacts/screen
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,9 +13,10 @@ import pytest
 
 from tests.appointments.conftest import id_number
 from tests.support.dispatcher import Dispatcher, start_dispatcher
+from tests.web.conftest import CHROMIUM
 
 playwright_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
 SCREENS = Path(__file__).resolve().parents[2] / "artifacts" / "screens"
 PHONE = "13912345678"
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (scripts/setup.sh)")

@@ -17,21 +17,13 @@ import sqlalchemy as sa
 
 from server.evaluations import tables as et
 from tests.support.dispatcher import Dispatcher, start_dispatcher
-from tests.web.test_pages import CHROMIUM, playwright_api, shot
+from tests.web.test_pages import CHROMIUM, shot
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (scripts/setup.sh)")
 
 PHONE = "13812345678"
 # window → (its clerk, a service it calls)
 WINDOWS = {"1": ("clerk1", "A"), "2": ("clerk2", "A")}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ against a real dispatcher. Screenshots go to artifacts/screens/web-*.png."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,9 +15,10 @@ import pytest
 
 from tests.cases.conftest import PDF, png_bytes
 from tests.support.dispatcher import Dispatcher, start_dispatcher
+from tests.web.conftest import CHROMIUM
 
 playwright_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
 SCREENS = Path(__file__).resolve().parents[2] / "artifacts" / "screens"
 CARD = {"id_number": "321183195003120011", "name": "张三", "birth": "19500312"}
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (scripts/setup.sh)")
@@ -29,17 +29,6 @@ def dispatcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dispatcher]
     server = start_dispatcher(tmp_path_factory.mktemp("web"))
     yield server
     server.terminate()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update"],
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

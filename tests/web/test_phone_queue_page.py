@@ -4,19 +4,26 @@ artifacts/screens/web-queue-*.png."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.server.test_idcards import BORN_1999 as VALID_1999
-from tests.support.dispatcher import Dispatcher
+from tests.support.dispatcher import Dispatcher, start_dispatcher
 from tests.web.test_pages import CHROMIUM, shot
-from tests.web.test_rating_pages import dispatcher, phone_browser, phone_page  # noqa: F401  (shared fixtures)
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (scripts/setup.sh)")
 
 
-def test_a_phone_takes_a_ticket_and_lands_on_its_page(dispatcher: Dispatcher, phone_page: Any) -> None:  # noqa: F811
+@pytest.fixture(scope="module")
+def dispatcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dispatcher]:
+    server = start_dispatcher(tmp_path_factory.mktemp("queue"))
+    yield server
+    server.terminate()
+
+
+def test_a_phone_takes_a_ticket_and_lands_on_its_page(dispatcher: Dispatcher, phone_page: Any) -> None:
     page = phone_page
     page.goto(f"{dispatcher.url}/q/demo")
     page.wait_for_selector("#services button")

@@ -30,24 +30,6 @@ def dispatcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dispatcher]
     server.terminate()
 
 
-@pytest.fixture(scope="module")
-def phone_browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update"],
-        )
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def phone_page(phone_browser: Any) -> Iterator[Any]:
-    context = phone_browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", device_scale_factor=1)
-    yield context.new_page()
-    context.close()
-
-
 def served_ticket(d: Dispatcher) -> str:
     """A ticket issued, called and finished at window 11: its page's path and query."""
     issued = httpx.post(f"{d.api}/halls/demo/tickets", headers=d.headers, json={"service": "G", "channel": "kiosk"})

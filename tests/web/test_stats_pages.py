@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,10 +18,11 @@ import pytest
 from openpyxl import load_workbook
 
 from tests.support.dispatcher import Dispatcher, start_dispatcher
+from tests.web.conftest import CHROMIUM
 from tests.web.test_pages import SCREENS
 
 playwright_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (scripts/setup.sh)")
 OFFICE_SCREEN = {"width": 1366, "height": 768}
 # (service, window, score): served one after another, so each window's numbers are known
@@ -72,17 +72,6 @@ def month_stats(d: Dispatcher, headers: dict[str, str], by: str) -> dict[str, An
     answer = httpx.get(f"{d.api}/halls/demo/stats?from={day[:8]}01&to={day}&by={by}", headers=headers)
     assert answer.status_code == 200, answer.text
     return dict(answer.json())
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update"],
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
