@@ -19,7 +19,7 @@ import httpx
 from pydantic import BaseModel
 
 from hallq.api_models import CardBody, HallInfo, IdCard, IssueBody, TicketAnswer
-from hallq.appointment_models import AppointmentView, CheckInAnswer, CheckInBody
+from hallq.appointment_models import AppointmentView, CheckInAnswer, CheckInBody, IdCheckInBody
 from hallq.case_models import (
     CaseReceipt,
     CaseView,
@@ -154,6 +154,11 @@ class DispatcherClient:
         booking = self._http.call("GET", f"{self._hall}/appointments/{quote(appointment_id, safe='')}", AppointmentView)
         path = f"{self._hall}/appointments/{quote(booking.code, safe='')}/check-in"
         return self._http.call("POST", path, CheckInAnswer, body=CheckInBody(device=device))
+
+    def check_in_by_card(self, card: CardIdentity, device: str | None) -> CheckInAnswer:
+        """预约 check-in by ID card: today's booking of the card's holder (404 when there is none)."""
+        body = IdCheckInBody(id_card=id_card_body(card), device=device)
+        return self._http.call("POST", f"{self._hall}/appointments/check-in", CheckInAnswer, body=body)
 
     # -- 24-hour submissions and the handbook (docs/cases.md; used by kiosk/submission) ---------------
     def handbook(self) -> Handbook:

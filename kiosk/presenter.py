@@ -293,7 +293,7 @@ class KioskPresenter:
         if isinstance(self.current, BusyView):
             return  # one action at a time; the card is read again after
         if isinstance(self.current, StatusView):
-            self._served_by_card(card)  # 查询号码: the card finds today's served ticket, to rate it
+            self._card_at_status(card)  # 查询号码: the card checks in a booking, or finds a served ticket
             return
         self.citizen = card
         age = card.age_on(self._today())
@@ -543,10 +543,22 @@ class KioskPresenter:
             self._status_entry = ""
             self._show_status(error="无法识别该二维码，请扫描号票上的二维码")
 
-    def _served_by_card(self, card: CardIdentity) -> None:
+    def _card_at_status(self, card: CardIdentity) -> None:
+        """A card at 查询号码: check in the holder's booking due now (预约签到); without one, find the ticket
+        served today, to rate it."""
         self._status_entry, self._status_result, self._status_access = "", None, None
         self._show_status(busy=True, speak=False)
-        self.tasks.run(lambda: self.client.served_by_card(card), self._served_found, self._served_not_found)
+        self.tasks.run(
+            lambda: self.client.check_in_by_card(card, self.options.device),
+            self._checked_in,
+            lambda exc: self._no_booking_for_card(card, exc),
+        )
+
+    def _no_booking_for_card(self, card: CardIdentity, exc: Exception) -> None:
+        if isinstance(exc, DispatcherRefused) and exc.status == 404:  # no booking today: a served ticket?
+            self.tasks.run(lambda: self.client.served_by_card(card), self._served_found, self._served_not_found)
+        else:
+            self._check_in_failed(exc)  # a booking too early or missed: the dispatcher's sentence
 
     def _served_found(self, ticket: TicketAnswer) -> None:
         found = parse_status_url(ticket.status_url)

@@ -81,6 +81,8 @@ class FakeDispatcher:
             ticket = self.tickets[path.split("/")[2]]
             ticket.update(status="waiting", ahead=3)
             return httpx.Response(200, json=ticket)
+        if request.method == "POST" and path == "/appointments/check-in":  # no booking in this fake hall
+            return httpx.Response(404, json={"detail": "您今天没有预约。 No booking today."})
         if request.method == "POST" and path == "/tickets/served-by-card":
             number = json.loads(request.content)["id_card"]["id_number"]
             done = [t for i, t in self.tickets.items() if self.holders.get(i) == number and t["status"] == "done"]

@@ -10,9 +10,10 @@ import pytest
 from hallq.api_models import TicketAnswer
 from hallq.appointment_models import CheckInAnswer
 from hallq.client import DispatcherRefused
+from kiosk.identity import demo_identity
 from kiosk.presenter import chinese_part
 from kiosk.views import MessageView, TicketView
-from tests.kiosk.conftest import Harness
+from tests.kiosk.conftest import TODAY, Harness
 
 EARLY = "签到时间未到，请于 09:30 后再来签到（预约时段 10:00 开始）。"
 LATE = "您已超过预约时间（10:00）15分钟以上，已为您取普通号 A012，请按顺序等候。"
@@ -54,3 +55,23 @@ def test_a_refused_check_in_shows_the_sentence(kiosk: Harness, monkeypatch: Any)
     assert isinstance(view, MessageView) and view.title == "预约签到未成功"
     assert view.text == EARLY
     assert chinese_part("只有中文") == "只有中文"
+
+
+def test_a_card_at_the_status_screen_checks_in_the_booking_due_now(kiosk: Harness, monkeypatch: Any) -> None:
+    monkeypatch.setattr(kiosk.presenter.client, "check_in_by_card", lambda _card, _device: answer(True))
+    kiosk.presenter.open_status()
+    kiosk.presenter.card_read(demo_identity("张秀英", 45, TODAY))
+    view = kiosk.view
+    assert isinstance(view, TicketView) and view.number == "A012" and view.priority_label == "预约优先"
+    assert kiosk.presenter.citizen is None  # the card checked in; it did not start a new ticket
+
+
+def test_a_card_whose_booking_is_not_due_yet_is_told_when(kiosk: Harness, monkeypatch: Any) -> None:
+    def refuse(_card: Any, _device: str | None) -> CheckInAnswer:
+        raise DispatcherRefused(409, EARLY + " Too early: check in from 09:30.")
+
+    monkeypatch.setattr(kiosk.presenter.client, "check_in_by_card", refuse)
+    kiosk.presenter.open_status()
+    kiosk.presenter.card_read(demo_identity("张秀英", 45, TODAY))
+    view = kiosk.view
+    assert isinstance(view, MessageView) and view.title == "预约签到未成功" and view.text == EARLY

@@ -72,3 +72,43 @@ def test_a_booking_scanned_too_early_says_when_to_come_back(orientation: str, ui
     opens = (dt.datetime.fromisoformat(later["start"]) - dt.timedelta(minutes=30)).strftime("%H:%M")
     assert ui.text_shown("签到时间未到") and ui.text_shown(f"{opens} 后再来签到")
     shot(ui, "appt-too-early")
+
+
+@pytest.mark.parametrize("orientation", ["landscape"])
+def test_a_card_at_the_status_screen_finds_the_holders_booking(orientation: str, ui: Any) -> None:  # noqa: F811
+    """预约签到 by ID card: at 查询号码 the card's holder is matched to their booking (by the number's HMAC
+    at the dispatcher); this one opens later, so the kiosk says when to come back."""
+    from hardware.idcard import IdCard
+
+    today = httpx.get(f"{ui.dispatcher.api}/halls/demo/appointments/options").json()["today"]
+    soon = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=45)  # check-in opens 30 minutes before the start
+    today_later = [
+        s
+        for s in slots_from_now(ui.dispatcher)
+        if s["start"][:10] == today and dt.datetime.fromisoformat(s["start"]) > soon
+    ]
+    if not today_later:
+        pytest.skip("no slot later today at this hour: a card finds only today's booking")
+    later = today_later[0]
+    book(ui.dispatcher, later, 34)
+    born = dt.date(1980, 1, 1)
+    card = IdCard(
+        name="周敏",
+        sex="2",
+        nation="01",
+        birth=born,
+        address="江苏省句容市华阳镇人民路1号",
+        id_number=id_number(34),
+        issuer="句容市公安局",
+        valid_from=dt.date(2020, 1, 1),
+        valid_to=None,
+    )
+    ui.tap("查询号码")
+    ui.wait_for(lambda: ui.screen == "status")
+    ui.card_sim.present(card)
+    ui.wait_for(lambda: ui.screen == "message", what="the card's booking")
+    opens = (dt.datetime.fromisoformat(later["start"]) - dt.timedelta(minutes=30)).strftime("%H:%M")
+    assert ui.text_shown("签到时间未到") and ui.text_shown(f"{opens} 后再来签到")
+    assert ui.presenter.citizen is None and not ui.text_shown(card.name)
+    shot(ui, "appt-card-too-early")
+    ui.card_sim.remove()
