@@ -45,7 +45,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.http_bench import SECRET, cpu_seconds, fresh_pg  # noqa: E402
-from bench.mqtt_fanout import _packet, _utf8, pct  # noqa: E402
+from bench.mqtt_fanout import MiniSubscriber, pct, subscriber_hello  # noqa: E402
 from hallq.contract import Topics  # noqa: E402
 from hallq.ports import free_ports  # noqa: E402
 from server.auth import sha256_hex  # noqa: E402
@@ -83,49 +83,13 @@ def hall_configs(folder: Path, halls: int, windows: int) -> list[str]:
 # --- the boards: one worker process, minimal MQTT subscribers -----------------------------------------
 
 
-class _Board(asyncio.Protocol):
-    """CONNECT (anonymous), SUBSCRIBE one hall's `calls` at QoS 1, PUBACK; reports (hall, ticket, time)."""
+def _board(client_id: str, hall: str, seen: list[tuple[str, str, float]], ready: asyncio.Event) -> MiniSubscriber:
+    """One hall's board, anonymous, following its `calls`: reports (hall, ticket, time)."""
 
-    def __init__(self, client_id: str, hall: str, seen: list[tuple[str, str, float]], ready: asyncio.Event) -> None:
-        connect = _utf8("MQTT") + bytes([4, 0x02, 0, 0]) + _utf8(client_id)  # no keep-alive: no pings to send
-        subscribe = (1).to_bytes(2, "big") + _utf8(Topics(hall).calls) + bytes([1])
-        self.hello = _packet(0x10, connect) + _packet(0x82, subscribe)
-        self.hall, self.seen, self.ready = hall, seen, ready
-        self.buffer = b""
-        self.transport: Any = None
+    def called(payload: bytes) -> None:
+        seen.append((hall, json.loads(payload)["ticket"], time.time()))
 
-    def connection_made(self, transport: Any) -> None:
-        self.transport = transport
-        transport.write(self.hello)
-
-    def data_received(self, data: bytes) -> None:
-        buf, pos, acks = self.buffer + data, 0, []
-        while len(buf) - pos >= 2:
-            length, shift, i = 0, 0, pos + 1
-            while i < len(buf):
-                byte = buf[i]
-                length += (byte & 0x7F) << shift
-                shift += 7
-                i += 1
-                if not byte & 0x80:
-                    break
-            else:
-                break
-            if len(buf) - i < length:
-                break
-            header, body = buf[pos], buf[i : i + length]
-            pos = i + length
-            if header & 0xF0 == 0x30:
-                offset = 2 + int.from_bytes(body[:2], "big")
-                if (header >> 1) & 3:
-                    acks.append(body[offset : offset + 2])
-                    offset += 2
-                self.seen.append((self.hall, json.loads(body[offset:])["ticket"], time.time()))
-            elif header & 0xF0 == 0x90:
-                self.ready.set()
-        self.buffer = buf[pos:]
-        if acks:
-            self.transport.write(b"".join(b"\x40\x02" + packet_id for packet_id in acks))
+    return MiniSubscriber(subscriber_hello(client_id, Topics(hall).calls), called, ready)
 
 
 def boards_worker(port: int, halls: list[str], per_hall: int, ready: Any, stop: Any, results: Any) -> None:
@@ -138,7 +102,7 @@ def boards_worker(port: int, halls: list[str], per_hall: int, ready: Any, stop: 
             for n in range(per_hall):
                 event = asyncio.Event()
                 transport, _ = await loop.create_connection(
-                    lambda h=hall, n=n, e=event: _Board(f"board-{h}-{n}", h, seen, e), "127.0.0.1", port
+                    lambda h=hall, n=n, e=event: _board(f"board-{h}-{n}", h, seen, e), "127.0.0.1", port
                 )
                 events.append(event)
                 transports.append(transport)

@@ -53,16 +53,22 @@ def _packet(kind: int, body: bytes) -> bytes:
             return bytes([kind]) + bytes(encoded) + body
 
 
-class _Board(asyncio.Protocol):
-    """A minimal MQTT 3.1.1 subscriber (CONNECT, SUBSCRIBE QoS 1, PUBACK) parsing whole reads at once:
-    hundreds fit in one asyncio loop, so the numbers are the broker's, not those of 500 client threads."""
+def subscriber_hello(client_id: str, topic: str, user: str | None = None, password: str | None = None) -> bytes:
+    """CONNECT (clean session, no keep-alive: no pings to send; a user and password if given) and
+    SUBSCRIBE `topic` at QoS 1, as one write."""
+    flags = 0x02 | (0xC0 if user is not None else 0)
+    credentials = _utf8(user) + _utf8(password or "") if user is not None else b""
+    connect = _utf8("MQTT") + bytes([4, flags, 0, 0]) + _utf8(client_id) + credentials
+    return _packet(0x10, connect) + _packet(0x82, (1).to_bytes(2, "big") + _utf8(topic) + bytes([1]))
 
-    def __init__(self, url: str, client_id: str, on_publish: Any, ready: asyncio.Event) -> None:
-        user, rest = url.split("//", 1)[1].split(":", 1)
-        password = rest.split("@", 1)[0]
-        flags = 0xC2  # user name, password, clean session
-        connect = _utf8("MQTT") + bytes([4, flags, 0, 0]) + _utf8(client_id) + _utf8(user) + _utf8(password)
-        self.hello = _packet(0x10, connect) + _packet(0x82, (1).to_bytes(2, "big") + _utf8(T.calls) + bytes([1]))
+
+class MiniSubscriber(asyncio.Protocol):
+    """A minimal MQTT 3.1.1 subscriber (CONNECT, SUBSCRIBE QoS 1, PUBACK) parsing whole reads at once:
+    hundreds fit in one asyncio loop, so the numbers are the broker's, not those of 500 client threads.
+    `on_publish` gets each message's payload; `ready` is set at the SUBACK."""
+
+    def __init__(self, hello: bytes, on_publish: Any, ready: asyncio.Event) -> None:
+        self.hello = hello
         self.on_publish = on_publish
         self.ready = ready
         self.buffer = b""
@@ -106,6 +112,11 @@ class _Board(asyncio.Protocol):
             self.transport.write(b"".join(b"\x40\x02" + packet_id for packet_id in acks))
 
 
+def _hello(url: str, client_id: str) -> bytes:
+    user, rest = url.split("//", 1)[1].split(":", 1)
+    return subscriber_hello(client_id, T.calls, user, rest.split("@", 1)[0])
+
+
 def worker(urls: list[str], ready: Any, stop: Any, results: Any) -> None:
     """Host some boards in one asyncio loop; record every delivery; report when stopped."""
     steady: list[float] = []
@@ -128,7 +139,9 @@ def worker(urls: list[str], ready: Any, stop: Any, results: Any) -> None:
         for i, url in enumerate(urls):
             host, port = url.rsplit("@", 1)[1].split(":")
             transport, _protocol = await loop.create_connection(
-                lambda i=i, url=url: _Board(url, f"fan-{os.getpid()}-{i}", received, readies[i]), host, int(port)
+                lambda i=i, url=url: MiniSubscriber(_hello(url, f"fan-{os.getpid()}-{i}"), received, readies[i]),
+                host,
+                int(port),
             )
             transports.append(transport)
         for event in readies:
