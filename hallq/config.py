@@ -288,6 +288,14 @@ class ServerSection(Strict):
     mqtt: str | None = Field(None, description="broker URL; leave out to run the embedded broker")
 
 
+class NetworkSection(Strict):
+    """The hall's uplink to the city's hub (DESIGN §14): where it ships its events and with which token
+    (`hallq hub add-hall` printed it). `--hub` / `--hub-token` and HALLQ_HUB / HALLQ_HUB_TOKEN override."""
+
+    hub: str | None = Field(None, pattern=r"^https?://", description="the hub's base URL, e.g. https://hub.city.gov.cn")
+    token: str | None = Field(None, min_length=16, max_length=256, description="this hall's uplink token")
+
+
 class EvaluationReason(Strict):
     """One reason a citizen may tick with a rating (GB/T 39734 评价内容); the code goes to the platform."""
 
@@ -553,6 +561,7 @@ class HallConfig(Strict):
     notify: NotifyRules = Field(default_factory=NotifyRules)
     appointments: AppointmentRules = Field(default_factory=AppointmentRules)
     server: ServerSection | None = None
+    network: NetworkSection | None = None
 
     @model_validator(mode="after")
     def _references(self) -> HallConfig:

@@ -101,7 +101,13 @@ def _days_worked(store: Store, hall: str, start: dt.date, end: dt.date) -> int:
 def _groups(store: Store, config: HallConfig, start: dt.date, end: dt.date, by: StatsBy,
             clerk: str | None) -> tuple[dict[str, Group], Group]:  # fmt: skip
     """The roll-ups' rows of the range summed by the grouping's key, and their total."""
-    hall = config.hall.id
+    return grouped(store, config.hall.id, config.target_wait_s, start, end, by, clerk)
+
+
+def grouped(store: Store, hall: str, target_wait_s: Callable[[str], int], start: dt.date, end: dt.date,
+            by: StatsBy, clerk: str | None = None) -> tuple[dict[str, Group], Group]:  # fmt: skip
+    """As `_groups`, for a hall known by its id and its services' target waits (in seconds) only:
+    the hub reads the halls' shipped events with it (server/network/stats.py)."""
     table = stats_hourly if by == "hour" else stats_daily  # a day's rows summed: ~10× fewer to read
     where = [
         table.c.hall == hall,
@@ -142,7 +148,7 @@ def _groups(store: Store, config: HallConfig, start: dt.date, end: dt.date, by: 
     groups: dict[str, Group] = {key: Group() for key in _filled_keys(by, start, end)}
     total = Group()
     for (key, service), part in parts.items():
-        within = count_within(part.wait_hist, config.target_wait_s(service)) if service else 0
+        within = count_within(part.wait_hist, target_wait_s(service)) if service else 0
         for group in (groups.setdefault(key, Group()), total):
             group.cell.absorb(part)
             group.within_target += within

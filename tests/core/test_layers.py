@@ -40,6 +40,8 @@ SERVER_LEVELS: dict[str, int] = {
     "server.stats.tables": 1,  # the statistics' roll-up tables, likewise
     "server.notify.tables": 1,  # the phone queue notifier's tables, likewise
     "server.appointments.tables": 1,  # the 预约 tables, likewise
+    "server.network.tables": 1,  # the hub's register of halls, likewise
+    "server.network.settings": 1,  # the hub's settings tree, beside the dispatcher's
     "server.auth": 2,
     "server.runtime": 3,
     "server.views": 4,
@@ -49,13 +51,19 @@ SERVER_LEVELS: dict[str, int] = {
     "server.stats": 5,
     "server.notify": 5,
     "server.appointments": 5,
+    "server.network": 5,  # the network of halls: the hub's register, ingestion, folding, numbers; the uplink
     "server.api": 6,
     "server.commands_mqtt": 6,
     "server.publisher": 6,
     "server.web": 6,
     "server.http_protocol": 6,
+    "server.network.hub_auth": 6,  # the hub's FastAPI dependencies
+    "server.network.hub_api": 6,  # the hub's routers
+    "server.network.hub_stats_api": 6,
     "server.app": 7,
+    "server.network.hub_app": 7,  # create_hub_app
     "server.cli": 8,
+    "server.network.cli": 8,  # hallq hub
 }
 
 

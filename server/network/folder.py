@@ -1,0 +1,73 @@
+"""The hub's folding worker: the halls' shipped events into the statistics roll-ups, with the halls'
+own code (server/stats/rollups.py `fold_all`), each hall in the time zone it was registered with.
+
+One thread, woken by every stored batch (`wake(hall)`), off the request path like a dispatcher's
+StatsFolder: the ingestion answers as soon as the events are stored, the numbers follow within a
+second or so. A failed round (the database away) is retried after RETRY_S; the thread also looks at
+every hall every IDLE_WAKE_S (events stored while the hub was down are folded at start)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from server.network.registry import HallRegistry
+from server.stats.rollups import fold_all
+from server.store import Store
+
+log = logging.getLogger(__name__)
+IDLE_WAKE_S = 30.0
+RETRY_S = 5.0
+GATHER_S = 0.5  # after a wake, let a burst of batches arrive so they fold as one
+
+
+class HubFolder:
+    def __init__(self, store: Store, registry: HallRegistry, gather_s: float = GATHER_S) -> None:
+        self.store = store
+        self.registry = registry
+        self.gather_s = gather_s
+        self._changed = threading.Condition()
+        self._pending: set[str] = set()
+        self._everything = True  # at start: whatever arrived while the hub was down
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="hallq-hub-folder", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        with self._changed:
+            self._stopping = True
+            self._changed.notify_all()
+        self._thread.join(timeout=30)
+
+    def wake(self, hall: str) -> None:
+        with self._changed:
+            self._pending.add(hall)
+            self._changed.notify_all()
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                woken = self._changed.wait_for(
+                    lambda: self._stopping or self._everything or bool(self._pending), IDLE_WAKE_S
+                )
+                if self._stopping:
+                    return
+                self._changed.wait_for(lambda: self._stopping, self.gather_s)
+                halls, everything = set(self._pending), self._everything or not woken
+                self._pending.clear()
+                self._everything = False
+            try:
+                self._fold(halls, everything)
+            except Exception:
+                log.exception("folding the halls' statistics failed; retrying in %.0f s", RETRY_S)
+                with self._changed:
+                    self._pending |= halls
+                    self._everything = self._everything or everything
+                    self._changed.wait_for(lambda: self._stopping, RETRY_S)
+
+    def _fold(self, halls: set[str], everything: bool) -> None:
+        for registered in self.registry.all():
+            if everything or registered.hall in halls:
+                fold_all(self.store, registered.hall, registered.zone)

@@ -1,0 +1,68 @@
+"""The running hub (`app.state.hub`): its database, the register of halls, the staff logins and the
+folding worker. Built by server/network/hub_app.py at start, used by the hub's routers."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+from hallq.network_models import EventBatch, HubHall
+from server.network.folder import HubFolder
+from server.network.ingest import Stored, store_batch
+from server.network.registry import HallRegistry, RegisteredHall
+from server.network.settings import HubSettings
+from server.network.staff import HubAuthenticator
+from server.stats.rollups import folded_seq
+from server.store import CredentialStore, Store
+from server.store.database import utcnow
+
+
+class Hub:
+    def __init__(self, settings: HubSettings) -> None:
+        self.settings = settings
+        self.store = Store(settings.database)
+        self.registry = HallRegistry(self.store.engine)
+        self.auth = HubAuthenticator(
+            CredentialStore(self.store.engine),
+            demo=settings.demo,
+            session_hours=settings.session_hours,
+            limits=settings.limits,
+        )
+        self.folder = HubFolder(self.store, self.registry)
+
+    async def start(self) -> None:
+        await asyncio.to_thread(self.store.migrate)
+        await asyncio.to_thread(self.auth.load_sessions)
+        self.folder.start()
+
+    async def stop(self) -> None:
+        await asyncio.to_thread(self.folder.stop)
+        await asyncio.to_thread(self.store.close)
+
+    async def ingest(self, hall: str, batch: EventBatch) -> Stored:
+        """Store the batch (exactly once, gaps refused: server/network/ingest.py), then let the
+        folding worker count it."""
+        stored = await asyncio.to_thread(store_batch, self.store.engine, hall, batch)
+        if stored.stored:
+            self.folder.wake(hall)
+        return stored
+
+    def hall_row(self, registered: RegisteredHall, now: dt.datetime | None = None) -> HubHall:
+        now = now or utcnow()
+        contact = registered.last_contact_at
+        online = contact is not None and (now - contact).total_seconds() <= self.settings.online_window_s
+        return HubHall(
+            hall=registered.hall,
+            name=registered.name,
+            kind=registered.kind,  # type: ignore[arg-type]  # checked at registration
+            parent=registered.parent,
+            acked_seq=registered.acked_seq,
+            last_event_at=registered.last_event_at,
+            online=online,
+            last_contact_at=contact,
+            folded_seq=folded_seq(self.store, registered.hall),
+        )
+
+    def halls(self) -> list[HubHall]:
+        now = utcnow()
+        return [self.hall_row(registered, now) for registered in self.registry.all()]
