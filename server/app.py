@@ -32,6 +32,7 @@ from server.api.errors import ERROR_RESPONSES, install_error_handlers
 from server.api.limits import install_request_guard
 from server.evaluations.feeder import RatingFeeder
 from server.http_protocol import quiet_resource_errors
+from server.network.uplink import Uplink
 from server.notify.notifier import Notifier
 from server.publisher import run_bus
 from server.runtime import Dispatcher
@@ -64,6 +65,8 @@ def create_app(settings: ServerSettings, *, embedded_mqtt_port: int = 1883, star
         feeder.start()
         app.state.notifier = notifier = Notifier(dispatcher)  # the phone queue's SMS, from the outbox
         notifier.start()
+        uplink = _start_uplink(settings, dispatcher)  # the city's hub (DESIGN §14), off the request path
+        app.state.uplink = uplink
         ticker = asyncio.create_task(run_ticker(dispatcher))
         async with contextlib.AsyncExitStack() as stack:
             if start_bus:
@@ -74,6 +77,8 @@ def create_app(settings: ServerSettings, *, embedded_mqtt_port: int = 1883, star
                 ticker.cancel()
         await asyncio.to_thread(folder.stop)
         await asyncio.to_thread(feeder.stop)
+        if uplink is not None:
+            await asyncio.to_thread(uplink.stop)
         await notifier.stop()
         await dispatcher.stop()
 
@@ -97,6 +102,16 @@ def create_app(settings: ServerSettings, *, embedded_mqtt_port: int = 1883, star
     appointments_api.install(app)
     web_routes.install(app)
     return app
+
+
+def _start_uplink(settings: ServerSettings, dispatcher: Dispatcher) -> Uplink | None:
+    if settings.hub_url is None:
+        return None
+    tokens = {hall: token.get_secret_value() for hall, token in settings.hub_tokens.items()}
+    uplink = Uplink(dispatcher, settings.hub_url, tokens)
+    uplink.start()
+    log.info("shipping the events of %s to the hub at %s", ", ".join(sorted(tokens)), settings.hub_url)
+    return uplink
 
 
 async def _start_bus(stack: contextlib.AsyncExitStack, dispatcher: Dispatcher, embedded_port: int) -> None:

@@ -37,6 +37,8 @@ def register_server(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
         type=int,
         help="port of the embedded broker when --mqtt is not given (HALLQ_BROKER_PORT, default 1883)",
     )
+    parser.add_argument("--hub", help="the city's hub to ship the hall's events to (HALLQ_HUB, network.hub)")
+    parser.add_argument("--hub-token", help="this hall's uplink token from `hallq hub add-hall` (HALLQ_HUB_TOKEN)")
     parser.set_defaults(func=run_server)
 
 
@@ -170,7 +172,15 @@ def run_server(args: argparse.Namespace) -> int:
     from server.settings import InsecureSettings
 
     try:
-        settings = _settings(args, host=args.host, port=args.port, mqtt=args.mqtt, broker_port=args.broker_port)
+        settings = _settings(
+            args,
+            host=args.host,
+            port=args.port,
+            mqtt=args.mqtt,
+            broker_port=args.broker_port,
+            hub=args.hub,
+            hub_token=args.hub_token,
+        )
     except (ConfigError, InsecureSettings) as exc:
         return _fail(exc)
     if not settings.demo:

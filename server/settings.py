@@ -5,7 +5,9 @@ may be given more than once (HALLQ_CONFIG: a file or a directory); each file is 
 file's `hall.id`. The first hall's `server:` section fills the dispatcher options.
 
 Precedence: command line > environment (HALLQ_DATABASE, HALLQ_MQTT, HALLQ_HOST, HALLQ_PORT,
-HALLQ_BROKER_PORT, HALLQ_FILES_DIR, HALLQ_CONFIG, HALLQ_HMAC_SECRET, HALLQ_DEMO) > defaults.
+HALLQ_BROKER_PORT, HALLQ_FILES_DIR, HALLQ_CONFIG, HALLQ_HMAC_SECRET, HALLQ_DEMO, HALLQ_HUB,
+HALLQ_HUB_TOKEN) > defaults; the hub's URL and each hall's uplink token also come from the hall
+config's `network:` section (a token given on the command line is for a one-hall dispatcher).
 No settings object exists at import time.
 Outside demo mode the tree refuses insecure values: demo credentials, a missing or short HMAC secret.
 """
@@ -86,6 +88,20 @@ class ServerSettings(BaseModel):
     limits: RequestLimits = Field(default_factory=RequestLimits)
     broker_port: int = Field(1883, ge=0, le=65535, description="the embedded broker's port (no --mqtt)")
     files_dir: str | None = Field(None, description="uploaded materials; default: beside an SQLite database")
+    hub_url: str | None = Field(None, pattern=r"^https?://", description="the city's hub (DESIGN §14); none: no uplink")
+    hub_tokens: dict[str, SecretStr] = Field(default_factory=dict, description="hall → its uplink token")
+
+    @model_validator(mode="after")
+    def _uplink_complete(self) -> ServerSettings:
+        if self.hub_url is None and self.hub_tokens:
+            raise ValueError("an uplink token is given but no hub: add --hub URL (HALLQ_HUB, or network.hub)")
+        missing = [c.hall.id for c in self.halls if c.hall.id not in self.hub_tokens]
+        if self.hub_url is not None and missing:
+            raise ValueError(
+                f"the hub is {self.hub_url} but hall(s) {', '.join(missing)} have no uplink token: give --hub-token "
+                "(HALLQ_HUB_TOKEN) or the hall config's network.token, as `hallq hub add-hall` printed it"
+            )
+        return self
 
     @model_validator(mode="after")
     def _secret_long_enough(self) -> ServerSettings:
@@ -149,6 +165,8 @@ def build_settings(
     demo: bool | None = None,
     hmac_secret: str | None = None,
     broker_port: int | None = None,
+    hub: str | None = None,
+    hub_token: str | None = None,
     environ: Mapping[str, str] | None = None,
     check_credentials: bool = True,
 ) -> ServerSettings:
@@ -180,6 +198,7 @@ def build_settings(
         if value is not None:
             raw[key] = value
     _from_config_section(raw, hall_config)
+    _uplink(raw, configs, _pick(hub, env, "hub"), _pick(hub_token, env, "hub_token"))
     if raw["database"] is None:
         raw["database"] = "sqlite:///var/hallq.sqlite3"
     if demo_flag:
@@ -207,6 +226,26 @@ def _from_config_section(raw: dict[str, Any], hall_config: HallConfig) -> None:
     for ours, theirs in (("host", "host"), ("port", "port"), ("database", "database"), ("mqtt_url", "mqtt")):
         if raw.get(ours) is None and values.get(theirs) is not None:
             raw[ours] = values[theirs]
+
+
+def _uplink(raw: dict[str, Any], configs: list[HallConfig], hub: str | None, token: str | None) -> None:
+    """The hub's URL (given, else the first hall config naming one) and each hall's uplink token (its
+    config's `network.token`; a token given on the command line or in the environment is the hall's
+    when the dispatcher serves one hall)."""
+    sections = [(c.hall.id, c.network) for c in configs if c.network is not None]
+    named = sorted({n.hub for _hall, n in sections if n.hub})
+    if hub is None and len(named) > 1:
+        raise ConfigError("server settings", [("network.hub", f"the halls name different hubs: {', '.join(named)}")])
+    if token is not None and len(configs) > 1:
+        raise ConfigError(
+            "server settings",
+            [("hub_token", "a dispatcher of several halls takes each hall's token from its config's network.token")],
+        )
+    raw["hub_url"] = hub or (named[0] if named else None)
+    tokens = {hall: n.token for hall, n in sections if n.token}
+    if token is not None:
+        tokens[configs[0].hall.id] = token
+    raw["hub_tokens"] = tokens
 
 
 def _example_path() -> Path:
