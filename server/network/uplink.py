@@ -162,10 +162,11 @@ class Uplink:
     def _turn(self, link: HallLink) -> bool:
         """One step for one hall; True when it shipped a full batch (more may be waiting)."""
         runtime = self.dispatcher.halls[link.hall]
+        now = time.monotonic()
         if not runtime.active:  # standing by: the active dispatcher ships; ask the hub again on take-over
             link.acked = None
+            link.last_contact = now  # look again in a heartbeat's time (a take-over's commit wakes it sooner)
             return False
-        now = time.monotonic()
         if now < link.retry_at:
             return False
         try:
