@@ -294,6 +294,12 @@ class NetworkSection(Strict):
 
     hub: str | None = Field(None, pattern=r"^https?://", description="the hub's base URL, e.g. https://hub.city.gov.cn")
     token: str | None = Field(None, min_length=16, max_length=256, description="this hall's uplink token")
+    retry_max_s: float = Field(
+        60.0,
+        ge=1.0,
+        le=3600.0,
+        description="the longest wait between two tries while the hub is away (backoff with jitter up to it)",
+    )
 
 
 class EvaluationReason(Strict):

@@ -32,7 +32,7 @@ from server.api.errors import ERROR_RESPONSES, install_error_handlers
 from server.api.limits import install_request_guard
 from server.evaluations.feeder import RatingFeeder
 from server.http_protocol import quiet_resource_errors
-from server.network.uplink import Uplink
+from server.network.uplink import BACKOFF_MAX_S, Uplink
 from server.notify.notifier import Notifier
 from server.publisher import run_bus
 from server.runtime import Dispatcher
@@ -108,7 +108,9 @@ def _start_uplink(settings: ServerSettings, dispatcher: Dispatcher) -> Uplink | 
     if settings.hub_url is None:
         return None
     tokens = {hall: token.get_secret_value() for hall, token in settings.hub_tokens.items()}
-    uplink = Uplink(dispatcher, settings.hub_url, tokens)
+    # One thread ships every hall of this dispatcher: the shortest retry cap any of them asks for.
+    caps = [c.network.retry_max_s for c in settings.halls if c.network is not None]
+    uplink = Uplink(dispatcher, settings.hub_url, tokens, backoff_max_s=min(caps, default=BACKOFF_MAX_S))
     uplink.start()
     log.info("shipping the events of %s to the hub at %s", ", ".join(sorted(tokens)), settings.hub_url)
     return uplink

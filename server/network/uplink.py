@@ -69,9 +69,9 @@ def hall_profile(config: HallConfig) -> HallProfile:
     )
 
 
-def backoff_s(failures: int, rand: Callable[[], float] = random.random) -> float:
+def backoff_s(failures: int, rand: Callable[[], float] = random.random, cap_s: float = BACKOFF_MAX_S) -> float:
     """Exponential, capped, with full jitter: somewhere in the upper half of the step."""
-    step = min(BACKOFF_MAX_S, BACKOFF_FIRST_S * 2 ** max(0, failures - 1))
+    step = min(cap_s, BACKOFF_FIRST_S * 2 ** max(0, failures - 1))
     return step * (0.5 + 0.5 * rand())
 
 
@@ -97,8 +97,10 @@ class Uplink:
         batch: int = BATCH,
         heartbeat_s: float = HEARTBEAT_S,
         gather_s: float = GATHER_S,
+        backoff_max_s: float = BACKOFF_MAX_S,
     ) -> None:
         self.dispatcher = dispatcher
+        self.backoff_max_s = backoff_max_s
         self.batch = batch
         self.heartbeat_s = heartbeat_s
         self.gather_s = gather_s
@@ -173,7 +175,7 @@ class Uplink:
             full = self._ship(link, now)
         except Exception as exc:  # the hub away or refusing, or the hall's own database away: try again later
             link.failures += 1
-            link.retry_at = now + backoff_s(link.failures)
+            link.retry_at = now + backoff_s(link.failures, cap_s=self.backoff_max_s)
             level = logging.ERROR if isinstance(exc, HubRefused) else logging.WARNING
             log.log(level, "hall %s: uplink to the hub failed (%s); retrying in %.0f s",
                     link.hall, _reason(exc), link.retry_at - now)  # fmt: skip

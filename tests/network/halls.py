@@ -59,6 +59,8 @@ class CityHall:
         self.config_path = self.workdir / f"{hall}.yaml"
         data = yaml.safe_load(example_config_path().read_text(encoding="utf-8"))
         data["hall"].update({"id": hall, "name": name, "kind": kind, "parent": parent})
+        # Outages in tests last seconds: retry within 2 s instead of waiting out a minute's backoff.
+        data["network"] = {"retry_max_s": 2}
         self.config_path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
         self.dispatcher: Dispatcher | None = None
         self._clerk_tokens: dict[str, str] = {}

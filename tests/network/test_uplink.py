@@ -186,6 +186,7 @@ def test_backoff_grows_to_a_cap_with_jitter() -> None:
     assert [backoff_s(n, rand=lambda: 1.0) for n in (1, 2, 3, 4)] == [1.0, 2.0, 4.0, 8.0]
     assert backoff_s(1, rand=lambda: 0.0) == 0.5
     assert backoff_s(50, rand=lambda: 1.0) == BACKOFF_MAX_S
+    assert backoff_s(50, rand=lambda: 1.0, cap_s=2.0) == 2.0  # a hall's network.retry_max_s
 
 
 def test_the_profile_carries_the_halls_target_waits_and_no_credentials() -> None:
