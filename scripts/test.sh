@@ -9,4 +9,7 @@ ruff check hallq server kiosk caller display hardware tests bench
 ruff format --check hallq server kiosk caller display hardware tests bench
 mypy hallq server kiosk caller display hardware
 mkdir -p artifacts
-xvfb-run -a -s "-screen 0 1920x1920x24" python -m pytest -q -p no:cacheprovider --durations=15 "$@"
+# Two workers (one per core of a small CI machine; most tests wait on processes they start), each
+# taking whole test files so a module's dispatcher starts once; HALLQ_TEST_WORKERS=0 runs in one process.
+xvfb-run -a -s "-screen 0 1920x1920x24" python -m pytest -q -p no:cacheprovider --durations=15 \
+    -n "${HALLQ_TEST_WORKERS:-2}" --dist loadfile "$@"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from hallq.demo import DATABASE, build_demo_args, forget_queue, render_board
 from hallq.demo_layout import demo_layout
-from hallq.ports import free_ports
+from tests.support.ports import free_port
 
 
 def test_render_board_lists_calls_windows_and_waiting() -> None:
@@ -31,7 +31,7 @@ def test_render_board_lists_calls_windows_and_waiting() -> None:
 
 def test_headless_demo_runs_a_whole_hall(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
-    port, broker = free_ports([0, 0])
+    port, broker = free_port(), free_port()
     result = subprocess.run(
         [
             sys.executable,
