@@ -105,6 +105,9 @@ class CaseService:
         self.calendar = calendar or WorkingCalendar(config.hall.holidays, config.hall.workdays)
         self._writer = threading.Lock()  # one writer per hall: receipt numbers stay gap-free and unique
         self._last_sweep: dt.datetime | None = None
+        # Called inside the transaction of every status change (row before it, action, new status,
+        # note): the network's forwarding writes its outbox there (server/network/forwarding.py).
+        self.on_transition: list[Callable[[Connection, dict[str, Any], CaseAction, CaseStatus, str], None]] = []
 
     # ---- look-ups ---------------------------------------------------------------------------------
 
@@ -134,7 +137,9 @@ class CaseService:
         with self.engine.connect() as conn:
             found = conn.execute(
                 sa.select(t.cases.c.id).where(
-                    t.cases.c.hall == self.hall, t.cases.c.receipt_no == receipt_no.strip().upper()
+                    t.cases.c.hall == self.hall,
+                    t.cases.c.origin_hall == "",
+                    t.cases.c.receipt_no == receipt_no.strip().upper(),
                 )
             ).scalar()
         if found is None:
@@ -345,7 +350,11 @@ class CaseService:
             count = conn.execute(
                 sa.select(sa.func.count())
                 .select_from(t.cases)
-                .where(t.cases.c.hall == self.hall, t.cases.c.receipt_no.like(f"SJ{day:%Y%m%d}%"))
+                .where(
+                    t.cases.c.hall == self.hall,
+                    t.cases.c.origin_hall == "",  # a case forwarded here keeps its own hall's number
+                    t.cases.c.receipt_no.like(f"SJ{day:%Y%m%d}%"),
+                )
             ).scalar_one()
             conn.execute(
                 t.cases.update()
@@ -501,6 +510,8 @@ class CaseService:
             .values(status=after.value, updated_at=now, **values)
         )
         self._history(conn, row["id"], actor, action.value, before, after, now, note)
+        for hook in self.on_transition:
+            hook(conn, row, action, after, note)
 
     def _set_material(
         self,
