@@ -766,6 +766,7 @@ class CaseService:
         ]
         output_window = next((w.name for w in self.config.windows if w.kind.value == "output"), "综合出件窗口")
         public["collect"] = {"where": f"{hall.name} {output_window}", "address": hall.address, "phone": hall.phone}
+        public["elsewhere"] = None  # 转报: the route names the deciding hall (server/network/forwarding.py)
         return public
 
     def sweep_if_due(self, now: dt.datetime, every: dt.timedelta = dt.timedelta(hours=1)) -> None:
