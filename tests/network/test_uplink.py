@@ -6,6 +6,7 @@ events. And a real dispatcher whose hub never answers serves its hall all the sa
 from __future__ import annotations
 
 import datetime as dt
+import signal
 import socket
 import threading
 from collections.abc import Iterator
@@ -218,6 +219,9 @@ def test_a_hall_whose_hub_never_answers_serves_as_usual(tmp_path: Path) -> None:
         board = httpx.get(f"{dispatcher.api}/halls/demo/board", timeout=5)
         assert board.status_code == 200 and board.json()["waiting"]["A"]["count"] == 7
         assert "shipping the events of demo to the hub" in dispatcher.log_text()
+        assert dispatcher.proc is not None
+        dispatcher.proc.send_signal(signal.SIGTERM)  # its uplink is stuck in a request: it still stops
+        assert dispatcher.proc.wait(timeout=20) in (0, -signal.SIGTERM)  # uvicorn re-raises the signal when done
     finally:
         dispatcher.kill()
         black_hole.close()
