@@ -64,6 +64,8 @@ def forward(
     with cases._writer, cases.engine.begin() as conn:
         row = cases._row(conn, case_id)
         next_status(CaseStatus(row["status"]), CaseAction.forward)  # 409 naming the state, before any write
+        if _link(conn, cases.hall, case_id) is not None:
+            raise ForwardRefused("该办件是转报来的，由本大厅办理，不能再转报 — a forwarded case is decided here")
         payload = _forwarded_case(cases, conn, row)
         cases._transition(conn, row, CaseAction.forward, actor, now, f"转报至 {peer_name}")
         conn.execute(
