@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from hallq.case_models import CaseView
+from hallq.catalogue import CatalogueHall
 from hallq.forward_models import ForwardBody
 from server.api.cases import CasesDep, _run, office_user
 from server.api.deps import PrincipalDep
@@ -22,6 +23,15 @@ from server.network.forwarder import Forwarder
 from server.runtime import utcnow
 
 router = APIRouter(tags=["cases"])
+
+
+@router.get("/halls/{hall}/forward-targets", response_model=list[CatalogueHall])
+async def forward_targets(hall: str, request: Request, principal: PrincipalDep) -> list[CatalogueHall]:
+    """The halls registered at the hub a case may go to (from the hall's copy of the catalogue)."""
+    office_user(principal)
+    forwarder: Forwarder | None = getattr(request.app.state, "forwarder", None)
+    catalogue = await _run(forwarder.catalogue) if forwarder is not None and forwarder.serves(hall) else None
+    return [h for h in catalogue.halls if h.hall != hall] if catalogue else []
 
 
 @router.post("/halls/{hall}/cases/{case_id}/forward", response_model=CaseView)

@@ -49,6 +49,7 @@ SIGNATURE_INDEX = -1  # material i's signed 容缺 promise is case_files.idx -1 
 _PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 _TRACKING = re.compile(r"^[A-Za-z0-9-]{6,40}$")
 R = TypeVar("R")
+Transition = Callable[[Connection, dict[str, Any], CaseAction, CaseStatus, str, dt.datetime], None]
 
 
 class CaseError(Exception):
@@ -106,8 +107,8 @@ class CaseService:
         self._writer = threading.Lock()  # one writer per hall: receipt numbers stay gap-free and unique
         self._last_sweep: dt.datetime | None = None
         # Called inside the transaction of every status change (row before it, action, new status,
-        # note): the network's forwarding writes its outbox there (server/network/forwarding.py).
-        self.on_transition: list[Callable[[Connection, dict[str, Any], CaseAction, CaseStatus, str], None]] = []
+        # note, time): the network's forwarding writes its outbox there (server/network/forwarding.py).
+        self.on_transition: list[Transition] = []
 
     # ---- look-ups ---------------------------------------------------------------------------------
 
@@ -511,7 +512,7 @@ class CaseService:
         )
         self._history(conn, row["id"], actor, action.value, before, after, now, note)
         for hook in self.on_transition:
-            hook(conn, row, action, after, note)
+            hook(conn, row, action, after, note, now)
 
     def _set_material(
         self,

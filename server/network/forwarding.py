@@ -13,8 +13,10 @@ the decision, moves the case on to approved or rejected, from where the first ha
 out as for any case.
 
 Only masked personal data leaves the hall: the masked name, the masked ID number and the masked
-phone. The HMAC of the ID number, the phone and the scanned files stay where the citizen gave them
-(the deciding hall sees each material's name and status, not the scans).
+phone. The HMAC of the ID number, the phone and the scanned files stay where the citizen gave them:
+the scans are of ID cards, 户口簿 and contracts, full personal data that DESIGN §7 keeps in the hall,
+so the deciding hall sees each material's name and status, and the papers follow by the halls' own
+route (the originals the citizen left in the locker, or the first hall's copies).
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -31,7 +32,7 @@ from sqlalchemy.engine import Connection
 from hallq.catalogue import Catalogue
 from hallq.forward_models import CaseNews, ForwardedCase, ForwardedMaterial, ForwardedStep, InboundTransfer, Transfer
 from server.cases import tables as ct
-from server.cases.service import Actor, CaseError, CaseService, mask_phone
+from server.cases.service import Actor, CaseError, CaseService, Transition, mask_phone
 from server.cases.workflow import STATUS_LABELS, CaseAction, CaseStatus, next_status
 from server.network.forward_tables import case_links, case_transfers_in, case_transfers_out
 from server.store.database import aware
@@ -194,10 +195,12 @@ def _copy_history(conn: Connection, hall: str, transfer: InboundTransfer, case: 
     )  # fmt: skip
 
 
-def news_hook(cases: CaseService) -> Callable[[Connection, dict[str, Any], CaseAction, CaseStatus, str], None]:
+def news_hook(cases: CaseService) -> Transition:
     """For `CaseService.on_transition`: a step on a case forwarded here sends news to where it came from."""
 
-    def hook(conn: Connection, row: dict[str, Any], action: CaseAction, after: CaseStatus, note: str) -> None:
+    def hook(
+        conn: Connection, row: dict[str, Any], action: CaseAction, after: CaseStatus, note: str, now: dt.datetime
+    ) -> None:
         link = _link(conn, cases.hall, row["id"])
         if link is None or link["direction"] != "in":
             return
@@ -206,7 +209,6 @@ def news_hook(cases: CaseService) -> Callable[[Connection, dict[str, Any], CaseA
                 case_transfers_out.c.hall == cases.hall, case_transfers_out.c.case_id == row["id"]
             )
         ).scalar_one()  # fmt: skip
-        now = dt.datetime.now(dt.UTC)
         news = CaseNews(hall_name=cases.config.hall.name, status=after.value, status_label=STATUS_LABELS[after],
                         note=note, at=now, decision=DECISIONS.get(after))  # type: ignore[arg-type]  # fmt: skip
         transfer = Transfer(key=f"{cases.hall}.{row['id']}.news.{int(sent) + 1}", to_hall=link["peer_hall"],

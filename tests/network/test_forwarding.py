@@ -110,6 +110,8 @@ def test_a_forwarded_case_goes_to_the_deciding_hall_and_its_result_comes_back_on
 def _round_trip(hub: Hub, center: CityHall, village: CityHall) -> None:
     at_village, at_center = _staff(village), _staff(center)
     case_id, key, receipt = _received_case(village)
+    targets = httpx.get(f"{village.d.api}/halls/dongxiang/forward-targets", headers=at_village, timeout=30)
+    assert targets.json() == [{"hall": "jurong", "name": "句容市政务服务中心", "kind": "center"}]
 
     # the hub is down: the village forwards anyway, the transfer waits in its outbox
     hub.kill()
