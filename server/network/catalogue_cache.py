@@ -22,6 +22,7 @@ from hallq.catalogue import Catalogue
 
 log = logging.getLogger(__name__)
 REFRESH_S = 300.0
+STOP_WAIT_S = 2.0
 TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 CACHE_NAME = "catalogue.json"
 
@@ -115,7 +116,7 @@ class CatalogueRefresher:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=TIMEOUT.read or 10.0)
+        self._thread.join(timeout=STOP_WAIT_S)  # a daemon: a request to a hung hub does not hold up a shutdown
 
     def _run(self) -> None:
         with httpx.Client(timeout=TIMEOUT) as client:

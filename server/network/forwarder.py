@@ -28,7 +28,7 @@ from hallq.forward_models import InboundTransfers
 from server.cases.service import CaseService
 from server.network import forwarding
 from server.network.catalogue_cache import read_cache
-from server.network.uplink import HubRefused, _raise_for, backoff_s
+from server.network.uplink import STOP_WAIT_S, HubRefused, _raise_for, backoff_s
 from server.runtime import Dispatcher
 from server.store.database import utcnow
 
@@ -86,8 +86,11 @@ class Forwarder:
         with self._wake:
             self._stopping = True
             self._wake.notify_all()
-        self._thread.join(timeout=TIMEOUT.read or 30.0)
-        self.client.close()
+        # A request to a hung hub may hold the thread for TIMEOUT: the dispatcher does not wait for it
+        # (a daemon thread; a transfer sent but not marked is sent again, the hub keeps it once).
+        self._thread.join(timeout=STOP_WAIT_S)
+        if not self._thread.is_alive():
+            self.client.close()
 
     def wake(self) -> None:
         with self._wake:
