@@ -171,7 +171,7 @@ class Uplink:
             return False
         try:
             full = self._ship(link, now)
-        except (httpx.HTTPError, HubRefused, ValueError) as exc:
+        except Exception as exc:  # the hub away or refusing, or the hall's own database away: try again later
             link.failures += 1
             link.retry_at = now + backoff_s(link.failures)
             level = logging.ERROR if isinstance(exc, HubRefused) else logging.WARNING

@@ -225,3 +225,26 @@ def test_a_hall_whose_hub_never_answers_serves_as_usual(tmp_path: Path) -> None:
     finally:
         dispatcher.kill()
         black_hole.close()
+
+
+def test_the_halls_database_away_for_a_moment_is_tried_again(
+    hub: tuple[str, Store], hall: FakeDispatcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlalchemy.exc
+
+    url, hub_store = hub
+    hall.commit(writes(4))
+    uplink = Uplink(hall, url, {"demo": TOKEN})  # type: ignore[arg-type]
+    link = uplink.links["demo"]
+    real = hall.store.events_since
+
+    def away(*_args: Any) -> Any:
+        raise sqlalchemy.exc.OperationalError("SELECT", {}, Exception("the database is away"))
+
+    monkeypatch.setattr(hall.store, "events_since", away)
+    assert uplink._turn(link) is False and link.failures == 1 and link.retry_at > 0
+    monkeypatch.setattr(hall.store, "events_since", real)
+    link.retry_at = 0.0  # the backoff has passed
+    uplink._turn(link)
+    assert link.failures == 0 and link.acked == 4 == hub_acked(hub_store)
+    uplink.client.close()
