@@ -32,6 +32,7 @@ CaseStatus = Literal[
     "delivered",
     "archived",
     "abandoned",
+    "forwarded",
 ]
 
 
@@ -266,6 +267,16 @@ class CollectAt(AnswerModel):
     phone: str = ""
 
 
+class CaseElsewhere(AnswerModel):
+    """Where a forwarded case (转报) is being decided, and how far it has come there."""
+
+    hall: str
+    hall_name: str = ""
+    status: str | None = None
+    status_label: str = "已转报，等待对方收件"
+    at: dt.datetime | None = None
+
+
 class PublicCase(AnswerModel):
     """The citizen's case page (the receipt's QR): status, what is missing, where to collect; a
     masked name only."""
@@ -288,3 +299,4 @@ class PublicCase(AnswerModel):
     materials: list[PublicMaterial] = Field(default_factory=list)
     history: list[PublicHistoryEntry] = Field(default_factory=list)
     collect: CollectAt
+    elsewhere: CaseElsewhere | None = Field(None, description="转报: the hall deciding the case, and its state there")

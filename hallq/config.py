@@ -10,7 +10,7 @@ import datetime as dt
 import re
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -641,29 +641,112 @@ def validation_errors(exc: ValidationError) -> list[tuple[str, str]]:
     return [(_error_path(tuple(e["loc"])), e["msg"].removeprefix("Value error, ")) for e in exc.errors()]
 
 
-def parse_hall_config(data: Any, source: str = "<config>") -> HallConfig:
+# Items named by code (统一事项, hallq/catalogue.py): what a hall may set for itself beside an item's
+# code; everything else is the city's catalogue's.
+LOCAL_FIELDS = ("promised_days", "defer_days", "conditions", "process")
+
+
+class ItemSource(Protocol):
+    """The city's catalogue as the config sees it (hallq.catalogue.Catalogue)."""
+
+    def item(self, code: str) -> Item | None: ...
+
+
+def names_items_by_code(data: Any) -> bool:
+    """Whether a raw hall config names any item by code only (so it needs the catalogue)."""
+    services = data.get("services") if isinstance(data, dict) else None
+    return any(
+        _is_reference(entry)
+        for service in (services if isinstance(services, list) else [])
+        if isinstance(service, dict) and isinstance(service.get("items"), list)
+        for entry in service["items"]
+    )
+
+
+def _is_reference(entry: Any) -> bool:
+    return isinstance(entry, str) or (isinstance(entry, dict) and "code" in entry and "name" not in entry)
+
+
+def resolve_items(data: Any, catalogue: ItemSource | None) -> tuple[Any, list[tuple[str, str]]]:
+    """The raw hall config with every item named by code replaced by the catalogue's item (hall-local
+    fields applied), and the problems: codes the catalogue lacks, fields a hall may not set. An item
+    that cannot be resolved is left out, so the rest of the file is still checked."""
+    if not isinstance(data, dict) or not isinstance(data.get("services"), list):
+        return data, []
+    problems: list[tuple[str, str]] = []
+    services = []
+    for s, service in enumerate(data["services"]):
+        if not isinstance(service, dict) or not isinstance(service.get("items"), list):
+            services.append(service)
+            continue
+        items = []
+        for n, entry in enumerate(service["items"]):
+            if not _is_reference(entry):
+                items.append(entry)
+                continue
+            resolved, problem = _resolve(entry, catalogue)
+            if problem:
+                problems.append((f"services[{s}].items[{n}]", problem))
+            else:
+                items.append(resolved)
+        services.append({**service, "items": items})
+    return {**data, "services": services}, problems
+
+
+def _resolve(entry: str | dict[str, Any], catalogue: ItemSource | None) -> tuple[dict[str, Any], str]:
+    local = {"code": entry} if isinstance(entry, str) else dict(entry)
+    code = str(local.pop("code"))
+    if catalogue is None:
+        return {}, f"item {code!r} is named by code but there is no catalogue (give the hub, or --catalogue)"
+    item = catalogue.item(code)
+    if item is None:
+        return {}, f"item code {code!r} is not in the city's catalogue"
+    foreign = sorted(k for k in local if k not in LOCAL_FIELDS)
+    if foreign:
+        return {}, (
+            f"item {code!r}: {', '.join(foreign)} is the catalogue's (四级四同), change it there; "
+            f"a hall may set only {', '.join(LOCAL_FIELDS)}"
+        )
+    base = item.model_dump(mode="json", exclude={"department"})
+    days = local.get("promised_days")
+    if isinstance(days, int) and days > item.promised_days:
+        return {}, f"item {code!r}: promised_days {days} is longer than the catalogue's {item.promised_days}"
+    return {**base, **local}, ""
+
+
+def parse_hall_config(data: Any, source: str = "<config>", catalogue: ItemSource | None = None) -> HallConfig:
+    """Validate a hall config; items named by code take the rest from `catalogue` (hallq/catalogue.py).
+    Codes the catalogue lacks are reported with every other error at once."""
     if not isinstance(data, dict):
         raise ConfigError(source, [("(top)", "the file must be a mapping with hall, services, windows")])
+    data, problems = resolve_items(data, catalogue)
     try:
-        return HallConfig.model_validate(data)
+        config = HallConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(source, validation_errors(exc)) from None
+        raise ConfigError(source, problems + validation_errors(exc)) from None
+    if problems:
+        raise ConfigError(source, problems)
+    return config
 
 
-def load_hall_config(path: str | Path) -> HallConfig:
-    """Read and validate a hall config; raises ConfigError listing every problem with its path."""
+def read_hall_yaml(path: str | Path) -> Any:
+    """The raw YAML of a hall config (ConfigError for an unreadable file or bad YAML)."""
     source = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(source, [("(file)", exc.strerror or str(exc))]) from None
     try:
-        data = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
         raise ConfigError(source, [(where, f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
-    return parse_hall_config(data, source)
+
+
+def load_hall_config(path: str | Path, catalogue: ItemSource | None = None) -> HallConfig:
+    """Read and validate a hall config; raises ConfigError listing every problem with its path."""
+    return parse_hall_config(read_hall_yaml(path), str(path), catalogue)
 
 
 def example_config_path() -> Path:

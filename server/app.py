@@ -12,6 +12,8 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
@@ -20,6 +22,7 @@ from server.api import appointments as appointments_api
 from server.api import auth as auth_api
 from server.api import cases as cases_api
 from server.api import evaluations as evaluations_api
+from server.api import forward as forward_api
 from server.api import halls as halls_api
 from server.api import notify as notify_api
 from server.api import reports as reports_api
@@ -32,6 +35,8 @@ from server.api.errors import ERROR_RESPONSES, install_error_handlers
 from server.api.limits import install_request_guard
 from server.evaluations.feeder import RatingFeeder
 from server.http_protocol import quiet_resource_errors
+from server.network.catalogue_cache import CatalogueRefresher
+from server.network.forwarder import Forwarder
 from server.network.uplink import BACKOFF_MAX_S, Uplink
 from server.notify.notifier import Notifier
 from server.publisher import run_bus
@@ -67,6 +72,7 @@ def create_app(settings: ServerSettings, *, embedded_mqtt_port: int = 1883, star
         notifier.start()
         uplink = _start_uplink(settings, dispatcher)  # the city's hub (DESIGN §14), off the request path
         app.state.uplink = uplink
+        network = _start_forwarding(app, settings, dispatcher)  # 转报 and the catalogue's copy, likewise
         ticker = asyncio.create_task(run_ticker(dispatcher))
         async with contextlib.AsyncExitStack() as stack:
             if start_bus:
@@ -79,6 +85,8 @@ def create_app(settings: ServerSettings, *, embedded_mqtt_port: int = 1883, star
         await asyncio.to_thread(feeder.stop)
         if uplink is not None:
             await asyncio.to_thread(uplink.stop)
+        for worker in network:
+            await asyncio.to_thread(worker.stop)
         await notifier.stop()
         await dispatcher.stop()
 
@@ -98,6 +106,7 @@ def create_app(settings: ServerSettings, *, embedded_mqtt_port: int = 1883, star
     stats_stream_api.install(app, API_PREFIX)
     ticket_events_api.install(app, API_PREFIX)
     cases_api.install(app)
+    app.include_router(forward_api.router, prefix=API_PREFIX)
     evaluations_api.install(app)
     appointments_api.install(app)
     web_routes.install(app)
@@ -114,6 +123,30 @@ def _start_uplink(settings: ServerSettings, dispatcher: Dispatcher) -> Uplink | 
     uplink.start()
     log.info("shipping the events of %s to the hub at %s", ", ".join(sorted(tokens)), settings.hub_url)
     return uplink
+
+
+def _start_forwarding(app: FastAPI, settings: ServerSettings, dispatcher: Dispatcher) -> list[Any]:
+    """With a hub: the forwarder (cases across halls) and the catalogue's refresher."""
+    app.state.forwarder = None
+    if settings.hub_url is None:
+        return []
+    tokens = {hall: token.get_secret_value() for hall, token in settings.hub_tokens.items()}
+    forwarder = Forwarder(
+        dispatcher,
+        settings.hub_url,
+        tokens,
+        lambda hall: cases_api.case_service(app.state, dispatcher, hall),
+        catalogue_path=settings.catalogue_path,
+        poll_s=settings.forward_poll_s,
+    )
+    app.state.forwarder = forwarder
+    forwarder.start()
+    workers: list[Any] = [forwarder]
+    if settings.catalogue_path:
+        refresher = CatalogueRefresher(settings.hub_url, Path(settings.catalogue_path))
+        refresher.start()
+        workers.append(refresher)
+    return workers
 
 
 async def _start_bus(stack: contextlib.AsyncExitStack, dispatcher: Dispatcher, embedded_port: int) -> None:

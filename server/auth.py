@@ -66,7 +66,11 @@ def sha256_hex(token: str) -> str:
 
 
 def new_token() -> str:
-    return secrets.token_urlsafe(32)
+    """A bearer token that never starts with '-': printed tokens are pasted after `--token` or
+    `--hub-token`, where a leading '-' reads as another option."""
+    while (token := secrets.token_urlsafe(32)).startswith("-"):
+        pass
+    return token
 
 
 _hasher = PasswordHasher()

@@ -16,13 +16,22 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
-from hallq.config import ConfigError, HallConfig, load_hall_config, validation_errors
+from hallq.catalogue import Catalogue
+from hallq.config import (
+    ConfigError,
+    HallConfig,
+    names_items_by_code,
+    parse_hall_config,
+    read_hall_yaml,
+    validation_errors,
+)
+from server.network.catalogue_cache import cache_path, read_cache, refresh
 
 DEMO_PASSWORD = "demo"
 DEMO_DEVICE_TOKEN = "demo-device-token"
@@ -90,6 +99,8 @@ class ServerSettings(BaseModel):
     files_dir: str | None = Field(None, description="uploaded materials; default: beside an SQLite database")
     hub_url: str | None = Field(None, pattern=r"^https?://", description="the city's hub (DESIGN §14); none: no uplink")
     hub_tokens: dict[str, SecretStr] = Field(default_factory=dict, description="hall → its uplink token")
+    catalogue_path: str | None = Field(None, description="the hall's copy of the city's catalogue (统一事项)")
+    forward_poll_s: float = Field(5.0, gt=0, le=3600, description="how often the hub is asked for cases forwarded here")
 
     @model_validator(mode="after")
     def _uplink_complete(self) -> ServerSettings:
@@ -176,14 +187,17 @@ def build_settings(
     demo_flag = demo if demo is not None else env.get("HALLQ_DEMO", "").lower() in ("1", "true", "yes")
     given = _pick(config, env, "config")
     paths = [given] if isinstance(given, str) else list(given or [])
-    configs = _load_configs(paths, demo_flag)
+    database_given = _pick(database, env, "database")
+    catalogue_file = _catalogue_file(paths, database_given, demo_flag, env.get("HALLQ_CATALOGUE_CACHE"))
+    configs = _load_configs(paths, demo_flag, lambda: _hall_catalogue(paths, _pick(hub, env, "hub"), catalogue_file))
     hall_config = configs[0]
     raw: dict[str, Any] = {
         "hall_config": hall_config,
         "other_halls": tuple(configs[1:]),
         "config_path": paths[0] if paths else str(_example_path()),
         "demo": demo_flag,
-        "database": _pick(database, env, "database") or (DEFAULT_DEMO_DATABASE if demo_flag else None),
+        "database": database_given or (DEFAULT_DEMO_DATABASE if demo_flag else None),
+        "catalogue_path": str(catalogue_file),
         "mqtt_url": _pick(mqtt, env, "mqtt") or None,
         "hmac_secret": _pick(hmac_secret, env, "hmac_secret") or (DEMO_HMAC_SECRET if demo_flag else ""),
         "limits": limits_from_env(env),
@@ -193,6 +207,7 @@ def build_settings(
         ("port", _pick(port, env, "port")),
         ("broker_port", _pick(broker_port, env, "broker_port")),
         ("files_dir", env.get("HALLQ_FILES_DIR")),
+        ("forward_poll_s", env.get("HALLQ_FORWARD_POLL_S")),
     )
     for key, value in picked:
         if value is not None:
@@ -270,12 +285,15 @@ def hall_config_files(paths: list[str]) -> list[Path]:
     return files
 
 
-def _load_configs(paths: list[str], demo: bool) -> list[HallConfig]:
+def _load_configs(paths: list[str], demo: bool, catalogue: Callable[[], Catalogue | None]) -> list[HallConfig]:
+    """The hall configs; `catalogue` is asked (once) only when one names an item by code."""
     if not paths:
         if not demo:
             raise ConfigError("server settings", [("config", "give --config FILE (or HALLQ_CONFIG), or --demo")])
         paths = [str(_example_path())]
-    configs = [load_hall_config(path) for path in hall_config_files(paths)]
+    raws = [(path, read_hall_yaml(path)) for path in hall_config_files(paths)]
+    needed = catalogue() if any(names_items_by_code(raw) for _path, raw in raws) else None
+    configs = [parse_hall_config(raw, str(path), needed) for path, raw in raws]
     problems = hall_clashes(configs)
     if problems:
         raise ConfigError("server settings", [("config", problem) for problem in problems])
@@ -283,6 +301,34 @@ def _load_configs(paths: list[str], demo: bool) -> list[HallConfig]:
         # A demo must work at any hour: force the hall open around the clock.
         configs = [c.model_copy(update={"hall": c.hall.model_copy(update={"around_the_clock": True})}) for c in configs]
     return configs
+
+
+def _raw_sections(paths: list[str], section: str) -> list[dict[str, Any]]:
+    """A section (server:, network:) of each hall file as written, before the catalogue is known."""
+    found = []
+    for path in hall_config_files(paths) if paths else []:
+        raw = read_hall_yaml(path)
+        value = raw.get(section) if isinstance(raw, dict) else None
+        if isinstance(value, dict):
+            found.append(value)
+    return found
+
+
+def _catalogue_file(paths: list[str], database: str | None, demo: bool, given: str | None) -> Path:
+    """Where the hall keeps its copy of the catalogue: beside its database (as the settings will pick it)."""
+    written = next((s["database"] for s in _raw_sections(paths, "server") if s.get("database")), None)
+    chosen = database or written or (DEFAULT_DEMO_DATABASE if demo else "sqlite:///var/hallq.sqlite3")
+    return cache_path(str(chosen), given)
+
+
+def _hall_catalogue(paths: list[str], hub: str | None, path: Path) -> Catalogue | None:
+    """The city's catalogue for items named by code: from the hub (its copy kept), else the copy."""
+    hub = hub or next((s["hub"] for s in _raw_sections(paths, "network") if s.get("hub")), None)
+    if hub is None:
+        cached = read_cache(path)
+    else:
+        cached, _changed = refresh(str(hub), path)
+    return cached.catalogue if cached else None
 
 
 def _demo_status_url(config: HallConfig, host: Any, port: Any) -> HallConfig:

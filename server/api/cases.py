@@ -36,6 +36,7 @@ from server.auth import Forbidden, Principal
 from server.cases.service import Actor, CaseError, CaseNotFound, CaseService
 from server.cases.uploads import MAX_UPLOAD_BYTES, FileStore, UploadRejected
 from server.cases.workflow import CaseAction, CaseStatus, IllegalCaseAction
+from server.network import forwarding
 from server.runtime import Dispatcher, utcnow
 
 router = APIRouter(tags=["cases"])
@@ -58,16 +59,23 @@ def files_root(dispatcher: Dispatcher) -> Path:
     return Path("var/files").resolve()
 
 
-async def get_cases(request: Request, hall: str, dispatcher: DispatcherDep) -> CaseService:
-    services: dict[str, CaseService] | None = getattr(request.app.state, "case_services", None)
+def case_service(state: Any, dispatcher: Dispatcher, hall: str) -> CaseService:
+    """The hall's one CaseService (one writer lock per hall), for the routes and the forwarder."""
+    services: dict[str, CaseService] | None = getattr(state, "case_services", None)
     if services is None:
-        services = request.app.state.case_services = {}
+        services = state.case_services = {}
     if hall not in services:
         config = dispatcher.runtime(hall).config
-        services[hall] = CaseService(
+        cases = CaseService(
             dispatcher.store.engine, config, FileStore(files_root(dispatcher) / hall), dispatcher.settings.hmac_key
         )
-    cases = services[hall]
+        cases.on_transition.append(forwarding.news_hook(cases))  # 转报: news back to the first hall
+        services[hall] = cases
+    return services[hall]
+
+
+async def get_cases(request: Request, hall: str, dispatcher: DispatcherDep) -> CaseService:
+    cases = case_service(request.app.state, dispatcher, hall)
     await _run(cases.sweep_if_due, utcnow())  # drafts nobody came back to, at most hourly
     return cases
 
@@ -325,6 +333,7 @@ async def instant_case(hall: str, body: InstantBody, principal: PrincipalDep, ca
 async def public_case(hall: str, case_id: str, cases: CasesDep, k: KeyQuery = None) -> dict[str, Any]:
     await _keyed(cases, case_id, k)
     view: dict[str, Any] = await _run(cases.public_view, case_id, utcnow())
+    view["elsewhere"] = await _run(forwarding.elsewhere, cases, case_id)  # 转报: where it is decided
     return view
 
 
@@ -343,6 +352,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(UploadRejected)
     async def _upload(_: Request, exc: UploadRejected) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=413 if "过大" in str(exc) else 415)
+
+    @app.exception_handler(forwarding.ForwardRefused)
+    async def _forward(_: Request, exc: forwarding.ForwardRefused) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=422)
 
     @app.exception_handler(CaseError)
     async def _case(_: Request, exc: CaseError) -> JSONResponse:

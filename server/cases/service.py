@@ -49,6 +49,7 @@ SIGNATURE_INDEX = -1  # material i's signed 容缺 promise is case_files.idx -1 
 _PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 _TRACKING = re.compile(r"^[A-Za-z0-9-]{6,40}$")
 R = TypeVar("R")
+Transition = Callable[[Connection, dict[str, Any], CaseAction, CaseStatus, str, dt.datetime], None]
 
 
 class CaseError(Exception):
@@ -105,6 +106,9 @@ class CaseService:
         self.calendar = calendar or WorkingCalendar(config.hall.holidays, config.hall.workdays)
         self._writer = threading.Lock()  # one writer per hall: receipt numbers stay gap-free and unique
         self._last_sweep: dt.datetime | None = None
+        # Called inside the transaction of every status change (row before it, action, new status,
+        # note, time): the network's forwarding writes its outbox there (server/network/forwarding.py).
+        self.on_transition: list[Transition] = []
 
     # ---- look-ups ---------------------------------------------------------------------------------
 
@@ -134,7 +138,9 @@ class CaseService:
         with self.engine.connect() as conn:
             found = conn.execute(
                 sa.select(t.cases.c.id).where(
-                    t.cases.c.hall == self.hall, t.cases.c.receipt_no == receipt_no.strip().upper()
+                    t.cases.c.hall == self.hall,
+                    t.cases.c.origin_hall == "",
+                    t.cases.c.receipt_no == receipt_no.strip().upper(),
                 )
             ).scalar()
         if found is None:
@@ -345,7 +351,11 @@ class CaseService:
             count = conn.execute(
                 sa.select(sa.func.count())
                 .select_from(t.cases)
-                .where(t.cases.c.hall == self.hall, t.cases.c.receipt_no.like(f"SJ{day:%Y%m%d}%"))
+                .where(
+                    t.cases.c.hall == self.hall,
+                    t.cases.c.origin_hall == "",  # a case forwarded here keeps its own hall's number
+                    t.cases.c.receipt_no.like(f"SJ{day:%Y%m%d}%"),
+                )
             ).scalar_one()
             conn.execute(
                 t.cases.update()
@@ -501,6 +511,8 @@ class CaseService:
             .values(status=after.value, updated_at=now, **values)
         )
         self._history(conn, row["id"], actor, action.value, before, after, now, note)
+        for hook in self.on_transition:
+            hook(conn, row, action, after, note, now)
 
     def _set_material(
         self,
@@ -755,6 +767,7 @@ class CaseService:
         ]
         output_window = next((w.name for w in self.config.windows if w.kind.value == "output"), "综合出件窗口")
         public["collect"] = {"where": f"{hall.name} {output_window}", "address": hall.address, "phone": hall.phone}
+        public["elsewhere"] = None  # 转报: the route names the deciding hall (server/network/forwarding.py)
         return public
 
     def sweep_if_due(self, now: dt.datetime, every: dt.timedelta = dt.timedelta(hours=1)) -> None:

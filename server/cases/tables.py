@@ -38,7 +38,9 @@ cases = sa.Table(
     sa.Column("delivered_at", TS, nullable=True),
     sa.Column("archived_at", TS, nullable=True),
     sa.Column("updated_at", TS, nullable=False),
-    sa.UniqueConstraint("hall", "receipt_no", name="uq_cases_receipt"),
+    # the hall a forwarded case (转报) came from, "" for the hall's own: a receipt number is unique per both
+    sa.Column("origin_hall", sa.String(32), nullable=False, server_default=""),
+    sa.UniqueConstraint("hall", "origin_hall", "receipt_no", name="uq_cases_receipt"),
     sa.Index("ix_cases_hall_status", "hall", "status"),
     # the statistics read a range of days by each step's time (server/stats/cases.py)
     sa.Index("ix_cases_hall_received", "hall", "received_at"),

@@ -33,6 +33,7 @@ class CaseStatus(StrEnum):
     delivered = "delivered"
     archived = "archived"
     abandoned = "abandoned"
+    forwarded = "forwarded"  # 转报: decided at another hall, the result comes back here
 
 
 class CaseAction(StrEnum):
@@ -47,6 +48,12 @@ class CaseAction(StrEnum):
     post = "post"
     deliver = "deliver"
     archive = "archive"
+    # 转报 (server/network/forwarding.py): sent to the deciding hall, taken in there, its news, its result
+    forward = "forward"
+    forward_in = "forward_in"
+    remote_update = "remote_update"
+    remote_approve = "remote_approve"
+    remote_reject = "remote_reject"
 
 
 STATUS_LABELS: dict[CaseStatus, str] = {
@@ -61,6 +68,7 @@ STATUS_LABELS: dict[CaseStatus, str] = {
     CaseStatus.delivered: "已送达",
     CaseStatus.archived: "已办结归档",
     CaseStatus.abandoned: "已放弃",
+    CaseStatus.forwarded: "已转报，异地办理中",
 }
 
 ACTION_LABELS: dict[CaseAction, str] = {
@@ -75,6 +83,11 @@ ACTION_LABELS: dict[CaseAction, str] = {
     CaseAction.post: "出件（邮寄）",
     CaseAction.deliver: "送达",
     CaseAction.archive: "归档",
+    CaseAction.forward: "转报",
+    CaseAction.forward_in: "转报收件",
+    CaseAction.remote_update: "异地办理进度",
+    CaseAction.remote_approve: "异地审批通过",
+    CaseAction.remote_reject: "异地不予批准",
 }
 
 S, A = CaseStatus, CaseAction
@@ -93,10 +106,15 @@ TRANSITIONS: dict[tuple[CaseStatus, CaseAction], CaseStatus] = {
     (S.ready, A.deliver): S.delivered,
     (S.posted, A.deliver): S.delivered,
     (S.delivered, A.archive): S.archived,
+    (S.received, A.forward): S.forwarded,
+    (S.forwarded, A.remote_approve): S.approved,
+    (S.forwarded, A.remote_reject): S.rejected,
 }
 # Actions a clerk takes in the back office; complete / resubmit / abandon come from the citizen's kiosk.
 OFFICE_ACTIONS = frozenset({A.accept, A.correct, A.approve, A.reject, A.ready, A.post, A.deliver, A.archive})
-OPEN_STATUSES = frozenset({S.received, S.correction, S.accepted, S.approved, S.rejected, S.ready, S.posted})
+OPEN_STATUSES = frozenset(
+    {S.received, S.correction, S.accepted, S.approved, S.rejected, S.ready, S.posted, S.forwarded}
+)
 
 
 class IllegalCaseAction(Exception):

@@ -4,6 +4,7 @@
     hallq hub add-hall HALL --name NAME --kind center|sub_center|town|village [--parent HALL]
                             [--timezone Asia/Shanghai] --database postgresql://…
     hallq hub add-user USER --role supervisor|admin [--password-stdin] --database postgresql://…
+    hallq hub catalogue import FILE --database postgresql://…
 
 Heavy imports stay inside the functions so `hallq --help` stays fast."""
 
@@ -47,6 +48,10 @@ def register_hub(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     add_user.add_argument("--display-name", default="")
     add_user.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     _database_option(add_user, on_action=True)
+    catalogue = actions.add_parser("catalogue", help="publish the city's catalogue of items (统一事项) from a file")
+    catalogue.add_argument("verb", choices=("import",), help="import: replace the published catalogue with FILE")
+    catalogue.add_argument("file", help="YAML: items: [...], or services: [...] as in a hall config")
+    _database_option(catalogue, on_action=True)
     parser.set_defaults(func=run_hub)
 
 
@@ -64,6 +69,8 @@ def run_hub(args: argparse.Namespace) -> int:
         return _add_hall(args, settings.database)
     if args.action == "add-user":
         return _add_user(args, settings.database)
+    if args.action == "catalogue":
+        return _import_catalogue(args, settings.database)
     return _serve(settings)
 
 
@@ -127,6 +134,30 @@ def _add_user(args: argparse.Namespace, database: str) -> int:
     CredentialStore(engine).add_user(args.username, hash_password(password), args.role, args.display_name)
     AuditLog(engine).write(None, f"cli:{getpass.getuser()}", "admin", "user_add", args.username, {"role": args.role})
     print(f"hub user {args.username} ({args.role}) saved")
+    return 0
+
+
+def _import_catalogue(args: argparse.Namespace, database: str) -> int:
+    """Validate the whole file first (every problem at once); publish only a file without any."""
+    from hallq.catalogue import load_catalogue_file
+    from hallq.config import ConfigError
+    from server.network.catalogue import document, publish
+    from server.store import AuditLog
+
+    try:
+        items = load_catalogue_file(args.file)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    store = _migrated_store(database)
+    try:
+        published, withdrawn = publish(store.engine, items)
+        etag = document(store.engine).etag
+        detail = {"file": args.file, "items": published, "withdrawn": withdrawn, "etag": etag}
+        AuditLog(store.engine).write(None, f"cli:{getpass.getuser()}", "admin", "hub_catalogue", "catalogue", detail)
+    finally:
+        store.close()
+    print(f"catalogue published: {published} items, {withdrawn} withdrawn (ETag {etag}); halls fetch it within minutes")
     return 0
 
 

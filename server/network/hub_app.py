@@ -19,7 +19,7 @@ from fastapi_offline import FastAPIOffline
 from server.api.errors import ERROR_RESPONSES, install_error_handlers
 from server.api.limits import install_request_guard
 from server.http_protocol import quiet_resource_errors
-from server.network import hub_api, hub_stats_api
+from server.network import forward_api, hub_api, hub_stats_api
 from server.network.hub import Hub
 from server.network.settings import HubSettings
 
@@ -29,6 +29,8 @@ HUB_ROUTERS: tuple[APIRouter, ...] = (
     hub_api.uplink_router,
     hub_api.halls_router,
     hub_stats_api.router,
+    forward_api.catalogue_router,  # 统一事项
+    forward_api.transfers_router,  # 转报: store and forward
 )
 
 

@@ -42,6 +42,8 @@ SERVER_LEVELS: dict[str, int] = {
     "server.appointments.tables": 1,  # the 预约 tables, likewise
     "server.network.tables": 1,  # the hub's register of halls, likewise
     "server.network.settings": 1,  # the hub's settings tree, beside the dispatcher's
+    "server.network.forward_tables": 1,  # the catalogue's and cases across halls' tables, likewise
+    "server.network.catalogue_cache": 1,  # a hall's copy of the catalogue: the settings read it at start
     "server.auth": 2,
     "server.runtime": 3,
     "server.views": 4,
@@ -60,6 +62,7 @@ SERVER_LEVELS: dict[str, int] = {
     "server.network.hub_auth": 6,  # the hub's FastAPI dependencies
     "server.network.hub_api": 6,  # the hub's routers
     "server.network.hub_stats_api": 6,
+    "server.network.forward_api": 6,  # the catalogue and store-and-forward routers
     "server.app": 7,
     "server.network.hub_app": 7,  # create_hub_app
     "server.cli": 8,

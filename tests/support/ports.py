@@ -3,8 +3,8 @@
 The kernel may hand out a port again as soon as its probe socket closes, and a test asks for
 several ports before any process binds them (a dispatcher's HTTP port and its embedded broker's),
 so each port handed out here is remembered and never handed out again in this test run. With the
-suite split over pytest-xdist workers, each worker takes only the ports of its own lane (port modulo
-the number of workers), so two workers never hand out the same port either.
+suite split over pytest-xdist workers, each worker takes only the ports of its own lane (half the port
+modulo the number of workers), so two workers never hand out the same port either.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ def free_port() -> int:
     lane, lanes = _lane()
     for _ in range(400):
         [port] = free_ports([0])
-        if port not in _handed_out and port % lanes == lane:
+        # bind(0) on Linux hands out odd ports only (even ones are kept for connect()): lane by port // 2.
+        if port not in _handed_out and (port // 2) % lanes == lane:
             _handed_out.add(port)
             return port
     raise RuntimeError("no fresh free TCP port on 127.0.0.1 in this worker's lane after 400 tries")

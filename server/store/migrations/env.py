@@ -9,6 +9,7 @@ from alembic import context
 import server.appointments.tables  # noqa: F401  (the 预约 tables)
 import server.cases.tables  # noqa: F401  (registers the case tables on the metadata)
 import server.evaluations.tables  # noqa: F401  (the 好差评 tables)
+import server.network.forward_tables  # noqa: F401  (the catalogue and cases across halls)
 import server.network.tables  # noqa: F401  (the hub's register of halls)
 import server.notify.tables  # noqa: F401  (the phone queue's notifier)
 import server.stats.tables  # noqa: F401  (and the statistics tables)

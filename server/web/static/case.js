@@ -21,7 +21,9 @@
   function show(c) {
     hallq.text("receipt", c.receipt_no || "（尚未完成提交）");
     hallq.text("item", `${c.item_name}（${c.department}）`);
-    hallq.text("status", c.status_label + (c.overdue.length ? "（已超期，请联系窗口）" : ""));
+    // 转报: a case decided at another hall says where, and how far it has come there
+    const where = c.elsewhere ? `（办理地：${c.elsewhere.hall_name}，${c.elsewhere.status_label}）` : "";
+    hallq.text("status", c.status_label + where + (c.overdue.length ? "（已超期，请联系窗口）" : ""));
     hallq.text("applicant", c.masked_name ? `申请人：${c.masked_name}` : "");
     hallq.text("kind", c.kind === "promised" ? `承诺件，${c.promised_days} 个工作日办结` : "即办件");
     hallq.text("accept-due", c.deadlines.accept_due || "—");

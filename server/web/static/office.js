@@ -3,7 +3,7 @@
   const TABS = [
     ["received", "待受理"], ["correction", "补正中"], ["accepted", "审批中"], ["approved", "待出件(准予)"],
     ["rejected", "待出件(不予)"], ["ready", "待领取"], ["posted", "已邮寄"], ["delivered", "已送达"],
-    ["overdue", "已超期"], ["due_soon", "即将到期"], ["archived", "已归档"],
+    ["forwarded", "已转报"], ["overdue", "已超期"], ["due_soon", "即将到期"], ["archived", "已归档"],
   ];
   const ACTIONS = {
     received: [["accept", "受理"], ["correct", "补正告知"]],
@@ -251,11 +251,38 @@
       });
       box.append(bar);
     }
+    if (c.status === "received" && c.channel !== "forward") {
+      const slot = make("div");
+      box.append(slot);
+      forwardBox(slot, c.id); // filled once the hall list arrives, in its place above the history
+    }
     box.append(make("div", "", { id: "action-msg" }));
     box.append(make("h4", "办理过程"));
     const ol = make("ol", undefined, { className: "timeline" });
     c.history.forEach((h) => ol.append(make("li", `${hallq.time(h.at)} ${h.label} — ${h.actor}${h.note ? "：" + h.note : ""}`)));
     box.append(ol);
+  }
+
+  // 转报: a received case to the hall that decides its item (the halls registered at the city's hub)
+  async function forwardBox(box, caseId) {
+    const halls = await hallq.call("GET", `${base()}/forward-targets`, undefined, auth()).catch(() => []);
+    if (!halls.length) return;
+    const pick = make("select", undefined, { id: "forward-to" });
+    halls.forEach((h) => pick.append(make("option", h.name, { value: h.hall })));
+    const send = make("button", "转报");
+    send.addEventListener("click", async () => {
+      try {
+        renderCase(await hallq.call("POST", `${base()}/cases/${caseId}/forward`, { to_hall: pick.value }, auth()));
+        el("action-msg").textContent = "已转报";
+        el("action-msg").className = "ok";
+        await loadList();
+      } catch (error) {
+        handle(error, "action-msg");
+      }
+    });
+    const bar = make("div", undefined, { className: "actions" });
+    bar.append(document.createTextNode("转报至 "), pick, send);
+    box.append(bar);
   }
 
   async function openFile(caseId, file) {
