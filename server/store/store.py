@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from server.store import schema as t
-from server.store.database import Upserts, aware, migrate, normalize_url, open_engine, upsert, utcnow
+from server.store.database import aware, migrate, normalize_url, open_engine, upsert, utcnow
+from server.store.rows import row_writer
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,25 @@ class HallRows:
     windows: list[dict[str, Any]]
 
 
+def _advance(with_state: bool) -> sa.Update:
+    """The sequence guard, built once (a statement built per commit cost its cache key each time)."""
+    values: dict[str, Any] = {
+        "last_seq": sa.bindparam("b_last_seq"),
+        "updated_at": sa.bindparam("b_now", type_=t.halls.c.updated_at.type),
+    }
+    if with_state:
+        values["state"] = sa.bindparam("b_state", type_=t.halls.c.state.type)
+    return (
+        t.halls.update()
+        .where(t.halls.c.hall == sa.bindparam("b_hall"), t.halls.c.last_seq == sa.bindparam("b_expected"))
+        .values(**values)
+    )
+
+
+_ADVANCE = _advance(with_state=False)
+_ADVANCE_WITH_STATE = _advance(with_state=True)
+
+
 class Store:
     """One database: the halls' rows, the events outbox and the idempotency answers. The hall locks,
     the credentials and the audit log are their own modules on the same engine (locks.py,
@@ -69,7 +89,7 @@ class Store:
     def __init__(self, url: str, *, sqlite_synchronous: str = "FULL") -> None:
         self.url = normalize_url(url)
         self.engine: Engine = open_engine(url, sqlite_synchronous)
-        self._upserts = Upserts(self.engine.dialect.name)
+        self._rows = row_writer(self.engine.dialect.name)
 
     @property
     def is_sqlite(self) -> bool:
@@ -160,10 +180,10 @@ class Store:
                 evaluations.append({"hall": hall, "at": now, **write.evaluation})
         for table, rows_of_table in ((t.tickets, tickets), (t.windows, windows), (t.idempotency, answers)):
             if rows_of_table:
-                conn.execute(self._upserts.statement(table), list(rows_of_table.values()))
+                self._rows.write(conn, table, list(rows_of_table.values()), upsert=True)
         for table, plain in ((t.events, events), (t.audit_log, audit), (t.evaluations, evaluations)):
             if plain:
-                conn.execute(table.insert(), plain)
+                self._rows.write(conn, table, plain, upsert=False)
         for name, row in (insert for write in writes for insert in write.inserts):
             conn.execute(t.metadata.tables[name].insert(), {**row, "hall": hall})
 
@@ -178,9 +198,11 @@ class Store:
             if exists is None:
                 conn.execute(t.halls.insert().values(hall=hall, **values))
                 return
-        result = conn.execute(
-            t.halls.update().where(t.halls.c.hall == hall).where(t.halls.c.last_seq == expected).values(**values)
-        )
+        params = {"b_hall": hall, "b_expected": expected, "b_last_seq": values["last_seq"], "b_now": now}
+        if state is not None:
+            result = conn.execute(_ADVANCE_WITH_STATE, {**params, "b_state": state})
+        else:
+            result = conn.execute(_ADVANCE, params)
         if result.rowcount != 1:
             raise HallTaken(f"hall {hall}: the event sequence moved under this dispatcher (another writer?)")
 
