@@ -10,14 +10,34 @@ SQLAlchemy's executemany (sqlite3 has no round trips to save; the ratio target i
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from server.store.database import Upserts, json_text
 
 CHUNK = 1000  # rows per statement: far below PostgreSQL's 65 535 bound parameters for our tables
+MAX_STATEMENTS = 512  # statement texts kept (one per shape of group commit; a few dozen in practice)
+
+TableRows = tuple[sa.Table, list[dict[str, Any]], bool]  # table, its rows, upsert
+
+
+class HallTaken(Exception):
+    """Another dispatcher holds this hall's advisory lock (PostgreSQL); this one stands by."""
+
+
+@dataclass(frozen=True)
+class Guard:
+    """The halls row's compare-and-set: from `expected` to `last_seq`, or nothing is written."""
+
+    hall: str
+    expected: int
+    last_seq: int
+    state: dict[str, Any] | None
+    now: dt.datetime
 
 
 class RowWriter(Protocol):
@@ -40,11 +60,11 @@ class PsycopgRows:
     """Multi-row statements on the transaction's own psycopg connection (PostgreSQL)."""
 
     def __init__(self) -> None:
-        self._sql: dict[tuple[str, tuple[str, ...], int, bool], str] = {}
+        self._sql: dict[Any, str] = {}
 
     def write(self, conn: Connection, table: sa.Table, rows: list[dict[str, Any]], *, upsert: bool) -> None:
         columns = tuple(rows[0])
-        json_columns = {name for name in columns if isinstance(table.c[name].type, sa.JSON)}
+        json_columns = _json_columns(table, columns)
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             for start in range(0, len(rows), CHUNK):
@@ -54,13 +74,104 @@ class PsycopgRows:
         finally:
             cursor.close()
 
+    def commit_guarded(self, engine: Engine, guard: Guard, tables: list[TableRows]) -> None:
+        """The sequence guard and every table's rows as ONE statement (data-modifying WITH parts) in its
+        own transaction, durable when it returns: one round trip instead of BEGIN, one per table and
+        COMMIT. A guard that matches no row divides by zero, so the statement, and everything in it,
+        fails: HallTaken. (At most CHUNK rows a table: a bigger group goes statement by statement.)"""
+        if any(len(rows) > CHUNK for _, rows, _ in tables):
+            with engine.begin() as conn:
+                self._advance(conn, guard)
+                for table, rows, upsert in tables:
+                    self.write(conn, table, rows, upsert=upsert)
+            return
+        shapes = tuple((table, tuple(rows[0]), len(rows), upsert) for table, rows, upsert in tables)
+        sql = self._guarded_statement(guard.state is not None, shapes)
+        values = _guard_values(guard)
+        for (table, columns, _, _), (_, rows, _) in zip(shapes, tables, strict=True):
+            json_columns = _json_columns(table, columns)
+            values += [_value(row[name], name in json_columns) for row in rows for name in columns]
+        _run_autocommit(engine, sql, values, guard.hall)
+
+    def _advance(self, conn: Connection, guard: Guard) -> None:
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(_guard_sql(guard.state is not None, returning=False), _guard_values(guard))
+            if cursor.rowcount != 1:
+                raise HallTaken(f"hall {guard.hall}: the event sequence moved under this dispatcher (another writer?)")
+        finally:
+            cursor.close()
+
+    def _guarded_statement(
+        self, with_state: bool, shapes: tuple[tuple[sa.Table, tuple[str, ...], int, bool], ...]
+    ) -> str:
+        key = (
+            "guarded",
+            with_state,
+            tuple((table.name, columns, count, upsert) for table, columns, count, upsert in shapes),
+        )
+        sql = self._sql.get(key)  # type: ignore[call-overload]
+        if sql is None:
+            parts = [f"g AS ({_guard_sql(with_state, returning=True)})"]
+            parts += [f"w{i} AS ({_insert_sql(table, columns, count, upsert, _json_columns(table, columns))})"
+                      for i, (table, columns, count, upsert) in enumerate(shapes)]  # fmt: skip
+            sql = "WITH " + ", ".join(parts) + " SELECT 1 / count(*) FROM g"
+            self._remember(key, sql)
+        return sql
+
+    def _remember(self, key: Any, sql: str) -> None:
+        if len(self._sql) >= MAX_STATEMENTS:
+            self._sql.clear()
+        self._sql[key] = sql
+
     def _statement(self, table: sa.Table, columns: tuple[str, ...], count: int, upsert: bool,
                    json_columns: set[str]) -> str:  # fmt: skip
         key = (table.name, columns, count, upsert)
         sql = self._sql.get(key)
         if sql is None:
-            sql = self._sql[key] = _insert_sql(table, columns, count, upsert, json_columns)
+            sql = _insert_sql(table, columns, count, upsert, json_columns)
+            self._remember(key, sql)
         return sql
+
+
+def _json_columns(table: sa.Table, columns: tuple[str, ...]) -> set[str]:
+    return {name for name in columns if isinstance(table.c[name].type, sa.JSON)}
+
+
+def _guard_sql(with_state: bool, *, returning: bool) -> str:
+    state = ', "state" = %s::json' if with_state else ""
+    sql = f'UPDATE "halls" SET "last_seq" = %s, "updated_at" = %s{state} WHERE "hall" = %s AND "last_seq" = %s'
+    return sql + (" RETURNING 1" if returning else "")
+
+
+def _guard_values(guard: Guard) -> list[Any]:
+    state = [json_text(guard.state)] if guard.state is not None else []
+    return [guard.last_seq, guard.now, *state, guard.hall, guard.expected]
+
+
+def _run_autocommit(engine: Engine, sql: str, values: list[Any], hall: str) -> None:
+    """One statement as its own transaction (autocommit): with synchronous_commit on, it returns once
+    its commit is on the disk. A connection that failed is discarded from the pool."""
+    import psycopg
+
+    fairy = engine.raw_connection()
+    try:
+        driver = fairy.driver_connection
+        assert isinstance(driver, psycopg.Connection)
+        driver.autocommit = True
+        try:
+            with driver.cursor() as cursor:
+                cursor.execute(sql, values)
+        finally:
+            if not driver.closed:
+                driver.autocommit = False
+    except psycopg.errors.DivisionByZero as exc:
+        raise HallTaken(f"hall {hall}: the event sequence moved under this dispatcher (another writer?)") from exc
+    except psycopg.OperationalError:
+        fairy.invalidate()
+        raise
+    finally:
+        fairy.close()
 
 
 def _value(value: Any, is_json: bool) -> Any:
