@@ -285,6 +285,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8, help="concurrent kiosks issuing")
     parser.add_argument("--windows", type=int, default=3, choices=range(1, 13), help="windows calling at once (1-12)")
     parser.add_argument("--no-pg", action="store_true")
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--compare", nargs=2, type=Path, metavar=("OLD_TREE", "NEW_TREE"),
                         help="run the server from two source trees in alternating rounds")  # fmt: skip
     parser.add_argument("--rounds", type=int, default=3, help="rounds of --compare")
@@ -315,7 +316,8 @@ def run_rounds(args: argparse.Namespace) -> None:
                 def sqlite(which: str, folder: Path = workdir) -> str:
                     return f"sqlite:///{folder / f'{which}.sqlite3'}"
 
-                run_pair(f"{name}SQLite (WAL, synchronous=FULL)", sqlite, workdir, args, tree)
+                if not args.no_sqlite:
+                    run_pair(f"{name}SQLite (WAL, synchronous=FULL)", sqlite, workdir, args, tree)
                 if not args.no_pg:
                     run_pair(f"{name}PostgreSQL 127.0.0.1", pg_database, workdir, args, tree)
 

@@ -231,6 +231,26 @@ def call_round(
     return done
 
 
+@contextlib.contextmanager
+def profiled(pid: int, folder: Path | None, label: str) -> Iterator[None]:
+    """With --profile: py-spy (20 Hz: 213 threads to walk, the threads at work, raw collapsed stacks) on the
+    dispatcher during the timed calls, into FOLDER/LABEL.txt."""
+    if folder is None:
+        yield
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    spy = subprocess.Popen(
+        [str(Path(sys.executable).with_name("py-spy")), "record", "-r", "20", "-f", "raw",
+         "--nonblocking", "-p", str(pid), "-o", str(folder / f"{label}.txt")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        yield
+    finally:
+        spy.send_signal(signal.SIGINT)
+        spy.wait(60)
+
+
 def run(label: str, halls: int, args: argparse.Namespace, root: Path) -> dict[str, Any]:
     workdir = root / label
     ids = hall_configs(workdir / "halls", halls, args.windows)
@@ -253,7 +273,8 @@ def run(label: str, halls: int, args: argparse.Namespace, root: Path) -> dict[st
         fill(api, ids, windows, -(-args.calls // (halls * len(windows))) * len(windows) + 1)
         settle(pid)
         filled = memory_kib(pid)
-        done = call_round(api, ids, windows, args.calls, args.rate)
+        with profiled(pid, args.profile, label):
+            done = call_round(api, ids, windows, args.calls, args.rate)
         time.sleep(2.0)  # the last deliveries
         stop.set()
         seen = results.get(timeout=120)
@@ -285,6 +306,8 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--rate", type=float, default=20.0, help="call-next a second, all halls together")
     parser.add_argument("--database", choices=("sqlite", "pg"), default="sqlite")
+    parser.add_argument("--profile", type=Path, metavar="FOLDER",
+                        help="py-spy the dispatcher during the calls (pip install py-spy)")  # fmt: skip
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="hallq-bench-halls-"))
     try:

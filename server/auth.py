@@ -7,8 +7,11 @@ import asyncio
 import datetime as dt
 import functools
 import hashlib
+import math
 import secrets
 import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +25,9 @@ from server.settings import RequestLimits
 from server.store import CredentialStore
 
 STAFF_ROLES = frozenset({Role.supervisor.value, Role.admin.value})
+# A credential taken away by another process (`hallq token revoke`, a logout on another dispatcher) is
+# refused within this many seconds; one taken away through this process, at once.
+RECHECK_S = 1.0
 
 
 class Unauthorized(Exception):
@@ -200,9 +206,11 @@ def may_rate(principal: Principal | None, ticket_window: str | None) -> None:
 
 class Authenticator:
     """Resolves bearer tokens. Config credentials are read once; clerk sessions live in memory and in
-    the `sessions` table (survive a restart). Every resolution asks the store whether the credential
-    still holds, so a revocation, a logout or a password reset made by another process (`hallq token
-    revoke`, `hallq user add`) takes effect on the next request, not after a cache expires."""
+    the `sessions` table (survive a restart). A token the store confirmed is kept in memory while the
+    credentials' generation (one row every revocation moves) has been read within `recheck_s` and has
+    not moved since: a revocation, a logout or a password reset made by another process (`hallq token
+    revoke`, `hallq user add`, another dispatcher) is refused within `recheck_s`, and one made through
+    this process's CredentialStore at once (its `on_revoke` drops the cache)."""
 
     def __init__(
         self,
@@ -210,6 +218,9 @@ class Authenticator:
         configs: list[HallConfig],
         session_hours: float,
         limits: RequestLimits | None = None,
+        *,
+        recheck_s: float = RECHECK_S,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.credentials = credentials
         self.session_hours = session_hours
@@ -225,6 +236,14 @@ class Authenticator:
         self._sessions: dict[str, Principal] = {}
         self._session_expiry: dict[str, dt.datetime] = {}
         self._guard = threading.Lock()
+        # The cache of confirmed tokens: digest → principal, trusted while the generation is fresh.
+        self.recheck_s = recheck_s
+        self._clock = clock
+        self._verified: dict[str, Principal] = {}
+        self._epoch = 0  # moves whenever the cache is dropped: a verification begun before is not kept
+        self._generation: int | None = None
+        self._checked_at = -math.inf  # when the last generation read that completed began
+        credentials.on_revoke.append(self.drop_verified)
 
     def load_sessions(self) -> None:
         now = dt.datetime.now(dt.UTC)
@@ -238,10 +257,49 @@ class Authenticator:
         if not token:
             raise Unauthorized("需要登录或设备令牌（Authorization: Bearer …）")
         digest = sha256_hex(token)
+        epoch = self._recheck()
         principal = self._session(digest) or self._device(digest)
         if principal is None:
             raise Unauthorized("令牌无效、已吊销或已过期，请重新登录。 The token is unknown, revoked or expired.")
+        with self._guard:
+            if epoch == self._epoch:  # nothing was revoked while the store was asked
+                self._verified[digest] = principal
         return principal
+
+    def cached(self, token: str | None) -> Principal | None:
+        """The principal of a token the store confirmed, while that answer may be trusted (no I/O: for
+        the event loop); None means ask `authenticate`."""
+        if not token or self._clock() - self._checked_at >= self.recheck_s:
+            return None
+        digest = sha256_hex(token)
+        principal = self._verified.get(digest)
+        if principal is not None and principal.kind == "user":
+            expiry = self._session_expiry.get(digest)  # gone: logged out here; past: expired
+            if expiry is None or expiry <= dt.datetime.now(dt.UTC):
+                return None
+        return principal
+
+    def drop_verified(self) -> None:
+        """Forget every confirmed token (something was revoked): the next requests ask the store."""
+        with self._guard:
+            self._verified.clear()
+            self._epoch += 1
+
+    def _recheck(self) -> int:
+        """Read the credentials' generation when the last read is older than `recheck_s`; a moved one
+        drops the cache. Returns the cache's epoch a verification starting now belongs to."""
+        with self._guard:
+            if self._clock() - self._checked_at < self.recheck_s:
+                return self._epoch
+        started = self._clock()
+        generation = self.credentials.generation()
+        with self._guard:
+            if generation != self._generation:
+                self._verified.clear()
+                self._epoch += 1
+                self._generation = generation
+            self._checked_at = max(self._checked_at, started)
+            return self._epoch
 
     def _session(self, digest: str) -> Principal | None:
         with self._guard:
@@ -412,6 +470,7 @@ class Authenticator:
             for digest in digests:
                 self._sessions.pop(digest, None)
                 self._session_expiry.pop(digest, None)
+                self._verified.pop(digest, None)
         self.credentials.end_sessions(digests)
 
 

@@ -165,10 +165,12 @@ class Dispatcher:
 
     async def check_ownership(self) -> None:
         """Step down from a hall whose advisory lock was lost, and stand by to take it back."""
-        for runtime in self.halls.values():
-            if runtime.engine is None:
-                continue
-            if not await asyncio.to_thread(self.locks.hall_lock_alive, runtime.hall):
+        active = [runtime for runtime in self.halls.values() if runtime.engine is not None]
+        if not active:
+            return
+        alive = await asyncio.to_thread(self.locks.halls_alive, [runtime.hall for runtime in active])
+        for runtime in active:
+            if runtime.hall not in alive:
                 async with runtime.lock:
                     runtime.engine = None
                 log.error("lost the lock on hall %s (database connection gone); standing by", runtime.hall)

@@ -39,10 +39,14 @@ def bearer_token(request: Request) -> str | None:
 
 
 async def _authenticate(dispatcher: Dispatcher, token: str | None) -> Principal:
-    """Every token is checked against the store (revoked, logged out, reset: refused at once), in a
-    worker thread so the event loop never waits on the database."""
+    """A token the store confirmed recently is answered from memory (server/auth.py: revoked ones are
+    refused within RECHECK_S, at once when revoked through this dispatcher); any other is checked
+    against the store in a worker thread, so the event loop never waits on the database."""
     if not token:
         raise Unauthorized("需要登录或设备令牌（Authorization: Bearer …）")
+    cached = dispatcher.auth.cached(token)
+    if cached is not None:
+        return cached
     return await asyncio.to_thread(dispatcher.auth.authenticate, token)
 
 

@@ -28,14 +28,21 @@ class StatsFolder:
         self.zones = {hall: ZoneInfo(r.config.hall.timezone) for hall, r in dispatcher.halls.items()}
         self._changed = threading.Condition()
         self._commits = 1  # one to start with: catch up with what was committed while the server was down
+        # Halls committed to since the last fold: only they are folded (a dispatcher of 200 halls
+        # read every hall's cursor and events after any commit: 400 queries a second under load).
+        self._dirty: set[str] = set(self.zones)
         self._folded = 0  # the commit count the last complete fold started from
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="hallq-stats-folder", daemon=True)
 
-    def on_commit(self, _hall: str, _seq: int) -> None:
+    def on_commit(self, hall: str, _seq: int) -> None:
         with self._changed:
             self._commits += 1
-            self._changed.notify_all()
+            self._dirty.add(hall)
+            # Wake the thread only when it idles: while it gathers or folds, a wake per commit was a
+            # thread switch per ticket (py-spy: 4 % of the dispatcher's GIL time while issuing).
+            if self._commits == self._folded + 1:
+                self._changed.notify_all()
 
     def start(self) -> None:
         self.dispatcher.on_commit.append(self.on_commit)
@@ -58,18 +65,22 @@ class StatsFolder:
     def _run(self) -> None:
         while True:
             with self._changed:
-                self._changed.wait_for(lambda: self._stopping or self._commits > self._folded, IDLE_WAKE_S)
+                woken = self._changed.wait_for(lambda: self._stopping or self._commits > self._folded, IDLE_WAKE_S)
                 if self._stopping:
                     return
                 self._changed.wait_for(lambda: self._stopping, self.gather_s)
                 target = self._commits
+                # the idle wake folds every hall: a safety net for anything committed unannounced
+                halls, self._dirty = (self._dirty if woken else set(self.zones)), set()
             try:
                 for hall, zone in self.zones.items():
-                    if self.dispatcher.halls[hall].active:  # a standby dispatcher leaves it to the writer
+                    # a standby dispatcher leaves it to the writer (a take-over announces the hall)
+                    if hall in halls and self.dispatcher.halls[hall].active:
                         fold_all(self.dispatcher.store, hall, zone, self.on_folded)
             except Exception:
                 log.exception("folding the statistics failed; retrying in %.0f s", RETRY_S)
                 with self._changed:
+                    self._dirty |= halls
                     self._changed.wait_for(lambda: self._stopping, RETRY_S)
                 continue
             with self._changed:

@@ -4,7 +4,10 @@
   writes it while it holds the hall's lock, so each hall has one writer. The outbox API for the
   publisher: `fetch_unpublished(hall, limit)`, `mark_published(hall, up_to_seq)`, `last_seq(hall)`.
 - `HallLocks` (locks.py): which dispatcher writes which hall (PostgreSQL advisory locks).
-- `CredentialStore` (credentials.py): users, device tokens and their revocation, sessions.
+- `CredentialStore` (credentials.py): users, device tokens and their revocation, sessions; every
+  revocation moves the credentials' generation, which the dispatcher's token cache rereads.
+- rows.py: how the group commit writes its rows (PostgreSQL: the sequence guard and every table in one
+  statement).
 - `AuditLog` (audit.py): privileged actions.
 """
 

@@ -4,6 +4,7 @@ Only hashes are stored: argon2 for passwords, SHA-256 for tokens."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,8 +15,32 @@ from server.store.database import aware, upsert, utcnow
 
 
 class CredentialStore:
+    """Every change that takes a credential away (revoke, logins ended, password reset) moves the
+    credentials' generation in its own transaction, and tells this process's listeners at once."""
+
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # called after a revocation committed through this store (this process): caches drop at once
+        self.on_revoke: list[Callable[[], None]] = []
+
+    def generation(self) -> int:
+        """The credentials' generation: one primary-key read (0 before anything was ever revoked)."""
+        with self.engine.connect() as conn:
+            value = conn.execute(
+                sa.select(t.credential_generation.c.generation).where(t.credential_generation.c.id == 1)
+            ).scalar()
+        return int(value or 0)
+
+    def _bump(self, conn: sa.Connection) -> None:
+        conn.execute(
+            t.credential_generation.update()
+            .where(t.credential_generation.c.id == 1)
+            .values(generation=t.credential_generation.c.generation + 1)
+        )
+
+    def _revoked(self) -> None:
+        for listener in self.on_revoke:
+            listener()
 
     def add_user(self, username: str, password_hash: str, role: str, display_name: str) -> None:
         with self.engine.begin() as conn:
@@ -38,6 +63,8 @@ class CredentialStore:
                 .where(t.sessions.c.username == username, t.sessions.c.ended_at.is_(None))
                 .values(ended_at=utcnow())
             )
+            self._bump(conn)
+        self._revoked()
 
     def user(self, username: str) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
@@ -108,6 +135,8 @@ class CredentialStore:
                         t.device_tokens.insert().values(device=device, created_at=now, revoked_at=now, **credential)
                     )
                     count += 1
+            self._bump(conn)
+        self._revoked()
         return count
 
     def token_revoked(self, token_sha256: str) -> bool:
@@ -154,3 +183,5 @@ class CredentialStore:
             conn.execute(
                 t.sessions.update().where(t.sessions.c.token_sha256.in_(token_sha256s)).values(ended_at=utcnow())
             )
+            self._bump(conn)
+        self._revoked()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -44,16 +45,17 @@ def open_engine(raw_url: str, synchronous: str = "FULL") -> Engine:
     with `synchronous` (FULL: a commit survives power loss)."""
     url = normalize_url(raw_url)
     if not url.startswith("sqlite"):
-        return sa.create_engine(
+        engine = sa.create_engine(
             url,
             json_serializer=json_text,
             json_deserializer=orjson.loads,
             pool_size=8,
             max_overflow=8,
-            pool_pre_ping=True,
             hide_parameters=True,
             connect_args={"connect_timeout": 5},
         )
+        _ping_when_idle(engine)
+        return engine
     path = url.removeprefix("sqlite:///")
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -77,6 +79,31 @@ def open_engine(raw_url: str, synchronous: str = "FULL") -> Engine:
         cursor.close()
 
     return engine
+
+
+# A pooled connection idle this long is pinged before use (the database may have restarted meanwhile).
+PING_AFTER_IDLE_S = 5.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """pool_pre_ping, but only for a connection that sat idle: pinging on every checkout was a round trip
+    per commit (and per statistics query) under load, when connections are seconds old at most. A
+    connection the database dropped while busy fails its statement instead; SQLAlchemy then discards
+    the pool's connections, and the dispatcher answers that command 503 and rebuilds the hall (runtime.py)."""
+
+    @sa.event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")  # none: connected just now
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:  # any failure: let the pool connect anew (it retries the checkout)
+            raise sa.exc.DisconnectionError() from exc
 
 
 def migrate(engine: Engine) -> None:

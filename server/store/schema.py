@@ -132,6 +132,15 @@ sessions = sa.Table(
     sa.Index("ix_sessions_window", "hall", "window"),
 )
 
+# One row (id 1): moved by every revocation in the same transaction, so a dispatcher's cache of
+# verified tokens learns from one cheap read that something may have been taken away (auth.py).
+credential_generation = sa.Table(
+    "credential_generation",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("generation", sa.BigInteger, nullable=False),
+)
+
 audit_log = sa.Table(
     "audit_log",
     metadata,

@@ -12,13 +12,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from server.store import schema as t
-from server.store.database import Upserts, aware, migrate, normalize_url, open_engine, upsert, utcnow
+from server.store.database import aware, migrate, normalize_url, open_engine, upsert, utcnow
+from server.store.rows import Guard, HallTaken, PsycopgRows, TableRows, row_writer
 
 log = logging.getLogger(__name__)
-
-
-class HallTaken(Exception):
-    """Another dispatcher holds this hall's advisory lock (PostgreSQL); this one stands by."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +58,58 @@ class HallRows:
     windows: list[dict[str, Any]]
 
 
+def _table_rows(
+    hall: str, writes: list[CommandWrite], batches: list[list[EventRow]], now: dt.datetime
+) -> list[TableRows]:
+    """Every table's rows for the whole group, each table once (one statement each): a row touched by
+    several commands of the group is written as the last one left it."""
+    tickets: dict[str, dict[str, Any]] = {}
+    windows: dict[str, dict[str, Any]] = {}
+    answers: dict[tuple[str, str], dict[str, Any]] = {}
+    events: list[dict[str, Any]] = []
+    audit: list[dict[str, Any]] = []
+    evaluations: list[dict[str, Any]] = []
+    for write, rows in zip(writes, batches, strict=True):
+        for ticket in write.tickets:
+            tickets[ticket["id"]] = {**ticket, "hall": hall, "updated_at": now}
+        for window in write.windows:
+            windows[window["id"]] = {**window, "hall": hall, "updated_at": now}
+        events += [{"hall": hall, "seq": r.seq, "kind": r.kind, "payload": r.payload, "created_at": now} for r in rows]
+        if write.idempotency is not None:
+            scope, key, status, body = write.idempotency
+            # An upsert: a key older than the dispatcher's memory (36 h) answers anew, it never fails.
+            answers[(scope, key)] = {"hall": hall, "scope": scope, "key": key, "status_code": status,
+                                     "body": body, "created_at": now}  # fmt: skip
+        audit += [{"at": now, "hall": hall, **entry} for entry in write.audit]
+        if write.evaluation is not None:
+            evaluations.append({"hall": hall, "at": now, **write.evaluation})
+    upserts = [(t.tickets, list(tickets.values())), (t.windows, list(windows.values())),
+               (t.idempotency, list(answers.values()))]  # fmt: skip
+    plain = [(t.events, events), (t.audit_log, audit), (t.evaluations, evaluations)]
+    return [(table, rows, True) for table, rows in upserts if rows] + [
+        (table, rows, False) for table, rows in plain if rows
+    ]
+
+
+def _advance(with_state: bool) -> sa.Update:
+    """The sequence guard, built once (a statement built per commit cost its cache key each time)."""
+    values: dict[str, Any] = {
+        "last_seq": sa.bindparam("b_last_seq"),
+        "updated_at": sa.bindparam("b_now", type_=t.halls.c.updated_at.type),
+    }
+    if with_state:
+        values["state"] = sa.bindparam("b_state", type_=t.halls.c.state.type)
+    return (
+        t.halls.update()
+        .where(t.halls.c.hall == sa.bindparam("b_hall"), t.halls.c.last_seq == sa.bindparam("b_expected"))
+        .values(**values)
+    )
+
+
+_ADVANCE = _advance(with_state=False)
+_ADVANCE_WITH_STATE = _advance(with_state=True)
+
+
 class Store:
     """One database: the halls' rows, the events outbox and the idempotency answers. The hall locks,
     the credentials and the audit log are their own modules on the same engine (locks.py,
@@ -69,7 +118,7 @@ class Store:
     def __init__(self, url: str, *, sqlite_synchronous: str = "FULL") -> None:
         self.url = normalize_url(url)
         self.engine: Engine = open_engine(url, sqlite_synchronous)
-        self._upserts = Upserts(self.engine.dialect.name)
+        self._rows = row_writer(self.engine.dialect.name)
 
     @property
     def is_sqlite(self) -> bool:
@@ -126,46 +175,19 @@ class Store:
                             enumerate(write.events)])  # fmt: skip
             seq += len(write.events)
         hall_state = next((w.hall_state for w in reversed(writes) if w.hall_state is not None), None)
+        tables = _table_rows(hall, writes, batches, now)
+        inserts = [(name, {**row, "hall": hall}) for write in writes for name, row in write.inserts]
+        if isinstance(self._rows, PsycopgRows) and last_seq > 0 and not inserts:
+            # PostgreSQL: the guard and every row in one statement, its own durable transaction
+            self._rows.commit_guarded(self.engine, Guard(hall, last_seq, seq, hall_state, now), tables)
+            return batches
         with self.engine.begin() as conn:
             self._advance_seq(conn, hall, last_seq, seq - last_seq, hall_state, now)
-            self._write_all(conn, hall, writes, batches, now)
+            for table, rows, is_upsert in tables:
+                self._rows.write(conn, table, rows, upsert=is_upsert)
+            for name, row in inserts:
+                conn.execute(t.metadata.tables[name].insert(), row)
         return batches
-
-    def _write_all(
-        self, conn: Connection, hall: str, writes: list[CommandWrite], batches: list[list[EventRow]], now: dt.datetime
-    ) -> None:
-        """Every table written once for the whole group (one executemany each, statements built once):
-        a row touched by several commands of the group is written as the last one left it."""
-        tickets: dict[str, dict[str, Any]] = {}
-        windows: dict[str, dict[str, Any]] = {}
-        answers: dict[tuple[str, str], dict[str, Any]] = {}
-        events: list[dict[str, Any]] = []
-        audit: list[dict[str, Any]] = []
-        evaluations: list[dict[str, Any]] = []
-        for write, rows in zip(writes, batches, strict=True):
-            for ticket in write.tickets:
-                tickets[ticket["id"]] = {**ticket, "hall": hall, "updated_at": now}
-            for window in write.windows:
-                windows[window["id"]] = {**window, "hall": hall, "updated_at": now}
-            events += [
-                {"hall": hall, "seq": r.seq, "kind": r.kind, "payload": r.payload, "created_at": now} for r in rows
-            ]
-            if write.idempotency is not None:
-                scope, key, status, body = write.idempotency
-                # An upsert: a key older than the dispatcher's memory (36 h) answers anew, it never fails.
-                answers[(scope, key)] = {"hall": hall, "scope": scope, "key": key, "status_code": status,
-                                         "body": body, "created_at": now}  # fmt: skip
-            audit += [{"at": now, "hall": hall, **entry} for entry in write.audit]
-            if write.evaluation is not None:
-                evaluations.append({"hall": hall, "at": now, **write.evaluation})
-        for table, rows_of_table in ((t.tickets, tickets), (t.windows, windows), (t.idempotency, answers)):
-            if rows_of_table:
-                conn.execute(self._upserts.statement(table), list(rows_of_table.values()))
-        for table, plain in ((t.events, events), (t.audit_log, audit), (t.evaluations, evaluations)):
-            if plain:
-                conn.execute(table.insert(), plain)
-        for name, row in (insert for write in writes for insert in write.inserts):
-            conn.execute(t.metadata.tables[name].insert(), {**row, "hall": hall})
 
     def _advance_seq(
         self, conn: Connection, hall: str, expected: int, count: int, state: dict[str, Any] | None, now: dt.datetime
@@ -178,9 +200,11 @@ class Store:
             if exists is None:
                 conn.execute(t.halls.insert().values(hall=hall, **values))
                 return
-        result = conn.execute(
-            t.halls.update().where(t.halls.c.hall == hall).where(t.halls.c.last_seq == expected).values(**values)
-        )
+        params = {"b_hall": hall, "b_expected": expected, "b_last_seq": values["last_seq"], "b_now": now}
+        if state is not None:
+            result = conn.execute(_ADVANCE_WITH_STATE, {**params, "b_state": state})
+        else:
+            result = conn.execute(_ADVANCE, params)
         if result.rowcount != 1:
             raise HallTaken(f"hall {hall}: the event sequence moved under this dispatcher (another writer?)")
 

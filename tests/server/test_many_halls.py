@@ -182,3 +182,32 @@ def test_more_halls_than_the_connection_pool_holds_start_on_postgresql() -> None
 
     with fresh_pg_database() as database:
         asyncio.run(main(database))
+
+
+def test_the_statistics_folder_folds_only_the_halls_committed_to(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With many halls, a commit in one must not make the folder read every hall's cursor and events."""
+    from server.stats import worker
+
+    folded: list[str] = []
+    real_fold_all = worker.fold_all
+
+    def recording(store: Any, hall: str, zone: Any, on_folded: Any = None) -> int:
+        folded.append(hall)
+        return real_fold_all(store, hall, zone, on_folded)
+
+    monkeypatch.setattr(worker, "fold_all", recording)
+
+    async def scenario(client: httpx.AsyncClient, app: Any) -> None:
+        folder = app.state.stats_folder
+        assert await asyncio.to_thread(folder.wait_folded, 30)
+        assert set(folded) == {"demo", "east"}, "the catch-up at start folds every hall"
+        committed: set[str] = set()
+        app.state.dispatcher.on_commit.append(lambda hall, _seq: committed.add(hall))
+        folded.clear()
+        await issue(client, "east", EAST)
+        assert await asyncio.to_thread(folder.wait_folded, 30)
+        assert "east" in folded and set(folded) <= committed, (folded, committed)
+
+    run(database, scenario)

@@ -24,8 +24,8 @@ def test_migrations_create_exactly_the_declared_tables(database: str) -> None:
     assert diff == []
 
 
-def test_outbox_numbers_events_per_hall_without_gaps(sqlite_url: str) -> None:
-    store = Store(sqlite_url)
+def test_outbox_numbers_events_per_hall_without_gaps(database: str) -> None:
+    store = Store(database)
     store.migrate()
     first = CommandWrite(events=[("ticket_issued", {"number": "A001"}), ("window_changed", {"window": "1"})])
     store.commit_batch("demo", [first, CommandWrite(events=[("ticket_called", {"number": "A001"})])], 0)
@@ -40,4 +40,19 @@ def test_outbox_numbers_events_per_hall_without_gaps(sqlite_url: str) -> None:
     with pytest.raises(HallTaken):  # a writer that does not know the latest seq cannot fork it
         store.commit("demo", CommandWrite(events=[("ticket_issued", {})]), 3)
     assert store.last_seq("demo") == 3
+    # nor write anything else of its command (on PostgreSQL the guard and the rows are one statement)
+    stale = CommandWrite(tickets=[_ticket("t-stale")], events=[("ticket_issued", {})],
+                         idempotency=("issue", "k-stale", 201, {"id": "t-stale"}))  # fmt: skip
+    with pytest.raises(HallTaken):
+        store.commit_batch("demo", [stale], 2)
+    assert store.ticket_rows("demo", "2026-12-07") == [] and store.idempotent_answer("demo", "issue", "k-stale") is None
+    # a command with no events (an answer remembered) leaves the sequence where it was
+    store.commit_batch("demo", [CommandWrite(tickets=[_ticket("t-1")], idempotency=("issue", "k-1", 201, None))], 3)
+    assert store.last_seq("demo") == 3 and store.idempotent_answer("demo", "issue", "k-1") is not None
+    assert [r["id"] for r in store.ticket_rows("demo", "2026-12-07")] == ["t-1"]
     store.close()
+
+
+def _ticket(ticket_id: str) -> dict[str, object]:
+    return {"id": ticket_id, "day": "2026-12-07", "number": "A001", "service": "A", "status": "waiting",
+            "window": None, "id_hash": None, "data": {"id": ticket_id}}  # fmt: skip
