@@ -8,6 +8,7 @@ import datetime as dt
 
 from hallq.network_models import EventBatch, HubHall
 from server.network.folder import HubFolder
+from server.network.hub_live import LiveBoard
 from server.network.ingest import Stored, store_batch
 from server.network.registry import HallRegistry, RegisteredHall
 from server.network.settings import HubSettings
@@ -29,6 +30,7 @@ class Hub:
             limits=settings.limits,
         )
         self.folder = HubFolder(self.store, self.registry)
+        self.live = LiveBoard(self.store)  # every hall now, for /city (server/network/city_live.py)
 
     async def start(self) -> None:
         await asyncio.to_thread(self.store.migrate)
