@@ -21,6 +21,12 @@ RETRY_S = 5.0
 GATHER_S = 0.5  # after a wake, let a burst of batches arrive so they fold as one
 
 
+class FoldingFailed(Exception):
+    def __init__(self, halls: set[str]) -> None:
+        self.halls = halls
+        super().__init__(f"folding failed for {', '.join(sorted(halls))}")
+
+
 class HubFolder:
     def __init__(self, store: Store, registry: HallRegistry, gather_s: float = GATHER_S) -> None:
         self.store = store
@@ -60,14 +66,29 @@ class HubFolder:
                 self._everything = False
             try:
                 self._fold(halls, everything)
+            except FoldingFailed as failed:  # logged hall by hall
+                self._retry_later(failed.halls, everything=False)
             except Exception:
                 log.exception("folding the halls' statistics failed; retrying in %.0f s", RETRY_S)
-                with self._changed:
-                    self._pending |= halls
-                    self._everything = self._everything or everything
-                    self._changed.wait_for(lambda: self._stopping, RETRY_S)
+                self._retry_later(halls, everything)
+
+    def _retry_later(self, halls: set[str], everything: bool) -> None:
+        with self._changed:
+            self._pending |= halls
+            self._everything = self._everything or everything
+            self._changed.wait_for(lambda: self._stopping, RETRY_S)
 
     def _fold(self, halls: set[str], everything: bool) -> None:
+        """Each hall on its own: one hall whose events cannot be folded (a payload the folding does not
+        understand) holds up its own numbers only, not the city's; it is tried again later."""
+        failed: set[str] = set()
         for registered in self.registry.all():
-            if everything or registered.hall in halls:
+            if not (everything or registered.hall in halls):
+                continue
+            try:
                 fold_all(self.store, registered.hall, registered.zone)
+            except Exception:
+                log.exception("folding hall %s's events failed; the other halls go on", registered.hall)
+                failed.add(registered.hall)
+        if failed:
+            raise FoldingFailed(failed)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
+import sqlalchemy as sa
+
 from hallq.network_models import EventBatch, HubHall
 from server.network.folder import HubFolder
 from server.network.hub_live import LiveBoard
@@ -14,6 +16,7 @@ from server.network.registry import HallRegistry, RegisteredHall
 from server.network.settings import HubSettings
 from server.network.staff import HubAuthenticator
 from server.stats.rollups import folded_seq
+from server.stats.tables import stats_cursor
 from server.store import CredentialStore, Store
 from server.store.database import utcnow
 
@@ -49,7 +52,9 @@ class Hub:
             self.folder.wake(hall)
         return stored
 
-    def hall_row(self, registered: RegisteredHall, now: dt.datetime | None = None) -> HubHall:
+    def hall_row(
+        self, registered: RegisteredHall, now: dt.datetime | None = None, folded: int | None = None
+    ) -> HubHall:
         now = now or utcnow()
         contact = registered.last_contact_at
         online = contact is not None and (now - contact).total_seconds() <= self.settings.online_window_s
@@ -62,9 +67,12 @@ class Hub:
             last_event_at=registered.last_event_at,
             online=online,
             last_contact_at=contact,
-            folded_seq=folded_seq(self.store, registered.hall),
+            folded_seq=folded_seq(self.store, registered.hall) if folded is None else folded,
         )
 
     def halls(self) -> list[HubHall]:
+        """Every registered hall's row (two queries, however many halls: the /city page polls it)."""
         now = utcnow()
-        return [self.hall_row(registered, now) for registered in self.registry.all()]
+        with self.store.engine.connect() as conn:
+            folded = dict(conn.execute(sa.select(stats_cursor.c.hall, stats_cursor.c.last_seq)).all())
+        return [self.hall_row(r, now, int(folded.get(r.hall, 0))) for r in self.registry.all()]

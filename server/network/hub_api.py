@@ -18,7 +18,7 @@ from hallq.network_models import BatchAck, EventBatch, GapAnswer, HallProfile, H
 from server.api.deps import bearer_token
 from server.auth import Unauthorized
 from server.network.hub_auth import HubDep, HubPrincipalDep, HubStaffDep, UplinkHallDep
-from server.network.ingest import Gap
+from server.network.ingest import Gap, HallNotRegistered
 from server.network.registry import ProfileRefused
 from server.usecases.auth import me as me_answer
 
@@ -69,6 +69,8 @@ async def post_events(hall: str, batch: EventBatch, hub: HubDep, registered: Upl
     needed). An empty batch is a heartbeat. Authenticated by the hall's own token."""
     try:
         stored = await hub.ingest(registered.hall, batch)
+    except HallNotRegistered:  # removed from the register since its token was checked
+        raise Unauthorized("上传令牌无效。 The hub no longer knows this hall.") from None
     except Gap as gap:
         answer = GapAnswer(detail=str(gap), expected_seq=gap.expected_seq, acked_seq=gap.acked_seq)
         return JSONResponse(answer.model_dump(mode="json"), status_code=409)

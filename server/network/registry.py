@@ -4,6 +4,7 @@ its token, listing the halls, keeping the profile a hall sends. Blocking SQL: ca
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ from hallq.network_models import HallProfile
 from server.network.tables import hub_halls
 from server.store.database import utcnow
 
+log = logging.getLogger(__name__)
 HALL_ID = r"^[a-z0-9][a-z0-9_-]{0,31}$"  # as hallq.config.Hall.id
 
 
@@ -107,6 +109,11 @@ class HallRegistry:
                 f"with time zone {hall.timezone} but its config says {profile.timezone}: register it again "
                 "(hallq hub add-hall … --timezone) or fix the config."
             )
+        if (profile.kind, profile.parent) != (hall.kind, hall.parent):
+            log.warning(
+                "hall %s: its config says %s under %s, the register %s under %s; the register counts",
+                hall.hall, profile.kind, profile.parent or "-", hall.kind, hall.parent or "-",
+            )  # fmt: skip
         now = utcnow()
         with self.engine.begin() as conn:
             conn.execute(

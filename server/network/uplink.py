@@ -1,9 +1,9 @@
 """The hall's uplink to the city's hub (DESIGN §14): its committed events, in `seq` order, from the
 outbox (the `events` table), each (hall, seq) stored at the hub exactly once.
 
-One thread per dispatcher, woken by every commit (`dispatcher.on_commit`) and never on the request
-path: a ticket is issued and called exactly as fast with the hub away. For each hall this dispatcher
-writes (a standby leaves it to the active one), it
+One thread per dispatcher, woken by every commit (`dispatcher.on_commit`; it then waits GATHER_S so a
+burst goes as one batch) and never on the request path: a ticket is issued and called as fast with
+the hub away or hung. For each hall this dispatcher writes (a standby leaves it to the active one), it
 
 - asks the hub where it stands by sending the hall's profile (`PUT …/profile`: its time zone and
   services' target waits, answered with the hub's `acked_seq`): nothing about the position is kept
@@ -40,9 +40,13 @@ from server.store import EventRow
 log = logging.getLogger(__name__)
 BATCH = 500
 HEARTBEAT_S = 20.0  # the hub counts a hall online for a minute after it last heard from it
+# After a commit wakes the thread, wait this long so a burst ships as one batch: a POST per commit
+# would cost the dispatcher's process (its GIL) a request's work on every issue and call.
+GATHER_S = 1.0
 BACKOFF_FIRST_S = 1.0
 BACKOFF_MAX_S = 60.0
 TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+STOP_WAIT_S = 2.0
 
 
 class HubRefused(Exception):
@@ -92,10 +96,12 @@ class Uplink:
         *,
         batch: int = BATCH,
         heartbeat_s: float = HEARTBEAT_S,
+        gather_s: float = GATHER_S,
     ) -> None:
         self.dispatcher = dispatcher
         self.batch = batch
         self.heartbeat_s = heartbeat_s
+        self.gather_s = gather_s
         self.links = {hall: HallLink(hall, token) for hall, token in tokens.items() if hall in dispatcher.halls}
         self.client = httpx.Client(base_url=hub_url.rstrip("/") + "/api/v1/hub", timeout=TIMEOUT)
         self._changed = threading.Condition()
@@ -115,8 +121,11 @@ class Uplink:
         with self._changed:
             self._stopping = True
             self._changed.notify_all()
-        self._thread.join(timeout=TIMEOUT.read or 30.0)
-        self.client.close()
+        # A request to a hung hub may hold the thread for TIMEOUT: the dispatcher does not wait for
+        # it (the thread is a daemon, and what was shipped is known to the hub, not kept here).
+        self._thread.join(timeout=STOP_WAIT_S)
+        if not self._thread.is_alive():
+            self.client.close()
 
     def on_commit(self, _hall: str, _seq: int) -> None:
         """Called on every commit: only wakes the thread (never waits on the network)."""
@@ -127,20 +136,21 @@ class Uplink:
     # ---- the loop -------------------------------------------------------------------------------
 
     def _run(self) -> None:
+        backlog = False  # a full batch went out: the next round comes at once, each hall in turn
         while True:
             with self._changed:
-                self._changed.wait_for(lambda: self._stopping or self._dirty, self._next_wake_s())
+                if not backlog:
+                    woken = self._changed.wait_for(lambda: self._stopping or self._dirty, self._next_wake_s())
+                    if woken:  # a commit: let the burst it belongs to gather into one batch
+                        self._changed.wait_for(lambda: self._stopping, self.gather_s)
                 if self._stopping:
                     return
                 self._dirty = False
-            more = False
+            backlog = False
             for link in self.links.values():
                 if self._stopping:
                     return
-                more = self._turn(link) or more
-            if more:  # a full batch went out: the next round comes at once, each hall in turn
-                with self._changed:
-                    self._dirty = True
+                backlog = self._turn(link) or backlog
 
     def _next_wake_s(self) -> float:
         """Until the next retry of a hall that failed, or the next heartbeat of one that did not."""
@@ -152,15 +162,16 @@ class Uplink:
     def _turn(self, link: HallLink) -> bool:
         """One step for one hall; True when it shipped a full batch (more may be waiting)."""
         runtime = self.dispatcher.halls[link.hall]
+        now = time.monotonic()
         if not runtime.active:  # standing by: the active dispatcher ships; ask the hub again on take-over
             link.acked = None
+            link.last_contact = now  # look again in a heartbeat's time (a take-over's commit wakes it sooner)
             return False
-        now = time.monotonic()
         if now < link.retry_at:
             return False
         try:
             full = self._ship(link, now)
-        except (httpx.HTTPError, HubRefused, ValueError) as exc:
+        except Exception as exc:  # the hub away or refusing, or the hall's own database away: try again later
             link.failures += 1
             link.retry_at = now + backoff_s(link.failures)
             level = logging.ERROR if isinstance(exc, HubRefused) else logging.WARNING

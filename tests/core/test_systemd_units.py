@@ -23,5 +23,5 @@ def test_unit_command_parses(unit: Path) -> None:
 
 def test_every_device_has_a_unit() -> None:
     assert {u.stem for u in UNITS} == {
-        f"hallq-{n}" for n in ("server", "kiosk", "board", "terminal", "voice", "window-screen", "keypad-bridge")
+        f"hallq-{n}" for n in ("server", "hub", "kiosk", "board", "terminal", "voice", "window-screen", "keypad-bridge")
     }

@@ -64,12 +64,33 @@ class CityHall:
         self._clerk_tokens: dict[str, str] = {}
 
     def start(self, hub_url: str, token: str) -> CityHall:
-        args = ["--config", str(self.config_path), "--hub", hub_url, "--hub-token", token]
-        dispatcher = Dispatcher(self.workdir, mqtt_url=None, database=self.database, demo=True, extra_args=args)
-        dispatcher.hall = self.hall
-        self.dispatcher = dispatcher.start()
+        self.dispatcher = self._dispatcher(self.workdir, hub_url, token).start()
         self._clerk_tokens.clear()
         return self
+
+    def start_standby(self, hub_url: str, token: str) -> Dispatcher:
+        """A second dispatcher on the hall's PostgreSQL database: it stands by (503) while the first
+        holds the hall, and takes it over when the first dies."""
+        workdir = self.workdir / "standby"
+        workdir.mkdir(exist_ok=True)
+        standby = self._dispatcher(workdir, hub_url, token)
+        standby.accept_standby = True
+        return standby.start()
+
+    def take_over(self, standby: Dispatcher) -> None:
+        """The standby is the hall's dispatcher from now on (once it answers as the writer)."""
+        wait_until(
+            lambda: httpx.get(f"{standby.api}/halls/{self.hall}/board", timeout=5).status_code == 200,
+            f"the standby to take hall {self.hall} over",
+        )
+        self.dispatcher = standby
+        self._clerk_tokens.clear()
+
+    def _dispatcher(self, workdir: Path, hub_url: str, token: str) -> Dispatcher:
+        args = ["--config", str(self.config_path), "--hub", hub_url, "--hub-token", token]
+        dispatcher = Dispatcher(workdir, mqtt_url=None, database=self.database, demo=True, extra_args=args)
+        dispatcher.hall = self.hall
+        return dispatcher
 
     @property
     def d(self) -> Dispatcher:

@@ -4,20 +4,13 @@ demo mode. The real processes are in test_network.py."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
-import functools
-from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
-import httpx
-
 from server.auth import sha256_hex
-from server.network.hub_app import create_hub_app
 from server.network.registry import HallRegistry
-from server.network.settings import build_hub_settings
 from server.store import Store
+from tests.network.inprocess import hub_client, in_loop
 
 TOWN_TOKEN = "town-uplink-token-0123456789"
 CITY_TOKEN = "city-uplink-token-0123456789"
@@ -33,26 +26,6 @@ def register(database: str) -> None:
     registry.add("town", name="下蜀镇", kind="town", parent="city", timezone="Asia/Shanghai",
                  token_sha256=sha256_hex(TOWN_TOKEN))  # fmt: skip
     store.close()
-
-
-@contextlib.asynccontextmanager
-async def hub_client(database: str, demo: bool = True) -> AsyncIterator[httpx.AsyncClient]:
-    settings = build_hub_settings(database=database, demo=demo, environ={})
-    app = create_hub_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://hub/api/v1", timeout=30) as client:
-            yield client
-
-
-def in_loop(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
-    """Run an async test body in its own event loop (the suite has no asyncio plugin)."""
-
-    @functools.wraps(test)
-    def run(*args: Any, **kwargs: Any) -> None:
-        asyncio.run(test(*args, **kwargs))
-
-    return run
 
 
 def events(first: int, last: int) -> list[dict[str, Any]]:

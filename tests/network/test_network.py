@@ -156,3 +156,29 @@ def test_every_event_reaches_the_hub_once_through_outages_cuts_and_a_kill(
         "baohua": ("town", "south", True),
     }
     assert httpx.get(f"{hub.api}/hub/stats", params={"from": start, "to": end}, timeout=10).status_code == 401
+
+
+def test_only_the_dispatcher_holding_a_hall_ships_it_and_a_take_over_goes_on(tmp_path: Path) -> None:
+    """The city centre on PostgreSQL with a standby dispatcher: the active one ships; killed -9, the
+    standby takes the hall over, asks the hub where it stands and ships the rest, each event once."""
+    with fresh_pg_database("hallq_hub") as hub_db, fresh_pg_database("hallq_city") as city_db:
+        hub = start_hub(tmp_path, hub_db)
+        hall = CityHall(tmp_path, "city", name="句容市政务服务中心", kind="center", parent=None, database=city_db)
+        token = hub.add_hall("city", name=hall.name, kind="center")
+        standby = None
+        try:
+            hall.start(hub.url, token)
+            standby = hall.start_standby(hub.url, token)
+            hall.traffic(9)
+            wait_until(lambda: shipped(hub, hall), "the active dispatcher's events at the hub")
+            assert "shipping the events of city" in standby.log_text()  # ready, but it leaves the hall alone
+            hall.d.kill()
+            hall.take_over(standby)
+            hall.traffic(9)
+            wait_until(lambda: shipped(hub, hall), "the events after the take-over at the hub")
+            assert read_events(hub.database, "city") == hall.events()
+        finally:
+            for dispatcher in (hall.dispatcher, standby):
+                if dispatcher is not None:
+                    dispatcher.kill()
+            hub.kill()

@@ -6,6 +6,7 @@ events. And a real dispatcher whose hub never answers serves its hall all the sa
 from __future__ import annotations
 
 import datetime as dt
+import signal
 import socket
 import threading
 from collections.abc import Iterator
@@ -218,6 +219,32 @@ def test_a_hall_whose_hub_never_answers_serves_as_usual(tmp_path: Path) -> None:
         board = httpx.get(f"{dispatcher.api}/halls/demo/board", timeout=5)
         assert board.status_code == 200 and board.json()["waiting"]["A"]["count"] == 7
         assert "shipping the events of demo to the hub" in dispatcher.log_text()
+        assert dispatcher.proc is not None
+        dispatcher.proc.send_signal(signal.SIGTERM)  # its uplink is stuck in a request: it still stops
+        assert dispatcher.proc.wait(timeout=20) in (0, -signal.SIGTERM)  # uvicorn re-raises the signal when done
     finally:
         dispatcher.kill()
         black_hole.close()
+
+
+def test_the_halls_database_away_for_a_moment_is_tried_again(
+    hub: tuple[str, Store], hall: FakeDispatcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlalchemy.exc
+
+    url, hub_store = hub
+    hall.commit(writes(4))
+    uplink = Uplink(hall, url, {"demo": TOKEN})  # type: ignore[arg-type]
+    link = uplink.links["demo"]
+    real = hall.store.events_since
+
+    def away(*_args: Any) -> Any:
+        raise sqlalchemy.exc.OperationalError("SELECT", {}, Exception("the database is away"))
+
+    monkeypatch.setattr(hall.store, "events_since", away)
+    assert uplink._turn(link) is False and link.failures == 1 and link.retry_at > 0
+    monkeypatch.setattr(hall.store, "events_since", real)
+    link.retry_at = 0.0  # the backoff has passed
+    uplink._turn(link)
+    assert link.failures == 0 and link.acked == 4 == hub_acked(hub_store)
+    uplink.client.close()

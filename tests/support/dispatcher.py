@@ -101,7 +101,16 @@ class Dispatcher:
 
     def start(self) -> Dispatcher:
         env = {**os.environ, "HALLQ_HMAC_SECRET": TEST_HMAC_SECRET, "PYTHONUNBUFFERED": "1", **self.env}
-        for key in ("HALLQ_DATABASE", "HALLQ_MQTT", "HALLQ_CONFIG", "HALLQ_PORT", "HALLQ_HOST", "HALLQ_DEMO"):
+        for key in (
+            "HALLQ_DATABASE",
+            "HALLQ_MQTT",
+            "HALLQ_CONFIG",
+            "HALLQ_PORT",
+            "HALLQ_HOST",
+            "HALLQ_DEMO",
+            "HALLQ_HUB",
+            "HALLQ_HUB_TOKEN",
+        ):
             if key not in self.env:
                 env.pop(key, None)
         log = self.log_path.open("ab")
