@@ -4,8 +4,8 @@ code (server/stats/report.py). Blocking SQL: call from a thread.
 
 The numbers are the halls' own (`grouped` with each hall's target waits, from its profile), summed
 across the area's halls as server/network/stats.py sums them; ratings included. Not at the hub: the
-cases (they are not shipped as events), so the report's 办件 section says there are none here, and
-the hour rows' mean queue (a hall's own)."""
+cases (they are not shipped as events: the report's 办件 section says to read the hall's own report)
+and the hour rows' mean queue (a hall's own)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from server.stats.rollups import folded_seq
 from server.store import Store
 
 AREA_SUFFIX = "（含下辖大厅）"
+CASES_NOTE = "办件数据不上传市中心，请查阅各大厅自行生成的月报。"
 
 
 def hub_monthly_numbers(store: Store, registered: list[RegisteredHall], hall: str, month: dt.date, today: dt.date,
@@ -56,6 +57,7 @@ def hub_monthly_numbers(store: Store, registered: list[RegisteredHall], hall: st
         wait_bands=wait_bands(histogram),
         folded_seq=min(folded_seq(store, name) for name in counted),
         cases=CaseStats(),
+        cases_note=CASES_NOTE,
     )
 
 

@@ -95,6 +95,7 @@ def test_each_halls_monthly_report_comes_from_the_hub(city: tuple[Hub, dict[str,
     assert ("取号数", own["issued"]) in [row[:2] for row in rows], "issued as the hall counts it"
     rated = own["rating"]
     assert ("合计", rated["count"], rated["mean"], rated["good_pct"], rated["bad"]) in [row[:5] for row in rows]
+    assert ("办件数据不上传市中心，请查阅各大厅自行生成的月报。",) in [row[:1] for row in rows], "no cases at the hub"
 
     pdf = httpx.get(f"{base}/{month}.pdf", headers=hub.headers(), timeout=60)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
