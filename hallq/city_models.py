@@ -33,9 +33,13 @@ class HallLive(AnswerModel):
     folded_seq: int = Field(description="the last event counted in the hub's statistics")
     unfolded: int = Field(description="events held but not counted yet (acked_seq − folded_seq)")
     last_event_at: Timestamp | None
+    events_behind: int | None = Field(
+        description="the hall's events not at the hub yet, as its uplink last said (None: not said since the hub"
+        " started); for an offline hall, as of its last contact"
+    )
     behind_s: int | None = Field(
-        description="offline: seconds since its last event the hub holds (what happened after is not known"
-        " yet); online: 0 (the uplink heartbeats only with nothing left to ship)"
+        description="seconds since the last event the hub holds, while the hall is offline or still shipping"
+        " (what happened after is not here yet); 0: online with nothing left to ship"
     )
 
 

@@ -42,7 +42,7 @@ async def get_live(hub: HubDep, _staff: HubStaffDep) -> CityLive:
 
 def _live(hub: Hub) -> CityLive:
     registered = hub.registry.all()
-    return city_live(hub.live, registered, hub.halls(), utcnow())
+    return city_live(hub.live, registered, hub.halls(), utcnow(), dict(hub.hall_seqs))
 
 
 @router.get("/rankings", response_model=CityRankings)

@@ -5,6 +5,7 @@ order, rolled up per area (a 市中心 or 分中心 with the halls below it) and
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 from hallq.city_models import CityLive, HallLive, LiveRollup
 from hallq.network_models import HubHall
@@ -13,13 +14,15 @@ from server.network.levels import KIND_LABELS, KINDS, Node, area_of, in_tree_ord
 from server.network.registry import RegisteredHall
 
 
-def city_live(board: LiveBoard, registered: list[RegisteredHall], rows: list[HubHall], now: dt.datetime) -> CityLive:
-    """`rows` are the register's answers (`Hub.halls()`: online, folded_seq) for the same halls."""
+def city_live(board: LiveBoard, registered: list[RegisteredHall], rows: list[HubHall], now: dt.datetime,
+              hall_seqs: Mapping[str, int]) -> CityLive:  # fmt: skip
+    """`rows` are the register's answers (`Hub.halls()`: online, folded_seq) for the same halls;
+    `hall_seqs` each hall's last seq as its uplink last said."""
     nodes = {r.hall: Node(r.hall, r.kind, r.parent) for r in registered}
     by_hall = {r.hall: r for r in registered}
     answers = {row.hall: row for row in rows}
     halls = [
-        hall_live(board, by_hall[hall], answers[hall], area_of(nodes, hall), now)
+        hall_live(board, by_hall[hall], answers[hall], area_of(nodes, hall), now, hall_seqs.get(hall))
         for hall in in_tree_order(nodes)
         if hall in answers
     ]
@@ -36,12 +39,14 @@ def city_live(board: LiveBoard, registered: list[RegisteredHall], rows: list[Hub
     return CityLive(at=now, halls=halls, areas=areas, levels=levels, total=rollup("total", "全市合计", halls))
 
 
-def hall_live(board: LiveBoard, registered: RegisteredHall, row: HubHall, area: str, now: dt.datetime) -> HallLive:
+def hall_live(board: LiveBoard, registered: RegisteredHall, row: HubHall, area: str, now: dt.datetime,
+              hall_seq: int | None) -> HallLive:  # fmt: skip
     windows = [w.id for w in registered.profile.windows] if registered.profile else []
     live = board.summary(registered.hall, windows)
+    events_behind = None if hall_seq is None else max(0, hall_seq - row.acked_seq)
     behind_s = None
-    if row.online:
-        behind_s = 0
+    if row.online and not events_behind:
+        behind_s = 0  # the uplink said it has nothing more (or heartbeats only with nothing left to ship)
     elif row.last_event_at is not None:
         behind_s = max(0, round((now - row.last_event_at).total_seconds()))
     return HallLive(
@@ -63,6 +68,7 @@ def hall_live(board: LiveBoard, registered: RegisteredHall, row: HubHall, area: 
         unfolded=max(0, row.acked_seq - row.folded_seq),
         last_event_at=row.last_event_at,
         behind_s=behind_s,
+        events_behind=events_behind,
     )
 
 

@@ -34,6 +34,12 @@ class Hub:
         )
         self.folder = HubFolder(self.store, self.registry)
         self.live = LiveBoard(self.store)  # every hall now, for /city (server/network/city_live.py)
+        self.hall_seqs: dict[str, int] = {}  # each hall's last seq as its uplink last said (in memory)
+
+    def note_hall_seq(self, hall: str, hall_seq: int | None) -> None:
+        """What the hall's uplink says it has committed, so /city shows how far behind the hub is."""
+        if hall_seq is not None:
+            self.hall_seqs[hall] = hall_seq
 
     async def start(self) -> None:
         await asyncio.to_thread(self.store.migrate)

@@ -53,6 +53,7 @@ def test_the_hub_sees_each_hall_as_the_hall_sees_itself(city: tuple[Hub, dict[st
         # the hall answers whole seconds of wait at its own moment: the issue time within a second
         assert abs((dt.datetime.fromisoformat(row["oldest_issued_at"]) - oldest).total_seconds()) <= 1, name
         assert row["online"] is True and row["offline_since"] is None and row["behind_s"] == 0
+        assert row["events_behind"] == 0, "the uplink said what it had, and the hub holds it all"
         assert row["acked_seq"] == hall.last_seq() and row["unfolded"] == 0
         assert row["windows"] == len(own["windows"])
     assert rows[TOWN]["waiting"] == 9 - 3 and rows[CENTER]["waiting"] == 5 - 3

@@ -118,13 +118,15 @@ def test_the_network_demo_comes_up_and_cuts_and_restores_a_towns_line(demo: Demo
     offline = city()[CUT_HALL]
     assert offline["acked_seq"] <= cut_at + 1 < town_seq(), "nothing crossed the cut line"
     assert offline["offline_since"] is not None and offline["behind_s"] is not None
+    assert offline["events_behind"] is not None, "the uplink said how far it had come before the cut"
     assert city()["xiashu"]["online"], "the other town's line is its own"
     screenshot_city(hub, "offline")
 
     demo.type("r")
     demo.expect(r"line restored: baohua")
     held = town_seq()
-    wait_until(lambda: city()[CUT_HALL]["online"] and city()[CUT_HALL]["acked_seq"] >= held,
+    wait_until(lambda: city()[CUT_HALL]["online"] and city()[CUT_HALL]["acked_seq"] >= held
+               and city()[CUT_HALL]["events_behind"] == 0,
                "the town back online with every event that waited")  # fmt: skip
     demo.type("q")
     assert demo.proc.wait(60) == 0

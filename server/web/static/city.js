@@ -44,10 +44,14 @@
     return cell;
   }
 
+  // how far behind the hub is: events the hall's uplink said it had and the hub does not hold yet
   function lag(hall) {
+    const missing = hall.events_behind ? `差${hall.events_behind}条` : "";
     if (!hall.online) {
-      return hall.behind_s === null ? "从未上报" : `最后事件${duration(hall.behind_s)}前，其后待补传`;
+      if (hall.behind_s === null) return "从未上报";
+      return `最后事件${duration(hall.behind_s)}前${missing ? `，离线时${missing}` : ""}，其后待补传`;
     }
+    if (missing) return `补传中，${missing}`;
     return hall.unfolded ? `已同步，${hall.unfolded}条待统计` : "已同步";
   }
 
