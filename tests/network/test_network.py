@@ -29,7 +29,8 @@ from tests.support.hub import Hub, start_hub
 from tests.support.postgres import fresh_pg_database
 from tests.support.tcp_proxy import TcpProxy
 
-pytestmark = [pytest.mark.pg, pytest.mark.slow]
+# Several outages with the uplink's real backoff (up to a minute): minutes on a loaded machine.
+pytestmark = [pytest.mark.pg, pytest.mark.slow, pytest.mark.timeout(1200)]
 SUMMED = ("issued", "called", "served", "no_show", "cancelled", "expired", "transferred", "recalled", "open_s")
 
 
