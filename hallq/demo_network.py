@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import queue
 import shutil
 import signal
@@ -38,7 +39,7 @@ from hallq.demo import Child, HallSimulation, Supervisor
 from hallq.line_proxy import LineProxy
 from hallq.ports import free_ports
 
-PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
+PG_SERVER = "postgresql://postgres@127.0.0.1:5432"  # HALLQ_DEMO_PG for another server (trust, may create)
 HUB_DATABASE = "hallq_demo_hub"
 START_TIMEOUT_S = 90.0
 SIMULATED_WINDOWS = {"center": 4, "sub_center": 3, "town": 2, "village": 1}
@@ -100,15 +101,17 @@ def fresh_hub_database() -> str:
         import psycopg
     except ImportError:
         raise DemoFailed("the hub needs PostgreSQL's driver: pip install 'hallq[pg]'") from None
+    server = os.environ.get("HALLQ_DEMO_PG", PG_SERVER).rstrip("/")
     try:
-        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True, connect_timeout=3) as conn:
+        with psycopg.connect(f"{server}/postgres", autocommit=True, connect_timeout=3) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{HUB_DATABASE}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{HUB_DATABASE}"')
     except psycopg.Error as exc:
         raise DemoFailed(
-            f"PostgreSQL at 127.0.0.1:5432 (user postgres) is not reachable, and the city's hub needs it: {exc}".strip()
+            f"PostgreSQL at {server} is not reachable, and the city's hub needs it (start it, or set HALLQ_DEMO_PG):"
+            f" {exc}".strip()
         ) from None
-    return f"{PG_SERVER}/{HUB_DATABASE}"
+    return f"{server}/{HUB_DATABASE}"
 
 
 def _run_city(args: argparse.Namespace, supervisor: Supervisor, data: Path, hub_database: str) -> int:
