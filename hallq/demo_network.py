@@ -135,7 +135,7 @@ def _run_city(args: argparse.Namespace, supervisor: Supervisor, data: Path, hub_
         server = supervisor.add(
             hall.hall, "server", "--config", str(config), "--demo", "--port", str(http_port),
             "--broker-port", str(broker_port), "--database", f"sqlite:///{workdir / 'hallq.db'}",
-            "--hub", uplink, "--hub-token", token,
+            "--hub", uplink, f"--hub-token={token}",  # "=": a token may begin with "-"
         )  # fmt: skip
         print(f"{hall.name} starting on {url} …", flush=True)
         info = wait_for(f"{url}/api/v1/halls/{hall.hall}", server)
