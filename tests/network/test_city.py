@@ -101,7 +101,14 @@ def test_each_halls_monthly_report_comes_from_the_hub(city: tuple[Hub, dict[str,
     pdf = httpx.get(f"{base}/{month}.pdf", headers=hub.headers(), timeout=60)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert f"monthly-{TOWN}-{month}.pdf" in pdf.headers["content-disposition"]
-    area = httpx.get(f"{hub.api}/hub/areas/{CENTER}/reports/monthly/{month}.pdf", headers=hub.headers(), timeout=60)
+    area_base = f"{hub.api}/hub/areas/{CENTER}/reports/monthly/{month}"
+    area_book = openpyxl.load_workbook(
+        io.BytesIO(httpx.get(f"{area_base}.xlsx", headers=hub.headers(), timeout=60).content)
+    )
+    area_rows = [row[:2] for sheet in area_book.worksheets for row in sheet.iter_rows(values_only=True)]
+    issued = sum(hall.own_stats(start, end)["total"]["issued"] for hall in halls.values())
+    assert ("取号数", issued) in area_rows, "the area's month is its halls' months together"
+    area = httpx.get(f"{area_base}.pdf", headers=hub.headers(), timeout=60)
     assert area.status_code == 200 and area.content.startswith(b"%PDF")
     if shutil.which("pdftoppm"):
         SCREENS.mkdir(parents=True, exist_ok=True)
