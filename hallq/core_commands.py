@@ -10,9 +10,10 @@ from hallq.config import ConfigError, parse_hall_config, read_hall_yaml
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from hallq import demo, simulate
+    from hallq import demo, demo_network, simulate
 
     demo.register(sub)
+    sub.choices["demo"].set_defaults(func=demo_network.run_demo)  # --network: the city (hallq/demo_network.py)
     simulate.register(sub)
     check = sub.add_parser("check-config", help="validate a hall config file, reporting every error")
     check.add_argument("file")

@@ -60,6 +60,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         action="store_true",
         help="start with empty statistics (default: a fresh database gets a month of past traffic first)",
     )
+    parser.add_argument(
+        "--network",
+        action="store_true",
+        help="a city instead of one hall: a hub on PostgreSQL (127.0.0.1:5432) and /city, a city centre, a"
+        " sub-centre and two towns, each its own dispatcher; one town's line can be cut and restored",
+    )
     parser.set_defaults(func=run)
 
 
@@ -263,13 +269,13 @@ def render_board(board: dict, width: int = 100) -> str:
     return "\n".join(line[:width] for line in lines)
 
 
-def _stop_on_sigterm(_signum: int, _frame: object) -> None:
+def stop_on_sigterm(_signum: int, _frame: object) -> None:
     raise SystemExit(143)  # through the `finally` that stops the devices
 
 
 def run(args: argparse.Namespace) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would bury the live view
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    signal.signal(signal.SIGTERM, stop_on_sigterm)
     data = Path(args.data_dir).resolve()
     if args.fresh and data.exists():
         shutil.rmtree(data)

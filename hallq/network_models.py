@@ -38,6 +38,9 @@ class EventBatch(Body):
 
     from_seq: int = Field(ge=1)
     events: list[ShippedEvent] = Field(default_factory=list, max_length=MAX_BATCH)
+    hall_seq: int | None = Field(
+        None, ge=0, description="the hall's last committed seq when it sent this: how far behind the hub is (/city)"
+    )
 
     @model_validator(mode="after")
     def _in_order(self) -> EventBatch:

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from hallq.network_models import EventBatch, HubHall
 from server.network.folder import HubFolder
+from server.network.hub_live import LiveBoard
 from server.network.ingest import Stored, store_batch
 from server.network.registry import HallRegistry, RegisteredHall
 from server.network.settings import HubSettings
@@ -32,6 +33,13 @@ class Hub:
             limits=settings.limits,
         )
         self.folder = HubFolder(self.store, self.registry)
+        self.live = LiveBoard(self.store)  # every hall now, for /city (server/network/city_live.py)
+        self.hall_seqs: dict[str, int] = {}  # each hall's last seq as its uplink last said (in memory)
+
+    def note_hall_seq(self, hall: str, hall_seq: int | None) -> None:
+        """What the hall's uplink says it has committed, so /city shows how far behind the hub is."""
+        if hall_seq is not None:
+            self.hall_seqs[hall] = hall_seq
 
     async def start(self) -> None:
         await asyncio.to_thread(self.store.migrate)

@@ -67,6 +67,7 @@ async def post_events(hall: str, batch: EventBatch, hub: HubDep, registered: Upl
     """Store the hall's committed events exactly once: events already stored are acknowledged, not
     stored again; a batch that starts after `acked_seq + 1` is refused whole (409, with the seq
     needed). An empty batch is a heartbeat. Authenticated by the hall's own token."""
+    hub.note_hall_seq(registered.hall, batch.hall_seq)
     try:
         stored = await hub.ingest(registered.hall, batch)
     except HallNotRegistered:  # removed from the register since its token was checked

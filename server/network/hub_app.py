@@ -19,7 +19,7 @@ from fastapi_offline import FastAPIOffline
 from server.api.errors import ERROR_RESPONSES, install_error_handlers
 from server.api.limits import install_request_guard
 from server.http_protocol import quiet_resource_errors
-from server.network import forward_api, hub_api, hub_stats_api
+from server.network import city_api, city_page, forward_api, hub_api, hub_stats_api
 from server.network.hub import Hub
 from server.network.settings import HubSettings
 
@@ -31,7 +31,9 @@ HUB_ROUTERS: tuple[APIRouter, ...] = (
     hub_stats_api.router,
     forward_api.catalogue_router,  # 统一事项
     forward_api.transfers_router,  # 转报: store and forward
+    city_api.router,
 )
+HUB_PAGES: tuple[APIRouter, ...] = (city_page.router,)  # pages and their files, outside /api/v1
 
 
 def create_hub_app(settings: HubSettings, extra_routers: Sequence[APIRouter] = ()) -> FastAPI:
@@ -57,4 +59,6 @@ def create_hub_app(settings: HubSettings, extra_routers: Sequence[APIRouter] = (
     install_request_guard(app, settings.limits)
     for router in (*HUB_ROUTERS, *extra_routers):
         app.include_router(router, prefix=API_PREFIX)
+    for page in HUB_PAGES:
+        app.include_router(page)
     return app

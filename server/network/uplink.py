@@ -190,17 +190,18 @@ class Uplink:
             link.acked = self._introduce(link)
             link.last_contact = now
         rows = self.dispatcher.store.events_since(link.hall, link.acked, self.batch)
+        hall_seq = self.dispatcher.store.last_seq(link.hall)
         if not rows:
-            if link.acked > self.dispatcher.store.last_seq(link.hall):
+            if link.acked > hall_seq:
                 raise HubRefused(
                     f"the hub holds events up to seq {link.acked}, more than this hall has: was the hall's "
                     "database replaced? Nothing is shipped until the hall is registered again"
                 )
             if now - link.last_contact >= self.heartbeat_s:
-                link.acked = self._post(link, link.acked + 1, [])
+                link.acked = self._post(link, link.acked + 1, [], hall_seq)
                 link.last_contact = now
             return False
-        link.acked = self._post(link, rows[0].seq, rows)
+        link.acked = self._post(link, rows[0].seq, rows, hall_seq)
         link.last_contact = now
         return len(rows) == self.batch
 
@@ -217,8 +218,8 @@ class Uplink:
         _raise_for(response)
         return HubHall.model_validate_json(response.content).acked_seq
 
-    def _post(self, link: HallLink, from_seq: int, rows: list[EventRow]) -> int:
-        body: dict[str, Any] = {"from_seq": from_seq, "events": [_shipped(row) for row in rows]}
+    def _post(self, link: HallLink, from_seq: int, rows: list[EventRow], hall_seq: int) -> int:
+        body: dict[str, Any] = {"from_seq": from_seq, "events": [_shipped(row) for row in rows], "hall_seq": hall_seq}
         response = self.client.post(
             f"/halls/{link.hall}/events", content=orjson.dumps(body), headers=self._headers(link)
         )

@@ -54,6 +54,7 @@ class MonthlyNumbers:
     wait_bands: list[WaitBand]
     folded_seq: int  # the last event counted
     cases: CaseStats  # judged as of `last_day`
+    cases_note: str | None = None  # said instead of the cases' numbers where there are none to have (the hub)
 
     @property
     def empty(self) -> bool:

@@ -262,7 +262,7 @@ def _cases(numbers: MonthlyNumbers, width: float, s: dict[str, object]) -> list[
 
     story: list[object] = [Paragraph("八、办件情况", s["h2"])]
     if not numbers.has_cases:
-        return [*story, Paragraph(NO_CASES, s["body"])]
+        return [*story, Paragraph(numbers.cases_note or NO_CASES, s["body"])]
     story += [_pairs_table(case_summary(numbers), width), Paragraph("分事项", s["h3"])]
     headers = [name for name, _ in CASE_COLUMNS]
     story += [_wrapped_grid(["事项", *headers], case_item_cells(numbers), width, first_share=0.3)]
@@ -508,7 +508,7 @@ def _cases_sheets(book, numbers: MonthlyNumbers) -> None:  # type: ignore[no-unt
     """办件: the month's numbers and per item; 逾期办件: the overdue list."""
     sheet = book.create_sheet("办件")
     if not numbers.has_cases:
-        sheet.append([NO_CASES])
+        sheet.append([numbers.cases_note or NO_CASES])
         return
     sheet.append(["指标", "数值", "单位"])
     _bold_row(sheet, 1)

@@ -63,6 +63,8 @@ SERVER_LEVELS: dict[str, int] = {
     "server.network.hub_api": 6,  # the hub's routers
     "server.network.hub_stats_api": 6,
     "server.network.forward_api": 6,  # the catalogue and store-and-forward routers
+    "server.network.city_api": 6,  # /city's API: live, rankings, monthly reports at the hub
+    "server.network.city_page": 6,  # /city and the files it needs
     "server.app": 7,
     "server.network.hub_app": 7,  # create_hub_app
     "server.cli": 8,

@@ -89,7 +89,8 @@ class CityHall:
         self._clerk_tokens.clear()
 
     def _dispatcher(self, workdir: Path, hub_url: str, token: str) -> Dispatcher:
-        args = ["--config", str(self.config_path), "--hub", hub_url, "--hub-token", token]
+        # "=": a token may begin with "-", which argparse would take for an option
+        args = ["--config", str(self.config_path), "--hub", hub_url, f"--hub-token={token}"]
         dispatcher = Dispatcher(workdir, mqtt_url=None, database=self.database, demo=True, extra_args=args)
         dispatcher.hall = self.hall
         return dispatcher
