@@ -32,7 +32,11 @@ CaseStatus = Literal[
     "delivered",
     "archived",
     "abandoned",
+    "result_sent",
+    "result_refused",
+    "receipt_returned",
 ]
+HandoverKind = Literal["materials", "results"]
 
 
 # ---- bodies -------------------------------------------------------------------------------------
@@ -60,6 +64,35 @@ class ActionBody(Body):
     note: str = Field("", max_length=500)
     materials: list[MaterialNumber] = Field(default_factory=list, max_length=50)
     tracking_no: str = Field("", max_length=40)
+
+
+class MaterialCheckBody(Body):
+    """One material as the window clerk checked it off against the handbook at 收件."""
+
+    idx: MaterialNumber
+    status: Literal["provided", "deferred"]
+    original_seen: bool = False
+    promise_signed: bool = Field(False, description="容缺: the citizen signed the paper promise")
+
+
+class IntakeBody(Body):
+    """POST …/cases/intake: 收件 at a comprehensive window, every material checked off."""
+
+    item: str = Field(min_length=1, max_length=48)
+    id_card: IdCard
+    phone: str = Field("", max_length=20)
+    window: str = Field(min_length=1, max_length=16)
+    materials: list[MaterialCheckBody] = Field(default_factory=list, max_length=50)
+
+
+class HandoverBody(Body):
+    """POST …/handovers: a 《材料交接表》 (the window's paper for a department) or a 《办理结果交接表》
+    (a department's results for the output window)."""
+
+    kind: HandoverKind
+    department: str = Field(min_length=1, max_length=24)
+    window: str | None = Field(None, max_length=16, description="materials: the window handing over")
+    cases: list[str] = Field(default_factory=list, max_length=200, description="results: the case ids")
 
 
 class InstantBody(Body):
@@ -162,6 +195,10 @@ class CaseTimes(AnswerModel):
     output_at: Timestamp | None = None
     delivered_at: Timestamp | None = None
     archived_at: Timestamp | None = None
+    handed_over_at: Timestamp | None = None
+    result_sent_at: Timestamp | None = None
+    result_refused_at: Timestamp | None = None
+    receipt_returned_at: Timestamp | None = None
 
 
 class CaseDeadlines(AnswerModel):
@@ -170,6 +207,16 @@ class CaseDeadlines(AnswerModel):
     accept_due: dt.date | None = None
     decide_due: dt.date | None = None
     deferred_due: dt.date | None = None
+    result_fix_due: dt.date | None = None
+    receipt_due: dt.date | None = None
+
+
+class PaperHandover(AnswerModel):
+    """Where the case's paper stands between the window and its department (材料交接)."""
+
+    due_at: Timestamp
+    signed_at: Timestamp | None = None
+    late: bool = False
 
 
 class HistoryEntry(AnswerModel):
@@ -210,6 +257,11 @@ class CaseSummary(AnswerModel):
     deadlines: CaseDeadlines = Field(default_factory=CaseDeadlines)
     overdue: list[str] = Field(default_factory=list)
     due_soon: bool = False
+    back_office: bool = Field(False, description="its department accepts and decides it behind the window")
+    received_window: str | None = None
+    decision: Literal["approved", "rejected"] | None = None
+    handover: PaperHandover | None = None
+    next_desk: list[str] = Field(default_factory=list, description="who takes the next step: 业务部门 …")
 
 
 class CaseView(CaseSummary):
@@ -234,6 +286,59 @@ class SubmissionStarted(CaseReceipt):
     """POST /halls/{hall}/submissions: the draft, and its access key (kept by the kiosk, in the QR)."""
 
     access: str
+
+
+class IntakeAnswer(CaseReceipt):
+    """POST …/cases/intake: the received case and its 收件通知书 at the window's printer."""
+
+    printed: bool = False
+    print_message: str = ""
+    print_preview: str = Field("", description="the slip as text (masked name only)")
+
+
+class HandoverItem(AnswerModel):
+    case_id: str
+    receipt_no: str | None = None
+    item_name: str
+    masked_name: str = ""
+    received_at: Timestamp | None = None
+    materials: list[str] = Field(default_factory=list)
+    due_at: Timestamp | None = None
+    late: bool = False
+    status: CaseStatus
+
+
+class HandoverSheet(AnswerModel):
+    """A 《材料交接表》 or 《办理结果交接表》 with its cases; late counts the paper that arrived late."""
+
+    id: str
+    kind: HandoverKind
+    title: str
+    department: str
+    window: str | None = None
+    created_at: Timestamp
+    created_by: str
+    signed_at: Timestamp | None = None
+    signed_by: str | None = None
+    late: int = 0
+    items: list[HandoverItem] = Field(default_factory=list)
+    printed: bool | None = None
+    print_message: str = ""
+    print_preview: str = ""
+
+
+class PendingPaper(AnswerModel):
+    case_id: str
+    receipt_no: str | None = None
+    due_at: Timestamp | None = None
+    late: bool = False
+
+
+class HandoverList(AnswerModel):
+    """GET …/handovers: the sheets, newest first, and the paper waiting for the next sheet."""
+
+    sheets: list[HandoverSheet] = Field(default_factory=list)
+    pending: list[PendingPaper] = Field(default_factory=list)
 
 
 class LockerAnswer(AnswerModel):

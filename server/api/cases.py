@@ -22,7 +22,12 @@ from hallq.case_models import (
     CaseView,
     Handbook,
     HandbookItemAnswer,
+    HandoverBody,
+    HandoverList,
+    HandoverSheet,
     InstantBody,
+    IntakeAnswer,
+    IntakeBody,
     LockerAnswer,
     LockerBody,
     PublicCase,
@@ -33,9 +38,11 @@ from hallq.case_models import (
 from hallq.config import HallConfig
 from server.api.deps import DispatcherDep, PrincipalDep
 from server.auth import Forbidden, Principal
-from server.cases.service import Actor, CaseError, CaseNotFound, CaseService
+from server.cases.handovers import Handovers
+from server.cases.printing import PrintOutcome, print_handover, print_receipt
+from server.cases.service import Actor, CaseError, CaseForbidden, CaseNotFound, CaseService, MaterialCheck
 from server.cases.uploads import MAX_UPLOAD_BYTES, FileStore, UploadRejected
-from server.cases.workflow import CaseAction, CaseStatus, IllegalCaseAction
+from server.cases.workflow import CaseAction, CaseStatus, IllegalCaseAction, MaterialStatus
 from server.runtime import Dispatcher, utcnow
 
 router = APIRouter(tags=["cases"])
@@ -43,7 +50,7 @@ router = APIRouter(tags=["cases"])
 # a number outside it is 422, a number no material has is 404.
 MaterialIndex = Annotated[int, FastPath(ge=-(2**31), le=2**31 - 1)]
 SUBMITTING_DEVICES = frozenset({"kiosk", "bridge"})
-OFFICE_ROLES = frozenset({"clerk", "supervisor", "admin"})
+OFFICE_ROLES = frozenset({"clerk", "supervisor", "admin", "department"})
 
 
 def files_root(dispatcher: Dispatcher) -> Path:
@@ -85,10 +92,14 @@ def submitting_device(principal: Principal) -> Actor:
     raise Forbidden(f"设备 {principal.name} 不能提交办件材料 — this device may not submit cases")
 
 
-def office_user(principal: Principal) -> Actor:
-    if principal.is_user and principal.role in OFFICE_ROLES:
-        return actor_of(principal)
-    raise Forbidden("请以窗口工作人员身份登录后台 — log in as hall staff")
+def office_user(principal: Principal, cases: CaseService | None = None) -> Actor:
+    """Hall staff in the office; a department's staff carry their department (from the hall config)."""
+    if not (principal.is_user and principal.role in OFFICE_ROLES):
+        raise Forbidden("请以窗口工作人员身份登录后台 — log in as hall staff")
+    department = cases.config.department_of(principal.name) if cases and principal.role == "department" else None
+    if principal.role == "department" and department is None:
+        raise Forbidden(f"账号 {principal.name} 未分配部门（大厅配置 departments.staff） — no department")
+    return Actor(principal.actor, principal.role, department=department, window=principal.window)
 
 
 def _run(function: Any, *args: Any, **kwargs: Any) -> Any:
@@ -260,10 +271,10 @@ async def list_cases(
     status: Annotated[str | None, Query(max_length=16)] = None,
     flag: Annotated[str | None, Query(pattern="^(overdue|due_soon)$")] = None,
 ) -> dict[str, Any]:
-    office_user(principal)
+    actor = office_user(principal, cases)
     if status is not None and status not in {s.value for s in CaseStatus}:
         raise CaseError(f"未知的办件状态 {status!r} — unknown status")
-    found = await _run(cases.list_cases, utcnow(), status=status, flag=flag)
+    found = await _run(cases.list_cases, utcnow(), status=status, flag=flag, department=actor.department)
     return {"cases": found, "unknown_calendar_years": sorted(cases.calendar.unknown_years)}
 
 
@@ -271,7 +282,7 @@ async def list_cases(
 async def read_case(
     hall: str, case_id: str, principal: PrincipalDep, cases: CasesDep, dispatcher: DispatcherDep
 ) -> dict[str, Any]:
-    office_user(principal)
+    await _run(cases.check_visible, case_id, office_user(principal, cases))
     view: dict[str, Any] = await _run(cases.view, case_id, utcnow(), staff=True)
     await dispatcher.write_audit(hall, principal, "case.view", case_id, {"receipt_no": view["receipt_no"]})
     return view
@@ -279,7 +290,7 @@ async def read_case(
 
 @router.get("/halls/{hall}/cases/{case_id}/files/{sha256}")
 async def case_file(hall: str, case_id: str, sha256: str, principal: PrincipalDep, cases: CasesDep) -> Response:
-    office_user(principal)
+    await _run(cases.check_visible, case_id, office_user(principal, cases))
     view = await _run(cases.view, case_id, utcnow(), history=False)
     for material in view["materials"]:
         for f in material["files"]:
@@ -293,7 +304,8 @@ async def case_file(hall: str, case_id: str, sha256: str, principal: PrincipalDe
 async def case_action(
     hall: str, case_id: str, action: CaseAction, body: ActionBody, principal: PrincipalDep, cases: CasesDep
 ) -> dict[str, Any]:
-    actor = office_user(principal)
+    actor = office_user(principal, cases)
+    await _run(cases.check_visible, case_id, actor)
     view: dict[str, Any] = await _run(
         cases.act,
         case_id,
@@ -310,12 +322,108 @@ async def case_action(
 @router.post("/halls/{hall}/cases/instant", status_code=201, response_model=CaseView)
 async def instant_case(hall: str, body: InstantBody, principal: PrincipalDep, cases: CasesDep) -> dict[str, Any]:
     """即办件 done at a comprehensive window: recorded as a case closed the same day."""
-    actor = office_user(principal)
+    actor = office_user(principal, cases)
     if principal.role == "clerk" and principal.window not in (None, body.window):
         raise Forbidden(f"您已登录 {principal.window} 号窗口，不能登记 {body.window} 号窗口的办件")
     card = body.id_card.model_dump() if body.id_card else None
     view: dict[str, Any] = await _run(cases.instant_case, body.item, card, body.window, actor, utcnow())
     return view
+
+
+@router.post("/halls/{hall}/cases/intake", status_code=201, response_model=IntakeAnswer)
+async def intake(hall: str, body: IntakeBody, principal: PrincipalDep, cases: CasesDep) -> dict[str, Any]:
+    """收件 at a comprehensive window: materials checked off, the 收件通知书 printed at that window."""
+    actor = window_clerk(principal, cases, body.window)
+    checks = [MaterialCheck(m.idx, MaterialStatus(m.status), m.original_seen, m.promise_signed) for m in body.materials]
+    card = body.id_card.model_dump()
+    view, access = await _run(cases.intake, body.item, card, body.phone, body.window, checks, actor, utcnow())
+    url = status_url(cases.config, view["id"], access)
+    printed = await _run(print_receipt, cases.config, body.window, view, url)
+    return {**view, "status_url": url, **_print_fields(printed)}
+
+
+def window_clerk(principal: Principal, cases: CaseService, window: str) -> Actor:
+    """A clerk logged in to that window (or a supervisor / admin) records what the window does."""
+    actor = office_user(principal, cases)
+    if principal.role == "department":
+        raise Forbidden("收件和材料交接由综合受理窗口办理 — the comprehensive window receives")
+    if principal.role == "clerk" and principal.window != window:
+        where = f"您已登录 {principal.window} 号窗口" if principal.window else "请先登录到窗口"
+        raise Forbidden(f"{where}，不能以 {window} 号窗口收件 — log in to window {window}")
+    return actor
+
+
+def _print_fields(outcome: PrintOutcome) -> dict[str, Any]:
+    return {"printed": outcome.printed, "print_message": outcome.message, "print_preview": outcome.preview}
+
+
+# ---- hand-over sheets (材料交接、结果交接) ------------------------------------------------------------
+
+
+def get_handovers(cases: CasesDep) -> Handovers:
+    return Handovers(cases)
+
+
+HandoversDep = Annotated[Handovers, Depends(get_handovers)]
+
+
+@router.get("/halls/{hall}/handovers", response_model=HandoverList)
+async def list_handovers(
+    hall: str,
+    principal: PrincipalDep,
+    cases: CasesDep,
+    sheets: HandoversDep,
+    kind: Annotated[str | None, Query(pattern="^(materials|results)$")] = None,
+    department: Annotated[str | None, Query(max_length=24)] = None,
+) -> dict[str, Any]:
+    """The sheets, newest first; with a department, also its paper waiting for the next sheet."""
+    actor = office_user(principal, cases)
+    department = actor.department or department
+    found = await _run(sheets.sheets, utcnow(), kind=kind, department=department)
+    pending = await _run(sheets.pending, department, utcnow()) if department else []
+    return {"sheets": found, "pending": pending}
+
+
+@router.post("/halls/{hall}/handovers", status_code=201, response_model=HandoverSheet)
+async def create_handover(
+    hall: str, body: HandoverBody, principal: PrincipalDep, cases: CasesDep, sheets: HandoversDep
+) -> dict[str, Any]:
+    """材料交接 by the window (printed at its printer), or 结果交接 by the department."""
+    if body.kind == "materials":
+        if not body.window:
+            raise CaseError("请注明移交材料的窗口 — which window hands the paper over")
+        actor = window_clerk(principal, cases, body.window)
+        sheet = await _run(sheets.hand_over_materials, body.department, body.window, actor, utcnow())
+        return {**sheet, **_print_fields(await _run(print_handover, cases.config, sheet))}
+    actor = office_user(principal, cases)
+    result: dict[str, Any] = await _run(sheets.hand_over_results, body.department, body.cases, actor, utcnow())
+    return result
+
+
+@router.get("/halls/{hall}/handovers/{sheet_id}", response_model=HandoverSheet)
+async def read_handover(
+    hall: str, sheet_id: str, principal: PrincipalDep, cases: CasesDep, sheets: HandoversDep
+) -> dict[str, Any]:
+    sheet: dict[str, Any] = await _run(sheets.view, sheet_id, utcnow(), office_user(principal, cases))
+    return sheet
+
+
+@router.post("/halls/{hall}/handovers/{sheet_id}/sign", response_model=HandoverSheet)
+async def sign_handover(
+    hall: str, sheet_id: str, principal: PrincipalDep, cases: CasesDep, sheets: HandoversDep
+) -> dict[str, Any]:
+    """The department signs for the paper on a 《材料交接表》."""
+    sheet: dict[str, Any] = await _run(sheets.sign, sheet_id, office_user(principal, cases), utcnow())
+    return sheet
+
+
+@router.post("/halls/{hall}/handovers/{sheet_id}/print", response_model=HandoverSheet)
+async def reprint_handover(
+    hall: str, sheet_id: str, principal: PrincipalDep, cases: CasesDep, sheets: HandoversDep
+) -> dict[str, Any]:
+    """Print a 《材料交接表》 again at the window that made it."""
+    sheet = await _run(sheets.view, sheet_id, utcnow(), office_user(principal, cases))
+    return {**sheet, **_print_fields(await _run(print_handover, cases.config, sheet))}
 
 
 # ---- the citizen ----------------------------------------------------------------------------------
@@ -343,6 +451,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(UploadRejected)
     async def _upload(_: Request, exc: UploadRejected) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=413 if "过大" in str(exc) else 415)
+
+    @app.exception_handler(CaseForbidden)
+    async def _forbidden(_: Request, exc: CaseForbidden) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=403)
 
     @app.exception_handler(CaseError)
     async def _case(_: Request, exc: CaseError) -> JSONResponse:

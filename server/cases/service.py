@@ -28,19 +28,26 @@ from server.cases.calendar import WorkingCalendar
 from server.cases.uploads import FileStore, StoredFile, UploadRejected
 from server.cases.workflow import (
     ACTION_LABELS,
+    DESK_LABELS,
+    DESK_OF_ACTION,
     OFFICE_ACTIONS,
     OPEN_STATUSES,
     STATUS_LABELS,
+    WINDOW_ONLY,
     CaseAction,
     CaseStatus,
     Deadlines,
     MaterialStatus,
     deadlines,
     due_soon,
+    handover_due,
+    handover_late,
     missing_materials,
     next_status,
+    next_steps,
     overdue_flags,
     receipt_number,
+    refusal,
 )
 from server.pii import check_id_card, id_hash, mask_id_number, mask_name
 from server.store.database import aware
@@ -59,10 +66,26 @@ class CaseNotFound(CaseError):
     pass
 
 
+class CaseForbidden(CaseError):
+    """This person may not take this step or see this case (403): another department's, another desk's."""
+
+
+@dataclass(frozen=True)
+class MaterialCheck:
+    """One material as the window clerk checked it off at 收件."""
+
+    idx: int
+    status: MaterialStatus
+    original_seen: bool = False
+    promise_signed: bool = False  # 容缺: the citizen signed the paper promise
+
+
 @dataclass(frozen=True)
 class Actor:
     name: str  # "device:kiosk-1" or "user:clerk3"
-    role: str  # kiosk / clerk / supervisor / admin
+    role: str  # kiosk / clerk / supervisor / admin / department
+    department: str | None = None  # department staff: the department they work for
+    window: str | None = None  # a clerk's login window
 
 
 def _in_utc(method: Callable[..., R]) -> Callable[..., R]:
@@ -405,13 +428,74 @@ class CaseService:
     ) -> dict[str, Any]:
         if action not in OFFICE_ACTIONS:
             raise CaseError(f"「{ACTION_LABELS[action]}」由申请人在自助终端完成 — not an office action")
+        return self._act(case_id, action, actor, now, note, materials or [], tracking_no, authorize=True)
+
+    def _act(
+        self,
+        case_id: str,
+        action: CaseAction,
+        actor: Actor,
+        now: dt.datetime,
+        note: str,
+        materials: list[int],
+        tracking_no: str,
+        *,
+        authorize: bool,
+    ) -> dict[str, Any]:
+        """One step; `authorize` False only for a 即办件 the window does start to end in one go."""
         note = note.strip()[:500]
         with self._writer, self.engine.begin() as conn:
             row = self._row(conn, case_id)
+            if authorize:
+                self._authorize(row, action, actor)
+                self._require_hand_overs(row, action)
             next_status(CaseStatus(row["status"]), action)  # refuse before any write
-            values = self._action_values(conn, case_id, action, now, note, materials or [], tracking_no)
+            values = self._action_values(conn, case_id, action, now, note, materials, tracking_no)
             self._transition(conn, row, action, actor, now, values.pop("_note", note), **values)
             return self.view(case_id, now, conn=conn)
+
+    def department_of(self, row: dict[str, Any]) -> str:
+        service, _ = self.item(row["item"])
+        return service.department
+
+    def back_office(self, row: dict[str, Any]) -> bool:
+        """Whether the case's department accepts and decides it behind the window."""
+        return self.config.has_back_office(self.department_of(row))
+
+    def _authorize(self, row: dict[str, Any], action: CaseAction, actor: Actor) -> None:
+        reason = refusal(
+            action,
+            role=actor.role,
+            own_department=actor.department,
+            case_department=self.department_of(row),
+            back_office=self.back_office(row),
+        )
+        if reason:
+            raise CaseForbidden(f"{reason} — not yours to {action.value}")
+
+    def check_visible(self, case_id: str, actor: Actor) -> None:
+        """A department's staff see their department's cases only (403 for another's)."""
+        if actor.role != "department":
+            return
+        with self.engine.connect() as conn:
+            department = self.department_of(self._row(conn, case_id))
+        if department != actor.department:
+            raise CaseForbidden(
+                f"该办件属于{department}，不是本部门（{actor.department}）的办件 — another department's case"
+            )
+
+    def _require_hand_overs(self, row: dict[str, Any], action: CaseAction) -> None:
+        """Behind the window paper and results move on sheets: a department accepts paper received at
+        a window once it signed for it; the output window hands out a result the department handed over."""
+        if not self.back_office(row):
+            return
+        paper = row["channel"] == "window" or row["locker_slot"]
+        if action in (CaseAction.accept, CaseAction.correct) and paper and row["handed_over_at"] is None:
+            raise CaseError("纸质材料尚未交接签收，请先在《材料交接表》上签收 — sign for the paper first")
+        if (CaseStatus(row["status"]), action) in WINDOW_ONLY:
+            if action == CaseAction.archive:
+                raise CaseError("送达回执须先交回部门，再由部门归档 — return the 送达回执 first")
+            raise CaseError("结果须由部门以《办理结果交接表》移交出件窗口 — the department hands the result over first")
 
     def _action_values(
         self,
@@ -430,7 +514,8 @@ class CaseService:
         if action in (CaseAction.approve, CaseAction.reject):
             if action == CaseAction.reject and not note:
                 raise CaseError("不予批准须写明理由 — a rejection needs its reason")
-            return {"decided_at": now, "decision_note": note}
+            decision = CaseStatus.approved if action == CaseAction.approve else CaseStatus.rejected
+            return {"decided_at": now, "decision_note": note, "decision": decision.value}
         if action == CaseAction.ready:
             return {"output_at": now, "delivery": "window"}
         if action == CaseAction.post:
@@ -442,8 +527,21 @@ class CaseService:
                 "tracking_no": tracking_no.strip(),
                 "_note": f"邮件单号 {tracking_no.strip()}",
             }
+        return self._later_values(action, now, note)
+
+    @staticmethod
+    def _later_values(action: CaseAction, now: dt.datetime, note: str) -> dict[str, Any]:
+        """After the decision: the result's hand-over, its delivery, the 送达回执, the archive."""
+        if action == CaseAction.send_result:
+            return {"result_sent_at": now}
+        if action == CaseAction.refuse_result:
+            if not note:
+                raise CaseError("退回结果须写明问题（如证照信息与办件不符） — say what is wrong with the result")
+            return {"result_refused_at": now}
         if action == CaseAction.deliver:
             return {"delivered_at": now}
+        if action == CaseAction.return_receipt:
+            return {"receipt_returned_at": now}
         return {"archived_at": now}
 
     def _correction(
@@ -480,8 +578,71 @@ class CaseService:
             )
         self.complete(case_id, actor, now)
         for action in (CaseAction.accept, CaseAction.approve, CaseAction.ready, CaseAction.deliver):
-            self.act(case_id, action, actor, now, note=f"{window}号窗口即办")
-        return self.act(case_id, CaseAction.archive, actor, now)
+            self._act(case_id, action, actor, now, f"{window}号窗口即办", [], "", authorize=False)
+        return self._act(case_id, CaseAction.archive, actor, now, "", [], "", authorize=False)
+
+    @_in_utc
+    def intake(
+        self,
+        item_code: str,
+        id_card: dict[str, str] | None,
+        phone: str,
+        window: str,
+        checks: list[MaterialCheck],
+        actor: Actor,
+        now: dt.datetime,
+    ) -> tuple[dict[str, Any], str]:
+        """收件 at a comprehensive window: the clerk checked each material against the handbook (originals
+        seen, 容缺 promises signed on paper); the case is received at once. Returns (view, access key)."""
+        found = self.config.window(window)
+        if found is None or found.kind.value == "output":
+            raise CaseError(f"{window} 号窗口不是收件窗口 — not a receiving window")
+        _, item = self.item(item_code)
+        statuses, note = self._checked(item, checks)
+        view, token = self.start_submission(item_code, id_card, phone, actor, now, channel="window")
+        case_id = view["id"]
+        with self._writer, self.engine.begin() as conn:
+            for idx, status in statuses.items():
+                self._set_material(conn, case_id, idx, status, now)
+            conn.execute(
+                t.cases.update()
+                .where(t.cases.c.hall == self.hall, t.cases.c.id == case_id)
+                .values(received_window=window, updated_at=now)
+            )
+            self._history(conn, case_id, actor, "check", CaseStatus.draft, CaseStatus.draft, now, note)
+        return self.complete(case_id, actor, now), token
+
+    @staticmethod
+    def _checked(item: Item, checks: list[MaterialCheck]) -> tuple[dict[int, MaterialStatus], str]:
+        """Every material of the handbook ticked: provided (an original seen), or deferred under a signed
+        容缺 promise. All problems are named at once."""
+        by_idx = {c.idx: c for c in checks}
+        statuses: dict[int, MaterialStatus] = {}
+        problems: list[str] = []
+        seen: list[str] = []
+        deferred: list[str] = []
+        for idx, material in enumerate(item.materials):
+            check = by_idx.get(idx)
+            if check is None or check.status == MaterialStatus.missing:
+                problems.append(f"「{material.name}」未收")
+            elif check.status == MaterialStatus.deferred and not (material.deferrable and check.promise_signed):
+                why = "须签署容缺承诺书" if material.deferrable else "不适用容缺"
+                problems.append(f"「{material.name}」{why}")
+            elif (
+                check.status == MaterialStatus.provided
+                and material.form.value == "original"
+                and not check.original_seen
+            ):
+                problems.append(f"「{material.name}」须核验原件")
+            else:
+                statuses[idx] = check.status
+                (deferred if check.status == MaterialStatus.deferred else seen).append(material.name)
+        unknown = sorted(set(by_idx) - set(range(len(item.materials))))
+        problems += [f"该事项没有第 {i + 1} 项材料" for i in unknown]
+        if problems:
+            raise CaseError("；".join(problems) + " — materials not checked off")
+        note = "窗口核验材料：" + "、".join(seen) + (f"；容缺（已签承诺书）：{'、'.join(deferred)}" if deferred else "")
+        return statuses, note
 
     def _transition(
         self,
@@ -552,6 +713,9 @@ class CaseService:
         _, item = self.item(row["item"])
         received = row["received_at"]
         accepted = row["accepted_at"]
+        behind = self.back_office(row)
+        refused, delivered = row.get("result_refused_at"), row.get("delivered_at")
+        rules = self.config.back_office
         return deadlines(
             self.calendar,
             received_on=self.local_date(received) if received else None,
@@ -559,7 +723,40 @@ class CaseService:
             promised_days=item.promised_days if item.kind == ServiceKind.promised else 0,
             defer_days=item.defer_days,
             has_deferred=has_deferred,
+            refused_on=self.local_date(refused) if behind and refused else None,
+            delivered_on=self.local_date(delivered) if behind and delivered else None,
+            result_fix_days=rules.result_fix_days,
+            receipt_days=rules.receipt_return_days,
         )
+
+    def paper_due(self, row: dict[str, Any]) -> dt.datetime | None:
+        """By when the case's paper must reach its department (None: no paper, or decided at the window)."""
+        paper = row["channel"] == "window" or row["locker_slot"]
+        if not (paper and row["received_at"] and self.back_office(row)):
+            return None
+        rules = self.config.back_office
+        local = row["received_at"].astimezone(self.config.hall.tz())
+        return handover_due(
+            self.calendar,
+            local,
+            noon=rules.noon,
+            morning_by=rules.morning_handover_by,
+            afternoon_by=rules.afternoon_handover_by,
+        )
+
+    def _back_office_summary(self, row: dict[str, Any], status: CaseStatus, now: dt.datetime) -> dict[str, Any]:
+        due = self.paper_due(row)
+        signed = row.get("handed_over_at")
+        late = due is not None and handover_late(due, signed, now)
+        pending = next_steps(status, self.back_office(row))
+        desks = sorted({DESK_OF_ACTION[a] for a in pending}, key=list(DESK_LABELS).index)
+        return {
+            "back_office": self.back_office(row),
+            "received_window": row.get("received_window"),
+            "decision": row.get("decision"),
+            "handover": {"due_at": _iso(due), "signed_at": _iso(signed), "late": late} if due else None,
+            "next_desk": [DESK_LABELS[d] for d in desks],
+        }
 
     def view(
         self,
@@ -643,16 +840,29 @@ class CaseService:
                     "output_at",
                     "delivered_at",
                     "archived_at",
+                    "handed_over_at",
+                    "result_sent_at",
+                    "result_refused_at",
+                    "receipt_returned_at",
                 )
             },
             "deadlines": {
                 "accept_due": _iso(due.accept_due),
                 "decide_due": _iso(due.decide_due),
                 "deferred_due": _iso(due.deferred_due),
+                "result_fix_due": _iso(due.result_fix_due),
+                "receipt_due": _iso(due.receipt_due),
             },
-            "overdue": overdue_flags(status, due, today, has_deferred),
+            "overdue": overdue_flags(status, due, today, has_deferred)
+            + (["handover"] if self._paper_late(row, now) else []),
             "due_soon": due_soon(status, due, today, self.calendar),
+            **self._back_office_summary(row, status, now),
         }
+
+    def _paper_late(self, row: dict[str, Any], now: dt.datetime) -> bool:
+        """Open and its paper not signed for by the deadline (a late signature stays on the sheet)."""
+        due = self.paper_due(row)
+        return due is not None and row.get("handed_over_at") is None and now > due
 
     def _history_of(self, conn: Connection, case_id: str) -> list[dict[str, Any]]:
         rows = conn.execute(
@@ -675,14 +885,25 @@ class CaseService:
         ]
 
     def list_cases(
-        self, now: dt.datetime, *, status: str | None = None, flag: str | None = None, limit: int = 200
+        self,
+        now: dt.datetime,
+        *,
+        status: str | None = None,
+        flag: str | None = None,
+        limit: int = 200,
+        department: str | None = None,
     ) -> list[dict[str, Any]]:
-        """The office's lists: by status, or `overdue` / `due_soon` over every open case."""
+        """The office's lists: by status, or `overdue` / `due_soon` over every open case; a department's
+        staff see their department's only."""
         query = sa.select(t.cases).where(t.cases.c.hall == self.hall)
+        if department is not None:
+            codes = [s.code for s in self.config.services if s.department == department]
+            query = query.where(t.cases.c.service.in_(codes))
         if status:
             query = query.where(t.cases.c.status == CaseStatus(status).value)
         elif flag:
-            query = query.where(t.cases.c.status.in_([s.value for s in OPEN_STATUSES]))
+            watched = [*OPEN_STATUSES, CaseStatus.delivered]  # delivered: its 送达回执 can be late
+            query = query.where(t.cases.c.status.in_([s.value for s in watched]))
         else:
             query = query.where(t.cases.c.status != CaseStatus.draft.value)
         out = []
@@ -799,7 +1020,14 @@ def _iso(value: dt.datetime | dt.date | None) -> str | None:
 
 
 def _action_label(action: str) -> str:
-    extra = {"start": "开始填写", "upload": "提交材料", "defer": "容缺承诺", "locker": "存入原件"}
+    extra = {
+        "start": "开始填写",
+        "upload": "提交材料",
+        "defer": "容缺承诺",
+        "locker": "存入原件",
+        "check": "窗口核验材料",
+        "handover": "材料交接签收",
+    }
     try:
         return ACTION_LABELS[CaseAction(action)]
     except ValueError:

@@ -1,4 +1,5 @@
-"""Case tables, on the dispatcher store's metadata (created by migration 0002_cases)."""
+"""Case tables, on the dispatcher store's metadata (created by migration 0002_cases; the back office's
+columns and hand-over sheets by 0009_back_office)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,14 @@ cases = sa.Table(
     sa.Column("delivered_at", TS, nullable=True),
     sa.Column("archived_at", TS, nullable=True),
     sa.Column("updated_at", TS, nullable=False),
+    # the back office (0009_back_office): which window received the paper, when its department signed
+    # for it, the decision kept once the result moves on, the output window's refusal, the 送达回执
+    sa.Column("received_window", sa.String(16), nullable=True),
+    sa.Column("handed_over_at", TS, nullable=True),
+    sa.Column("decision", sa.String(8), nullable=True),  # approved / rejected
+    sa.Column("result_sent_at", TS, nullable=True),
+    sa.Column("result_refused_at", TS, nullable=True),
+    sa.Column("receipt_returned_at", TS, nullable=True),
     sa.UniqueConstraint("hall", "receipt_no", name="uq_cases_receipt"),
     sa.Index("ix_cases_hall_status", "hall", "status"),
     # the statistics read a range of days by each step's time (server/stats/cases.py)
@@ -87,4 +96,31 @@ case_history = sa.Table(
     sa.Column("to_status", sa.String(16), nullable=False),
     sa.Column("note", sa.String(500), nullable=False, server_default=""),  # never personal data
     sa.Index("ix_case_history_case", "hall", "case_id"),
+)
+
+# 《材料交接表》 (window → department, paper) and 《办理结果交接表》 (department → output window)
+handovers = sa.Table(
+    "case_handovers",
+    metadata,
+    sa.Column("hall", sa.String(32), primary_key=True),
+    sa.Column("id", sa.String(24), primary_key=True),  # JJ + date + number of the day, e.g. JJ202612070001
+    sa.Column("kind", sa.String(12), nullable=False),  # materials / results
+    sa.Column("department", sa.String(24), nullable=False),
+    sa.Column("window", sa.String(16), nullable=True),  # the window that printed a materials sheet
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("signed_at", TS, nullable=True),
+    sa.Column("signed_by", sa.String(64), nullable=True),
+    sa.Index("ix_case_handovers_open", "hall", "kind", "department", "signed_at"),
+)
+
+handover_items = sa.Table(
+    "case_handover_items",
+    metadata,
+    sa.Column("hall", sa.String(32), primary_key=True),
+    sa.Column("handover_id", sa.String(24), primary_key=True),
+    sa.Column("case_id", sa.String(32), primary_key=True),
+    sa.Column("due_at", TS, nullable=True),  # materials: by when the paper had to reach the department
+    sa.Column("materials", sa.JSON, nullable=False),  # the names of what is handed over
+    sa.Index("ix_case_handover_items_case", "hall", "case_id"),
 )

@@ -1,0 +1,61 @@
+"""The back office of the one-window reform: hand-over sheets and the cases' back-office columns
+
+Revision ID: 0009_back_office
+Revises: 0008
+Create Date: 2026-12-07
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0009_back_office"
+down_revision = "0008"
+branch_labels = None
+depends_on = None
+
+TS = sa.DateTime(timezone=True)
+CASE_COLUMNS = (
+    ("received_window", sa.String(16)),
+    ("handed_over_at", TS),
+    ("decision", sa.String(8)),
+    ("result_sent_at", TS),
+    ("result_refused_at", TS),
+    ("receipt_returned_at", TS),
+)
+
+
+def upgrade() -> None:
+    for name, kind in CASE_COLUMNS:
+        op.add_column("cases", sa.Column(name, kind, nullable=True))
+    op.create_table(
+        "case_handovers",
+        sa.Column("hall", sa.String(32), primary_key=True),
+        sa.Column("id", sa.String(24), primary_key=True),
+        sa.Column("kind", sa.String(12), nullable=False),
+        sa.Column("department", sa.String(24), nullable=False),
+        sa.Column("window", sa.String(16), nullable=True),
+        sa.Column("created_at", TS, nullable=False),
+        sa.Column("created_by", sa.String(64), nullable=False),
+        sa.Column("signed_at", TS, nullable=True),
+        sa.Column("signed_by", sa.String(64), nullable=True),
+    )
+    op.create_index("ix_case_handovers_open", "case_handovers", ["hall", "kind", "department", "signed_at"])
+    op.create_table(
+        "case_handover_items",
+        sa.Column("hall", sa.String(32), primary_key=True),
+        sa.Column("handover_id", sa.String(24), primary_key=True),
+        sa.Column("case_id", sa.String(32), primary_key=True),
+        sa.Column("due_at", TS, nullable=True),
+        sa.Column("materials", sa.JSON, nullable=False),
+    )
+    op.create_index("ix_case_handover_items_case", "case_handover_items", ["hall", "case_id"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_case_handover_items_case", table_name="case_handover_items")
+    op.drop_table("case_handover_items")
+    op.drop_index("ix_case_handovers_open", table_name="case_handovers")
+    op.drop_table("case_handovers")
+    with op.batch_alter_table("cases") as batch:
+        for name, _ in reversed(CASE_COLUMNS):
+            batch.drop_column(name)
