@@ -219,6 +219,29 @@ class PaperHandover(AnswerModel):
     late: bool = False
 
 
+class NextAction(AnswerModel):
+    """A step open to the case now, and the desk that takes it (window / department / output)."""
+
+    action: str
+    label: str
+    desk: Literal["window", "department", "output"]
+
+
+class DeskWindow(AnswerModel):
+    id: str
+    name: str
+    kind: str
+    printer: bool = Field(False, description="a receipt printer is configured at this window")
+
+
+class BackOfficeInfo(AnswerModel):
+    """GET …/back-office: the departments deciding behind the window, the windows, and the caller's department."""
+
+    departments: list[str] = Field(default_factory=list)
+    windows: list[DeskWindow] = Field(default_factory=list)
+    my_department: str | None = None
+
+
 class HistoryEntry(AnswerModel):
     # a plain datetime: the store gives SQLite's history times back without their (UTC) offset
     at: dt.datetime
@@ -262,6 +285,7 @@ class CaseSummary(AnswerModel):
     decision: Literal["approved", "rejected"] | None = None
     handover: PaperHandover | None = None
     next_desk: list[str] = Field(default_factory=list, description="who takes the next step: 业务部门 …")
+    next_actions: list[NextAction] = Field(default_factory=list)
 
 
 class CaseView(CaseSummary):
@@ -306,6 +330,7 @@ class HandoverItem(AnswerModel):
     due_at: Timestamp | None = None
     late: bool = False
     status: CaseStatus
+    status_label: str = ""
 
 
 class HandoverSheet(AnswerModel):

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 
 from hallq.case_models import (
     ActionBody,
+    BackOfficeInfo,
     CaseList,
     CaseReceipt,
     CaseView,
@@ -343,14 +344,28 @@ async def intake(hall: str, body: IntakeBody, principal: PrincipalDep, cases: Ca
 
 
 def window_clerk(principal: Principal, cases: CaseService, window: str) -> Actor:
-    """A clerk logged in to that window (or a supervisor / admin) records what the window does."""
+    """A clerk (in the office, or logged in to that very window), a supervisor or an admin records what
+    a window does; a department's staff do not."""
     actor = office_user(principal, cases)
     if principal.role == "department":
         raise Forbidden("收件和材料交接由综合受理窗口办理 — the comprehensive window receives")
-    if principal.role == "clerk" and principal.window != window:
-        where = f"您已登录 {principal.window} 号窗口" if principal.window else "请先登录到窗口"
-        raise Forbidden(f"{where}，不能以 {window} 号窗口收件 — log in to window {window}")
+    if principal.role == "clerk" and principal.window not in (None, window):
+        raise Forbidden(f"您已登录 {principal.window} 号窗口，不能以 {window} 号窗口收件 — log in to window {window}")
     return actor
+
+
+@router.get("/halls/{hall}/back-office", response_model=BackOfficeInfo)
+async def back_office(hall: str, principal: PrincipalDep, cases: CasesDep) -> dict[str, Any]:
+    """What the office's 收件 and 交接 desks offer: departments, windows, the caller's department."""
+    actor = office_user(principal, cases)
+    config = cases.config
+    return {
+        "departments": [d.name for d in config.departments if d.staff],
+        "windows": [
+            {"id": w.id, "name": w.name, "kind": w.kind.value, "printer": bool(w.printer)} for w in config.windows
+        ],
+        "my_department": actor.department,
+    }
 
 
 def _print_fields(outcome: PrintOutcome) -> dict[str, Any]:

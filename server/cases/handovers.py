@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from server.cases import tables as t
 from server.cases.service import Actor, CaseError, CaseForbidden, CaseNotFound, CaseService, _in_utc, _iso
-from server.cases.workflow import CaseAction, CaseStatus, MaterialStatus, handover_late, next_status
+from server.cases.workflow import STATUS_LABELS, CaseAction, CaseStatus, MaterialStatus, handover_late, next_status
 
 MATERIALS, RESULTS = "materials", "results"
 PREFIX = {MATERIALS: "JJ", RESULTS: "JG"}
@@ -240,6 +240,7 @@ class Handovers:
             "due_at": _iso(due),
             "late": due is not None and handover_late(due, sheet["signed_at"], now),
             "status": row["status"],
+            "status_label": STATUS_LABELS[CaseStatus(row["status"])],
         }
 
     def sheets(

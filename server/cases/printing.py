@@ -9,6 +9,7 @@ paper never undoes the case: the answer says it did not print, and the office ca
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,13 @@ from hardware.printer.layout import (
     render_receipt,
 )
 from hardware.printer.preview import preview
+
+_ACCESS_KEY = re.compile(r"([?&]k=)[^\]\s&]+")
+
+
+def _shown(text: str) -> str:
+    """The slip as the office screen shows it: the QR's access key is the citizen's, not the clerk's."""
+    return _ACCESS_KEY.sub(r"\1…", text)
 
 
 @dataclass(frozen=True)
@@ -92,7 +100,7 @@ def print_at_window(config: HallConfig, window: str | None, render: Callable[[La
     reported, never raised."""
     found = config.window(window or "")
     if found is None or not found.printer:
-        text = preview(render(LayoutOptions()))
+        text = _shown(preview(render(LayoutOptions())))
         return PrintOutcome(False, f"{found.name if found else '该窗口'}未配置打印机，可在页面上查看", text)
     try:
         printer = open_printer(found.printer)
@@ -102,8 +110,8 @@ def print_at_window(config: HallConfig, window: str | None, render: Callable[[La
         finally:
             printer.close()
     except (PrinterError, DeviceUrlError, OSError) as exc:
-        return PrintOutcome(False, f"打印失败：{exc}", preview(render(LayoutOptions())))
-    return PrintOutcome(True, f"已在{found.name}打印", preview(data, printer.options.columns))
+        return PrintOutcome(False, f"打印失败：{exc}", _shown(preview(render(LayoutOptions()))))
+    return PrintOutcome(True, f"已在{found.name}打印", _shown(preview(data, printer.options.columns)))
 
 
 def print_receipt(config: HallConfig, window: str | None, view: dict[str, Any], status_url: str) -> PrintOutcome:

@@ -756,6 +756,9 @@ class CaseService:
             "decision": row.get("decision"),
             "handover": {"due_at": _iso(due), "signed_at": _iso(signed), "late": late} if due else None,
             "next_desk": [DESK_LABELS[d] for d in desks],
+            "next_actions": [
+                {"action": a.value, "label": ACTION_LABELS[a], "desk": DESK_OF_ACTION[a].value} for a in pending
+            ],
         }
 
     def view(
