@@ -35,6 +35,7 @@ CaseStatus = Literal[
     "result_sent",
     "result_refused",
     "receipt_returned",
+    "pending",
 ]
 HandoverKind = Literal["materials", "results"]
 
@@ -93,6 +94,27 @@ class HandoverBody(Body):
     department: str = Field(min_length=1, max_length=24)
     window: str | None = Field(None, max_length=16, description="materials: the window handing over")
     cases: list[str] = Field(default_factory=list, max_length=200, description="results: the case ids")
+
+
+class BundlePartBody(Body):
+    item: str = Field(min_length=1, max_length=48)
+    materials: list[MaterialCheckBody] = Field(default_factory=list, max_length=50)
+
+
+class BundleBody(Body):
+    """POST …/bundles: a 一件事 received at a comprehensive window: the one form's shared fields once,
+    every part's materials checked off."""
+
+    bundle: str = Field(min_length=1, max_length=32)
+    id_card: IdCard
+    phone: str = Field("", max_length=20)
+    window: str = Field(min_length=1, max_length=16)
+    form: dict[str, str] = Field(default_factory=dict, max_length=30)
+    parts: list[BundlePartBody] = Field(min_length=1, max_length=20)
+
+
+class BundleActionBody(Body):
+    note: str = Field("", max_length=500)
 
 
 class InstantBody(Body):
@@ -366,6 +388,67 @@ class HandoverList(AnswerModel):
     pending: list[PendingPaper] = Field(default_factory=list)
 
 
+class BundlePart(AnswerModel):
+    """A part of a 一件事 as its pages show it: the item, its department, where it stands."""
+
+    case_id: str | None = None  # the office's only
+    receipt_no: str | None = None
+    item: str
+    item_name: str
+    department: str = ""
+    status: CaseStatus
+    status_label: str = ""
+    after: list[str] = Field(default_factory=list, description="前置: the items decided before this one")
+    decide_due: dt.date | None = None
+    overdue: list[str] = Field(default_factory=list)
+
+
+class FormField(AnswerModel):
+    label: str
+    value: str = ""
+
+
+class BundleState(AnswerModel):
+    """A 一件事: one receipt number, one promise, each part's state."""
+
+    code: str
+    name: str
+    receipt_no: str
+    masked_name: str = ""
+    received_window: str | None = None
+    received_at: Timestamp
+    promised_days: int
+    promised_due: dt.date
+    status_label: str
+    ready_to_hand_out: bool = False
+    parts: list[BundlePart] = Field(default_factory=list)
+
+
+class BundleView(BundleState):
+    """The office's 一件事, with the one form's fields (一表式); after 收件 also its receipt's print."""
+
+    id: str
+    form: list[FormField] = Field(default_factory=list)
+    status_url: str = ""
+    printed: bool | None = None
+    print_message: str = ""
+    print_preview: str = ""
+
+
+class BundleDefinition(AnswerModel):
+    code: str
+    name: str
+    promised_days: int
+    fields: list[dict[str, str]] = Field(default_factory=list)
+    parts: list[dict[str, object]] = Field(default_factory=list)
+
+
+class BundleCatalogue(AnswerModel):
+    """GET …/bundles/catalogue: the hall's 一件事, for the window's form."""
+
+    bundles: list[BundleDefinition] = Field(default_factory=list)
+
+
 class LockerAnswer(AnswerModel):
     """POST …/locker: the slot the paper originals went into."""
 
@@ -417,4 +500,10 @@ class PublicCase(AnswerModel):
     overdue: list[str] = Field(default_factory=list)
     materials: list[PublicMaterial] = Field(default_factory=list)
     history: list[PublicHistoryEntry] = Field(default_factory=list)
+    collect: CollectAt
+
+
+class PublicBundle(BundleState):
+    """The citizen's 一件事 page (its receipt's QR): each part's state; a masked name only."""
+
     collect: CollectAt

@@ -264,6 +264,42 @@ class Department(Strict):
     staff: list[str] = Field(default_factory=list, description="usernames (role department) of its staff")
 
 
+class BundleField(Strict):
+    """A field of the one form (一表式) asked once for every part of a 一件事."""
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")
+    label: str = Field(min_length=1, max_length=24)
+
+
+class BundlePart(Strict):
+    item: str
+    after: list[str] = Field(default_factory=list, description="前置: items of this bundle decided first")
+
+
+class Bundle(Strict):
+    """一件事 (集成服务): items of several departments taken in one submission with one form, decided in
+    parallel (并联) or in order (前置 → 后置), with one promise and one result at the output window."""
+
+    code: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
+    name: str = Field(min_length=1, max_length=32)
+    promised_days: int = Field(ge=1, le=365, description="the one promise, in working days from 收件")
+    fields: list[BundleField] = Field(default_factory=list)
+    parts: list[BundlePart] = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _order(self) -> Bundle:
+        """A part waits only for parts listed before it: the order has no cycle by construction."""
+        seen: set[str] = set()
+        for part in self.parts:
+            if part.item in seen:
+                raise ValueError(f"bundle {self.code}: item {part.item!r} appears more than once")
+            late = [a for a in part.after if a not in seen]
+            if late:
+                raise ValueError(f"bundle {self.code}: {part.item} waits for {late}, which must be listed before it")
+            seen.add(part.item)
+        return self
+
+
 class BackOfficeRules(Strict):
     """The deadlines between the comprehensive window and the departments (材料交接、结果交接)."""
 
@@ -581,6 +617,7 @@ class HallConfig(Strict):
     appointments: AppointmentRules = Field(default_factory=AppointmentRules)
     departments: list[Department] = Field(default_factory=list)
     back_office: BackOfficeRules = Field(default_factory=BackOfficeRules)
+    bundles: list[Bundle] = Field(default_factory=list, description="一件事: items of several departments at once")
     server: ServerSection | None = None
 
     @model_validator(mode="after")
@@ -600,6 +637,14 @@ class HallConfig(Strict):
         served = {c for w in self.windows for c in w.services}
         problems += [f"service {s.code} ({s.name}) has no window" for s in self.services if s.code not in served]
         problems += self._department_problems()
+        problems += _duplicates("bundles", [b.code for b in self.bundles])
+        items = {i.code for s in self.services for i in s.items}
+        problems += [
+            f"bundle {b.code} names unknown item {p.item!r}"
+            for b in self.bundles
+            for p in b.parts
+            if p.item not in items
+        ]
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -616,6 +661,9 @@ class HallConfig(Strict):
             if u.role == Role.department and u.username not in listed
         ]
         return problems
+
+    def bundle(self, code: str) -> Bundle | None:
+        return next((b for b in self.bundles if b.code == code), None)
 
     def department_of(self, username: str) -> str | None:
         """The department whose staff lists `username` (None: not department staff)."""

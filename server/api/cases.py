@@ -18,6 +18,10 @@ from fastapi.responses import JSONResponse
 from hallq.case_models import (
     ActionBody,
     BackOfficeInfo,
+    BundleActionBody,
+    BundleBody,
+    BundleCatalogue,
+    BundleView,
     CaseList,
     CaseReceipt,
     CaseView,
@@ -31,6 +35,7 @@ from hallq.case_models import (
     IntakeBody,
     LockerAnswer,
     LockerBody,
+    PublicBundle,
     PublicCase,
     StoredFile,
     SubmissionBody,
@@ -39,8 +44,9 @@ from hallq.case_models import (
 from hallq.config import HallConfig
 from server.api.deps import DispatcherDep, PrincipalDep
 from server.auth import Forbidden, Principal
+from server.cases.bundles import Bundles
 from server.cases.handovers import Handovers
-from server.cases.printing import PrintOutcome, print_handover, print_receipt
+from server.cases.printing import PrintOutcome, print_bundle_receipt, print_handover, print_receipt
 from server.cases.service import Actor, CaseError, CaseForbidden, CaseNotFound, CaseService, MaterialCheck
 from server.cases.uploads import MAX_UPLOAD_BYTES, FileStore, UploadRejected
 from server.cases.workflow import CaseAction, CaseStatus, IllegalCaseAction, MaterialStatus
@@ -370,6 +376,71 @@ async def back_office(hall: str, principal: PrincipalDep, cases: CasesDep) -> di
 
 def _print_fields(outcome: PrintOutcome) -> dict[str, Any]:
     return {"printed": outcome.printed, "print_message": outcome.message, "print_preview": outcome.preview}
+
+
+# ---- 一件事 (bundles) ---------------------------------------------------------------------------------
+
+
+def get_bundles(cases: CasesDep) -> Bundles:
+    return Bundles(cases)
+
+
+BundlesDep = Annotated[Bundles, Depends(get_bundles)]
+
+
+def bundle_url(config: HallConfig, bundle_id: str, access: str) -> str:
+    return f"{config.hall.status_base_url.rstrip('/')}/y/{config.hall.id}/{bundle_id}?k={access}"
+
+
+@router.get("/halls/{hall}/bundles/catalogue", response_model=BundleCatalogue)
+async def bundle_catalogue(hall: str, cases: CasesDep) -> dict[str, Any]:
+    """The hall's 一件事: the one form's fields and the parts with their order."""
+    return {"bundles": [b.model_dump(mode="json") for b in cases.config.bundles]}
+
+
+@router.post("/halls/{hall}/bundles", status_code=201, response_model=BundleView)
+async def submit_bundle(
+    hall: str, body: BundleBody, principal: PrincipalDep, cases: CasesDep, bundles: BundlesDep
+) -> dict[str, Any]:
+    """收件 of a 一件事 at a comprehensive window; one 收件通知书 prints at that window."""
+    actor = window_clerk(principal, cases, body.window)
+    checks = {
+        p.item: [MaterialCheck(m.idx, MaterialStatus(m.status), m.original_seen, m.promise_signed) for m in p.materials]
+        for p in body.parts
+    }
+    card = body.id_card.model_dump()
+    args = (body.bundle, card, body.phone, body.window, body.form, checks, actor, utcnow())
+    view, access = await _run(bundles.submit, *args)
+    url = bundle_url(cases.config, view["id"], access)
+    parts = [await _run(cases.view, p["case_id"], utcnow(), history=False) for p in view["parts"]]
+    printed = await _run(print_bundle_receipt, cases.config, body.window, view, parts, url)
+    return {**view, "status_url": url, **_print_fields(printed)}
+
+
+@router.get("/halls/{hall}/bundles/{bundle_id}", response_model=BundleView)
+async def read_bundle(hall: str, bundle_id: str, principal: PrincipalDep, cases: CasesDep, bundles: BundlesDep) -> Any:
+    office_user(principal, cases)
+    return await _run(bundles.view, bundle_id, utcnow())
+
+
+@router.post("/halls/{hall}/bundles/{bundle_id}/actions/{action}", response_model=BundleView)
+async def bundle_action(
+    hall: str,
+    bundle_id: str,
+    action: CaseAction,
+    body: BundleActionBody,
+    principal: PrincipalDep,
+    cases: CasesDep,
+    bundles: BundlesDep,
+) -> Any:
+    """The output window hands a 一件事 out as one: `ready` (every part's result there) then `deliver`."""
+    return await _run(bundles.hand_out, bundle_id, action, office_user(principal, cases), utcnow())
+
+
+@router.get("/public/halls/{hall}/bundles/{bundle_id}", response_model=PublicBundle)
+async def public_bundle(hall: str, bundle_id: str, bundles: BundlesDep, k: KeyQuery = None) -> Any:
+    await _run(bundles.check_access, bundle_id, k)
+    return await _run(bundles.public_view, bundle_id, utcnow())
 
 
 # ---- hand-over sheets (材料交接、结果交接) ------------------------------------------------------------

@@ -23,7 +23,7 @@ MATERIALS, RESULTS = "materials", "results"
 PREFIX = {MATERIALS: "JJ", RESULTS: "JG"}
 TITLES = {MATERIALS: "材料交接表", RESULTS: "办理结果交接表"}
 # a case's paper waits for a hand-over from 收件 until its department signs for it
-AWAITING_PAPER = (CaseStatus.received.value, CaseStatus.correction.value)
+AWAITING_PAPER = (CaseStatus.received.value, CaseStatus.correction.value, CaseStatus.pending.value)
 
 
 class Handovers:

@@ -70,6 +70,28 @@ def receipt_slip(config: HallConfig, view: dict[str, Any], status_url: str) -> R
     )
 
 
+def bundle_receipt_slip(
+    config: HallConfig, bundle: dict[str, Any], parts: list[dict[str, Any]], status_url: str
+) -> ReceiptSlip:
+    """One 收件通知书 for a 一件事: its receipt number, every part's materials, the one promise."""
+    received_at = _local(config, bundle["received_at"])
+    assert received_at is not None
+    deferred_dues = [d for p in parts if (d := _date(p["deadlines"]["deferred_due"]))]
+    return ReceiptSlip(
+        hall_name=config.hall.name,
+        receipt_number=bundle["receipt_no"],
+        service_item=f"{bundle['name']}（一件事，含{len(parts)}项）",
+        applicant=bundle["masked_name"],
+        received_at=received_at,
+        materials_received=[m["name"] for p in parts for m in p["materials"] if m["status"] == "provided"],
+        materials_missing=[m["name"] for p in parts for m in p["materials"] if m["status"] == "deferred"],
+        supplement_by=min(deferred_dues) if deferred_dues else None,
+        promised_by=_date(bundle["promised_due"]),
+        status_url=status_url,
+        contact=config.hall.phone,
+    )
+
+
 def handover_slip(config: HallConfig, sheet: dict[str, Any]) -> HandoverSlip:
     window = config.window(sheet["window"] or "")
     created = _local(config, sheet["created_at"])
@@ -116,6 +138,13 @@ def print_at_window(config: HallConfig, window: str | None, render: Callable[[La
 
 def print_receipt(config: HallConfig, window: str | None, view: dict[str, Any], status_url: str) -> PrintOutcome:
     slip = receipt_slip(config, view, status_url)
+    return print_at_window(config, window, lambda options: render_receipt(slip, options))
+
+
+def print_bundle_receipt(
+    config: HallConfig, window: str, bundle: dict[str, Any], parts: list[dict[str, Any]], status_url: str
+) -> PrintOutcome:
+    slip = bundle_receipt_slip(config, bundle, parts, status_url)
     return print_at_window(config, window, lambda options: render_receipt(slip, options))
 
 

@@ -452,7 +452,46 @@ class CaseService:
             next_status(CaseStatus(row["status"]), action)  # refuse before any write
             values = self._action_values(conn, case_id, action, now, note, materials, tracking_no)
             self._transition(conn, row, action, actor, now, values.pop("_note", note), **values)
+            if row["bundle_id"] and action in (CaseAction.approve, CaseAction.reject):
+                self._after_decision(conn, row, action, now)
             return self.view(case_id, now, conn=conn)
+
+    def _after_decision(self, conn: Connection, row: dict[str, Any], action: CaseAction, now: dt.datetime) -> None:
+        """一件事: a part decided releases the parts that wait for it once all they wait for are approved,
+        or, refused, ends them (前置 → 后置)."""
+        parts = self.bundle_parts(conn, row["bundle_id"])
+        bundle = self.config.bundle(self.bundle_code(conn, row["bundle_id"]))
+        if bundle is None:
+            return
+        after = {p.item: p.after for p in bundle.parts}
+        system = Actor("system:bundle", "system")
+        _, decided = self.item(row["item"])
+        for part in parts:
+            if part["status"] != CaseStatus.pending.value or row["item"] not in after.get(part["item"], []):
+                continue
+            if action == CaseAction.reject:
+                note = f"前置事项「{decided.name}」不予批准，本事项不再办理"
+                self._transition(conn, part, CaseAction.abandon, system, now, note)
+                continue
+            approved = {p["item"] for p in parts if p["decision"] == CaseStatus.approved.value} | {row["item"]}
+            if set(after[part["item"]]) <= approved:
+                note = f"前置事项「{decided.name}」已准予"
+                self._transition(conn, part, CaseAction.release, system, now, note, received_at=now)
+
+    def bundle_parts(self, conn: Connection, bundle_id: str) -> list[dict[str, Any]]:
+        ids = conn.execute(
+            sa.select(t.cases.c.id)
+            .where(t.cases.c.hall == self.hall, t.cases.c.bundle_id == bundle_id)
+            .order_by(t.cases.c.receipt_no)
+        )
+        return [self._row(conn, r.id) for r in ids]
+
+    def bundle_code(self, conn: Connection, bundle_id: str) -> str:
+        return str(
+            conn.execute(
+                sa.select(t.bundles.c.code).where(t.bundles.c.hall == self.hall, t.bundles.c.id == bundle_id)
+            ).scalar_one()
+        )
 
     def department_of(self, row: dict[str, Any]) -> str:
         service, _ = self.item(row["item"])
@@ -485,6 +524,11 @@ class CaseService:
             )
 
     def _require_hand_overs(self, row: dict[str, Any], action: CaseAction) -> None:
+        if row["bundle_id"] and action in (CaseAction.ready, CaseAction.post, CaseAction.deliver):
+            raise CaseError("一件事的结果在出件窗口一次出件：请在「一件事」中办理 — hand a bundle out as one")
+        self._require_sheets(row, action)
+
+    def _require_sheets(self, row: dict[str, Any], action: CaseAction) -> None:
         """Behind the window paper and results move on sheets: a department accepts paper received at
         a window once it signed for it; the output window hands out a result the department handed over."""
         if not self.back_office(row):

@@ -47,12 +47,14 @@ cases = sa.Table(
     sa.Column("result_sent_at", TS, nullable=True),
     sa.Column("result_refused_at", TS, nullable=True),
     sa.Column("receipt_returned_at", TS, nullable=True),
+    sa.Column("bundle_id", sa.String(32), nullable=True),  # a part of this 一件事 (case_bundles)
     sa.UniqueConstraint("hall", "receipt_no", name="uq_cases_receipt"),
     sa.Index("ix_cases_hall_status", "hall", "status"),
     # the statistics read a range of days by each step's time (server/stats/cases.py)
     sa.Index("ix_cases_hall_received", "hall", "received_at"),
     sa.Index("ix_cases_hall_accepted", "hall", "accepted_at"),
     sa.Index("ix_cases_hall_decided", "hall", "decided_at"),
+    sa.Index("ix_cases_bundle", "hall", "bundle_id"),
 )
 
 case_materials = sa.Table(
@@ -96,6 +98,23 @@ case_history = sa.Table(
     sa.Column("to_status", sa.String(16), nullable=False),
     sa.Column("note", sa.String(500), nullable=False, server_default=""),  # never personal data
     sa.Index("ix_case_history_case", "hall", "case_id"),
+)
+
+# 一件事: one submission of several departments' items; its parts are cases with its bundle_id
+bundles = sa.Table(
+    "case_bundles",
+    metadata,
+    sa.Column("hall", sa.String(32), primary_key=True),
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("code", sa.String(32), nullable=False),  # the hall config's bundle
+    sa.Column("receipt_no", sa.String(24), nullable=False),  # YJ + date + number of the day
+    sa.Column("access_sha256", sa.String(64), nullable=False),
+    sa.Column("masked_name", sa.String(32), nullable=False),
+    sa.Column("form", sa.JSON, nullable=False),  # 一表式: the shared fields, asked once
+    sa.Column("received_window", sa.String(16), nullable=True),
+    sa.Column("received_at", TS, nullable=False),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.UniqueConstraint("hall", "receipt_no", name="uq_case_bundles_receipt"),
 )
 
 # 《材料交接表》 (window → department, paper) and 《办理结果交接表》 (department → output window)

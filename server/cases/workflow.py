@@ -15,6 +15,9 @@ Behind the window (前台综合受理、后台分类审批), for a department th
                     result_sent ─refuse_result 退回─▶ result_refused ─send_result (更正后)─▶ result_sent
     delivered ─return_receipt 送达回执交回─▶ receipt_returned ─archive─▶ archived
 
+A part of a 一件事 that comes after others (前置 → 后置) starts as `pending` and is released to `received`
+when they are approved (or abandoned when one is refused).
+
 Each action belongs to a desk (DESK_OF_ACTION): the comprehensive window receives, the department
 accepts, decides, hands the result over and archives, the output window checks the result, hands it
 out and returns the 送达回执. `refusal` says who may not, as a sentence.
@@ -43,6 +46,7 @@ class CaseStatus(StrEnum):
     delivered = "delivered"
     archived = "archived"
     abandoned = "abandoned"
+    pending = "pending"  # 一件事: waits for the parts it comes after (前置)
     result_sent = "result_sent"
     result_refused = "result_refused"
     receipt_returned = "receipt_returned"
@@ -60,6 +64,8 @@ class CaseAction(StrEnum):
     post = "post"
     deliver = "deliver"
     archive = "archive"
+    hold = "hold"
+    release = "release"
     send_result = "send_result"
     refuse_result = "refuse_result"
     return_receipt = "return_receipt"
@@ -77,6 +83,7 @@ STATUS_LABELS: dict[CaseStatus, str] = {
     CaseStatus.delivered: "已送达",
     CaseStatus.archived: "已办结归档",
     CaseStatus.abandoned: "已放弃",
+    CaseStatus.pending: "等待前置事项办结",
     CaseStatus.result_sent: "结果已移交，待出件窗口核验",
     CaseStatus.result_refused: "结果被退回，待部门更正",
     CaseStatus.receipt_returned: "送达回执已交回，待归档",
@@ -94,6 +101,8 @@ ACTION_LABELS: dict[CaseAction, str] = {
     CaseAction.post: "出件（邮寄）",
     CaseAction.deliver: "送达",
     CaseAction.archive: "归档",
+    CaseAction.hold: "等待前置事项",
+    CaseAction.release: "前置事项已办结，开始办理",
     CaseAction.send_result: "结果移交出件窗口",
     CaseAction.refuse_result: "退回结果",
     CaseAction.return_receipt: "送达回执交回部门",
@@ -123,6 +132,9 @@ TRANSITIONS: dict[tuple[CaseStatus, CaseAction], CaseStatus] = {
     (S.result_sent, A.post): S.posted,
     (S.delivered, A.return_receipt): S.receipt_returned,
     (S.receipt_returned, A.archive): S.archived,
+    (S.received, A.hold): S.pending,
+    (S.pending, A.release): S.received,
+    (S.pending, A.abandon): S.abandoned,
 }
 # Actions a clerk takes in the back office; complete / resubmit / abandon come from the citizen's kiosk.
 OFFICE_ACTIONS = frozenset(
@@ -151,6 +163,7 @@ OPEN_STATUSES = frozenset(
         S.posted,
         S.result_sent,
         S.result_refused,
+        S.pending,
     }
 )
 
@@ -184,6 +197,8 @@ DESK_OF_ACTION: dict[CaseAction, Desk] = {
     A.complete: Desk.window,
     A.resubmit: Desk.window,
     A.abandon: Desk.window,
+    A.hold: Desk.window,
+    A.release: Desk.department,
     A.accept: Desk.department,
     A.correct: Desk.department,
     A.approve: Desk.department,

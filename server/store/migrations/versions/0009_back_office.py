@@ -1,4 +1,4 @@
-"""The back office of the one-window reform: hand-over sheets and the cases' back-office columns
+"""The back office of the one-window reform: hand-over sheets, 一件事 bundles, the cases' new columns
 
 Revision ID: 0009_back_office
 Revises: 0008
@@ -21,12 +21,28 @@ CASE_COLUMNS = (
     ("result_sent_at", TS),
     ("result_refused_at", TS),
     ("receipt_returned_at", TS),
+    ("bundle_id", sa.String(32)),
 )
 
 
 def upgrade() -> None:
     for name, kind in CASE_COLUMNS:
         op.add_column("cases", sa.Column(name, kind, nullable=True))
+    op.create_index("ix_cases_bundle", "cases", ["hall", "bundle_id"])
+    op.create_table(
+        "case_bundles",
+        sa.Column("hall", sa.String(32), primary_key=True),
+        sa.Column("id", sa.String(32), primary_key=True),
+        sa.Column("code", sa.String(32), nullable=False),
+        sa.Column("receipt_no", sa.String(24), nullable=False),
+        sa.Column("access_sha256", sa.String(64), nullable=False),
+        sa.Column("masked_name", sa.String(32), nullable=False),
+        sa.Column("form", sa.JSON, nullable=False),
+        sa.Column("received_window", sa.String(16), nullable=True),
+        sa.Column("received_at", TS, nullable=False),
+        sa.Column("created_by", sa.String(64), nullable=False),
+        sa.UniqueConstraint("hall", "receipt_no", name="uq_case_bundles_receipt"),
+    )
     op.create_table(
         "case_handovers",
         sa.Column("hall", sa.String(32), primary_key=True),
@@ -56,6 +72,8 @@ def downgrade() -> None:
     op.drop_table("case_handover_items")
     op.drop_index("ix_case_handovers_open", table_name="case_handovers")
     op.drop_table("case_handovers")
+    op.drop_table("case_bundles")
+    op.drop_index("ix_cases_bundle", table_name="cases")
     with op.batch_alter_table("cases") as batch:
         for name, _ in reversed(CASE_COLUMNS):
             batch.drop_column(name)
