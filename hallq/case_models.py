@@ -303,6 +303,7 @@ class CaseSummary(AnswerModel):
     overdue: list[str] = Field(default_factory=list)
     due_soon: bool = False
     back_office: bool = Field(False, description="its department accepts and decides it behind the window")
+    bundle_id: str | None = Field(None, description="a part of this 一件事")
     received_window: str | None = None
     decision: Literal["approved", "rejected"] | None = None
     handover: PaperHandover | None = None

@@ -796,6 +796,7 @@ class CaseService:
         desks = sorted({DESK_OF_ACTION[a] for a in pending}, key=list(DESK_LABELS).index)
         return {
             "back_office": self.back_office(row),
+            "bundle_id": row.get("bundle_id"),
             "received_window": row.get("received_window"),
             "decision": row.get("decision"),
             "handover": {"due_at": _iso(due), "signed_at": _iso(signed), "late": late} if due else None,

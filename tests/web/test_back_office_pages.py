@@ -6,6 +6,7 @@ go to artifacts/screens/web-back-office-*.png."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -177,3 +178,77 @@ def _login_api(d: Dispatcher, username: str) -> dict[str, str]:
     reply = httpx.post(f"{d.api}/auth/login", json={"username": username, "password": "demo"})
     assert reply.status_code == 200, reply.text
     return {"Authorization": f"Bearer {reply.json()['access_token']}"}
+
+
+def test_a_bundle_received_at_the_window_handed_out_as_one_and_followed_on_the_phone(
+    dispatcher: Dispatcher, page: Any, phone_page: Any, printer_file: Path
+) -> None:
+    log_in(page, dispatcher, "clerk4")
+    tab(page, "intake")
+    page.select_option("#intake-window", "4")
+    page.select_option("#intake-item", "bundle:restaurant-open")
+    page.fill("#intake-id", "321183195003120011")
+    page.fill("#intake-name", "张三")
+    page.fill("#intake-birth", "19500312")
+    page.fill(".bundle-field[name='company_name']", "句容市华阳美食有限公司")
+    page.fill(".bundle-field[name='premises']", "华阳镇人民路8号")
+    for part in page.locator("#intake-materials .part").all():
+        for line in part.locator(".material").all():
+            deferred = line.locator(".m-deferred")
+            if deferred.count():
+                deferred.check()
+                continue
+            line.locator(".m-received").check()
+            if line.locator(".m-seen").count():
+                line.locator(".m-seen").check()
+    assert "在企业设立登记办结后办理" in page.inner_text("#intake-materials")
+    shot(page, "bundle-intake")
+    page.click("#intake-submit")
+    message = page.wait_for_selector("#intake-msg.ok").inner_text()
+    receipt = message.split("：", 1)[1].split("。", 1)[0]
+    assert receipt.startswith("YJ") and "办理事项：开办餐饮店（一件事" in page.inner_text("#intake-slip")
+    # what the citizen will scan: the QR printed on the 收件通知书 at window 4
+    printed_qr = re.search(rb"https?://[\x21-\x7e]+/y/demo/[0-9a-f]+\?k=[A-Za-z0-9_-]+", printer_file.read_bytes())
+    assert printed_qr is not None
+    qr = printed_qr.group().decode()
+
+    # the departments take their steps (over the API here: the desk's clicks are the test above)
+    supervisor = _login_api(dispatcher, "supervisor")
+    api = f"{dispatcher.api}/halls/demo"
+    bundle = _bundle_by_receipt(dispatcher, supervisor, receipt)
+    for department in ("市场监管", "卫健", "税务"):
+        body = {"kind": "materials", "department": department, "window": "4"}
+        sheet = httpx.post(f"{api}/handovers", headers=supervisor, json=body).json()
+        assert httpx.post(f"{api}/handovers/{sheet['id']}/sign", headers=supervisor).status_code == 200
+    for item in ("company-reg", "hygiene-permit", "invoice-collect"):
+        case_id = next(p["case_id"] for p in bundle["parts"] if p["item"] == item)
+        for action in ("accept", "approve", "send_result"):
+            done = httpx.post(f"{api}/cases/{case_id}/actions/{action}", headers=supervisor, json={})
+            assert done.status_code == 200, done.text
+
+    log_in(page, dispatcher, "clerk12")
+    tab(page, "result_sent")
+    page.click("#list tr.case >> nth=0")
+    button = page.wait_for_selector("#bundle button[data-bundle-action='ready']")
+    assert page.locator("#detail button[data-action='ready']").count() == 0  # not one part alone
+    shot(page, "bundle-output")
+    button.click()
+    page.wait_for_selector("#bundle button[data-bundle-action='deliver']")
+    assert page.locator("#bundle .row:has-text('可领取')").count() == 3
+
+    phone_page.goto(dispatcher.url + qr[qr.index("/y/") :])
+    phone_page.wait_for_selector("#parts .part >> nth=2")
+    text = phone_page.inner_text("main")
+    assert (
+        "已办结，请到综合出件窗口领取" in text and "发票领用（税务）" in text and "在「企业设立登记」办结后办理" in text
+    )
+    assert "张三" not in text and "华阳美食" not in text
+    shot(phone_page, "bundle-phone")
+
+
+def _bundle_by_receipt(d: Dispatcher, headers: dict[str, str], receipt: str) -> dict[str, Any]:
+    cases = httpx.get(f"{d.api}/halls/demo/cases?status=received", headers=headers).json()["cases"]
+    bundle_id = next(c["bundle_id"] for c in cases if c["bundle_id"])
+    bundle = httpx.get(f"{d.api}/halls/demo/bundles/{bundle_id}", headers=headers).json()
+    assert bundle["receipt_no"] == receipt
+    return dict(bundle)

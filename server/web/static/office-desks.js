@@ -7,7 +7,7 @@
 // Reads and acts only through the API; a department's staff see their department's sheets only.
 (function () {
   let office = null;
-  const ds = { info: null, handbook: [] };
+  const ds = { info: null, handbook: [], bundles: [] };
   const el = (id) => document.getElementById(id);
   const make = (...args) => office.make(...args);
   const call = (method, path, body) => hallq.call(method, `${office.base()}${path}`, body, office.auth());
@@ -30,8 +30,11 @@
 
   async function load() {
     try {
-      const [info, book] = await Promise.all([call("GET", "/back-office"), call("GET", "/handbook")]);
+      const [info, book, bundles] = await Promise.all([
+        call("GET", "/back-office"), call("GET", "/handbook"), call("GET", "/bundles/catalogue"),
+      ]);
       ds.info = info;
+      ds.bundles = bundles.bundles;
       ds.handbook = book.services.flatMap((s) => s.items.map((i) => ({ ...i, department: s.department })));
     } catch (error) {
       office.handle(error, "list-msg");
@@ -68,6 +71,11 @@
     const items = make("select", undefined, { id: "intake-item" });
     items.append(option("", "请选择办理事项"));
     ds.handbook.filter((i) => i.kind === "promised").forEach((i) => items.append(option(i.code, `${i.name}（${i.department}）`)));
+    if (ds.bundles.length) {
+      const group = make("optgroup", undefined, { label: "一件事（集成服务）" });
+      ds.bundles.forEach((b) => group.append(option(`bundle:${b.code}`, `${b.name}（一件事，${b.parts.length}项）`)));
+      items.append(group);
+    }
     const materials = make("div", undefined, { id: "intake-materials" });
     items.addEventListener("change", () => showMaterials(materials, items.value));
     box.append(make("h3", "窗口收件"), field("收件窗口", windows), field("办理事项", items),
@@ -83,10 +91,27 @@
   }
 
   function showMaterials(box, code) {
-    const item = ds.handbook.find((i) => i.code === code);
     box.replaceChildren();
-    if (!item) return;
-    box.append(make("h4", "材料核验（对照办事指南逐项勾选）"));
+    const bundle = ds.bundles.find((b) => `bundle:${b.code}` === code);
+    if (bundle) {
+      box.append(make("h4", "一表式：共性信息只填一次"));
+      bundle.fields.forEach((f) => box.append(field(f.label, make("input", undefined, { className: "bundle-field", name: f.key, size: 30 }))));
+      bundle.parts.forEach((p) => box.append(partMaterials(p.item, p.after.length ? `（在${p.after.map(itemName).join("、")}办结后办理）` : "（并联办理）")));
+      return;
+    }
+    if (code) box.append(partMaterials(code, ""));
+  }
+
+  function itemName(code) {
+    const item = ds.handbook.find((i) => i.code === code);
+    return item ? item.name : code;
+  }
+
+  function partMaterials(code, order) {
+    const item = ds.handbook.find((i) => i.code === code);
+    const part = make("div", undefined, { className: "part" });
+    part.dataset.item = code;
+    part.append(make("h4", `材料核验：${item.name}（${item.department}）${order}`));
     item.materials.forEach((m, idx) => {
       const line = make("div", undefined, { className: "material" });
       line.dataset.idx = String(idx);
@@ -94,8 +119,9 @@
       line.append(tick("received", "已收"));
       if (m.form === "original") line.append(tick("seen", "原件已核验"));
       if (m.deferrable) line.append(tick("deferred", "容缺：已签承诺书"));
-      box.append(line);
+      part.append(line);
     });
+    return part;
   }
 
   function tick(kind, text) {
@@ -106,8 +132,8 @@
     return label;
   }
 
-  function checks() {
-    return [...document.querySelectorAll("#intake-materials .material")].flatMap((line) => {
+  function checks(part) {
+    return [...part.querySelectorAll(".material")].flatMap((line) => {
       const on = (kind) => Boolean(line.querySelector(`.m-${kind}`) && line.querySelector(`.m-${kind}`).checked);
       const idx = Number(line.dataset.idx);
       if (on("deferred")) return [{ idx, status: "deferred", promise_signed: true }];
@@ -116,14 +142,23 @@
   }
 
   async function receive() {
+    const chosen = el("intake-item").value;
+    const parts = [...document.querySelectorAll("#intake-materials .part")];
     const body = {
-      item: el("intake-item").value, window: el("intake-window").value, phone: el("intake-phone").value.trim(),
+      window: el("intake-window").value, phone: el("intake-phone").value.trim(),
       id_card: { id_number: el("intake-id").value.trim(), name: el("intake-name").value.trim(), birth: el("intake-birth").value.trim() },
-      materials: checks(),
     };
+    if (chosen.startsWith("bundle:")) {
+      body.bundle = chosen.slice("bundle:".length);
+      body.form = Object.fromEntries([...document.querySelectorAll(".bundle-field")].map((x) => [x.name, x.value.trim()]));
+      body.parts = parts.map((p) => ({ item: p.dataset.item, materials: checks(p) }));
+    } else {
+      body.item = chosen;
+      body.materials = parts.length ? checks(parts[0]) : [];
+    }
     const msg = el("intake-msg");
     try {
-      const done = await call("POST", "/cases/intake", body);
+      const done = await call("POST", body.bundle ? "/bundles" : "/cases/intake", body);
       msg.textContent = `已收件：${done.receipt_no}。${done.print_message}`;
       msg.className = done.printed ? "ok" : "warn";
       el("intake-slip").textContent = done.print_preview;

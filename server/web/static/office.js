@@ -261,15 +261,53 @@
       box.append(bar);
     }
     box.append(make("div", "", { id: "action-msg" }));
+    if (c.bundle_id) box.append(make("div", undefined, { id: "bundle" }));
     box.append(make("h4", "办理过程"));
     const ol = make("ol", undefined, { className: "timeline" });
     c.history.forEach((h) => ol.append(make("li", `${hallq.time(h.at)} ${h.label} — ${h.actor}${h.note ? "：" + h.note : ""}`)));
     box.append(ol);
+    if (c.bundle_id) showBundle(c.bundle_id);
+  }
+
+  // A part of a 一件事: every part's state, and the output window hands them out together.
+  async function showBundle(bundleId) {
+    try {
+      const b = await hallq.call("GET", `${base()}/bundles/${bundleId}`, undefined, auth());
+      const box = el("bundle");
+      if (!box) return;
+      box.replaceChildren(make("h4", `一件事：${b.name}（${b.receipt_no}，承诺 ${b.promised_due} 前办结）`));
+      b.parts.forEach((p) => {
+        const r = make("div", undefined, { className: "row" });
+        r.append(make("span", `${p.item_name}（${p.department}）${p.after.length ? "·后置" : ""}`), make("span", p.status_label));
+        box.append(r);
+      });
+      if (state.role === "department") return;
+      const allReady = b.parts.every((p) => ["ready", "abandoned"].includes(p.status));
+      const step = b.ready_to_hand_out ? ["ready", "一件事出件（窗口领取）"] : allReady ? ["deliver", "一件事送达（已领取）"] : null;
+      if (!step) return;
+      const button = make("button", step[1]);
+      button.dataset.bundleAction = step[0];
+      button.addEventListener("click", async () => {
+        try {
+          await hallq.call("POST", `${base()}/bundles/${bundleId}/actions/${step[0]}`, {}, auth());
+          await loadList();
+          await openCase(state.selected);
+          el("action-msg").textContent = "已办理";
+          el("action-msg").className = "ok";
+        } catch (error) {
+          handle(error, "action-msg");
+        }
+      });
+      box.append(button);
+    } catch (error) {
+      handle(error, "action-msg");
+    }
   }
 
   // The steps this login takes (the dispatcher refuses the others too): a department's staff their
   // department's steps, a window clerk the windows' steps (and a department's where it decides at the window).
   function mayTake(step, c) {
+    if (c.bundle_id && ["ready", "post", "deliver"].includes(step.action)) return false; // the 一件事 as one
     if (state.role === "department") return step.desk === "department";
     if (state.role === "clerk") return step.desk !== "department" || !c.back_office;
     return true;
