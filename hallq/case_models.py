@@ -36,6 +36,9 @@ CaseStatus = Literal[
     "result_refused",
     "receipt_returned",
     "pending",
+    "prereview",
+    "prereview_fix",
+    "prereviewed",
 ]
 HandoverKind = Literal["materials", "results"]
 
@@ -111,6 +114,22 @@ class BundleBody(Body):
     window: str = Field(min_length=1, max_length=16)
     form: dict[str, str] = Field(default_factory=dict, max_length=30)
     parts: list[BundlePartBody] = Field(min_length=1, max_length=20)
+
+
+class PrereviewBody(Body):
+    """POST /public/halls/{hall}/prereviews: 网上预审 started on the citizen's phone."""
+
+    item: str = Field(min_length=1, max_length=48)
+    id_number: str = Field(min_length=15, max_length=18)
+    name: str = Field(min_length=1, max_length=40)
+    phone: str = Field(min_length=7, max_length=20)
+
+
+class ReceiveBody(Body):
+    """POST …/cases/{id}/receive: the window receives a pre-reviewed case, originals seen."""
+
+    window: str = Field(min_length=1, max_length=16)
+    materials: list[MaterialCheckBody] = Field(default_factory=list, max_length=50)
 
 
 class BundleActionBody(Body):
@@ -221,6 +240,8 @@ class CaseTimes(AnswerModel):
     result_sent_at: Timestamp | None = None
     result_refused_at: Timestamp | None = None
     receipt_returned_at: Timestamp | None = None
+    prereview_at: Timestamp | None = None
+    prereviewed_at: Timestamp | None = None
 
 
 class CaseDeadlines(AnswerModel):
@@ -231,6 +252,7 @@ class CaseDeadlines(AnswerModel):
     deferred_due: dt.date | None = None
     result_fix_due: dt.date | None = None
     receipt_due: dt.date | None = None
+    prereview_due: dt.date | None = None
 
 
 class PaperHandover(AnswerModel):
@@ -304,6 +326,7 @@ class CaseSummary(AnswerModel):
     due_soon: bool = False
     back_office: bool = Field(False, description="its department accepts and decides it behind the window")
     bundle_id: str | None = Field(None, description="a part of this 一件事")
+    prereview_rounds: int = Field(0, ge=0, description="网上预审: how many times the phone sent the materials")
     received_window: str | None = None
     decision: Literal["approved", "rejected"] | None = None
     handover: PaperHandover | None = None

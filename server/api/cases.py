@@ -35,14 +35,17 @@ from hallq.case_models import (
     IntakeBody,
     LockerAnswer,
     LockerBody,
+    PrereviewBody,
     PublicBundle,
     PublicCase,
+    ReceiveBody,
     StoredFile,
     SubmissionBody,
     SubmissionStarted,
 )
 from hallq.config import HallConfig
 from server.api.deps import DispatcherDep, PrincipalDep
+from server.appointments import qr
 from server.auth import Forbidden, Principal
 from server.cases.bundles import Bundles
 from server.cases.handovers import Handovers
@@ -376,6 +379,57 @@ async def back_office(hall: str, principal: PrincipalDep, cases: CasesDep) -> di
 
 def _print_fields(outcome: PrintOutcome) -> dict[str, Any]:
     return {"printed": outcome.printed, "print_message": outcome.message, "print_preview": outcome.preview}
+
+
+# ---- 网上预审 (the phone) ---------------------------------------------------------------------------
+
+PHONE = Actor("citizen:phone", "citizen")
+
+
+@router.post("/public/halls/{hall}/prereviews", status_code=201, response_model=SubmissionStarted)
+async def start_prereview(hall: str, body: PrereviewBody, cases: CasesDep) -> dict[str, Any]:
+    """From the phone: a draft of the item with its materials list and the key (its QR) to go on with."""
+    card = {"id_number": body.id_number, "name": body.name}
+    view, access = await _run(cases.start_submission, body.item, card, body.phone, PHONE, utcnow(), "online")
+    return {**view, "access": access, "status_url": status_url(cases.config, view["id"], access)}
+
+
+@router.put("/public/halls/{hall}/prereviews/{case_id}/materials/{idx}", response_model=StoredFile)
+async def prereview_material(
+    hall: str, case_id: str, idx: MaterialIndex, request: Request, cases: CasesDep, k: KeyQuery = None
+) -> dict[str, Any]:
+    """One material photographed or scanned on the phone (JPEG, PNG or PDF, checked by content)."""
+    await _keyed(cases, case_id, k)
+    stored = await _run(cases.upload, case_id, idx, await _read_limited(request), PHONE, utcnow())
+    return {"sha256": stored.sha256, "size": stored.size, "mime": stored.mime}
+
+
+@router.post("/public/halls/{hall}/prereviews/{case_id}/submit", response_model=PublicCase)
+async def submit_prereview(hall: str, case_id: str, cases: CasesDep, k: KeyQuery = None) -> Any:
+    """Send the materials to the department's pre-review (again after a fix)."""
+    await _keyed(cases, case_id, k)
+    await _run(cases.submit_online, case_id, PHONE, utcnow())
+    return await _run(cases.public_view, case_id, utcnow())
+
+
+@router.get("/public/halls/{hall}/cases/{case_id}/qr.svg")
+async def case_qr(hall: str, case_id: str, cases: CasesDep, k: KeyQuery = None) -> Response:
+    """The case's QR (its page with the key), shown on the phone for the window to scan; key holders only."""
+    await _keyed(cases, case_id, k)
+    body = qr.svg(status_url(cases.config, case_id, k or ""))
+    return Response(body, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+
+@router.post("/halls/{hall}/cases/{case_id}/receive", response_model=IntakeAnswer)
+async def receive_prereviewed(
+    hall: str, case_id: str, body: ReceiveBody, principal: PrincipalDep, cases: CasesDep
+) -> dict[str, Any]:
+    """The window receives a pre-reviewed case (opened by its QR): originals seen, the 收件通知书 printed."""
+    actor = window_clerk(principal, cases, body.window)
+    checks = [MaterialCheck(m.idx, MaterialStatus(m.status), m.original_seen, m.promise_signed) for m in body.materials]
+    view = await _run(cases.receive_prereviewed, case_id, body.window, checks, actor, utcnow())
+    printed = await _run(print_receipt, cases.config, body.window, view, "")
+    return {**view, **_print_fields(printed)}
 
 
 # ---- 一件事 (bundles) ---------------------------------------------------------------------------------

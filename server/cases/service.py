@@ -37,6 +37,7 @@ from server.cases.workflow import (
     CaseAction,
     CaseStatus,
     Deadlines,
+    IllegalCaseAction,
     MaterialStatus,
     deadlines,
     due_soon,
@@ -251,7 +252,8 @@ class CaseService:
         return dict(row)
 
     def _editable(self, row: dict[str, Any]) -> None:
-        if row["status"] not in (CaseStatus.draft.value, CaseStatus.correction.value):
+        editable = (CaseStatus.draft.value, CaseStatus.correction.value, CaseStatus.prereview_fix.value)
+        if row["status"] not in editable:
             label = STATUS_LABELS[CaseStatus(row["status"])]
             raise CaseError(
                 f"办件状态为「{label}」，不能再提交材料 — materials can be added only before "
@@ -553,8 +555,10 @@ class CaseService:
     ) -> dict[str, Any]:
         if action == CaseAction.accept:
             return {"accepted_at": now}
-        if action == CaseAction.correct:
+        if action in (CaseAction.correct, CaseAction.fix_prereview):
             return self._correction(conn, case_id, now, note, materials)
+        if action == CaseAction.pass_prereview:
+            return {"prereviewed_at": now, "correction": None}
         if action in (CaseAction.approve, CaseAction.reject):
             if action == CaseAction.reject and not note:
                 raise CaseError("不予批准须写明理由 — a rejection needs its reason")
@@ -624,6 +628,53 @@ class CaseService:
         for action in (CaseAction.accept, CaseAction.approve, CaseAction.ready, CaseAction.deliver):
             self._act(case_id, action, actor, now, f"{window}号窗口即办", [], "", authorize=False)
         return self._act(case_id, CaseAction.archive, actor, now, "", [], "", authorize=False)
+
+    @_in_utc
+    def submit_online(self, case_id: str, actor: Actor, now: dt.datetime) -> dict[str, Any]:
+        """网上预审: the phone sends the materials for the department to review (again after a fix)."""
+        with self._writer, self.engine.begin() as conn:
+            row = self._row(conn, case_id)
+            if row["status"] == CaseStatus.prereview.value:
+                return self.view(case_id, now, conn=conn)  # sent twice: once is enough
+            next_status(CaseStatus(row["status"]), CaseAction.submit_online)
+            self._require_materials(conn, case_id)
+            rounds = (row["prereview_rounds"] or 0) + 1
+            self._transition(
+                conn,
+                row,
+                CaseAction.submit_online,
+                actor,
+                now,
+                f"第{rounds}次提交",
+                prereview_at=now,
+                prereview_rounds=rounds,
+            )
+            return self.view(case_id, now, conn=conn)
+
+    @_in_utc
+    def receive_prereviewed(
+        self, case_id: str, window: str, checks: list[MaterialCheck], actor: Actor, now: dt.datetime
+    ) -> dict[str, Any]:
+        """The citizen brings the paper of a pre-reviewed case; the window sees the originals and receives it."""
+        found = self.config.window(window)
+        if found is None or found.kind.value == "output":
+            raise CaseError(f"{window} 号窗口不是收件窗口 — not a receiving window")
+        with self.engine.connect() as conn:
+            row = self._row(conn, case_id)
+        if row["status"] != CaseStatus.prereviewed.value:
+            raise IllegalCaseAction(CaseAction.complete, CaseStatus(row["status"]))
+        statuses, note = self._checked(self.item(row["item"])[1], checks)
+        with self._writer, self.engine.begin() as conn:
+            for idx, status in statuses.items():
+                self._set_material(conn, case_id, idx, status, now)
+            conn.execute(
+                t.cases.update()
+                .where(t.cases.c.hall == self.hall, t.cases.c.id == case_id)
+                .values(received_window=window, channel="window", updated_at=now)
+            )
+            passed = CaseStatus.prereviewed
+            self._history(conn, case_id, actor, "check", passed, passed, now, "预审通过件：" + note)
+        return self.complete(case_id, actor, now)
 
     @_in_utc
     def intake(
@@ -771,6 +822,7 @@ class CaseService:
             delivered_on=self.local_date(delivered) if behind and delivered else None,
             result_fix_days=rules.result_fix_days,
             receipt_days=rules.receipt_return_days,
+            prereview_on=self.local_date(row["prereview_at"]) if row.get("prereview_at") else None,
         )
 
     def paper_due(self, row: dict[str, Any]) -> dt.datetime | None:
@@ -892,6 +944,8 @@ class CaseService:
                     "result_sent_at",
                     "result_refused_at",
                     "receipt_returned_at",
+                    "prereview_at",
+                    "prereviewed_at",
                 )
             },
             "deadlines": {
@@ -900,7 +954,9 @@ class CaseService:
                 "deferred_due": _iso(due.deferred_due),
                 "result_fix_due": _iso(due.result_fix_due),
                 "receipt_due": _iso(due.receipt_due),
+                "prereview_due": _iso(due.prereview_due) if status == CaseStatus.prereview else None,
             },
+            "prereview_rounds": row.get("prereview_rounds") or 0,
             "overdue": overdue_flags(status, due, today, has_deferred)
             + (["handover"] if self._paper_late(row, now) else []),
             "due_soon": due_soon(status, due, today, self.calendar),
@@ -950,7 +1006,8 @@ class CaseService:
         if status:
             query = query.where(t.cases.c.status == CaseStatus(status).value)
         elif flag:
-            watched = [*OPEN_STATUSES, CaseStatus.delivered]  # delivered: its 送达回执 can be late
+            # delivered: its 送达回执 can be late; prereview: the department's 2 working days
+            watched = [*OPEN_STATUSES, CaseStatus.delivered, CaseStatus.prereview]
             query = query.where(t.cases.c.status.in_([s.value for s in watched]))
         else:
             query = query.where(t.cases.c.status != CaseStatus.draft.value)

@@ -48,6 +48,10 @@ cases = sa.Table(
     sa.Column("result_refused_at", TS, nullable=True),
     sa.Column("receipt_returned_at", TS, nullable=True),
     sa.Column("bundle_id", sa.String(32), nullable=True),  # a part of this 一件事 (case_bundles)
+    # 网上预审: when the phone last sent the materials, when the department passed them, how many rounds
+    sa.Column("prereview_at", TS, nullable=True),
+    sa.Column("prereviewed_at", TS, nullable=True),
+    sa.Column("prereview_rounds", sa.Integer, nullable=False, server_default="0"),
     sa.UniqueConstraint("hall", "receipt_no", name="uq_cases_receipt"),
     sa.Index("ix_cases_hall_status", "hall", "status"),
     # the statistics read a range of days by each step's time (server/stats/cases.py)

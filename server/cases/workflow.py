@@ -15,6 +15,9 @@ Behind the window (前台综合受理、后台分类审批), for a department th
                     result_sent ─refuse_result 退回─▶ result_refused ─send_result (更正后)─▶ result_sent
     delivered ─return_receipt 送达回执交回─▶ receipt_returned ─archive─▶ archived
 
+网上预审 from the phone: draft ─submit_online─▶ prereview ─pass_prereview─▶ prereviewed ─complete (the
+window, originals seen)─▶ received; prereview ─fix_prereview─▶ prereview_fix ─submit_online─▶ prereview.
+
 A part of a 一件事 that comes after others (前置 → 后置) starts as `pending` and is released to `received`
 when they are approved (or abandoned when one is refused).
 
@@ -32,6 +35,7 @@ from enum import StrEnum
 from server.cases.calendar import WorkingCalendar
 
 ACCEPT_WITHIN_WORKING_DAYS = 2  # 受理或补正 within 2 working days of 收件
+PREREVIEW_WITHIN_WORKING_DAYS = 2  # 网上预审: pass, or say what to fix, within 2 working days
 
 
 class CaseStatus(StrEnum):
@@ -46,6 +50,9 @@ class CaseStatus(StrEnum):
     delivered = "delivered"
     archived = "archived"
     abandoned = "abandoned"
+    prereview = "prereview"  # 网上预审: materials sent from the phone, the department reviews them
+    prereview_fix = "prereview_fix"
+    prereviewed = "prereviewed"
     pending = "pending"  # 一件事: waits for the parts it comes after (前置)
     result_sent = "result_sent"
     result_refused = "result_refused"
@@ -64,6 +71,9 @@ class CaseAction(StrEnum):
     post = "post"
     deliver = "deliver"
     archive = "archive"
+    submit_online = "submit_online"
+    pass_prereview = "pass_prereview"
+    fix_prereview = "fix_prereview"
     hold = "hold"
     release = "release"
     send_result = "send_result"
@@ -83,6 +93,9 @@ STATUS_LABELS: dict[CaseStatus, str] = {
     CaseStatus.delivered: "已送达",
     CaseStatus.archived: "已办结归档",
     CaseStatus.abandoned: "已放弃",
+    CaseStatus.prereview: "网上预审中",
+    CaseStatus.prereview_fix: "预审需补正材料",
+    CaseStatus.prereviewed: "预审通过，请携带原件到窗口",
     CaseStatus.pending: "等待前置事项办结",
     CaseStatus.result_sent: "结果已移交，待出件窗口核验",
     CaseStatus.result_refused: "结果被退回，待部门更正",
@@ -101,6 +114,9 @@ ACTION_LABELS: dict[CaseAction, str] = {
     CaseAction.post: "出件（邮寄）",
     CaseAction.deliver: "送达",
     CaseAction.archive: "归档",
+    CaseAction.submit_online: "网上提交预审",
+    CaseAction.pass_prereview: "预审通过",
+    CaseAction.fix_prereview: "预审补正告知",
     CaseAction.hold: "等待前置事项",
     CaseAction.release: "前置事项已办结，开始办理",
     CaseAction.send_result: "结果移交出件窗口",
@@ -132,6 +148,11 @@ TRANSITIONS: dict[tuple[CaseStatus, CaseAction], CaseStatus] = {
     (S.result_sent, A.post): S.posted,
     (S.delivered, A.return_receipt): S.receipt_returned,
     (S.receipt_returned, A.archive): S.archived,
+    (S.draft, A.submit_online): S.prereview,
+    (S.prereview_fix, A.submit_online): S.prereview,
+    (S.prereview, A.pass_prereview): S.prereviewed,
+    (S.prereview, A.fix_prereview): S.prereview_fix,
+    (S.prereviewed, A.complete): S.received,
     (S.received, A.hold): S.pending,
     (S.pending, A.release): S.received,
     (S.pending, A.abandon): S.abandoned,
@@ -150,6 +171,8 @@ OFFICE_ACTIONS = frozenset(
         A.send_result,
         A.refuse_result,
         A.return_receipt,
+        A.pass_prereview,
+        A.fix_prereview,
     }
 )
 OPEN_STATUSES = frozenset(
@@ -197,6 +220,9 @@ DESK_OF_ACTION: dict[CaseAction, Desk] = {
     A.complete: Desk.window,
     A.resubmit: Desk.window,
     A.abandon: Desk.window,
+    A.submit_online: Desk.window,
+    A.pass_prereview: Desk.department,
+    A.fix_prereview: Desk.department,
     A.hold: Desk.window,
     A.release: Desk.department,
     A.accept: Desk.department,
@@ -271,6 +297,7 @@ class Deadlines:
     deferred_due: dt.date | None  # 容缺材料补交期限
     result_fix_due: dt.date | None = None  # 退回的结果更正期限
     receipt_due: dt.date | None = None  # 送达回执交回部门期限
+    prereview_due: dt.date | None = None  # 网上预审期限
 
 
 def deadlines(
@@ -285,6 +312,7 @@ def deadlines(
     delivered_on: dt.date | None = None,
     result_fix_days: int = 1,
     receipt_days: int = 1,
+    prereview_on: dt.date | None = None,
 ) -> Deadlines:
     """`refused_on` / `delivered_on` only for a case decided behind the window (结果交接, 送达回执)."""
     accept_due = calendar.add_working_days(received_on, ACCEPT_WITHIN_WORKING_DAYS) if received_on else None
@@ -293,7 +321,8 @@ def deadlines(
     deferred_due = calendar.add_working_days(start, defer_days) if has_deferred and start else None
     fix_due = calendar.add_working_days(refused_on, result_fix_days) if refused_on else None
     receipt_due = calendar.add_working_days(delivered_on, receipt_days) if delivered_on else None
-    return Deadlines(accept_due, decide_due, deferred_due, fix_due, receipt_due)
+    prereview_due = calendar.add_working_days(prereview_on, PREREVIEW_WITHIN_WORKING_DAYS) if prereview_on else None
+    return Deadlines(accept_due, decide_due, deferred_due, fix_due, receipt_due, prereview_due)
 
 
 def overdue_flags(status: CaseStatus, due: Deadlines, today: dt.date, deferred_outstanding: bool) -> list[str]:
@@ -305,6 +334,8 @@ def overdue_flags(status: CaseStatus, due: Deadlines, today: dt.date, deferred_o
         flags.append("decide")
     if deferred_outstanding and status in OPEN_STATUSES and due.deferred_due and today > due.deferred_due:
         flags.append("deferred")
+    if status == S.prereview and due.prereview_due and today > due.prereview_due:
+        flags.append("prereview")
     if status == S.result_refused and due.result_fix_due and today > due.result_fix_due:
         flags.append("result_fix")
     if status == S.delivered and due.receipt_due and today > due.receipt_due:

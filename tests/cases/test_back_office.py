@@ -7,59 +7,19 @@ The clock is the test's; the 收件通知书 and the 《材料交接表》 are c
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
-import yaml
 from fastapi.testclient import TestClient
 
 from hallq.config import example_config_path, load_hall_config
 from hardware.printer.layout import HandoverLine, HandoverSlip, ReceiptSlip, render_handover, render_receipt
-from server.api import cases as cases_api
-from server.app import create_app
-from server.settings import build_settings
-from tests.cases.conftest import SAMPLE_CARD
+from tests.cases.conftest import SAMPLE_CARD, Clock
 
 BASE = "/api/v1/halls/demo"
 CST = ZoneInfo("Asia/Shanghai")
 HYGIENE_MATERIALS = ["卫生许可申请表", "营业执照", "卫生检测报告"]
-
-
-@dataclass
-class Clock:
-    now: dt.datetime
-
-    def at(self, text: str) -> None:
-        self.now = dt.datetime.fromisoformat(text).replace(tzinfo=CST).astimezone(dt.UTC)
-
-
-@pytest.fixture
-def printers(tmp_path: Path) -> dict[str, Path]:
-    return {"4": tmp_path / "window4.bin", "12": tmp_path / "window12.bin"}
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    clock = Clock(dt.datetime(2026, 9, 30, 6, 10, tzinfo=dt.UTC))
-    monkeypatch.setattr(cases_api, "utcnow", lambda: clock.now)
-    return clock
-
-
-@pytest.fixture
-def client(database_url: str, tmp_path: Path, printers: dict[str, Path], clock: Clock) -> Iterator[TestClient]:
-    data = yaml.safe_load(example_config_path().read_text(encoding="utf-8"))
-    for window in data["windows"]:
-        if window["id"] in printers:
-            window["printer"] = f"file://{printers[window['id']]}"
-    config = tmp_path / "hall.yaml"
-    config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    settings = build_settings(demo=True, config=str(config), database=database_url, environ={})
-    with TestClient(create_app(settings, start_bus=False)) as test_client:
-        yield test_client
 
 
 def login(client: TestClient, username: str, window: str | None = None) -> dict[str, str]:

@@ -13,11 +13,8 @@ from fastapi.testclient import TestClient
 
 from hallq.config import example_config_path, load_hall_config
 from hardware.printer.layout import ReceiptSlip, render_receipt
-from tests.cases.conftest import SAMPLE_CARD
-from tests.cases.test_back_office import BASE, CST, Clock, act, login
-
-__all__ = ["client", "clock", "printers"]  # the fixtures this module shares with test_back_office
-from tests.cases.test_back_office import client, clock, printers  # noqa: E402,F401
+from tests.cases.conftest import SAMPLE_CARD, Clock
+from tests.cases.test_back_office import BASE, CST, act, login
 
 FORM = {"company_name": "句容市华阳美食有限公司", "premises": "华阳镇人民路8号"}
 

@@ -252,3 +252,52 @@ def _bundle_by_receipt(d: Dispatcher, headers: dict[str, str], receipt: str) -> 
     bundle = httpx.get(f"{d.api}/halls/demo/bundles/{bundle_id}", headers=headers).json()
     assert bundle["receipt_no"] == receipt
     return dict(bundle)
+
+
+def test_a_pre_review_sent_from_the_phone_and_received_at_the_window_by_its_qr(
+    dispatcher: Dispatcher, page: Any, phone_page: Any, tmp_path: Path
+) -> None:
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+    phone_page.goto(f"{dispatcher.url}/p/demo")
+    phone_page.wait_for_selector("#item option[value='hygiene-permit']", state="attached")
+    phone_page.select_option("#item", "hygiene-permit")
+    phone_page.fill("#id-number", "321183195003120011")
+    phone_page.fill("#name", "张三")
+    phone_page.fill("#phone", "13812345678")
+    phone_page.click("#begin")
+    for _ in range(3):  # each upload redraws the list: the next material's input is the first left
+        phone_page.locator("#materials input.upload").first.set_input_files(str(scan))
+        phone_page.wait_for_function(
+            "n => document.querySelectorAll('#materials input.upload').length === n", arg=2 - _
+        )
+    phone_page.click("#send")
+    phone_page.wait_for_selector("#case-msg.ok")
+    assert phone_page.inner_text("#case-status") == "网上预审中"
+    phone_page.wait_for_function("document.getElementById('qr').naturalWidth > 0")  # the QR to show at the window
+    shot(phone_page, "prereview-phone")
+    qr = phone_page.get_attribute("#progress", "href") or ""
+
+    log_in(page, dispatcher, "wj1")
+    tab(page, "prereview")
+    page.click("#list tr.case >> nth=0")
+    page.wait_for_selector("#detail button[data-action='pass_prereview']")
+    assert "预审期限" in page.inner_text("#detail")
+    step(page, "pass_prereview")
+    assert "预审通过" in page.inner_text("#detail")
+
+    log_in(page, dispatcher, "clerk4")
+    tab(page, "intake")
+    page.select_option("#intake-window", "4")
+    page.fill("#scan", dispatcher.url + qr)
+    page.click("#scan-open")
+    materials = page.locator("#scan-case .material")
+    materials.nth(0).locator(".m-received").check()
+    materials.nth(0).locator(".m-seen").check()
+    materials.nth(1).locator(".m-received").check()
+    materials.nth(2).locator(".m-received").check()
+    materials.nth(2).locator(".m-seen").check()
+    shot(page, "prereview-window")
+    page.click("#scan-receive")
+    message = page.wait_for_selector("#intake-msg.ok").inner_text()
+    assert message.startswith("已收件：SJ") and "已在4号窗口打印" in message

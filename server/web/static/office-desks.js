@@ -87,7 +87,47 @@
     const submit = make("button", "收件并打印收件通知书", { id: "intake-submit" });
     submit.addEventListener("click", receive);
     box.append(submit, make("div", "", { id: "intake-msg" }), make("pre", "", { id: "intake-slip", className: "slip" }));
-    el("desks-desk").replaceChildren(box);
+    el("desks-desk").replaceChildren(scanCard(windows), box);
+  }
+
+  // 网上预审 passed: the citizen shows the QR on the phone; the scanner (or the clerk) enters it here.
+  function scanCard(windows) {
+    const box = make("div", undefined, { className: "card", id: "scan-card" });
+    const scan = make("input", undefined, { id: "scan", size: 60, placeholder: "扫描群众手机上的办件二维码" });
+    const open = make("button", "打开预审件", { id: "scan-open" });
+    const found = make("div", undefined, { id: "scan-case" });
+    open.addEventListener("click", () => openScanned(scan.value.trim(), found, windows));
+    scan.addEventListener("keydown", (event) => { if (event.key === "Enter") open.click(); });
+    box.append(make("h3", "预审件收件"), scan, open, found);
+    return box;
+  }
+
+  async function openScanned(text, box, windows) {
+    const match = /\/c\/[^/]+\/([0-9a-f]+)/.exec(text);
+    box.replaceChildren();
+    if (!match) { box.append(make("div", "不是办件二维码", { className: "error" })); return; }
+    try {
+      const c = await call("GET", `/cases/${match[1]}`);
+      box.append(make("div", `${c.item_name}（${c.department}） 申请人 ${c.masked_name} · ${c.status_label}`, { className: "muted" }));
+      if (c.status !== "prereviewed") return;
+      box.append(partMaterials(c.item, "（核验原件后收件）"));
+      const receive = make("button", "预审件收件并打印收件通知书", { id: "scan-receive" });
+      receive.addEventListener("click", async () => {
+        const part = box.querySelector(".part");
+        try {
+          const done = await call("POST", `/cases/${c.id}/receive`, { window: windows.value, materials: checks(part) });
+          el("intake-msg").textContent = `已收件：${done.receipt_no}。${done.print_message}`;
+          el("intake-msg").className = done.printed ? "ok" : "warn";
+          el("intake-slip").textContent = done.print_preview;
+          box.replaceChildren();
+        } catch (error) {
+          office.handle(error, "intake-msg");
+        }
+      });
+      box.append(receive);
+    } catch (error) {
+      box.append(make("div", error.message, { className: "error" }));
+    }
   }
 
   function showMaterials(box, code) {

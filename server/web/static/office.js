@@ -1,6 +1,7 @@
 "use strict";
 (function () {
   const TABS = [
+    ["prereview", "网上预审"], ["prereview_fix", "预审补正中"], ["prereviewed", "预审通过"],
     ["received", "待受理"], ["correction", "补正中"], ["accepted", "审批中"], ["approved", "待出件(准予)"],
     ["rejected", "待出件(不予)"], ["result_sent", "结果待核验"], ["result_refused", "结果退回"], ["ready", "待领取"],
     ["posted", "已邮寄"], ["delivered", "已送达"], ["receipt_returned", "回执已交回"],
@@ -8,11 +9,11 @@
   ];
   // the office's own words for a few steps; the steps open to a case come from the dispatcher (next_actions)
   const LABELS = {
-    ready: "出件（窗口领取）", post: "出件（邮寄）", correct: "补正告知",
+    ready: "出件（窗口领取）", post: "出件（邮寄）", correct: "补正告知", fix_prereview: "预审补正告知（勾选材料）",
     deliver: { ready: "送达（已领取）", posted: "送达（回执已签收）" },
   };
   const DESKS = { window: "综合受理窗口", department: "业务部门", output: "综合出件窗口" };
-  const OVERDUE = { accept: "受理", decide: "办结", deferred: "容缺补交", handover: "材料交接", result_fix: "结果更正", receipt: "送达回执" };
+  const OVERDUE = { prereview: "网上预审", accept: "受理", decide: "办结", deferred: "容缺补交", handover: "材料交接", result_fix: "结果更正", receipt: "送达回执" };
   const MATERIAL = { provided: "已提交", deferred: "容缺", missing: "缺" };
   const ROLES = { clerk: "窗口工作人员", supervisor: "值班主任", admin: "系统管理员", department: "部门审批人员" };
   const LIST_LIMIT = 200; // what GET /cases answers at most: a count that reaches it is shown as 200+
@@ -219,6 +220,8 @@
     if (c.deadlines.deferred_due || c.materials.some((m) => m.status === "deferred")) {
       facts.splice(6, 0, ["容缺补交期限", deadline(c.deadlines.deferred_due, "受理后起算")]);
     }
+    if (c.deadlines.prereview_due) facts.push(["预审期限", deadline(c.deadlines.prereview_due, "—")]);
+    if (c.prereview_rounds) facts.push(["网上预审", `提交 ${c.prereview_rounds} 次${c.times.prereviewed_at ? "，" + hallq.time(c.times.prereviewed_at) + " 预审通过" : ""}`]);
     if (c.received_window) facts.push(["收件窗口", `${c.received_window}号窗口`]);
     if (c.handover) facts.push(["材料交接", paper(c.handover)]);
     if (c.deadlines.result_fix_due) facts.push(["结果更正期限", deadline(c.deadlines.result_fix_due, "—")]);

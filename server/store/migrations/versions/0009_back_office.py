@@ -1,4 +1,4 @@
-"""The back office of the one-window reform: hand-over sheets, 一件事 bundles, the cases' new columns
+"""The back office of the one-window reform: hand-over sheets, 一件事 bundles, 网上预审, the cases' new columns
 
 Revision ID: 0009_back_office
 Revises: 0008
@@ -22,12 +22,15 @@ CASE_COLUMNS = (
     ("result_refused_at", TS),
     ("receipt_returned_at", TS),
     ("bundle_id", sa.String(32)),
+    ("prereview_at", TS),
+    ("prereviewed_at", TS),
 )
 
 
 def upgrade() -> None:
     for name, kind in CASE_COLUMNS:
         op.add_column("cases", sa.Column(name, kind, nullable=True))
+    op.add_column("cases", sa.Column("prereview_rounds", sa.Integer, nullable=False, server_default="0"))
     op.create_index("ix_cases_bundle", "cases", ["hall", "bundle_id"])
     op.create_table(
         "case_bundles",
@@ -75,5 +78,6 @@ def downgrade() -> None:
     op.drop_table("case_bundles")
     op.drop_index("ix_cases_bundle", table_name="cases")
     with op.batch_alter_table("cases") as batch:
+        batch.drop_column("prereview_rounds")
         for name, _ in reversed(CASE_COLUMNS):
             batch.drop_column(name)
