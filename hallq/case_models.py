@@ -79,14 +79,24 @@ class MaterialCheckBody(Body):
     promise_signed: bool = Field(False, description="容缺: the citizen signed the paper promise")
 
 
+class AgencyBody(Body):
+    """代办: a village point's agent submits for the citizen, who signed the 代办委托书."""
+
+    point: str = Field(min_length=1, max_length=40)
+    agent_name: str = Field(min_length=1, max_length=40)
+    consent_signed: bool = False
+
+
 class IntakeBody(Body):
-    """POST …/cases/intake: 收件 at a comprehensive window, every material checked off."""
+    """POST …/cases/intake: 收件 at a comprehensive window, every material checked off; `agency` when a
+    village point's agent submits for the citizen."""
 
     item: str = Field(min_length=1, max_length=48)
     id_card: IdCard
     phone: str = Field("", max_length=20)
     window: str = Field(min_length=1, max_length=16)
     materials: list[MaterialCheckBody] = Field(default_factory=list, max_length=50)
+    agency: AgencyBody | None = None
 
 
 class HandoverBody(Body):
@@ -255,6 +265,14 @@ class CaseDeadlines(AnswerModel):
     prereview_due: dt.date | None = None
 
 
+class Agency(AnswerModel):
+    """代办: the point and its agent (masked) who submitted for the citizen, and when the consent was signed."""
+
+    point: str
+    agent: str
+    consent_at: Timestamp
+
+
 class PaperHandover(AnswerModel):
     """Where the case's paper stands between the window and its department (材料交接)."""
 
@@ -327,6 +345,7 @@ class CaseSummary(AnswerModel):
     back_office: bool = Field(False, description="its department accepts and decides it behind the window")
     bundle_id: str | None = Field(None, description="a part of this 一件事")
     prereview_rounds: int = Field(0, ge=0, description="网上预审: how many times the phone sent the materials")
+    agency: Agency | None = None
     received_window: str | None = None
     decision: Literal["approved", "rejected"] | None = None
     handover: PaperHandover | None = None
@@ -524,6 +543,7 @@ class PublicCase(AnswerModel):
     overdue: list[str] = Field(default_factory=list)
     materials: list[PublicMaterial] = Field(default_factory=list)
     history: list[PublicHistoryEntry] = Field(default_factory=list)
+    agency: Agency | None = None
     collect: CollectAt
 
 

@@ -50,7 +50,15 @@ from server.auth import Forbidden, Principal
 from server.cases.bundles import Bundles
 from server.cases.handovers import Handovers
 from server.cases.printing import PrintOutcome, print_bundle_receipt, print_handover, print_receipt
-from server.cases.service import Actor, CaseError, CaseForbidden, CaseNotFound, CaseService, MaterialCheck
+from server.cases.service import (
+    Actor,
+    Agency,
+    CaseError,
+    CaseForbidden,
+    CaseNotFound,
+    CaseService,
+    MaterialCheck,
+)
 from server.cases.uploads import MAX_UPLOAD_BYTES, FileStore, UploadRejected
 from server.cases.workflow import CaseAction, CaseStatus, IllegalCaseAction, MaterialStatus
 from server.runtime import Dispatcher, utcnow
@@ -346,7 +354,9 @@ async def intake(hall: str, body: IntakeBody, principal: PrincipalDep, cases: Ca
     actor = window_clerk(principal, cases, body.window)
     checks = [MaterialCheck(m.idx, MaterialStatus(m.status), m.original_seen, m.promise_signed) for m in body.materials]
     card = body.id_card.model_dump()
-    view, access = await _run(cases.intake, body.item, card, body.phone, body.window, checks, actor, utcnow())
+    agency = Agency(**body.agency.model_dump()) if body.agency else None
+    args = (body.item, card, body.phone, body.window, checks, actor, utcnow(), agency)
+    view, access = await _run(cases.intake, *args)
     url = status_url(cases.config, view["id"], access)
     printed = await _run(print_receipt, cases.config, body.window, view, url)
     return {**view, "status_url": url, **_print_fields(printed)}

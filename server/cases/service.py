@@ -82,6 +82,15 @@ class MaterialCheck:
 
 
 @dataclass(frozen=True)
+class Agency:
+    """代办: a village point's agent submits for the citizen, who signed the 代办委托书 (consent)."""
+
+    point: str  # the 代办点, e.g. 白兔镇解塘村便民服务站
+    agent_name: str  # kept masked
+    consent_signed: bool
+
+
+@dataclass(frozen=True)
 class Actor:
     name: str  # "device:kiosk-1" or "user:clerk3"
     role: str  # kiosk / clerk / supervisor / admin / department
@@ -686,14 +695,17 @@ class CaseService:
         checks: list[MaterialCheck],
         actor: Actor,
         now: dt.datetime,
+        agency: Agency | None = None,
     ) -> tuple[dict[str, Any], str]:
         """收件 at a comprehensive window: the clerk checked each material against the handbook (originals
-        seen, 容缺 promises signed on paper); the case is received at once. Returns (view, access key)."""
+        seen, 容缺 promises signed on paper); the case is received at once. With `agency` a village
+        point's agent submits for the citizen (代办). Returns (view, access key)."""
         found = self.config.window(window)
         if found is None or found.kind.value == "output":
             raise CaseError(f"{window} 号窗口不是收件窗口 — not a receiving window")
         _, item = self.item(item_code)
         statuses, note = self._checked(item, checks)
+        agent = self._agency(agency, now)
         view, token = self.start_submission(item_code, id_card, phone, actor, now, channel="window")
         case_id = view["id"]
         with self._writer, self.engine.begin() as conn:
@@ -702,10 +714,29 @@ class CaseService:
             conn.execute(
                 t.cases.update()
                 .where(t.cases.c.hall == self.hall, t.cases.c.id == case_id)
-                .values(received_window=window, updated_at=now)
+                .values(received_window=window, agency=agent, updated_at=now)
             )
             self._history(conn, case_id, actor, "check", CaseStatus.draft, CaseStatus.draft, now, note)
+            if agent:
+                line = f"{agent['point']} 代办员{agent['agent']}代为申报，申请人已签代办委托书"
+                self._history(conn, case_id, actor, "agency", CaseStatus.draft, CaseStatus.draft, now, line)
         return self.complete(case_id, actor, now), token
+
+    @staticmethod
+    def _agency(agency: Agency | None, now: dt.datetime) -> dict[str, Any] | None:
+        """代办 needs the citizen's signed consent (代办委托书) and names the point and the agent (masked)."""
+        if agency is None:
+            return None
+        problems = [] if agency.consent_signed else ["须由申请人签署代办委托书"]
+        problems += [] if agency.point.strip() else ["请填写代办点"]
+        problems += [] if agency.agent_name.strip() else ["请填写代办员"]
+        if problems:
+            raise CaseError("；".join(problems) + " — agency needs the citizen's consent, the point and the agent")
+        return {
+            "point": agency.point.strip()[:40],
+            "agent": mask_name(agency.agent_name.strip()),
+            "consent_at": now.isoformat(),
+        }
 
     @staticmethod
     def _checked(item: Item, checks: list[MaterialCheck]) -> tuple[dict[int, MaterialStatus], str]:
@@ -849,6 +880,7 @@ class CaseService:
         return {
             "back_office": self.back_office(row),
             "bundle_id": row.get("bundle_id"),
+            "agency": row.get("agency"),
             "received_window": row.get("received_window"),
             "decision": row.get("decision"),
             "handover": {"due_at": _iso(due), "signed_at": _iso(signed), "late": late} if due else None,
@@ -1071,6 +1103,7 @@ class CaseService:
             "times",
             "deadlines",
             "overdue",
+            "agency",
         )
         public = {k: view[k] for k in keep}
         public["materials"] = [{"name": m["name"], "status": m["status"]} for m in view["materials"]]
@@ -1131,6 +1164,7 @@ def _action_label(action: str) -> str:
         "defer": "容缺承诺",
         "locker": "存入原件",
         "check": "窗口核验材料",
+        "agency": "代办",
         "handover": "材料交接签收",
     }
     try:

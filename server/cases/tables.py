@@ -52,6 +52,7 @@ cases = sa.Table(
     sa.Column("prereview_at", TS, nullable=True),
     sa.Column("prereviewed_at", TS, nullable=True),
     sa.Column("prereview_rounds", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("agency", sa.JSON, nullable=True),  # 代办: {point, agent (masked), consent_at}
     sa.UniqueConstraint("hall", "receipt_no", name="uq_cases_receipt"),
     sa.Index("ix_cases_hall_status", "hall", "status"),
     # the statistics read a range of days by each step's time (server/stats/cases.py)

@@ -192,3 +192,27 @@ def test_a_department_without_staff_still_decides_at_the_window(client: TestClie
     assert "未配置打印机" in case["print_message"] and "申请人：张*" in case["print_preview"]
     assert act(client, clerk, case["id"], "accept").json()["status"] == "accepted"
     assert act(client, login(client, "wj1"), case["id"], "approve").status_code == 403
+
+
+def test_a_village_agent_submits_for_the_citizen_with_the_consent_signed(client: TestClient, clock: Clock) -> None:
+    clock.at("2026-10-12 09:30")
+    clerk = login(client, "clerk4", "4")
+    checks = [
+        {"idx": 0, "status": "provided", "original_seen": True},
+        {"idx": 1, "status": "provided"},
+        {"idx": 2, "status": "deferred", "promise_signed": True},
+    ]
+    body = {"item": "hygiene-permit", "id_card": SAMPLE_CARD, "window": "4", "materials": checks}
+    agency = {"point": "白兔镇解塘村便民服务站", "agent_name": "李四", "consent_signed": False}
+    unsigned = client.post(f"{BASE}/cases/intake", headers=clerk, json={**body, "agency": agency})
+    assert unsigned.status_code == 409 and "代办委托书" in unsigned.json()["detail"]
+    case = client.post(
+        f"{BASE}/cases/intake", headers=clerk, json={**body, "agency": {**agency, "consent_signed": True}}
+    )
+    assert case.status_code == 201, case.text
+    view = case.json()
+    assert view["agency"]["point"] == "白兔镇解塘村便民服务站" and view["agency"]["agent"] == "李*"
+    assert "李四" not in case.text and any(h["action"] == "agency" for h in view["history"])
+    key = view["status_url"].split("k=", 1)[1]
+    public = client.get(f"/api/v1/public/halls/demo/cases/{view['id']}?k={key}").json()
+    assert public["agency"]["agent"] == "李*"

@@ -83,11 +83,30 @@
       field("姓名", make("input", undefined, { id: "intake-name", size: 8, autocomplete: "off" })),
       field("出生日期", make("input", undefined, { id: "intake-birth", size: 10, placeholder: "YYYYMMDD" })),
       field("联系电话", make("input", undefined, { id: "intake-phone", size: 14 })),
-      materials);
+      agencyFields(), materials);
     const submit = make("button", "收件并打印收件通知书", { id: "intake-submit" });
     submit.addEventListener("click", receive);
     box.append(submit, make("div", "", { id: "intake-msg" }), make("pre", "", { id: "intake-slip", className: "slip" }));
     el("desks-desk").replaceChildren(scanCard(windows), box);
+  }
+
+  // 代办: a village point's agent submits for the citizen, who signs the 代办委托书
+  function agencyFields() {
+    const box = make("details", undefined, { id: "agency" });
+    box.append(make("summary", "代办（代办点代为申报）"),
+      field("代办点", make("input", undefined, { id: "agency-point", size: 24, placeholder: "如：白兔镇解塘村便民服务站" })),
+      field("代办员", make("input", undefined, { id: "agency-agent", size: 8 })));
+    const consent = make("label");
+    consent.append(make("input", undefined, { type: "checkbox", id: "agency-consent" }), document.createTextNode(" 申请人已签署代办委托书"));
+    box.append(consent);
+    return box;
+  }
+
+  function agency() {
+    const point = el("agency-point").value.trim();
+    const agent = el("agency-agent").value.trim();
+    if (!point && !agent) return undefined;
+    return { point, agent_name: agent, consent_signed: el("agency-consent").checked };
   }
 
   // 网上预审 passed: the citizen shows the QR on the phone; the scanner (or the clerk) enters it here.
@@ -195,6 +214,7 @@
     } else {
       body.item = chosen;
       body.materials = parts.length ? checks(parts[0]) : [];
+      body.agency = agency();
     }
     const msg = el("intake-msg");
     try {

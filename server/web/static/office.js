@@ -222,6 +222,7 @@
     }
     if (c.deadlines.prereview_due) facts.push(["预审期限", deadline(c.deadlines.prereview_due, "—")]);
     if (c.prereview_rounds) facts.push(["网上预审", `提交 ${c.prereview_rounds} 次${c.times.prereviewed_at ? "，" + hallq.time(c.times.prereviewed_at) + " 预审通过" : ""}`]);
+    if (c.agency) facts.push(["代办", `${c.agency.point} 代办员${c.agency.agent}（${hallq.time(c.agency.consent_at)} 签代办委托书）`]);
     if (c.received_window) facts.push(["收件窗口", `${c.received_window}号窗口`]);
     if (c.handover) facts.push(["材料交接", paper(c.handover)]);
     if (c.deadlines.result_fix_due) facts.push(["结果更正期限", deadline(c.deadlines.result_fix_due, "—")]);

@@ -1,4 +1,4 @@
-"""The back office of the one-window reform: hand-over sheets, 一件事 bundles, 网上预审, the cases' new columns
+"""The back office of the one-window reform: hand-over sheets, 一件事 bundles, 网上预审, 代办, the cases' new columns
 
 Revision ID: 0009_back_office
 Revises: 0008
@@ -24,6 +24,7 @@ CASE_COLUMNS = (
     ("bundle_id", sa.String(32)),
     ("prereview_at", TS),
     ("prereviewed_at", TS),
+    ("agency", sa.JSON),
 )
 
 
