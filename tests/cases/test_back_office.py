@@ -180,6 +180,23 @@ def test_a_case_behind_the_window_from_intake_to_archive(
         ("archive", "user:wj1"),
     ]
 
+    # the department's numbers: accepted in time, decided on time, its one hand-over late
+    numbers = f"{BASE}/stats/departments?from=2026-09-30&to=2026-10-14"
+    assert client.get(numbers, headers=clerk).status_code == 403
+    mine = client.get(numbers, headers=health).json()["rows"]
+    assert [r["department"] for r in mine] == ["卫健"]
+    row = mine[0]["cases"]
+    assert (row["received"], row["accepted"], row["accepted_in_time"], row["decided"], row["on_time_pct"]) == (
+        1,
+        1,
+        1,
+        1,
+        100.0,
+    )
+    assert (row["handed_over"], row["handovers_late"]) == (1, 1)
+    everyone = client.get(numbers, headers=login(client, "supervisor")).json()["rows"]
+    assert {r["department"] for r in everyone} == {"卫健", "人社", "税务", "市场监管"}
+
 
 def test_a_department_without_staff_still_decides_at_the_window(client: TestClient, clock: Clock) -> None:
     """不动产登记 works at its window in the demo: the clerk accepts, and no paper hand-over is asked for."""

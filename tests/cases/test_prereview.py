@@ -62,3 +62,6 @@ def test_a_pre_reviewed_case_is_received_at_the_window_in_one_visit(client: Test
     assert twice.status_code == 409
     labels = [h["label"] for h in case["history"]]
     assert labels[:7] == ["开始填写", "提交材料", "提交材料", "提交材料", "网上提交预审", "预审补正告知", "提交材料"]
+    numbers = client.get(f"{BASE}/stats/departments?from=2026-10-01&to=2026-10-31", headers=health).json()
+    row = numbers["rows"][0]["cases"]
+    assert (row["prereviewed"], row["prereviewed_first_time"], row["prereviewed_first_time_pct"]) == (1, 0, 0.0)
