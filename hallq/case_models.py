@@ -478,12 +478,24 @@ class BundleView(BundleState):
     print_preview: str = ""
 
 
+class BundleFieldDefinition(AnswerModel):
+    key: str
+    label: str
+
+
+class BundlePartDefinition(AnswerModel):
+    item: str
+    after: list[str] = Field(default_factory=list)
+
+
 class BundleDefinition(AnswerModel):
+    """A 一件事 as the hall config defines it: the one form's fields, the parts and their order."""
+
     code: str
     name: str
     promised_days: int
-    fields: list[dict[str, str]] = Field(default_factory=list)
-    parts: list[dict[str, object]] = Field(default_factory=list)
+    fields: list[BundleFieldDefinition] = Field(default_factory=list)
+    parts: list[BundlePartDefinition] = Field(default_factory=list)
 
 
 class BundleCatalogue(AnswerModel):

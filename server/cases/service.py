@@ -365,11 +365,14 @@ class CaseService:
             )
 
     @_in_utc
-    def complete(self, case_id: str, actor: Actor, now: dt.datetime) -> dict[str, Any]:
-        """收件: the draft becomes a received case with a receipt number. Repeating it changes nothing."""
+    def complete(self, case_id: str, actor: Actor, now: dt.datetime, *, at_window: bool = False) -> dict[str, Any]:
+        """收件: the draft becomes a received case with a receipt number. Repeating it changes nothing. A
+        pre-reviewed case is received only at a window, where its originals are seen (`at_window`)."""
         with self._writer, self.engine.begin() as conn:
             row = self._row(conn, case_id)
             status = CaseStatus(row["status"])
+            if status == CaseStatus.prereviewed and not at_window:
+                raise CaseError("预审通过的办件请携带原件到窗口收件 — bring the originals to a window")
             if status != CaseStatus.draft:
                 if row["receipt_no"]:
                     return self.view(case_id, now, conn=conn)
@@ -683,7 +686,7 @@ class CaseService:
             )
             passed = CaseStatus.prereviewed
             self._history(conn, case_id, actor, "check", passed, passed, now, "预审通过件：" + note)
-        return self.complete(case_id, actor, now)
+        return self.complete(case_id, actor, now, at_window=True)
 
     @_in_utc
     def intake(
@@ -840,7 +843,10 @@ class CaseService:
         received = row["received_at"]
         accepted = row["accepted_at"]
         behind = self.back_office(row)
-        refused, delivered = row.get("result_refused_at"), row.get("delivered_at")
+        status = CaseStatus(row["status"])
+        # shown while they run: a refused result until it is handed over again, the 送达回执 until returned
+        refused = row.get("result_refused_at") if behind and status == CaseStatus.result_refused else None
+        delivered = row.get("delivered_at") if behind and status == CaseStatus.delivered else None
         rules = self.config.back_office
         return deadlines(
             self.calendar,
@@ -849,8 +855,11 @@ class CaseService:
             promised_days=item.promised_days if item.kind == ServiceKind.promised else 0,
             defer_days=item.defer_days,
             has_deferred=has_deferred,
-            refused_on=self.local_date(refused) if behind and refused else None,
-            delivered_on=self.local_date(delivered) if behind and delivered else None,
+            # shown while they run: a refused result until it is handed over again, the 送达回执 until returned
+            refused_on=self.local_date(refused) if behind and refused and status == CaseStatus.result_refused else None,
+            delivered_on=self.local_date(delivered)
+            if behind and delivered and status == CaseStatus.delivered
+            else None,
             result_fix_days=rules.result_fix_days,
             receipt_days=rules.receipt_return_days,
             prereview_on=self.local_date(row["prereview_at"]) if row.get("prereview_at") else None,

@@ -134,6 +134,8 @@ def test_window_department_and_output_window_each_take_their_steps(
     tab(page, "handover")
     page.click(".sheet button.sign")
     assert "已签收" in page.wait_for_selector("#handover-msg:not(:empty)").inner_text()
+    page.wait_for_selector(".sheet h4:has-text('由 wj1 签收')")
+    assert page.locator(".sheet button.sign").count() == 0
     shot(page, "department-signed")
     open_case(page, "received", receipt)
     assert "部门已签收" in page.inner_text("#detail")

@@ -2,7 +2,7 @@
 (function () {
   const TABS = [
     ["prereview", "网上预审"], ["prereview_fix", "预审补正中"], ["prereviewed", "预审通过"],
-    ["received", "待受理"], ["correction", "补正中"], ["accepted", "审批中"], ["approved", "待出件(准予)"],
+    ["received", "待受理"], ["pending", "等待前置"], ["correction", "补正中"], ["accepted", "审批中"], ["approved", "待出件(准予)"],
     ["rejected", "待出件(不予)"], ["result_sent", "结果待核验"], ["result_refused", "结果退回"], ["ready", "待领取"],
     ["posted", "已邮寄"], ["delivered", "已送达"], ["receipt_returned", "回执已交回"],
     ["overdue", "已超期"], ["due_soon", "即将到期"], ["archived", "已归档"],
