@@ -76,13 +76,16 @@ class Bundles:
         problems += self._check_parts(bundle, checks)
         if problems:  # the form and every part's materials, all told at once; nothing written
             raise CaseError("；".join(problems) + " — the form or the materials are incomplete")
+        self.cases.receiving_window(window)
+        checked = {p.item: self.cases._checked(self.cases.item(p.item)[1], checks[p.item]) for p in bundle.parts}
         bundle_id, token = secrets.token_hex(8), secrets.token_urlsafe(18)
-        part_ids = []
-        for part in bundle.parts:
-            view, _ = self.cases.intake(part.item, id_card, phone, window, checks[part.item], actor, now)
-            part_ids.append((view["id"], bool(part.after)))
+        # one transaction: every part and the bundle, or nothing (a failure or a crash leaves no part behind)
         with self.cases._writer, self.cases.engine.begin() as conn:
-            masked = self.cases._row(conn, part_ids[0][0])["masked_name"]
+            parts = []
+            for part in bundle.parts:
+                statuses, note = checked[part.item]
+                args = (conn, part.item, id_card, phone, window, statuses, note, actor, now)
+                parts.append((self.cases._intake_in(*args)[0], bool(part.after)))
             conn.execute(
                 t.bundles.insert().values(
                     hall=self.hall,
@@ -90,14 +93,14 @@ class Bundles:
                     code=code,
                     receipt_no=self._receipt_no(conn, now),
                     access_sha256=_sha(token),
-                    masked_name=masked,
+                    masked_name=self.cases._row(conn, parts[0][0])["masked_name"],
                     form=shared,
                     received_window=window,
                     received_at=now,
                     created_by=actor.name,
                 )
             )
-            for case_id, waits in part_ids:
+            for case_id, waits in parts:
                 self._join(conn, case_id, bundle_id, waits, bundle.name, actor, now)
         return self.view(bundle_id, now), token
 

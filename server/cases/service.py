@@ -187,6 +187,21 @@ class CaseService:
         channel: str = "kiosk",
     ) -> tuple[dict[str, Any], str]:
         """A draft case with the item's materials list; returns (view, access token for QR and resume)."""
+        with self._writer, self.engine.begin() as conn:
+            case_id, token = self._insert_draft(conn, item_code, id_card, phone, actor, now, channel)
+        return self.view(case_id, now), token
+
+    def _insert_draft(
+        self,
+        conn: Connection,
+        item_code: str,
+        id_card: dict[str, str] | None,
+        phone: str,
+        actor: Actor,
+        now: dt.datetime,
+        channel: str,
+    ) -> tuple[str, str]:
+        """Check the card and phone, then write the draft in the caller's transaction: (case id, token)."""
         service, item = self.item(item_code)
         identity = self._identity(id_card, self.local_date(now))
         phone = phone.strip().replace(" ", "")
@@ -194,43 +209,42 @@ class CaseService:
             raise CaseError("请输入11位手机号码或带区号的固定电话 — enter a mobile or landline number")
         token = secrets.token_urlsafe(18)
         case_id = secrets.token_hex(8)
-        with self._writer, self.engine.begin() as conn:
-            conn.execute(
-                t.cases.insert().values(
-                    hall=self.hall,
-                    id=case_id,
-                    item=item.code,
-                    service=service.code,
-                    status=CaseStatus.draft.value,
-                    channel=channel,
-                    device=actor.name,
-                    phone=phone,
-                    access_sha256=_sha(token),
-                    created_at=now,
-                    updated_at=now,
-                    **identity,
-                )
+        conn.execute(
+            t.cases.insert().values(
+                hall=self.hall,
+                id=case_id,
+                item=item.code,
+                service=service.code,
+                status=CaseStatus.draft.value,
+                channel=channel,
+                device=actor.name,
+                phone=phone,
+                access_sha256=_sha(token),
+                created_at=now,
+                updated_at=now,
+                **identity,
             )
-            conn.execute(
-                t.case_materials.insert(),
-                [
-                    {
-                        "hall": self.hall,
-                        "case_id": case_id,
-                        "idx": i,
-                        "name": m.name,
-                        "form": m.form.value,
-                        "copies": m.copies,
-                        "deferrable": m.deferrable,
-                        "status": MaterialStatus.missing.value,
-                        "updated_at": now,
-                    }
-                    for i, m in enumerate(item.materials)
-                ]
-                or [],
-            )
-            self._history(conn, case_id, actor, "start", None, CaseStatus.draft, now, item.name)
-        return self.view(case_id, now), token
+        )
+        conn.execute(
+            t.case_materials.insert(),
+            [
+                {
+                    "hall": self.hall,
+                    "case_id": case_id,
+                    "idx": i,
+                    "name": m.name,
+                    "form": m.form.value,
+                    "copies": m.copies,
+                    "deferrable": m.deferrable,
+                    "status": MaterialStatus.missing.value,
+                    "updated_at": now,
+                }
+                for i, m in enumerate(item.materials)
+            ]
+            or [],
+        )
+        self._history(conn, case_id, actor, "start", None, CaseStatus.draft, now, item.name)
+        return case_id, token
 
     def _identity(self, id_card: dict[str, str] | None, today: dt.date) -> dict[str, Any]:
         if not id_card:
@@ -369,33 +383,37 @@ class CaseService:
         """收件: the draft becomes a received case with a receipt number. Repeating it changes nothing. A
         pre-reviewed case is received only at a window, where its originals are seen (`at_window`)."""
         with self._writer, self.engine.begin() as conn:
-            row = self._row(conn, case_id)
-            status = CaseStatus(row["status"])
-            if status == CaseStatus.prereviewed and not at_window:
-                raise CaseError("预审通过的办件请携带原件到窗口收件 — bring the originals to a window")
-            if status != CaseStatus.draft:
-                if row["receipt_no"]:
-                    return self.view(case_id, now, conn=conn)
-                next_status(status, CaseAction.complete)
-            self._require_materials(conn, case_id)
-            day = self.local_date(now)
-            count = conn.execute(
-                sa.select(sa.func.count())
-                .select_from(t.cases)
-                .where(t.cases.c.hall == self.hall, t.cases.c.receipt_no.like(f"SJ{day:%Y%m%d}%"))
-            ).scalar_one()
-            conn.execute(
-                t.cases.update()
-                .where(t.cases.c.hall == self.hall, t.cases.c.id == case_id)
-                .values(
-                    status=CaseStatus.received.value,
-                    receipt_no=receipt_number(day, int(count) + 1),
-                    received_at=now,
-                    updated_at=now,
-                )
-            )
-            self._history(conn, case_id, actor, CaseAction.complete.value, status, CaseStatus.received, now, "")
+            self._complete_in(conn, case_id, actor, now, at_window=at_window)
             return self.view(case_id, now, conn=conn)
+
+    def _complete_in(self, conn: Connection, case_id: str, actor: Actor, now: dt.datetime, *, at_window: bool) -> None:
+        """收件 in the caller's transaction (nothing to do for a case already received)."""
+        row = self._row(conn, case_id)
+        status = CaseStatus(row["status"])
+        if status == CaseStatus.prereviewed and not at_window:
+            raise CaseError("预审通过的办件请携带原件到窗口收件 — bring the originals to a window")
+        if status != CaseStatus.draft:
+            if row["receipt_no"]:
+                return
+            next_status(status, CaseAction.complete)
+        self._require_materials(conn, case_id)
+        day = self.local_date(now)
+        count = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(t.cases)
+            .where(t.cases.c.hall == self.hall, t.cases.c.receipt_no.like(f"SJ{day:%Y%m%d}%"))
+        ).scalar_one()
+        conn.execute(
+            t.cases.update()
+            .where(t.cases.c.hall == self.hall, t.cases.c.id == case_id)
+            .values(
+                status=CaseStatus.received.value,
+                receipt_no=receipt_number(day, int(count) + 1),
+                received_at=now,
+                updated_at=now,
+            )
+        )
+        self._history(conn, case_id, actor, CaseAction.complete.value, status, CaseStatus.received, now, "")
 
     def _require_materials(self, conn: Connection, case_id: str) -> None:
         rows = conn.execute(
@@ -703,27 +721,47 @@ class CaseService:
         """收件 at a comprehensive window: the clerk checked each material against the handbook (originals
         seen, 容缺 promises signed on paper); the case is received at once. With `agency` a village
         point's agent submits for the citizen (代办). Returns (view, access key)."""
-        found = self.config.window(window)
-        if found is None or found.kind.value == "output":
-            raise CaseError(f"{window} 号窗口不是收件窗口 — not a receiving window")
+        self.receiving_window(window)
         _, item = self.item(item_code)
         statuses, note = self._checked(item, checks)
         agent = self._agency(agency, now)
-        view, token = self.start_submission(item_code, id_card, phone, actor, now, channel="window")
-        case_id = view["id"]
         with self._writer, self.engine.begin() as conn:
-            for idx, status in statuses.items():
-                self._set_material(conn, case_id, idx, status, now)
-            conn.execute(
-                t.cases.update()
-                .where(t.cases.c.hall == self.hall, t.cases.c.id == case_id)
-                .values(received_window=window, agency=agent, updated_at=now)
-            )
-            self._history(conn, case_id, actor, "check", CaseStatus.draft, CaseStatus.draft, now, note)
-            if agent:
-                line = f"{agent['point']} 代办员{agent['agent']}代为申报，申请人已签代办委托书"
-                self._history(conn, case_id, actor, "agency", CaseStatus.draft, CaseStatus.draft, now, line)
-        return self.complete(case_id, actor, now), token
+            case_id, token = self._intake_in(conn, item_code, id_card, phone, window, statuses, note, actor, now, agent)
+            return self.view(case_id, now, conn=conn), token
+
+    def receiving_window(self, window: str) -> None:
+        found = self.config.window(window)
+        if found is None or found.kind.value == "output":
+            raise CaseError(f"{window} 号窗口不是收件窗口 — not a receiving window")
+
+    def _intake_in(
+        self,
+        conn: Connection,
+        item_code: str,
+        id_card: dict[str, str] | None,
+        phone: str,
+        window: str,
+        statuses: dict[int, MaterialStatus],
+        note: str,
+        actor: Actor,
+        now: dt.datetime,
+        agent: dict[str, Any] | None = None,
+    ) -> tuple[str, str]:
+        """The window's 收件 in the caller's transaction, the materials already checked: (case id, token)."""
+        case_id, token = self._insert_draft(conn, item_code, id_card, phone, actor, now, "window")
+        for idx, status in statuses.items():
+            self._set_material(conn, case_id, idx, status, now)
+        conn.execute(
+            t.cases.update()
+            .where(t.cases.c.hall == self.hall, t.cases.c.id == case_id)
+            .values(received_window=window, agency=agent, updated_at=now)
+        )
+        self._history(conn, case_id, actor, "check", CaseStatus.draft, CaseStatus.draft, now, note)
+        if agent:
+            line = f"{agent['point']} 代办员{agent['agent']}代为申报，申请人已签代办委托书"
+            self._history(conn, case_id, actor, "agency", CaseStatus.draft, CaseStatus.draft, now, line)
+        self._complete_in(conn, case_id, actor, now, at_window=True)
+        return case_id, token
 
     @staticmethod
     def _agency(agency: Agency | None, now: dt.datetime) -> dict[str, Any] | None:

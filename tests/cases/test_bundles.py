@@ -9,10 +9,12 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from hallq.config import example_config_path, load_hall_config
 from hardware.printer.layout import ReceiptSlip, render_receipt
+from server.cases.service import CaseService
 from tests.cases.conftest import SAMPLE_CARD, Clock
 from tests.cases.test_back_office import BASE, CST, act, login
 
@@ -164,3 +166,23 @@ def test_a_refused_first_part_ends_the_part_that_waited_for_it(client: TestClien
     view = client.get(f"{BASE}/bundles/{bundle['id']}", headers=clerk).json()
     assert part(view, "invoice-collect")["status"] == "abandoned"
     assert part(view, "hygiene-permit")["status"] == "received"  # the parallel part goes on
+
+
+def test_a_bundle_is_received_whole_or_not_at_all(client: TestClient, clock: Clock, monkeypatch: Any) -> None:
+    """The dispatcher failing at the third part (its disk full, the database gone) leaves no part behind."""
+    clock.at("2026-10-12 09:00")
+    real = CaseService._intake_in
+    calls: list[str] = []
+
+    def third_fails(self: CaseService, *args: Any, **kwargs: Any) -> tuple[str, str]:
+        calls.append(args[1])
+        if len(calls) == 3:
+            raise OSError("disk full")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(CaseService, "_intake_in", third_fails)
+    clerk = login(client, "clerk4", "4")
+    with pytest.raises(OSError):
+        client.post(f"{BASE}/bundles", headers=clerk, json={**BODY, "parts": PARTS})
+    assert calls == ["company-reg", "hygiene-permit", "invoice-collect"]
+    assert client.get(f"{BASE}/cases", headers=login(client, "supervisor")).json()["cases"] == []
