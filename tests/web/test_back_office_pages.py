@@ -303,3 +303,20 @@ def test_a_pre_review_sent_from_the_phone_and_received_at_the_window_by_its_qr(
     page.click("#scan-receive")
     message = page.wait_for_selector("#intake-msg.ok").inner_text()
     assert message.startswith("已收件：SJ") and "已在4号窗口打印" in message
+
+
+def test_the_stats_page_shows_each_department_behind_the_window(dispatcher: Dispatcher, page: Any) -> None:
+    """After the tests above (this module's hall): 卫健 signed for paper and passed a pre-review today."""
+    page.goto(f"{dispatcher.url}/office/stats")
+    page.wait_for_selector("#login:not([hidden])")
+    page.fill("#username", "supervisor")
+    page.fill("#password", "demo")
+    page.click("#login-button")
+    page.wait_for_selector("body[data-loaded]")
+    row = page.wait_for_selector("#departments-card:not([hidden]) #table-departments tr[data-key='卫健']")
+    cells = [c.inner_text() for c in row.query_selector_all("td")]
+    headers = [h.inner_text() for h in page.query_selector_all("#table-departments th")]
+    numbers = dict(zip(headers, cells, strict=True))
+    assert int(numbers["材料交接"]) >= 2 and int(numbers["预审通过"]) == 1 and numbers["预审一次通过率"] == "100.0%"
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    page.locator("#departments-card").screenshot(path=str(SCREENS / "web-back-office-stats-departments.png"))
