@@ -20,7 +20,7 @@ Channel = Literal["kiosk", "counter", "phone", "appointment"]
 TicketStatus = Literal["waiting", "called", "done", "no_show", "parked", "cancelled", "expired"]
 WindowState = Literal["open", "paused", "closed"]
 MOBILE = r"^1[3-9]\d{9}$"  # a mainland mobile number (11 digits)
-Role = Literal["clerk", "supervisor", "admin"]
+Role = Literal["clerk", "supervisor", "admin", "department"]
 # A moment with its offset, written as Python's isoformat (2026-12-04T03:20:21.5+00:00), as the
 # dispatcher has always written it.
 Timestamp = Annotated[AwareDatetime, PlainSerializer(lambda v: v.isoformat(), return_type=str, when_used="json")]

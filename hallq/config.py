@@ -216,6 +216,12 @@ class Window(Strict):
     kind: WindowKind = WindowKind.comprehensive
     services: list[str] = Field(min_length=1, description="service codes, in order of preference")
     zone: str = Field("", description="floor or area; voice callers and boards can follow one zone")
+    printer: str | None = Field(
+        None,
+        max_length=200,
+        description="the window's receipt printer as a device URL (tcp://host:9100, usb://…, file:///…): "
+        "收件通知书 and 交接表 recorded at this window print there",
+    )
 
 
 class PriorityRules(Strict):
@@ -247,6 +253,63 @@ class Role(StrEnum):
     clerk = "clerk"
     supervisor = "supervisor"
     admin = "admin"
+    department = "department"  # 部门审批人员: accepts and decides its department's cases behind the window
+
+
+class Department(Strict):
+    """A department working behind the comprehensive window (前台综合受理、后台分类审批): its staff
+    accept and decide the cases of the services whose `department` names it."""
+
+    name: str = Field(min_length=1, max_length=24, description="as the services' `department` spell it")
+    staff: list[str] = Field(default_factory=list, description="usernames (role department) of its staff")
+
+
+class BundleField(Strict):
+    """A field of the one form (一表式) asked once for every part of a 一件事."""
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")
+    label: str = Field(min_length=1, max_length=24)
+
+
+class BundlePart(Strict):
+    item: str
+    after: list[str] = Field(default_factory=list, description="前置: items of this bundle decided first")
+
+
+class Bundle(Strict):
+    """一件事 (集成服务): items of several departments taken in one submission with one form, decided in
+    parallel (并联) or in order (前置 → 后置), with one promise and one result at the output window."""
+
+    code: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
+    name: str = Field(min_length=1, max_length=32)
+    promised_days: int = Field(ge=1, le=365, description="the one promise, in working days from 收件")
+    fields: list[BundleField] = Field(default_factory=list)
+    parts: list[BundlePart] = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _order(self) -> Bundle:
+        """A part waits only for parts listed before it: the order has no cycle by construction."""
+        seen: set[str] = set()
+        for part in self.parts:
+            if part.item in seen:
+                raise ValueError(f"bundle {self.code}: item {part.item!r} appears more than once")
+            late = [a for a in part.after if a not in seen]
+            if late:
+                raise ValueError(f"bundle {self.code}: {part.item} waits for {late}, which must be listed before it")
+            seen.add(part.item)
+        return self
+
+
+class BackOfficeRules(Strict):
+    """The deadlines between the comprehensive window and the departments (材料交接、结果交接)."""
+
+    noon: dt.time = Field(dt.time(12, 0), description="paper received before this is a morning's")
+    morning_handover_by: dt.time = Field(dt.time(15, 0), description="morning's paper reaches the department by")
+    afternoon_handover_by: dt.time = Field(
+        dt.time(10, 0), description="afternoon's paper reaches the department by this time the next working day"
+    )
+    result_fix_days: int = Field(1, ge=0, le=10, description="working days to correct a refused result")
+    receipt_return_days: int = Field(1, ge=0, le=10, description="working days to return the 送达回执")
 
 
 class DeviceKind(StrEnum):
@@ -566,6 +629,9 @@ class HallConfig(Strict):
     evaluation: EvaluationRules = Field(default_factory=EvaluationRules)
     notify: NotifyRules = Field(default_factory=NotifyRules)
     appointments: AppointmentRules = Field(default_factory=AppointmentRules)
+    departments: list[Department] = Field(default_factory=list)
+    back_office: BackOfficeRules = Field(default_factory=BackOfficeRules)
+    bundles: list[Bundle] = Field(default_factory=list, description="一件事: items of several departments at once")
     server: ServerSection | None = None
     network: NetworkSection | None = None
 
@@ -585,9 +651,42 @@ class HallConfig(Strict):
             problems += [f"device {d.id} names unknown window {x!r}" for x in d.windows if x not in window_ids]
         served = {c for w in self.windows for c in w.services}
         problems += [f"service {s.code} ({s.name}) has no window" for s in self.services if s.code not in served]
+        problems += self._department_problems()
+        problems += _duplicates("bundles", [b.code for b in self.bundles])
+        items = {i.code for s in self.services for i in s.items}
+        problems += [
+            f"bundle {b.code} names unknown item {p.item!r}"
+            for b in self.bundles
+            for p in b.parts
+            if p.item not in items
+        ]
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def _department_problems(self) -> list[str]:
+        problems = _duplicates("departments", [d.name for d in self.departments])
+        problems += _duplicates("departments.staff", [u for d in self.departments for u in d.staff])
+        named = {s.department for s in self.services}
+        problems += [f"department {d.name!r} has no service" for d in self.departments if d.name not in named]
+        listed = {u for d in self.departments for u in d.staff}
+        problems += [
+            f"user {u.username} has role department but no department lists it in its staff"
+            for u in self.credentials.users
+            if u.role == Role.department and u.username not in listed
+        ]
+        return problems
+
+    def bundle(self, code: str) -> Bundle | None:
+        return next((b for b in self.bundles if b.code == code), None)
+
+    def department_of(self, username: str) -> str | None:
+        """The department whose staff lists `username` (None: not department staff)."""
+        return next((d.name for d in self.departments if username in d.staff), None)
+
+    def has_back_office(self, department: str) -> bool:
+        """Whether the department accepts and decides its cases itself (it is configured with staff)."""
+        return any(d.name == department and d.staff for d in self.departments)
 
     def service(self, code: str) -> Service | None:
         return next((s for s in self.services if s.code == code), None)

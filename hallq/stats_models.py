@@ -48,6 +48,30 @@ class CaseNumbers(AnswerModel):
     overdue: int = Field(description="deadlines (受理 or 办结) in the range that were missed")
 
 
+class DepartmentNumbers(CaseNumbers):
+    """A department's case numbers and the back office's own (docs/stats.md "Per department")."""
+
+    handed_over: int = Field(0, description="材料交接: cases whose paper the department signed for in the range")
+    handovers_late: int = Field(0, description="of those, signed for after their deadline (逾期交接)")
+    prereviewed: int = Field(0, description="网上预审 passed in the range")
+    prereviewed_first_time: int = Field(0, description="of those, passed at the first submission")
+    prereviewed_first_time_pct: float | None = Field(None, description="预审一次通过率")
+
+
+class DepartmentRow(AnswerModel):
+    department: str
+    cases: DepartmentNumbers
+
+
+class DepartmentStats(AnswerModel):
+    """GET /halls/{hall}/stats/departments: the one-window numbers per department behind the window
+    (docs/stats.md): 按期受理, 按时办结率, 逾期交接, 预审一次通过."""
+
+    from_: dt.date = Field(alias="from")
+    to: dt.date
+    rows: list[DepartmentRow] = Field(default_factory=list)
+
+
 class StatsRow(AnswerModel):
     key: str = Field(description="the day (YYYY-MM-DD), the hour (09), the service code, window id, clerk or item")
     label: str = Field(description="what a person reads: 09:00-10:00, 社保业务, 1号窗口, the clerk's username")

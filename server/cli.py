@@ -47,7 +47,7 @@ def register_user(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     add = actions.add_parser("add", help="add (or reset) a user; the password is asked for or read from stdin")
     add.add_argument("username")
-    add.add_argument("--role", choices=("clerk", "supervisor", "admin"), default="clerk")
+    add.add_argument("--role", choices=("clerk", "supervisor", "admin", "department"), default="clerk")
     add.add_argument("--display-name", default="", help="masked name shown on screens, e.g. 王*")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     _store_options(add)

@@ -1,4 +1,5 @@
-"""Pure ESC/POS layouts: a queue ticket (取号凭条) and a receipt notice (收件通知书) → bytes.
+"""Pure ESC/POS layouts: a queue ticket (取号凭条), a receipt notice (收件通知书) and a hand-over sheet
+(材料交接表) → bytes.
 
 No I/O: each layout draws on python-escpos's `Dummy` printer and returns `Dummy().output`, so tests
 compare bytes and any transport can send them. Chinese text is sent as GB18030 after `FS &` (the
@@ -52,6 +53,31 @@ class ReceiptSlip:
     promised_by: dt.date | None = None  # 承诺办结日期
     status_url: str = ""
     contact: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class HandoverLine:
+    """One case on a hand-over sheet: its receipt number, item, masked applicant, what goes, by when."""
+
+    receipt_number: str
+    service_item: str
+    applicant: str  # masked name only
+    materials: Sequence[str]
+    due: dt.datetime | None = None  # by when the paper must reach the department
+
+
+@dataclasses.dataclass(frozen=True)
+class HandoverSlip:
+    """A 《材料交接表》 printed at the window that hands the paper over; the department signs it."""
+
+    hall_name: str
+    sheet_number: str
+    title: str  # 材料交接表 / 办理结果交接表
+    from_desk: str  # 1号窗口
+    to_desk: str  # the department
+    handed_by: str  # staff account, never a citizen's data
+    created_at: dt.datetime
+    lines: Sequence[HandoverLine]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -220,6 +246,37 @@ def render_receipt(slip: ReceiptSlip, options: LayoutOptions | None = None) -> b
         page.wrapped(f"咨询电话：{slip.contact}")
     page.style(align="left")
     page.wrapped("本通知书是收件凭证，请妥善保管，领取结果时出示。")
+    return page.finish()
+
+
+def render_handover(slip: HandoverSlip, options: LayoutOptions | None = None) -> bytes:
+    """The bytes of one hand-over sheet, with lines for the receiving department's signature."""
+    page = _Page(options or LayoutOptions())
+    page.style(align="center", bold=True)
+    page.wrapped(slip.hall_name)
+    page.style(align="center", bold=True, size=2)
+    page.text(slip.title)
+    page.style(align="left")
+    page.text(f"交接单号：{slip.sheet_number}")
+    page.wrapped(f"移交：{slip.from_desk}（{slip.handed_by}）")
+    page.wrapped(f"接收：{slip.to_desk}")
+    page.text(f"移交时间：{slip.created_at:%Y-%m-%d %H:%M}")
+    for index, line in enumerate(slip.lines, start=1):
+        page.rule()
+        page.style(align="left", bold=True)
+        page.text(f"{index}. {line.receipt_number}")
+        page.style(align="left")
+        page.wrapped(f"事项：{line.service_item}")
+        page.text(f"申请人：{line.applicant}")
+        page.wrapped("材料：" + "、".join(line.materials))
+        if line.due:
+            page.text(f"送达时限：{line.due:%m-%d %H:%M}前")
+    page.rule()
+    page.text(f"共 {len(slip.lines)} 件")
+    page.text("接收人签字：")
+    page.text("")
+    page.text("签收时间：")
+    page.text("")
     return page.finish()
 
 

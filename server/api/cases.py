@@ -17,25 +17,50 @@ from fastapi.responses import JSONResponse
 
 from hallq.case_models import (
     ActionBody,
+    BackOfficeInfo,
+    BundleActionBody,
+    BundleBody,
+    BundleCatalogue,
+    BundleView,
     CaseList,
     CaseReceipt,
     CaseView,
     Handbook,
     HandbookItemAnswer,
+    HandoverBody,
+    HandoverList,
+    HandoverSheet,
     InstantBody,
+    IntakeAnswer,
+    IntakeBody,
     LockerAnswer,
     LockerBody,
+    PrereviewBody,
+    PublicBundle,
     PublicCase,
+    ReceiveBody,
     StoredFile,
     SubmissionBody,
     SubmissionStarted,
 )
 from hallq.config import HallConfig
 from server.api.deps import DispatcherDep, PrincipalDep
+from server.appointments import qr
 from server.auth import Forbidden, Principal
-from server.cases.service import Actor, CaseError, CaseNotFound, CaseService
+from server.cases.bundles import Bundles
+from server.cases.handovers import Handovers
+from server.cases.printing import PrintOutcome, print_bundle_receipt, print_handover, print_receipt
+from server.cases.service import (
+    Actor,
+    Agency,
+    CaseError,
+    CaseForbidden,
+    CaseNotFound,
+    CaseService,
+    MaterialCheck,
+)
 from server.cases.uploads import MAX_UPLOAD_BYTES, FileStore, UploadRejected
-from server.cases.workflow import CaseAction, CaseStatus, IllegalCaseAction
+from server.cases.workflow import CaseAction, CaseStatus, IllegalCaseAction, MaterialStatus
 from server.network import forwarding
 from server.runtime import Dispatcher, utcnow
 
@@ -44,7 +69,7 @@ router = APIRouter(tags=["cases"])
 # a number outside it is 422, a number no material has is 404.
 MaterialIndex = Annotated[int, FastPath(ge=-(2**31), le=2**31 - 1)]
 SUBMITTING_DEVICES = frozenset({"kiosk", "bridge"})
-OFFICE_ROLES = frozenset({"clerk", "supervisor", "admin"})
+OFFICE_ROLES = frozenset({"clerk", "supervisor", "admin", "department"})
 
 
 def files_root(dispatcher: Dispatcher) -> Path:
@@ -93,10 +118,14 @@ def submitting_device(principal: Principal) -> Actor:
     raise Forbidden(f"设备 {principal.name} 不能提交办件材料 — this device may not submit cases")
 
 
-def office_user(principal: Principal) -> Actor:
-    if principal.is_user and principal.role in OFFICE_ROLES:
-        return actor_of(principal)
-    raise Forbidden("请以窗口工作人员身份登录后台 — log in as hall staff")
+def office_user(principal: Principal, cases: CaseService | None = None) -> Actor:
+    """Hall staff in the office; a department's staff carry their department (from the hall config)."""
+    if not (principal.is_user and principal.role in OFFICE_ROLES):
+        raise Forbidden("请以窗口工作人员身份登录后台 — log in as hall staff")
+    department = cases.config.department_of(principal.name) if cases and principal.role == "department" else None
+    if principal.role == "department" and department is None:
+        raise Forbidden(f"账号 {principal.name} 未分配部门（大厅配置 departments.staff） — no department")
+    return Actor(principal.actor, principal.role, department=department, window=principal.window)
 
 
 def _run(function: Any, *args: Any, **kwargs: Any) -> Any:
@@ -268,10 +297,10 @@ async def list_cases(
     status: Annotated[str | None, Query(max_length=16)] = None,
     flag: Annotated[str | None, Query(pattern="^(overdue|due_soon)$")] = None,
 ) -> dict[str, Any]:
-    office_user(principal)
+    actor = office_user(principal, cases)
     if status is not None and status not in {s.value for s in CaseStatus}:
         raise CaseError(f"未知的办件状态 {status!r} — unknown status")
-    found = await _run(cases.list_cases, utcnow(), status=status, flag=flag)
+    found = await _run(cases.list_cases, utcnow(), status=status, flag=flag, department=actor.department)
     return {"cases": found, "unknown_calendar_years": sorted(cases.calendar.unknown_years)}
 
 
@@ -279,7 +308,7 @@ async def list_cases(
 async def read_case(
     hall: str, case_id: str, principal: PrincipalDep, cases: CasesDep, dispatcher: DispatcherDep
 ) -> dict[str, Any]:
-    office_user(principal)
+    await _run(cases.check_visible, case_id, office_user(principal, cases))
     view: dict[str, Any] = await _run(cases.view, case_id, utcnow(), staff=True)
     await dispatcher.write_audit(hall, principal, "case.view", case_id, {"receipt_no": view["receipt_no"]})
     return view
@@ -287,7 +316,7 @@ async def read_case(
 
 @router.get("/halls/{hall}/cases/{case_id}/files/{sha256}")
 async def case_file(hall: str, case_id: str, sha256: str, principal: PrincipalDep, cases: CasesDep) -> Response:
-    office_user(principal)
+    await _run(cases.check_visible, case_id, office_user(principal, cases))
     view = await _run(cases.view, case_id, utcnow(), history=False)
     for material in view["materials"]:
         for f in material["files"]:
@@ -301,7 +330,8 @@ async def case_file(hall: str, case_id: str, sha256: str, principal: PrincipalDe
 async def case_action(
     hall: str, case_id: str, action: CaseAction, body: ActionBody, principal: PrincipalDep, cases: CasesDep
 ) -> dict[str, Any]:
-    actor = office_user(principal)
+    actor = office_user(principal, cases)
+    await _run(cases.check_visible, case_id, actor)
     view: dict[str, Any] = await _run(
         cases.act,
         case_id,
@@ -318,12 +348,240 @@ async def case_action(
 @router.post("/halls/{hall}/cases/instant", status_code=201, response_model=CaseView)
 async def instant_case(hall: str, body: InstantBody, principal: PrincipalDep, cases: CasesDep) -> dict[str, Any]:
     """即办件 done at a comprehensive window: recorded as a case closed the same day."""
-    actor = office_user(principal)
+    actor = office_user(principal, cases)
     if principal.role == "clerk" and principal.window not in (None, body.window):
         raise Forbidden(f"您已登录 {principal.window} 号窗口，不能登记 {body.window} 号窗口的办件")
     card = body.id_card.model_dump() if body.id_card else None
     view: dict[str, Any] = await _run(cases.instant_case, body.item, card, body.window, actor, utcnow())
     return view
+
+
+@router.post("/halls/{hall}/cases/intake", status_code=201, response_model=IntakeAnswer)
+async def intake(hall: str, body: IntakeBody, principal: PrincipalDep, cases: CasesDep) -> dict[str, Any]:
+    """收件 at a comprehensive window: materials checked off, the 收件通知书 printed at that window."""
+    actor = window_clerk(principal, cases, body.window)
+    checks = [MaterialCheck(m.idx, MaterialStatus(m.status), m.original_seen, m.promise_signed) for m in body.materials]
+    card = body.id_card.model_dump()
+    agency = Agency(**body.agency.model_dump()) if body.agency else None
+    args = (body.item, card, body.phone, body.window, checks, actor, utcnow(), agency)
+    view, access = await _run(cases.intake, *args)
+    url = status_url(cases.config, view["id"], access)
+    printed = await _run(print_receipt, cases.config, body.window, view, url)
+    return {**view, "status_url": url, **_print_fields(printed)}
+
+
+def window_clerk(principal: Principal, cases: CaseService, window: str) -> Actor:
+    """A clerk (in the office, or logged in to that very window), a supervisor or an admin records what
+    a window does; a department's staff do not."""
+    actor = office_user(principal, cases)
+    if principal.role == "department":
+        raise Forbidden("收件和材料交接由综合受理窗口办理 — the comprehensive window receives")
+    if principal.role == "clerk" and principal.window not in (None, window):
+        raise Forbidden(f"您已登录 {principal.window} 号窗口，不能以 {window} 号窗口收件 — log in to window {window}")
+    return actor
+
+
+@router.get("/halls/{hall}/back-office", response_model=BackOfficeInfo)
+async def back_office(hall: str, principal: PrincipalDep, cases: CasesDep) -> dict[str, Any]:
+    """What the office's 收件 and 交接 desks offer: departments, windows, the caller's department."""
+    actor = office_user(principal, cases)
+    config = cases.config
+    return {
+        "departments": [d.name for d in config.departments if d.staff],
+        "windows": [
+            {"id": w.id, "name": w.name, "kind": w.kind.value, "printer": bool(w.printer)} for w in config.windows
+        ],
+        "my_department": actor.department,
+    }
+
+
+def _print_fields(outcome: PrintOutcome) -> dict[str, Any]:
+    return {"printed": outcome.printed, "print_message": outcome.message, "print_preview": outcome.preview}
+
+
+# ---- 网上预审 (the phone) ---------------------------------------------------------------------------
+
+PHONE = Actor("citizen:phone", "citizen")
+
+
+@router.post("/public/halls/{hall}/prereviews", status_code=201, response_model=SubmissionStarted)
+async def start_prereview(hall: str, body: PrereviewBody, cases: CasesDep) -> dict[str, Any]:
+    """From the phone: a draft of the item with its materials list and the key (its QR) to go on with."""
+    card = {"id_number": body.id_number, "name": body.name}
+    view, access = await _run(cases.start_submission, body.item, card, body.phone, PHONE, utcnow(), "online")
+    return {**view, "access": access, "status_url": status_url(cases.config, view["id"], access)}
+
+
+@router.put("/public/halls/{hall}/prereviews/{case_id}/materials/{idx}", response_model=StoredFile)
+async def prereview_material(
+    hall: str, case_id: str, idx: MaterialIndex, request: Request, cases: CasesDep, k: KeyQuery = None
+) -> dict[str, Any]:
+    """One material photographed or scanned on the phone (JPEG, PNG or PDF, checked by content)."""
+    await _keyed(cases, case_id, k)
+    stored = await _run(cases.upload, case_id, idx, await _read_limited(request), PHONE, utcnow())
+    return {"sha256": stored.sha256, "size": stored.size, "mime": stored.mime}
+
+
+@router.post("/public/halls/{hall}/prereviews/{case_id}/submit", response_model=PublicCase)
+async def submit_prereview(hall: str, case_id: str, cases: CasesDep, k: KeyQuery = None) -> Any:
+    """Send the materials to the department's pre-review (again after a fix)."""
+    await _keyed(cases, case_id, k)
+    await _run(cases.submit_online, case_id, PHONE, utcnow())
+    return await _run(cases.public_view, case_id, utcnow())
+
+
+@router.get("/public/halls/{hall}/cases/{case_id}/qr.svg")
+async def case_qr(hall: str, case_id: str, cases: CasesDep, k: KeyQuery = None) -> Response:
+    """The case's QR (its page with the key), shown on the phone for the window to scan; key holders only."""
+    await _keyed(cases, case_id, k)
+    body = qr.svg(status_url(cases.config, case_id, k or ""))
+    return Response(body, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+
+@router.post("/halls/{hall}/cases/{case_id}/receive", response_model=IntakeAnswer)
+async def receive_prereviewed(
+    hall: str, case_id: str, body: ReceiveBody, principal: PrincipalDep, cases: CasesDep
+) -> dict[str, Any]:
+    """The window receives a pre-reviewed case (opened by its QR): originals seen, the 收件通知书 printed."""
+    actor = window_clerk(principal, cases, body.window)
+    checks = [MaterialCheck(m.idx, MaterialStatus(m.status), m.original_seen, m.promise_signed) for m in body.materials]
+    view = await _run(cases.receive_prereviewed, case_id, body.window, checks, actor, utcnow())
+    printed = await _run(print_receipt, cases.config, body.window, view, "")
+    return {**view, **_print_fields(printed)}
+
+
+# ---- 一件事 (bundles) ---------------------------------------------------------------------------------
+
+
+def get_bundles(cases: CasesDep) -> Bundles:
+    return Bundles(cases)
+
+
+BundlesDep = Annotated[Bundles, Depends(get_bundles)]
+
+
+def bundle_url(config: HallConfig, bundle_id: str, access: str) -> str:
+    return f"{config.hall.status_base_url.rstrip('/')}/y/{config.hall.id}/{bundle_id}?k={access}"
+
+
+@router.get("/halls/{hall}/bundles/catalogue", response_model=BundleCatalogue)
+async def bundle_catalogue(hall: str, cases: CasesDep) -> dict[str, Any]:
+    """The hall's 一件事: the one form's fields and the parts with their order."""
+    return {"bundles": [b.model_dump(mode="json") for b in cases.config.bundles]}
+
+
+@router.post("/halls/{hall}/bundles", status_code=201, response_model=BundleView)
+async def submit_bundle(
+    hall: str, body: BundleBody, principal: PrincipalDep, cases: CasesDep, bundles: BundlesDep
+) -> dict[str, Any]:
+    """收件 of a 一件事 at a comprehensive window; one 收件通知书 prints at that window."""
+    actor = window_clerk(principal, cases, body.window)
+    checks = {
+        p.item: [MaterialCheck(m.idx, MaterialStatus(m.status), m.original_seen, m.promise_signed) for m in p.materials]
+        for p in body.parts
+    }
+    card = body.id_card.model_dump()
+    args = (body.bundle, card, body.phone, body.window, body.form, checks, actor, utcnow())
+    view, access = await _run(bundles.submit, *args)
+    url = bundle_url(cases.config, view["id"], access)
+    parts = [await _run(cases.view, p["case_id"], utcnow(), history=False) for p in view["parts"]]
+    printed = await _run(print_bundle_receipt, cases.config, body.window, view, parts, url)
+    return {**view, "status_url": url, **_print_fields(printed)}
+
+
+@router.get("/halls/{hall}/bundles/{bundle_id}", response_model=BundleView)
+async def read_bundle(hall: str, bundle_id: str, principal: PrincipalDep, cases: CasesDep, bundles: BundlesDep) -> Any:
+    office_user(principal, cases)
+    return await _run(bundles.view, bundle_id, utcnow())
+
+
+@router.post("/halls/{hall}/bundles/{bundle_id}/actions/{action}", response_model=BundleView)
+async def bundle_action(
+    hall: str,
+    bundle_id: str,
+    action: CaseAction,
+    body: BundleActionBody,
+    principal: PrincipalDep,
+    cases: CasesDep,
+    bundles: BundlesDep,
+) -> Any:
+    """The output window hands a 一件事 out as one: `ready` (every part's result there) then `deliver`."""
+    return await _run(bundles.hand_out, bundle_id, action, office_user(principal, cases), utcnow())
+
+
+@router.get("/public/halls/{hall}/bundles/{bundle_id}", response_model=PublicBundle)
+async def public_bundle(hall: str, bundle_id: str, bundles: BundlesDep, k: KeyQuery = None) -> Any:
+    await _run(bundles.check_access, bundle_id, k)
+    return await _run(bundles.public_view, bundle_id, utcnow())
+
+
+# ---- hand-over sheets (材料交接、结果交接) ------------------------------------------------------------
+
+
+def get_handovers(cases: CasesDep) -> Handovers:
+    return Handovers(cases)
+
+
+HandoversDep = Annotated[Handovers, Depends(get_handovers)]
+
+
+@router.get("/halls/{hall}/handovers", response_model=HandoverList)
+async def list_handovers(
+    hall: str,
+    principal: PrincipalDep,
+    cases: CasesDep,
+    sheets: HandoversDep,
+    kind: Annotated[str | None, Query(pattern="^(materials|results)$")] = None,
+    department: Annotated[str | None, Query(max_length=24)] = None,
+) -> dict[str, Any]:
+    """The sheets, newest first; with a department, also its paper waiting for the next sheet."""
+    actor = office_user(principal, cases)
+    department = actor.department or department
+    found = await _run(sheets.sheets, utcnow(), kind=kind, department=department)
+    pending = await _run(sheets.pending, department, utcnow()) if department else []
+    return {"sheets": found, "pending": pending}
+
+
+@router.post("/halls/{hall}/handovers", status_code=201, response_model=HandoverSheet)
+async def create_handover(
+    hall: str, body: HandoverBody, principal: PrincipalDep, cases: CasesDep, sheets: HandoversDep
+) -> dict[str, Any]:
+    """材料交接 by the window (printed at its printer), or 结果交接 by the department."""
+    if body.kind == "materials":
+        if not body.window:
+            raise CaseError("请注明移交材料的窗口 — which window hands the paper over")
+        actor = window_clerk(principal, cases, body.window)
+        sheet = await _run(sheets.hand_over_materials, body.department, body.window, actor, utcnow())
+        return {**sheet, **_print_fields(await _run(print_handover, cases.config, sheet))}
+    actor = office_user(principal, cases)
+    result: dict[str, Any] = await _run(sheets.hand_over_results, body.department, body.cases, actor, utcnow())
+    return result
+
+
+@router.get("/halls/{hall}/handovers/{sheet_id}", response_model=HandoverSheet)
+async def read_handover(
+    hall: str, sheet_id: str, principal: PrincipalDep, cases: CasesDep, sheets: HandoversDep
+) -> dict[str, Any]:
+    sheet: dict[str, Any] = await _run(sheets.view, sheet_id, utcnow(), office_user(principal, cases))
+    return sheet
+
+
+@router.post("/halls/{hall}/handovers/{sheet_id}/sign", response_model=HandoverSheet)
+async def sign_handover(
+    hall: str, sheet_id: str, principal: PrincipalDep, cases: CasesDep, sheets: HandoversDep
+) -> dict[str, Any]:
+    """The department signs for the paper on a 《材料交接表》."""
+    sheet: dict[str, Any] = await _run(sheets.sign, sheet_id, office_user(principal, cases), utcnow())
+    return sheet
+
+
+@router.post("/halls/{hall}/handovers/{sheet_id}/print", response_model=HandoverSheet)
+async def reprint_handover(
+    hall: str, sheet_id: str, principal: PrincipalDep, cases: CasesDep, sheets: HandoversDep
+) -> dict[str, Any]:
+    """Print a 《材料交接表》 again at the window that made it."""
+    sheet = await _run(sheets.view, sheet_id, utcnow(), office_user(principal, cases))
+    return {**sheet, **_print_fields(await _run(print_handover, cases.config, sheet))}
 
 
 # ---- the citizen ----------------------------------------------------------------------------------
@@ -356,6 +614,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(forwarding.ForwardRefused)
     async def _forward(_: Request, exc: forwarding.ForwardRefused) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    @app.exception_handler(CaseForbidden)
+    async def _forbidden(_: Request, exc: CaseForbidden) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=403)
 
     @app.exception_handler(CaseError)
     async def _case(_: Request, exc: CaseError) -> JSONResponse:

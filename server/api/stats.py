@@ -13,12 +13,14 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
-from hallq.stats_models import LiveAnswer, StatsAnswer, StatsBy, WaitDistribution
+from hallq.config import HallConfig
+from hallq.stats_models import DepartmentStats, LiveAnswer, StatsAnswer, StatsBy, WaitDistribution
 from server.api.deps import DispatcherDep, PrincipalDep, StaffDep
 from server.api.replies import typed
 from server.api.reports import hall_now
 from server.auth import Forbidden, Principal
 from server.stats import exports
+from server.stats.cases import CaseTally, case_stats
 from server.stats.distribution import wait_distribution
 from server.stats.live import live_stats
 from server.stats.metrics import CONTENT_TYPE, HallMetrics
@@ -65,6 +67,38 @@ async def get_stats(
     body = exports.to_csv(answer) if format == "csv" else await asyncio.to_thread(exports.to_xlsx, answer)
     disposition = f'attachment; filename="{exports.file_name(answer, format)}"'
     return Response(body, media_type=MEDIA[format], headers={"Content-Disposition": disposition})
+
+
+@router.get("/halls/{hall}/stats/departments", response_model=DepartmentStats)
+async def get_department_stats(
+    hall: str,
+    dispatcher: DispatcherDep,
+    principal: PrincipalDep,
+    from_: Annotated[dt.date, Query(alias="from", description="first local day, YYYY-MM-DD")],
+    to: Annotated[dt.date, Query(description="last local day (included), YYYY-MM-DD")],
+) -> Response:
+    """Per department behind the window: 按期受理, 按时办结率, 逾期交接, 预审一次通过 (docs/stats.md).
+    Supervisors and admins see every department; a department's staff their own."""
+    config = dispatcher.runtime(hall).config
+    own = _own_department(principal, config)
+    if to < from_ or (to - from_).days > 366:
+        raise HTTPException(422, "日期范围应在一年以内，且结束日期不早于开始日期 — the range is at most a year")
+    today = hall_now(dispatcher, config)[1]
+    stats = await asyncio.to_thread(case_stats, dispatcher.store.engine, config, from_, to, today)
+    names = [d.name for d in config.departments if d.staff and own in (None, d.name)]
+    rows = [
+        {"department": name, "cases": stats.by_department.get(name, CaseTally()).department_numbers()} for name in names
+    ]
+    return typed(DepartmentStats.model_validate({"from": from_, "to": to, "rows": rows}))
+
+
+def _own_department(principal: Principal, config: HallConfig) -> str | None:
+    if principal.is_staff:
+        return None
+    department = config.department_of(principal.name) if principal.role == "department" else None
+    if department is None:
+        raise Forbidden("部门统计仅限值班主任、管理员和本部门工作人员查看。 Department numbers are for staff.")
+    return department
 
 
 @router.get("/halls/{hall}/stats/waits", response_model=WaitDistribution)

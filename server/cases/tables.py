@@ -1,4 +1,5 @@
-"""Case tables, on the dispatcher store's metadata (created by migration 0002_cases)."""
+"""Case tables, on the dispatcher store's metadata (created by migration 0002_cases; the back office's
+columns and hand-over sheets by 0009_back_office)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,20 @@ cases = sa.Table(
     sa.Column("delivered_at", TS, nullable=True),
     sa.Column("archived_at", TS, nullable=True),
     sa.Column("updated_at", TS, nullable=False),
+    # the back office (0009_back_office): which window received the paper, when its department signed
+    # for it, the decision kept once the result moves on, the output window's refusal, the 送达回执
+    sa.Column("received_window", sa.String(16), nullable=True),
+    sa.Column("handed_over_at", TS, nullable=True),
+    sa.Column("decision", sa.String(8), nullable=True),  # approved / rejected
+    sa.Column("result_sent_at", TS, nullable=True),
+    sa.Column("result_refused_at", TS, nullable=True),
+    sa.Column("receipt_returned_at", TS, nullable=True),
+    sa.Column("bundle_id", sa.String(32), nullable=True),  # a part of this 一件事 (case_bundles)
+    # 网上预审: when the phone last sent the materials, when the department passed them, how many rounds
+    sa.Column("prereview_at", TS, nullable=True),
+    sa.Column("prereviewed_at", TS, nullable=True),
+    sa.Column("prereview_rounds", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("agency", sa.JSON, nullable=True),  # 代办: {point, agent (masked), consent_at}
     # the hall a forwarded case (转报) came from, "" for the hall's own: a receipt number is unique per both
     sa.Column("origin_hall", sa.String(32), nullable=False, server_default=""),
     sa.UniqueConstraint("hall", "origin_hall", "receipt_no", name="uq_cases_receipt"),
@@ -46,6 +61,7 @@ cases = sa.Table(
     sa.Index("ix_cases_hall_received", "hall", "received_at"),
     sa.Index("ix_cases_hall_accepted", "hall", "accepted_at"),
     sa.Index("ix_cases_hall_decided", "hall", "decided_at"),
+    sa.Index("ix_cases_bundle", "hall", "bundle_id"),
 )
 
 case_materials = sa.Table(
@@ -89,4 +105,48 @@ case_history = sa.Table(
     sa.Column("to_status", sa.String(16), nullable=False),
     sa.Column("note", sa.String(500), nullable=False, server_default=""),  # never personal data
     sa.Index("ix_case_history_case", "hall", "case_id"),
+)
+
+# 一件事: one submission of several departments' items; its parts are cases with its bundle_id
+bundles = sa.Table(
+    "case_bundles",
+    metadata,
+    sa.Column("hall", sa.String(32), primary_key=True),
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("code", sa.String(32), nullable=False),  # the hall config's bundle
+    sa.Column("receipt_no", sa.String(24), nullable=False),  # YJ + date + number of the day
+    sa.Column("access_sha256", sa.String(64), nullable=False),
+    sa.Column("masked_name", sa.String(32), nullable=False),
+    sa.Column("form", sa.JSON, nullable=False),  # 一表式: the shared fields, asked once
+    sa.Column("received_window", sa.String(16), nullable=True),
+    sa.Column("received_at", TS, nullable=False),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.UniqueConstraint("hall", "receipt_no", name="uq_case_bundles_receipt"),
+)
+
+# 《材料交接表》 (window → department, paper) and 《办理结果交接表》 (department → output window)
+handovers = sa.Table(
+    "case_handovers",
+    metadata,
+    sa.Column("hall", sa.String(32), primary_key=True),
+    sa.Column("id", sa.String(24), primary_key=True),  # JJ + date + number of the day, e.g. JJ202612070001
+    sa.Column("kind", sa.String(12), nullable=False),  # materials / results
+    sa.Column("department", sa.String(24), nullable=False),
+    sa.Column("window", sa.String(16), nullable=True),  # the window that printed a materials sheet
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("signed_at", TS, nullable=True),
+    sa.Column("signed_by", sa.String(64), nullable=True),
+    sa.Index("ix_case_handovers_open", "hall", "kind", "department", "signed_at"),
+)
+
+handover_items = sa.Table(
+    "case_handover_items",
+    metadata,
+    sa.Column("hall", sa.String(32), primary_key=True),
+    sa.Column("handover_id", sa.String(24), primary_key=True),
+    sa.Column("case_id", sa.String(32), primary_key=True),
+    sa.Column("due_at", TS, nullable=True),  # materials: by when the paper had to reach the department
+    sa.Column("materials", sa.JSON, nullable=False),  # the names of what is handed over
+    sa.Index("ix_case_handover_items_case", "hall", "case_id"),
 )

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from hallq.config import HallConfig, ServiceKind
-from hallq.stats_models import CaseNumbers
+from hallq.stats_models import CaseNumbers, DepartmentNumbers
 from server.cases import tables as t
 from server.cases.calendar import WorkingCalendar
 from server.cases.workflow import ACCEPT_WITHIN_WORKING_DAYS, CaseStatus
@@ -43,6 +43,10 @@ class CaseTally:
     decided: int = 0
     decided_in_time: int = 0
     overdue: int = 0
+    handed_over: int = 0
+    handovers_late: int = 0
+    prereviewed: int = 0
+    prereviewed_first_time: int = 0
 
     def numbers(self) -> CaseNumbers:
         return CaseNumbers(
@@ -57,6 +61,16 @@ class CaseTally:
             decided_in_time=self.decided_in_time,
             on_time_pct=_pct(self.decided_in_time, self.decided),
             overdue=self.overdue,
+        )
+
+    def department_numbers(self) -> DepartmentNumbers:
+        return DepartmentNumbers(
+            **self.numbers().model_dump(),
+            handed_over=self.handed_over,
+            handovers_late=self.handovers_late,
+            prereviewed=self.prereviewed,
+            prereviewed_first_time=self.prereviewed_first_time,
+            prereviewed_first_time_pct=_pct(self.prereviewed_first_time, self.prereviewed),
         )
 
 
@@ -83,6 +97,8 @@ class CaseStats:
     by_day: dict[str, CaseTally] = field(default_factory=dict)
     by_service: dict[str, CaseTally] = field(default_factory=dict)
     by_item: dict[str, CaseTally] = field(default_factory=dict)
+    by_department: dict[str, CaseTally] = field(default_factory=dict)
+    departments: dict[str, str] = field(default_factory=dict)  # service code → department
     total: CaseTally = field(default_factory=CaseTally)
     overdue: list[OverdueCase] = field(default_factory=list)
     item_names: dict[str, str] = field(default_factory=dict)  # code → name, in the hall config's order
@@ -100,6 +116,7 @@ class CaseStats:
                 self.by_day.setdefault(day.isoformat(), CaseTally()),
                 self.by_service.setdefault(service, CaseTally()),
                 self.by_item.setdefault(item, CaseTally()),
+                self.by_department.setdefault(self.departments.get(service, service), CaseTally()),
                 self.total,
             ):
                 setattr(tally, name, getattr(tally, name) + amount)
@@ -229,6 +246,40 @@ class _Reader:
                 if self.start <= due <= self.end:
                     self.missed(row, "decide", due, self.day(row.decided_at) if row.decided_at else None)
 
+    def handovers(self) -> None:
+        """材料交接 signed for in the range, each on its signing day; late if after its deadline."""
+        items, sheets, c = t.handover_items.c, t.handovers.c, t.cases.c
+        signed = sa.type_coerce(sheets.signed_at, sa.DateTime()).label("signed_at")
+        due = sa.type_coerce(items.due_at, sa.DateTime()).label("due_at")
+        query = (
+            sa.select(c.item, c.service, signed, due)
+            .select_from(
+                t.handover_items.join(t.handovers, (sheets.hall == items.hall) & (sheets.id == items.handover_id))
+            )
+            .join(t.cases, (c.hall == items.hall) & (c.id == items.case_id))
+            .where(
+                items.hall == self.hall,
+                sheets.kind == "materials",
+                sheets.signed_at >= self.utc(self.start),
+                sheets.signed_at < self.utc(self.end + dt.timedelta(days=1)),
+            )
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        for row in rows:
+            day = self.day(row.signed_at)
+            self.count("handed_over", day, row)
+            if row.due_at is not None and aware(row.signed_at) > aware(row.due_at):  # type: ignore[operator]
+                self.count("handovers_late", day, row)
+
+    def prereviews(self) -> None:
+        """网上预审 passed in the range; first time when the phone sent the materials once."""
+        for row in self.rows("prereviewed_at", self.start, "prereviewed_at", "prereview_rounds"):
+            day = self.day(row.prereviewed_at)
+            self.count("prereviewed", day, row)
+            if row.prereview_rounds == 1:
+                self.count("prereviewed_first_time", day, row)
+
     def _answered(self, row: Any) -> dt.date | None:
         """The day the receipt was answered: accepted, or told to correct (一次性告知)."""
         if row.accepted_at is not None:
@@ -265,9 +316,17 @@ def case_stats(engine: Engine, config: HallConfig, start: dt.date, end: dt.date,
     """The cases' numbers of the local days `start` to `end` (both included), each counted on the day of
     its own step; "overdue" as of `today` (or the range's end if that is earlier)."""
     reader = _Reader(engine, config, start, end, today)
-    steps: tuple[Callable[[], None], ...] = (reader.received, reader.accepted, reader.decided, reader.overdue)
+    steps: tuple[Callable[[], None], ...] = (
+        reader.received,
+        reader.accepted,
+        reader.decided,
+        reader.overdue,
+        reader.handovers,
+        reader.prereviews,
+    )
     for step in steps:
         step()
+    reader.stats.departments = {s.code: s.department for s in config.services}
     reader.stats.add(reader.counts.items())
     reader.stats.item_names = {i.code: i.name for s in config.services for i in s.items}
     reader.stats.overdue.sort(key=lambda case: (case.due, case.receipt_no, case.step))

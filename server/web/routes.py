@@ -39,6 +39,18 @@ async def case_page(hall: str, case_id: str) -> FileResponse:
     return _page("case.html")
 
 
+@router.get("/p/{hall}")
+async def prereview_page(hall: str) -> FileResponse:
+    """网上预审: the citizen sends an item's materials from the phone before bringing the paper."""
+    return _page("prereview.html")
+
+
+@router.get("/y/{hall}/{bundle_id}")
+async def bundle_page(hall: str, bundle_id: str) -> FileResponse:
+    """A 一件事's QR: each part's department and state, the one promise, where to collect the result."""
+    return _page("bundle.html")
+
+
 @router.get("/a/{hall}")
 async def appointment_page(hall: str) -> FileResponse:
     """预约: services → day → slot (places left) → ID number and phone → the booking with its QR."""

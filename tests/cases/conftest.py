@@ -1,17 +1,25 @@
 from __future__ import annotations
 
+import datetime as dt
 import io
 import secrets
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+import yaml
+from fastapi.testclient import TestClient
 from PIL import Image
 
 from hallq.config import HallConfig, example_config_path, load_hall_config
+from server.api import cases as cases_api
+from server.app import create_app
 from server.cases.service import CaseService
 from server.cases.uploads import FileStore
+from server.settings import build_settings
 from server.store import Store
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -89,3 +97,40 @@ def submit_realestate_transfer(client: httpx.Client, base: str = "/api/v1/halls/
     )
     assert signed.status_code == 200, signed.text
     return case_id, key
+
+
+# ---- the back office's tests: the real app on SQLite and PostgreSQL, the test's clock, window printers --
+
+
+@dataclass
+class Clock:
+    now: dt.datetime
+
+    def at(self, text: str) -> None:
+        """Set the hall's local time (Asia/Shanghai), e.g. "2026-09-30 14:10"."""
+        self.now = dt.datetime.fromisoformat(text).replace(tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(dt.UTC)
+
+
+@pytest.fixture
+def printers(tmp_path: Path) -> dict[str, Path]:
+    return {"4": tmp_path / "window4.bin", "12": tmp_path / "window12.bin"}
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    clock = Clock(dt.datetime(2026, 9, 30, 6, 10, tzinfo=dt.UTC))
+    monkeypatch.setattr(cases_api, "utcnow", lambda: clock.now)
+    return clock
+
+
+@pytest.fixture
+def client(database_url: str, tmp_path: Path, printers: dict[str, Path], clock: Clock) -> Iterator[TestClient]:
+    data = yaml.safe_load(example_config_path().read_text(encoding="utf-8"))
+    for window in data["windows"]:
+        if window["id"] in printers:
+            window["printer"] = f"file://{printers[window['id']]}"
+    config = tmp_path / "hall.yaml"
+    config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    settings = build_settings(demo=True, config=str(config), database=database_url, environ={})
+    with TestClient(create_app(settings, start_bus=False)) as test_client:
+        yield test_client

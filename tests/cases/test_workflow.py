@@ -14,9 +14,12 @@ from server.cases.workflow import (
     IllegalCaseAction,
     deadlines,
     due_soon,
+    handover_due,
     next_status,
+    next_steps,
     overdue_flags,
     receipt_number,
+    refusal,
 )
 
 D = dt.date
@@ -108,3 +111,49 @@ def test_deadlines_and_overdue_flags() -> None:
 
 def test_receipt_number_format() -> None:
     assert receipt_number(D(2026, 11, 23), 7) == "SJ202611230007"
+
+
+# ---- the back office: who takes which step, when paper is due --------------------------------------
+
+
+def test_each_step_belongs_to_a_desk_and_a_department_acts_on_its_own_cases_only() -> None:
+    def why(role: str, action: CaseAction, back_office: bool = True, own: str | None = None) -> str | None:
+        return refusal(action, role=role, own_department=own, case_department="卫健", back_office=back_office)
+
+    assert why("department", CaseAction.accept, own="卫健") is None
+    assert "该办件属于卫健" in (why("department", CaseAction.accept, own="市场监管") or "")
+    assert "综合出件窗口" in (why("department", CaseAction.deliver, own="卫健") or "")
+    assert "窗口只收件" in (why("clerk", CaseAction.approve) or "")
+    assert why("clerk", CaseAction.approve, back_office=False) is None  # a hall deciding at the window
+    assert why("clerk", CaseAction.refuse_result) is None and why("supervisor", CaseAction.archive) is None
+    assert why("kiosk", CaseAction.accept) is not None
+
+
+def test_behind_the_window_results_go_on_a_sheet_and_receipts_back_before_the_archive() -> None:
+    assert next_steps(CaseStatus.approved, back_office=False) == [
+        CaseAction.ready,
+        CaseAction.post,
+        CaseAction.send_result,
+    ]
+    assert next_steps(CaseStatus.approved, back_office=True) == [CaseAction.send_result]
+    assert next_steps(CaseStatus.delivered, back_office=True) == [CaseAction.return_receipt]
+    assert next_steps(CaseStatus.result_sent, back_office=True) == [
+        CaseAction.refuse_result,
+        CaseAction.ready,
+        CaseAction.post,
+    ]
+
+
+def test_paper_reaches_the_department_by_three_the_same_day_or_ten_the_next_working_day() -> None:
+    calendar = WorkingCalendar(holidays=[dt.date(2026, 10, d) for d in (1, 2, 5, 6, 7)])
+    zone = dt.timezone(dt.timedelta(hours=8))
+    rules = {"noon": dt.time(12), "morning_by": dt.time(15), "afternoon_by": dt.time(10)}
+
+    def due(text: str) -> str:
+        received = dt.datetime.fromisoformat(text).replace(tzinfo=zone)
+        return f"{handover_due(calendar, received, **rules):%Y-%m-%d %H:%M}"
+
+    assert due("2026-09-29 11:59") == "2026-09-29 15:00"
+    assert due("2026-09-29 12:00") == "2026-09-30 10:00"
+    assert due("2026-09-30 14:10") == "2026-10-08 10:00"  # across the National Day holiday
+    assert due("2026-10-03 09:00") == "2026-10-08 10:00"  # the 24-hour zone on a holiday morning

@@ -14,9 +14,12 @@ import pytest
 from escpos.printer import Dummy
 
 from hardware.printer.layout import (
+    HandoverLine,
+    HandoverSlip,
     LayoutOptions,
     ReceiptSlip,
     TicketSlip,
+    render_handover,
     render_receipt,
     render_ticket,
     sample_ticket,
@@ -24,6 +27,7 @@ from hardware.printer.layout import (
     wait_text,
     wrap,
 )
+from hardware.printer.preview import preview
 from tests.hardware.conftest import GOLDEN
 
 GS_QR_STORE = b"\x1d(k"
@@ -172,3 +176,54 @@ def test_text_preview_of_the_ticket() -> None:
     assert "[image 216x210]" in image and "QR" not in image
     receipt = preview(render_receipt(RECEIPT, LayoutOptions(columns=48)), 48)
     assert "1. 一寸照片" in receipt.splitlines()
+
+
+DUE = dt.datetime(2026, 10, 8, 10, 0)
+HANDOVER = HandoverSlip(
+    hall_name="示范政务服务中心",
+    sheet_number="JJ202610080001",
+    title="材料交接表",
+    from_desk="4号窗口",
+    to_desk="卫健",
+    handed_by="clerk4",
+    created_at=dt.datetime(2026, 10, 8, 9, 40),
+    lines=(
+        HandoverLine(
+            "SJ202609300001", "公共场所卫生许可", "张*", ("卫生许可申请表", "营业执照"), dt.datetime(2026, 10, 8, 10, 0)
+        ),
+        HandoverLine("SJ202609300002", "企业设立登记", "欧*明", ("公司章程",), dt.datetime(2026, 10, 8, 10, 0)),
+    ),
+)
+
+
+def test_handover_sheet_golden_bytes_and_what_it_prints() -> None:
+    """The 《材料交接表》 a window prints for a department: byte for byte, and rendered as the paper reads."""
+    data = render_handover(HANDOVER)
+    assert data == golden("handover_58mm.bin", data)
+    assert data.startswith(b"\x1b@\x1c&") and data.endswith(CUT) and "材料交接表".encode("gb18030") in data
+    assert preview(data).splitlines()[:24] == [
+        "        示范政务服务中心",
+        "         材 料 交 接 表",
+        "交接单号：JJ202610080001",
+        "移交：4号窗口（clerk4）",
+        "接收：卫健",
+        "移交时间：2026-10-08 09:40",
+        "--------------------------------",
+        "1. SJ202609300001",
+        "事项：公共场所卫生许可",
+        "申请人：张*",
+        "材料：卫生许可申请表、营业执照",
+        "送达时限：10-08 10:00前",
+        "--------------------------------",
+        "2. SJ202609300002",
+        "事项：企业设立登记",
+        "申请人：欧*明",
+        "材料：公司章程",
+        "送达时限：10-08 10:00前",
+        "--------------------------------",
+        "共 2 件",
+        "接收人签字：",
+        "",
+        "签收时间：",
+        "",
+    ]

@@ -1,23 +1,23 @@
 "use strict";
 (function () {
   const TABS = [
-    ["received", "待受理"], ["correction", "补正中"], ["accepted", "审批中"], ["approved", "待出件(准予)"],
-    ["rejected", "待出件(不予)"], ["ready", "待领取"], ["posted", "已邮寄"], ["delivered", "已送达"],
-    ["forwarded", "已转报"], ["overdue", "已超期"], ["due_soon", "即将到期"], ["archived", "已归档"],
+    ["prereview", "网上预审"], ["prereview_fix", "预审补正中"], ["prereviewed", "预审通过"],
+    ["received", "待受理"], ["pending", "等待前置"], ["correction", "补正中"], ["accepted", "审批中"], ["approved", "待出件(准予)"],
+    ["rejected", "待出件(不予)"], ["result_sent", "结果待核验"], ["result_refused", "结果退回"], ["ready", "待领取"],
+    ["posted", "已邮寄"], ["delivered", "已送达"], ["receipt_returned", "回执已交回"], ["forwarded", "已转报"],
+    ["overdue", "已超期"], ["due_soon", "即将到期"], ["archived", "已归档"],
   ];
-  const ACTIONS = {
-    received: [["accept", "受理"], ["correct", "补正告知"]],
-    accepted: [["approve", "审批通过"], ["reject", "不予批准"]],
-    approved: [["ready", "出件（窗口领取）"], ["post", "出件（邮寄）"]],
-    rejected: [["ready", "出件（窗口领取）"], ["post", "出件（邮寄）"]],
-    ready: [["deliver", "送达（已领取）"]],
-    posted: [["deliver", "送达（回执已签收）"]],
-    delivered: [["archive", "归档"]],
+  // the office's own words for a few steps; the steps open to a case come from the dispatcher (next_actions)
+  const LABELS = {
+    ready: "出件（窗口领取）", post: "出件（邮寄）", correct: "补正告知", fix_prereview: "预审补正告知（勾选材料）",
+    deliver: { ready: "送达（已领取）", posted: "送达（回执已签收）" },
   };
+  const DESKS = { window: "综合受理窗口", department: "业务部门", output: "综合出件窗口" };
+  const OVERDUE = { prereview: "网上预审", accept: "受理", decide: "办结", deferred: "容缺补交", handover: "材料交接", result_fix: "结果更正", receipt: "送达回执" };
   const MATERIAL = { provided: "已提交", deferred: "容缺", missing: "缺" };
-  const ROLES = { clerk: "窗口工作人员", supervisor: "值班主任", admin: "系统管理员" };
+  const ROLES = { clerk: "窗口工作人员", supervisor: "值班主任", admin: "系统管理员", department: "部门审批人员" };
   const LIST_LIMIT = 200; // what GET /cases answers at most: a count that reaches it is shown as 200+
-  const state = { token: sessionStorage.getItem("hallq.office.token") || "", hall: sessionStorage.getItem("hallq.office.hall") || "demo", tab: "received", selected: null, unknownYears: [] };
+  const state = { token: sessionStorage.getItem("hallq.office.token") || "", hall: sessionStorage.getItem("hallq.office.hall") || "demo", tab: "received", selected: null, unknownYears: [], role: "" };
   const auth = () => ({ Authorization: `Bearer ${state.token}` });
   const base = () => `/api/v1/halls/${encodeURIComponent(state.hall)}`;
   const el = (id) => document.getElementById(id);
@@ -61,6 +61,7 @@
   }
 
   function showUser(name, role) {
+    state.role = role;
     el("who").textContent = `${name || ""} · ${ROLES[role] || role}`;
     el("logout").hidden = false;
   }
@@ -108,13 +109,15 @@
       return b;
     }));
     showCases();
-    if (window.hallqRatings) hallqRatings.attach({ auth, base, make, handle });
+    if (window.hallqRatings && state.role !== "department") hallqRatings.attach({ auth, base, make, handle });
+    if (window.hallqDesks) hallqDesks.attach({ auth, base, make, handle, role: () => state.role, openCase, showCases });
     await loadList();
   }
 
   function showCases() {
     el("cases-desk").hidden = false;
     if (window.hallqRatings) hallqRatings.hide();
+    if (window.hallqDesks) hallqDesks.hide();
   }
 
   async function loadList() {
@@ -147,6 +150,7 @@
     el("tabs").querySelectorAll("button").forEach((b) => {
       const count = counts[b.dataset.tab] || 0;
       const badge = b.querySelector(".count");
+      if (!badge) return; // the desks' tabs (窗口收件, 材料交接) count nothing
       badge.textContent = `${count}${count ? capped : ""}`;
       badge.classList.toggle("alert", count > 0 && b.dataset.tab === "overdue");
     });
@@ -208,13 +212,22 @@
     const box = el("detail");
     box.replaceChildren();
     box.append(make("h3", `${c.receipt_no || "（草稿）"} ${c.item_name}`));
-    const facts = [["状态", c.status_label + (c.overdue.length ? "（超期：" + c.overdue.join("、") + "）" : "")],
+    const late = c.overdue.map((f) => OVERDUE[f] || f).join("、");
+    const facts = [["状态", c.status_label + (late ? `（超期：${late}）` : "")],
       ["部门", c.department], ["申请人", `${c.masked_name} ${c.masked_id}`], ["联系电话", c.phone || "—"],
       ["受理期限", deadline(c.deadlines.accept_due, "—")], ["办结期限", deadline(c.deadlines.decide_due, "受理后计算")],
       ["原件存放", c.locker_slot ? `${c.locker_slot} 号柜` : "—"]];
     if (c.deadlines.deferred_due || c.materials.some((m) => m.status === "deferred")) {
       facts.splice(6, 0, ["容缺补交期限", deadline(c.deadlines.deferred_due, "受理后起算")]);
     }
+    if (c.deadlines.prereview_due) facts.push(["预审期限", deadline(c.deadlines.prereview_due, "—")]);
+    if (c.prereview_rounds) facts.push(["网上预审", `提交 ${c.prereview_rounds} 次${c.times.prereviewed_at ? "，" + hallq.time(c.times.prereviewed_at) + " 预审通过" : ""}`]);
+    if (c.agency) facts.push(["代办", `${c.agency.point} 代办员${c.agency.agent}（${hallq.time(c.agency.consent_at)} 签代办委托书）`]);
+    if (c.received_window) facts.push(["收件窗口", `${c.received_window}号窗口`]);
+    if (c.handover) facts.push(["材料交接", paper(c.handover)]);
+    if (c.deadlines.result_fix_due) facts.push(["结果更正期限", deadline(c.deadlines.result_fix_due, "—")]);
+    if (c.deadlines.receipt_due) facts.push(["回执交回期限", deadline(c.deadlines.receipt_due, "—")]);
+    if (c.next_desk && c.next_desk.length) facts.push(["下一步办理", c.next_desk.join("、")]);
     if (c.tracking_no) facts.push(["邮件单号", c.tracking_no]);
     if (c.decision_note) facts.push(["审批意见", c.decision_note]);
     facts.forEach(([k, v]) => {
@@ -235,7 +248,7 @@
       });
       box.append(line);
     });
-    const actions = ACTIONS[c.status] || [];
+    const actions = (c.next_actions || []).filter((a) => mayTake(a, c)).map((a) => [a.action, label(a, c)]);
     if (actions.length) {
       box.append(make("h4", "办理"));
       const note = make("textarea", undefined, { id: "note", rows: 2, placeholder: "意见 / 补正说明 / 不予批准理由" });
@@ -257,10 +270,68 @@
       forwardBox(slot, c.id); // filled once the hall list arrives, in its place above the history
     }
     box.append(make("div", "", { id: "action-msg" }));
+    if (c.bundle_id) box.append(make("div", undefined, { id: "bundle" }));
     box.append(make("h4", "办理过程"));
     const ol = make("ol", undefined, { className: "timeline" });
     c.history.forEach((h) => ol.append(make("li", `${hallq.time(h.at)} ${h.label} — ${h.actor}${h.note ? "：" + h.note : ""}`)));
     box.append(ol);
+    if (c.bundle_id) showBundle(c.bundle_id);
+  }
+
+  // A part of a 一件事: every part's state, and the output window hands them out together.
+  async function showBundle(bundleId) {
+    try {
+      const b = await hallq.call("GET", `${base()}/bundles/${bundleId}`, undefined, auth());
+      const box = el("bundle");
+      if (!box) return;
+      box.replaceChildren(make("h4", `一件事：${b.name}（${b.receipt_no}，承诺 ${b.promised_due} 前办结）`));
+      b.parts.forEach((p) => {
+        const r = make("div", undefined, { className: "row" });
+        r.append(make("span", `${p.item_name}（${p.department}）${p.after.length ? "·后置" : ""}`), make("span", p.status_label));
+        box.append(r);
+      });
+      if (state.role === "department") return;
+      const allReady = b.parts.every((p) => ["ready", "abandoned"].includes(p.status));
+      const step = b.ready_to_hand_out ? ["ready", "一件事出件（窗口领取）"] : allReady ? ["deliver", "一件事送达（已领取）"] : null;
+      if (!step) return;
+      const button = make("button", step[1]);
+      button.dataset.bundleAction = step[0];
+      button.addEventListener("click", async () => {
+        try {
+          await hallq.call("POST", `${base()}/bundles/${bundleId}/actions/${step[0]}`, {}, auth());
+          await loadList();
+          await openCase(state.selected);
+          el("action-msg").textContent = "已办理";
+          el("action-msg").className = "ok";
+        } catch (error) {
+          handle(error, "action-msg");
+        }
+      });
+      box.append(button);
+    } catch (error) {
+      handle(error, "action-msg");
+    }
+  }
+
+  // The steps this login takes (the dispatcher refuses the others too): a department's staff their
+  // department's steps, a window clerk the windows' steps (and a department's where it decides at the window).
+  function mayTake(step, c) {
+    if (c.bundle_id && ["ready", "post", "deliver"].includes(step.action)) return false; // the 一件事 as one
+    if (state.role === "department") return step.desk === "department";
+    if (state.role === "clerk") return step.desk !== "department" || !c.back_office;
+    return true;
+  }
+
+  function label(step, c) {
+    const own = LABELS[step.action];
+    if (typeof own === "object") return own[c.status] || step.label;
+    return own || step.label;
+  }
+
+  function paper(h) {
+    const due = `${hallq.time(h.due_at)}前送达`;
+    if (h.signed_at) return `${hallq.time(h.signed_at)} 部门已签收${h.late ? "（逾期交接）" : ""}；应${due}`;
+    return `待交接，应${due}${h.late ? "（已逾期）" : ""}`;
   }
 
   // 转报: a received case to the hall that decides its item (the halls registered at the city's hub)

@@ -58,12 +58,43 @@
       table("table-cases", services, "业务", CASE_COLUMNS, (r) => r.cases && CASE_COLUMNS.some(([, , get]) => get(r)));
       table("table-window", windows, "窗口");
       table("table-clerk", clerks, "工作人员");
+      await departments();
       el("msg").textContent = "";
       document.body.dataset.loaded = `${days.from}/${days.to}`;
     } catch (error) {
       el("msg").textContent = error.message;
       el("msg").className = "error";
     }
+  }
+
+  // ---- per department behind the window (GET …/stats/departments; none configured: the card stays hidden)
+  const DEPARTMENT_COLUMNS = [
+    ["受理", (c) => c.accepted], ["按期受理", (c) => c.accepted_in_time], ["办结", (c) => c.decided],
+    ["按时办结率", (c) => pct(c.on_time_pct)], ["逾期", (c) => c.overdue], ["材料交接", (c) => c.handed_over],
+    ["逾期交接", (c) => c.handovers_late], ["预审通过", (c) => c.prereviewed],
+    ["预审一次通过率", (c) => pct(c.prereviewed_first_time_pct)],
+  ];
+
+  async function departments() {
+    let answer;
+    try {
+      answer = await staff.json("GET", `${staff.base()}/stats/departments?${range()}`);
+    } catch (error) {
+      el("departments-card").hidden = true; // a clerk's login: the department numbers are not theirs
+      return;
+    }
+    el("departments-card").hidden = !answer.rows.length;
+    const head = make("tr");
+    head.append(make("th", "部门"), ...DEPARTMENT_COLUMNS.map(([title]) => make("th", title)));
+    const rows = answer.rows.map((r) => {
+      const tr = make("tr");
+      tr.dataset.key = r.department;
+      tr.append(make("td", r.department), ...DEPARTMENT_COLUMNS.map(([, get]) => make("td", String(get(r.cases)))));
+      return tr;
+    });
+    el("table-departments").replaceChildren(make("thead"), make("tbody"));
+    el("table-departments").tHead.append(head);
+    el("table-departments").tBodies[0].append(...rows);
   }
 
   // ---- the numbers at a glance ----------------------------------------------------------------------
