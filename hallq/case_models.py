@@ -568,10 +568,10 @@ class PublicCase(AnswerModel):
     history: list[PublicHistoryEntry] = Field(default_factory=list)
     agency: Agency | None = None
     collect: CollectAt
+    elsewhere: CaseElsewhere | None = Field(None, description="转报: the hall deciding the case, and its state there")
 
 
 class PublicBundle(BundleState):
     """The citizen's 一件事 page (its receipt's QR): each part's state; a masked name only."""
 
     collect: CollectAt
-    elsewhere: CaseElsewhere | None = Field(None, description="转报: the hall deciding the case, and its state there")

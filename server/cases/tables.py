@@ -1,5 +1,5 @@
 """Case tables, on the dispatcher store's metadata (created by migration 0002_cases; the back office's
-columns and hand-over sheets by 0009_back_office)."""
+columns and hand-over sheets by 0012_back_office)."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ cases = sa.Table(
     sa.Column("delivered_at", TS, nullable=True),
     sa.Column("archived_at", TS, nullable=True),
     sa.Column("updated_at", TS, nullable=False),
-    # the back office (0009_back_office): which window received the paper, when its department signed
+    # the back office (0012_back_office): which window received the paper, when its department signed
     # for it, the decision kept once the result moves on, the output window's refusal, the 送达回执
     sa.Column("received_window", sa.String(16), nullable=True),
     sa.Column("handed_over_at", TS, nullable=True),
