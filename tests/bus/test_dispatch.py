@@ -12,6 +12,8 @@ def test_kivy_dispatch_runs_on_the_clock_not_on_the_calling_thread() -> None:
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     from kivy.clock import Clock
 
+    for leftover in Clock.get_events():  # an earlier test's app in this worker may have left some
+        leftover.cancel()
     ran: list[str] = []
     dispatch = kivy_dispatch()
     paho_like = threading.Thread(target=lambda: dispatch(lambda: ran.append(threading.current_thread().name)))

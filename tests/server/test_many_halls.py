@@ -30,6 +30,8 @@ def east_config() -> HallConfig:
     ]
     for user in data["credentials"]["users"]:
         user["username"] = f"e-{user['username']}"
+    for department in data["departments"]:
+        department["staff"] = [f"e-{name}" for name in department["staff"]]
     return HallConfig.model_validate(data)
 
 
