@@ -27,6 +27,21 @@ class TooManyAttempts(Exception):
         self.retry_after_s = max(1, retry_after_s)
 
 
+class MovingLimit:
+    """One count per key (a client address, a hall and an address …) over a moving window: the
+    phone's doors, which have no token to count by, share it. Refuses with the sentence given (429)."""
+
+    def __init__(self, rate: RateLimitItem, sentence: str) -> None:
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._rate = rate
+        self._sentence = sentence
+
+    def admit(self, *keys: str) -> None:
+        if not self._limiter.hit(self._rate, *keys):
+            reset_at, _ = self._limiter.get_window_stats(self._rate, *keys)
+            raise TooManyAttempts(self._sentence, math.ceil(reset_at - time.time()))
+
+
 class LoginThrottle:
     def __init__(self, limits: RequestLimits, max_waiting: int = 8) -> None:
         self._limiter = MovingWindowRateLimiter(MemoryStorage())

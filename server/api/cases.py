@@ -8,12 +8,14 @@ kiosk cannot read other people's cases; clerks, supervisors and admins work in t
 from __future__ import annotations
 
 import asyncio
+import weakref
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from fastapi import Path as FastPath
 from fastapi.responses import JSONResponse
+from limits import RateLimitItemPerHour
 
 from hallq.case_models import (
     ActionBody,
@@ -61,6 +63,7 @@ from server.cases.service import (
 )
 from server.cases.uploads import MAX_UPLOAD_BYTES, FileStore, UploadRejected
 from server.cases.workflow import CaseAction, CaseStatus, IllegalCaseAction, MaterialStatus
+from server.login_throttle import MovingLimit
 from server.network import forwarding
 from server.runtime import Dispatcher, utcnow
 
@@ -402,11 +405,36 @@ def _print_fields(outcome: PrintOutcome) -> dict[str, Any]:
 # ---- 网上预审 (the phone) ---------------------------------------------------------------------------
 
 PHONE = Actor("citizen:phone", "citizen")
+# A phone has no token: the pre-review doors are counted per hall and client address. A family or an
+# office behind one address starts a few pre-reviews an hour and sends a few photos each; a script more.
+PREREVIEWS_PER_ADDRESS_PER_HOUR = 10
+PHOTOS_PER_ADDRESS_PER_HOUR = 200
+_phone_limits: weakref.WeakKeyDictionary[Dispatcher, tuple[MovingLimit, MovingLimit]] = weakref.WeakKeyDictionary()
+
+
+def _admit_phone(dispatcher: Dispatcher, hall: str, request: Request, photo: bool) -> None:
+    """Count a pre-review's start or one of its photos against the phone's address (429 past it)."""
+    if dispatcher not in _phone_limits:
+        _phone_limits[dispatcher] = (
+            MovingLimit(
+                RateLimitItemPerHour(PREREVIEWS_PER_ADDRESS_PER_HOUR),
+                "此网络提交预审过于频繁，请稍后再试。 Too many pre-reviews from this address.",
+            ),
+            MovingLimit(
+                RateLimitItemPerHour(PHOTOS_PER_ADDRESS_PER_HOUR),
+                "此网络上传材料过于频繁，请稍后再试。 Too many uploads from this address.",
+            ),
+        )
+    starts, photos = _phone_limits[dispatcher]
+    (photos if photo else starts).admit(hall, request.client.host if request.client else "")
 
 
 @router.post("/public/halls/{hall}/prereviews", status_code=201, response_model=SubmissionStarted)
-async def start_prereview(hall: str, body: PrereviewBody, cases: CasesDep) -> dict[str, Any]:
+async def start_prereview(
+    hall: str, body: PrereviewBody, request: Request, dispatcher: DispatcherDep, cases: CasesDep
+) -> dict[str, Any]:
     """From the phone: a draft of the item with its materials list and the key (its QR) to go on with."""
+    _admit_phone(dispatcher, hall, request, photo=False)
     card = {"id_number": body.id_number, "name": body.name}
     view, access = await _run(cases.start_submission, body.item, card, body.phone, PHONE, utcnow(), "online")
     return {**view, "access": access, "status_url": status_url(cases.config, view["id"], access)}
@@ -414,10 +442,17 @@ async def start_prereview(hall: str, body: PrereviewBody, cases: CasesDep) -> di
 
 @router.put("/public/halls/{hall}/prereviews/{case_id}/materials/{idx}", response_model=StoredFile)
 async def prereview_material(
-    hall: str, case_id: str, idx: MaterialIndex, request: Request, cases: CasesDep, k: KeyQuery = None
+    hall: str,
+    case_id: str,
+    idx: MaterialIndex,
+    request: Request,
+    dispatcher: DispatcherDep,
+    cases: CasesDep,
+    k: KeyQuery = None,
 ) -> dict[str, Any]:
     """One material photographed or scanned on the phone (JPEG, PNG or PDF, checked by content)."""
     await _keyed(cases, case_id, k)
+    _admit_phone(dispatcher, hall, request, photo=True)
     stored = await _run(cases.upload, case_id, idx, await _read_limited(request), PHONE, utcnow())
     return {"sha256": stored.sha256, "size": stored.size, "mime": stored.mime}
 

@@ -5,26 +5,21 @@ phone has no token. The ticket is the kiosk's, only its channel is `phone`."""
 
 from __future__ import annotations
 
-import math
-import time
 import weakref
 
-from limits import RateLimitItem, RateLimitItemPerHour
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
+from limits import RateLimitItemPerHour
 
 from hallq.api_models import PhoneTicketBody
 from server import pii
 from server.auth import Forbidden
 from server.engine import commands as c
-from server.login_throttle import TooManyAttempts
+from server.login_throttle import MovingLimit
 from server.runtime import Answer, Dispatcher, utcnow
 from server.usecases.tickets import new_access, new_ticket_id, notify_phone_rows, ticket_answer
 
 PER_ADDRESS_PER_HOUR = 20  # a family or an office behind one address takes a few; a script takes many
 
-_limiters: weakref.WeakKeyDictionary[Dispatcher, MovingWindowRateLimiter] = weakref.WeakKeyDictionary()
-_PER_ADDRESS: RateLimitItem = RateLimitItemPerHour(PER_ADDRESS_PER_HOUR)
+_limits: weakref.WeakKeyDictionary[Dispatcher, MovingLimit] = weakref.WeakKeyDictionary()
 
 
 class PhoneTicketsOff(Forbidden):
@@ -33,12 +28,10 @@ class PhoneTicketsOff(Forbidden):
 
 
 def _admit(dispatcher: Dispatcher, hall: str, address: str) -> None:
-    limiter = _limiters.setdefault(dispatcher, MovingWindowRateLimiter(MemoryStorage()))
-    if not limiter.hit(_PER_ADDRESS, hall, address):
-        reset_at, _ = limiter.get_window_stats(_PER_ADDRESS, hall, address)
-        raise TooManyAttempts(
-            "此网络取号过于频繁，请稍后再试。 Too many tickets from this address.", math.ceil(reset_at - time.time())
-        )
+    if dispatcher not in _limits:
+        sentence = "此网络取号过于频繁，请稍后再试。 Too many tickets from this address."
+        _limits[dispatcher] = MovingLimit(RateLimitItemPerHour(PER_ADDRESS_PER_HOUR), sentence)
+    _limits[dispatcher].admit(hall, address)
 
 
 async def take(dispatcher: Dispatcher, hall: str, body: PhoneTicketBody, address: str, key: str | None) -> Answer:

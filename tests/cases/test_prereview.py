@@ -65,3 +65,17 @@ def test_a_pre_reviewed_case_is_received_at_the_window_in_one_visit(client: Test
     numbers = client.get(f"{BASE}/stats/departments?from=2026-10-01&to=2026-10-31", headers=health).json()
     row = numbers["rows"][0]["cases"]
     assert (row["prereviewed"], row["prereviewed_first_time"], row["prereviewed_first_time_pct"]) == (1, 0, 0.0)
+
+
+def test_a_phone_address_starting_pre_reviews_in_a_loop_is_told_to_wait(client: TestClient, clock: Clock) -> None:
+    """A phone has no token: starts are counted per address; past the hour's count a 429 with Retry-After."""
+    from server.api.cases import PREREVIEWS_PER_ADDRESS_PER_HOUR
+
+    clock.at("2026-10-08 09:00")
+    person = {"id_number": SAMPLE_CARD["id_number"], "name": SAMPLE_CARD["name"], "phone": "13812345678"}
+    started = [client.post(f"{PUBLIC}/prereviews", json={"item": "hygiene-permit", **person})
+               for _ in range(PREREVIEWS_PER_ADDRESS_PER_HOUR)]  # fmt: skip
+    assert {r.status_code for r in started} == {201}
+    refused = client.post(f"{PUBLIC}/prereviews", json={"item": "hygiene-permit", **person})
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert "过于频繁" in refused.json()["detail"]

@@ -65,7 +65,7 @@ def test_a_hall_without_phone_tickets_says_so(sqlite_url: str) -> None:
 
 
 def test_one_address_is_limited(sqlite_url: str, monkeypatch: Any) -> None:
-    monkeypatch.setattr(phone_tickets, "_PER_ADDRESS", phone_tickets.RateLimitItemPerHour(2))
+    monkeypatch.setattr(phone_tickets, "PER_ADDRESS_PER_HOUR", 2)
 
     async def scenario(client: httpx.AsyncClient, app: Any) -> None:
         answers = [(await client.post(TAKE, json={"service": s, "id_number": BORN_1999})) for s in "ABC"]
