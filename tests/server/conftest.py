@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,37 +14,9 @@ import pytest
 
 from hallq.config import HallConfig, example_config_path, load_hall_config
 from server.settings import DEMO_HMAC_SECRET, ServerSettings
+from tests.support.postgres import fresh_pg_database
 
-PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DEMO = {"Authorization": "Bearer demo-device-token"}
-
-
-def _pg_admin() -> Any:
-    import sqlalchemy as sa
-
-    return sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-
-
-@contextlib.contextmanager
-def fresh_pg_database() -> Iterator[str]:
-    """A new, empty PostgreSQL database for one test; skipped (with the reason) if none is reachable."""
-    import sqlalchemy as sa
-
-    try:
-        admin = _pg_admin()
-        with admin.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-    except Exception as exc:  # the driver's errors vary; any failure here means "no PostgreSQL"
-        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 (user postgres, db test) is not reachable: {exc}")
-    name = f"hallq_t_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("pg", marks=pytest.mark.pg)])

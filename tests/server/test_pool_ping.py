@@ -13,7 +13,7 @@ from server.store.store import Store
 
 @pytest.mark.pg
 def test_an_idle_connection_the_database_dropped_is_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.server.conftest import _pg_admin, fresh_pg_database
+    from tests.support.postgres import admin_engine, fresh_pg_database
 
     with fresh_pg_database() as url:
         store = Store(url)
@@ -21,7 +21,7 @@ def test_an_idle_connection_the_database_dropped_is_replaced(monkeypatch: pytest
             store.migrate()
             assert store.last_seq("demo") == 0  # a pooled connection now sits idle
             name = url.rsplit("/", 1)[1]
-            admin = _pg_admin()
+            admin = admin_engine()
             with admin.connect() as conn:
                 dropped = conn.execute(
                     sa.text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = :d"),

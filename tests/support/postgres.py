@@ -17,7 +17,8 @@ import pytest
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
-def _admin() -> Any:
+def admin_engine() -> Any:
+    """An AUTOCOMMIT engine on the server's `postgres` database (CREATE / DROP DATABASE, pg_terminate_backend)."""
     import sqlalchemy as sa
 
     return sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
@@ -28,7 +29,7 @@ def fresh_pg_database(prefix: str = "hallq_t") -> Iterator[str]:
     import sqlalchemy as sa
 
     try:
-        admin = _admin()
+        admin = admin_engine()
         with admin.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
     except Exception as exc:  # the driver's errors vary; any failure here means "no PostgreSQL"
