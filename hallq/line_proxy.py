@@ -5,8 +5,9 @@ restore: the hall's uplink talks to the relay's port as if it were the hub.
     line.cut()        # open connections dropped, new ones refused: the hall is cut off
     line.restore()    # the line is back on the same port; the uplink resumes by itself
 
-One thread accepts, two pump each connection. (The network tests' tests/support/tcp_proxy.py also
-cuts mid-request, loses answers and throttles; the demo needs only the line up or down.)
+One thread accepts, two pump each connection (`_pump_up` towards the hub, `_pump_down` back): the
+network tests' tests/support/tcp_proxy.py overrides them to cut mid-request, lose answers and
+throttle; the demo needs only the line up or down.
 """
 
 from __future__ import annotations
@@ -46,11 +47,11 @@ class LineProxy:
     def cut(self) -> None:
         listener, self._listener = self._listener, None
         if listener is not None:
-            _close(listener)  # shutdown first: a bare close() leaves the blocked accept() accepting
+            close_quietly(listener)  # shutdown first: a bare close() leaves the blocked accept() accepting
         with self._guard:
             conns, self._conns = set(self._conns), set()
         for conn in conns:
-            _close(conn)
+            close_quietly(conn)
 
     def _accept(self, listener: socket.socket) -> None:
         while True:
@@ -61,13 +62,19 @@ class LineProxy:
             try:
                 upstream = socket.create_connection(self.target, timeout=5)
             except OSError:
-                _close(client)
+                close_quietly(client)
                 continue
             upstream.settimeout(None)
             with self._guard:
                 self._conns |= {client, upstream}
-            for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+            threading.Thread(target=self._pump_up, args=(client, upstream), daemon=True).start()
+            threading.Thread(target=self._pump_down, args=(upstream, client), daemon=True).start()
+
+    def _pump_up(self, client: socket.socket, upstream: socket.socket) -> None:
+        self._pump(client, upstream)
+
+    def _pump_down(self, upstream: socket.socket, client: socket.socket) -> None:
+        self._pump(upstream, client)
 
     def _pump(self, source: socket.socket, sink: socket.socket) -> None:
         while True:
@@ -78,13 +85,14 @@ class LineProxy:
                 sink.sendall(data)
             except OSError:
                 break
-        _close(source)
-        _close(sink)
+        close_quietly(source)
+        close_quietly(sink)
         with self._guard:
             self._conns -= {source, sink}
 
 
-def _close(sock: socket.socket) -> None:
+def close_quietly(sock: socket.socket) -> None:
+    """Shut down and close, whatever state the socket is in."""
     with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
     with contextlib.suppress(OSError):

@@ -13,48 +13,30 @@ One thread accepts, two pump each connection; a cut closes both sides of the con
 
 from __future__ import annotations
 
-import contextlib
 import socket
-import threading
 import time
 
+from hallq.line_proxy import CHUNK, LineProxy, close_quietly
 from tests.support.ports import free_port
 
-CHUNK = 16 * 1024
 
+class TcpProxy(LineProxy):
+    """The demo's line relay (hallq/line_proxy.py) with the ways a WAN breaks besides going down."""
 
-class TcpProxy:
     def __init__(self, target: tuple[str, int]) -> None:
-        self.target = target
-        self.port = free_port()
+        super().__init__(target, free_port())
         self.bytes_up = 0
         self.cuts = 0  # requests cut in the middle (cut_after)
         self.answers_lost = 0  # answers dropped on the way back (lose_next_answer)
-        self._listener: socket.socket | None = None
-        self._conns: set[socket.socket] = set()
-        self._guard = threading.Lock()
         self._cut_after: int | None = None
         self._lose_answer = False
         self._rate: float | None = None
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
     def start(self) -> TcpProxy:
-        listener = socket.create_server(("127.0.0.1", self.port), reuse_port=False)
-        self._listener = listener
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+        super().start()
         return self
 
-    def stop(self) -> None:
-        listener, self._listener = self._listener, None
-        if listener is not None:
-            _close(listener)  # shutdown first: a bare close() leaves the blocked accept() accepting
-        with self._guard:
-            conns, self._conns = set(self._conns), set()
-        for conn in conns:
-            _close(conn)
+    stop = LineProxy.cut
 
     def cut_after(self, nbytes: int) -> None:
         with self._guard:
@@ -66,23 +48,6 @@ class TcpProxy:
 
     def throttle(self, bytes_per_s: float | None) -> None:
         self._rate = bytes_per_s
-
-    def _accept(self, listener: socket.socket) -> None:
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            try:
-                upstream = socket.create_connection(self.target, timeout=5)
-            except OSError:
-                _close(client)
-                continue
-            upstream.settimeout(None)
-            with self._guard:
-                self._conns |= {client, upstream}
-            threading.Thread(target=self._pump_up, args=(client, upstream), daemon=True).start()
-            threading.Thread(target=self._pump_down, args=(upstream, client), daemon=True).start()
 
     def _pump_up(self, client: socket.socket, upstream: socket.socket) -> None:
         while data := _recv(client):
@@ -101,8 +66,8 @@ class TcpProxy:
             if not _send(upstream, data):
                 break
             self.bytes_up += len(data)
-        _close(client)
-        _close(upstream)
+        close_quietly(client)
+        close_quietly(upstream)
 
     def _pump_down(self, upstream: socket.socket, client: socket.socket) -> None:
         while data := _recv(upstream):
@@ -113,8 +78,8 @@ class TcpProxy:
                 break
             if not _send(client, data):
                 break
-        _close(client)
-        _close(upstream)
+        close_quietly(client)
+        close_quietly(upstream)
 
     def _wait_for_rate(self, nbytes: int) -> None:
         rate = self._rate
@@ -135,10 +100,3 @@ def _send(sock: socket.socket, data: bytes) -> bool:
         return True
     except OSError:
         return False
-
-
-def _close(sock: socket.socket) -> None:
-    with contextlib.suppress(OSError):
-        sock.shutdown(socket.SHUT_RDWR)
-    with contextlib.suppress(OSError):
-        sock.close()
