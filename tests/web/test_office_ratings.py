@@ -67,7 +67,7 @@ def log_in(page: Any, d: Dispatcher, username: str) -> None:
     page.goto(f"{d.url}/office")
     page.evaluate("sessionStorage.clear()")  # a fresh login, whoever was logged in on this tab
     page.reload()
-    page.wait_for_selector("#hall option[value='demo']", state="attached")
+    page.wait_for_selector("#hall:not([aria-busy])", state="attached")  # the halls are read
     assert not page.is_visible("#login-window"), "the office asks nobody for a window"
     page.fill("#username", username)
     page.fill("#password", "demo")

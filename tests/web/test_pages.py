@@ -203,7 +203,7 @@ def test_case_times_are_the_halls_clock_whatever_the_browsers_zone(dispatcher: D
 def test_office_hall_list_role_counts_logout(dispatcher: Dispatcher, page: Any) -> None:
     received_case(dispatcher)
     page.goto(f"{dispatcher.url}/office")
-    page.wait_for_selector("#hall option[value='demo']", state="attached")
+    page.wait_for_selector("#hall:not([aria-busy])", state="attached")  # the halls are read
     assert "句容市政务服务中心" in page.inner_text("#hall")  # chosen from the halls this dispatcher serves
     page.fill("#username", "supervisor")
     page.fill("#password", "demo")

@@ -36,6 +36,26 @@ const hallq = {
       if (info.timezone) hallq.zone = info.timezone;
     } catch (error) { /* the page works without the hall's name */ }
   },
+  // Fills a staff page's hall list with the halls this dispatcher serves (GET /health), each by its
+  // name, and chooses `current` where it is one of them. The list stays aria-busy until it is filled,
+  // so a person (and a test) can tell the placeholder from the answer.
+  async loadHalls(select, current) {
+    const make = (id, label) => Object.assign(document.createElement("option"), { value: id, textContent: label });
+    try {
+      const health = await hallq.call("GET", "/api/v1/health");
+      const ids = Object.keys(health.halls || {}).sort();
+      const options = await Promise.all(ids.map(async (id) => {
+        let name = id;
+        try { name = (await hallq.call("GET", `/api/v1/halls/${encodeURIComponent(id)}`)).name || id; } catch (error) { /* id alone */ }
+        return make(id, name === id ? id : `${name}（${id}）`);
+      }));
+      if (options.length) select.replaceChildren(...options);
+    } catch (error) {
+      select.replaceChildren(make(current, current));
+    }
+    select.value = [...select.options].some((o) => o.value === current) ? current : select.options[0].value;
+    select.removeAttribute("aria-busy");
+  },
   minutes(seconds) { return Math.max(1, Math.round((seconds || 0) / 60)); },
   time(iso) {
     if (!iso) return "";

@@ -30,23 +30,7 @@
   }
 
   async function loadHalls() {
-    // the halls this dispatcher serves (GET /health), each by its name
-    const select = el("hall");
-    try {
-      const health = await hallq.call("GET", "/api/v1/health");
-      const ids = Object.keys(health.halls || {}).sort();
-      const options = await Promise.all(ids.map(async (id) => {
-        let name = id;
-        try {
-          name = (await hallq.call("GET", `/api/v1/halls/${encodeURIComponent(id)}`)).name || id;
-        } catch (error) { /* id alone */ }
-        return make("option", name === id ? id : `${name}（${id}）`, { value: id });
-      }));
-      if (options.length) select.replaceChildren(...options);
-    } catch (error) {
-      select.replaceChildren(make("option", state.hall, { value: state.hall }));
-    }
-    select.value = [...select.options].some((o) => o.value === state.hall) ? state.hall : select.options[0].value;
+    await hallq.loadHalls(el("hall"), state.hall);
   }
 
   // The office login takes no window: a clerk sees the 好差评 about them (office-ratings.js) while their
