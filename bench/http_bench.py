@@ -133,6 +133,26 @@ def server(
         log.close()
 
 
+@contextlib.contextmanager
+def profiled(pid: int, folder: Path | None, label: str, rate: int = 250, gil: bool = False) -> Iterator[None]:
+    """With --profile: py-spy on the server while the block runs (the threads at work, raw collapsed
+    stacks, `--gil`: only samples holding the GIL) into FOLDER/LABEL.txt."""
+    if folder is None:
+        yield
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    spy = subprocess.Popen(
+        [str(Path(sys.executable).with_name("py-spy")), "record", "-r", str(rate), "-f", "raw", "--nonblocking",
+         *(["--gil"] if gil else []), "-p", str(pid), "-o", str(folder / f"{label}.txt")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        yield
+    finally:
+        spy.send_signal(signal.SIGINT)
+        spy.wait(60)
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
@@ -245,14 +265,17 @@ def run_one(
 ) -> Run:  # fmt: skip
     command = reference_command if reference else hallq_command
     with server(database, workdir, tree, command) as (url, pid):
+        profile = None if reference else args.profile
         cpu_start = cpu_seconds(pid)
-        issue_s, issue_lat = asyncio.run(issue_phase(url, args.tickets, args.clients))
+        with profiled(pid, profile, f"{slug(label)}-issue", gil=args.gil):
+            issue_s, issue_lat = asyncio.run(issue_phase(url, args.tickets, args.clients))
         cpu_issue = cpu_seconds(pid) - cpu_start
         logins = (
             {str(w): {} for w in range(1, args.windows + 1)} if reference else asyncio.run(log_in(url, args.windows))
         )
         cpu_start = cpu_seconds(pid)  # the logins' argon2 hashes are not call-next's cost
-        call_s, call_lat, called = asyncio.run(call_phase(url, logins))
+        with profiled(pid, profile, f"{slug(label)}-call", gil=args.gil):
+            call_s, call_lat, called = asyncio.run(call_phase(url, logins))
         cpu_call = cpu_seconds(pid) - cpu_start
     assert called == args.tickets, f"called {called} of {args.tickets}"
     ms = 1000.0
@@ -264,6 +287,10 @@ def run_one(
         flush=True,
     )
     return Run(args.tickets / issue_s, called / call_s)
+
+
+def slug(label: str) -> str:
+    return "-".join("".join(c if c.isalnum() else " " for c in label.lower()).split())
 
 
 def run_pair(label: str, database_for: Any, workdir: Path, args: argparse.Namespace, tree: Path | None) -> None:
@@ -292,6 +319,9 @@ def main() -> None:
     parser.add_argument("--no-reference", action="store_true", help="skip the bare one-commit endpoint")
     parser.add_argument("--embedded-broker", action="store_true",
                         help="the dispatcher's in-process broker instead of a local Mosquitto")  # fmt: skip
+    parser.add_argument("--profile", type=Path, metavar="FOLDER",
+                        help="py-spy on the dispatcher during each phase, raw stacks into FOLDER")  # fmt: skip
+    parser.add_argument("--gil", action="store_true", help="with --profile: only the samples holding the GIL")
     args = parser.parse_args()
     print(f"{args.tickets} tickets, {args.clients} kiosks issuing, {args.windows} windows calling, durable commits")
     print("| run | issued/s | issue p50 | issue p99 | server CPU/issue | call-next/s | call p50 | call p99 "

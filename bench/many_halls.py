@@ -44,7 +44,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.http_bench import SECRET, cpu_seconds, fresh_pg  # noqa: E402
+from bench.http_bench import SECRET, cpu_seconds, fresh_pg, profiled  # noqa: E402
 from bench.mqtt_fanout import MiniSubscriber, pct, subscriber_hello  # noqa: E402
 from hallq.contract import Topics  # noqa: E402
 from hallq.ports import free_ports  # noqa: E402
@@ -231,26 +231,6 @@ def call_round(
     return done
 
 
-@contextlib.contextmanager
-def profiled(pid: int, folder: Path | None, label: str) -> Iterator[None]:
-    """With --profile: py-spy (20 Hz: 213 threads to walk, the threads at work, raw collapsed stacks) on the
-    dispatcher during the timed calls, into FOLDER/LABEL.txt."""
-    if folder is None:
-        yield
-        return
-    folder.mkdir(parents=True, exist_ok=True)
-    spy = subprocess.Popen(
-        [str(Path(sys.executable).with_name("py-spy")), "record", "-r", "20", "-f", "raw",
-         "--nonblocking", "-p", str(pid), "-o", str(folder / f"{label}.txt")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        yield
-    finally:
-        spy.send_signal(signal.SIGINT)
-        spy.wait(60)
-
-
 def run(label: str, halls: int, args: argparse.Namespace, root: Path) -> dict[str, Any]:
     workdir = root / label
     ids = hall_configs(workdir / "halls", halls, args.windows)
@@ -273,7 +253,7 @@ def run(label: str, halls: int, args: argparse.Namespace, root: Path) -> dict[st
         fill(api, ids, windows, -(-args.calls // (halls * len(windows))) * len(windows) + 1)
         settle(pid)
         filled = memory_kib(pid)
-        with profiled(pid, args.profile, label):
+        with profiled(pid, args.profile, label, rate=20):  # 213 threads to walk
             done = call_round(api, ids, windows, args.calls, args.rate)
         time.sleep(2.0)  # the last deliveries
         stop.set()

@@ -1,5 +1,9 @@
-"""The dispatcher's HTTP/1.1 connections (issue 12): uvicorn's h11 protocol with a header deadline
-and a cap on open connections, so sockets that send half a request cannot lock the hall out.
+"""The dispatcher's HTTP/1.1 connections (issue 12): uvicorn's protocol with a header deadline and a
+cap on open connections, so sockets that send half a request cannot lock the hall out.
+
+The protocol is uvicorn's httptools one (llhttp, in C) where httptools is installed, as `hallq`'s
+dependencies have it; h11 (pure Python) otherwise. h11's parsing and writing were 10-15 % of the
+dispatcher's CPU per request (issue 18); the guard below is the same on both.
 
 uvicorn times out only idle keep-alive connections (`timeout_keep_alive`); a client that sends a
 few header bytes and stops keeps its socket, and its file descriptor, forever. Here:
@@ -23,6 +27,12 @@ from typing import Any
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
+
+try:
+    import httptools  # noqa: F401  (uvicorn's httptools protocol needs it)
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+except ImportError:  # pragma: no cover - a dependency of hallq; h11 is the fallback
+    HttpToolsProtocol = None  # type: ignore[assignment,misc]
 
 log = logging.getLogger("hallq.server.http")
 FD_RESERVE_MIN = 64
@@ -61,13 +71,23 @@ class _DropReport:
             self.slow = self.shed = 0
 
 
-class GuardedH11Protocol(H11Protocol):
+class HeaderDeadline:
+    """Mixed into a uvicorn protocol: closes a connection whose request headers are overdue, and the
+    oldest such connection when the open ones reach the cap. The protocol says `waiting_for_headers`."""
+
     header_timeout_s = 10.0
     max_connections = 1000
     report = _DropReport()
+    connections: set[Any]
+    loop: asyncio.AbstractEventLoop
+    transport: asyncio.Transport
+
+    @property
+    def waiting_for_headers(self) -> bool:
+        raise NotImplementedError
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
+        super().connection_made(transport)  # type: ignore[misc]
         self.connected_at = time.monotonic()
         self._header_timer: asyncio.TimerHandle | None = None
         self._arm_header_timer()
@@ -76,15 +96,11 @@ class GuardedH11Protocol(H11Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_header_timer()
-        super().connection_lost(exc)
+        super().connection_lost(exc)  # type: ignore[misc]
 
     def on_response_complete(self) -> None:
-        super().on_response_complete()
+        super().on_response_complete()  # type: ignore[misc]
         self._arm_header_timer()  # the next request on this connection has the same deadline
-
-    @property
-    def waiting_for_headers(self) -> bool:
-        return self.conn.their_state is h11.IDLE and not self.transport.is_closing()
 
     def _arm_header_timer(self) -> None:
         self._cancel_header_timer()
@@ -102,7 +118,7 @@ class GuardedH11Protocol(H11Protocol):
             self.report.count(slow=1)
 
     def _make_room(self) -> None:
-        waiting = [c for c in self.connections if c is not self and isinstance(c, GuardedH11Protocol)]
+        waiting = [c for c in self.connections if c is not self and isinstance(c, HeaderDeadline)]
         waiting = [c for c in waiting if c.waiting_for_headers]
         if waiting:
             oldest = min(waiting, key=lambda c: c.connected_at)
@@ -110,14 +126,50 @@ class GuardedH11Protocol(H11Protocol):
             self.report.count(shed=1)
 
 
-def guarded_protocol(header_timeout_s: float, max_connections: int | None = None) -> type[GuardedH11Protocol]:
-    """The protocol class to give uvicorn (`http=`), with this server's deadline and cap."""
+class GuardedH11Protocol(HeaderDeadline, H11Protocol):  # type: ignore[misc]  # uvicorn narrows the transport
+    @property
+    def waiting_for_headers(self) -> bool:
+        return self.conn.their_state is h11.IDLE and not self.transport.is_closing()
+
+
+if HttpToolsProtocol is not None:
+
+    class GuardedHttpToolsProtocol(HeaderDeadline, HttpToolsProtocol):  # type: ignore[misc]
+        """llhttp calls back when a request's headers are complete; until then, and again after each
+        answer (unless a pipelined request is queued, its headers complete), the deadline runs."""
+
+        headers_done = False
+
+        def on_headers_complete(self) -> None:
+            self.headers_done = bool(self.pipeline)
+            super().on_headers_complete()
+
+        def on_response_complete(self) -> None:
+            self.headers_done = bool(self.pipeline)
+            super().on_response_complete()
+
+        @property
+        def waiting_for_headers(self) -> bool:
+            return not self.headers_done and not self.transport.is_closing()
+
+
+def guarded_protocol(
+    header_timeout_s: float, max_connections: int | None = None, *, parser: str = "auto"
+) -> type[asyncio.Protocol]:
+    """The protocol class to give uvicorn (`http=`), with this server's deadline and cap. `parser`:
+    "httptools", "h11", or "auto" (httptools where installed)."""
     attributes: dict[str, Any] = {
         "header_timeout_s": header_timeout_s,
         "max_connections": max_connections if max_connections is not None else connection_cap(),
         "report": _DropReport(),
     }
-    return type("HallqH11Protocol", (GuardedH11Protocol,), attributes)
+    if parser not in ("auto", "httptools", "h11"):
+        raise ValueError(f"unknown HTTP parser {parser!r}: auto, httptools or h11")
+    use_httptools = parser == "httptools" or (parser == "auto" and HttpToolsProtocol is not None)
+    if use_httptools and HttpToolsProtocol is None:
+        raise RuntimeError("httptools is not installed (pip install httptools), or use the h11 parser")
+    base: type[asyncio.Protocol] = GuardedHttpToolsProtocol if use_httptools else GuardedH11Protocol
+    return type(f"Hallq{base.__name__}", (base,), attributes)
 
 
 def quiet_resource_errors(loop: asyncio.AbstractEventLoop) -> None:

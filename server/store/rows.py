@@ -2,10 +2,13 @@
 
 On PostgreSQL through the driver (psycopg) directly: one multi-row INSERT (… ON CONFLICT DO UPDATE)
 whose text is built once per (table, columns, row count), JSON columns as orjson text cast to json,
-exactly the values SQLAlchemy writes. SQLAlchemy's executemany ran each table through psycopg's
-pipeline mode, whose wait for the answer kept the GIL (py-spy: 18 % of the dispatcher's call-next
-time on PostgreSQL), plus a compile-cache lookup and an execution context per statement. SQLite keeps
-SQLAlchemy's executemany (sqlite3 has no round trips to save; the ratio target is met there).
+exactly the values SQLAlchemy writes. The texts use PostgreSQL's own `$n` placeholders and run on a
+psycopg `RawCursor`: a `%s` text of more than 50 parameters is parsed again on every execute (psycopg
+caches only short queries; py-spy: 12 % of the dispatcher's GIL time during call-next). SQLAlchemy's
+executemany ran each table through psycopg's pipeline mode, whose wait for the answer kept the GIL
+(py-spy: 18 % of the dispatcher's call-next time on PostgreSQL), plus a compile-cache lookup and an
+execution context per statement. SQLite keeps SQLAlchemy's executemany (sqlite3 has no round trips to
+save; the ratio target is met there).
 """
 
 from __future__ import annotations
@@ -60,12 +63,12 @@ class PsycopgRows:
     """Multi-row statements on the transaction's own psycopg connection (PostgreSQL)."""
 
     def __init__(self) -> None:
-        self._sql: dict[Any, str] = {}
+        self._sql: dict[Any, bytes] = {}
 
     def write(self, conn: Connection, table: sa.Table, rows: list[dict[str, Any]], *, upsert: bool) -> None:
         columns = tuple(rows[0])
         json_columns = _json_columns(table, columns)
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor = _raw_cursor(conn.connection.dbapi_connection)
         try:
             for start in range(0, len(rows), CHUNK):
                 chunk = rows[start : start + CHUNK]
@@ -94,9 +97,9 @@ class PsycopgRows:
         _run_autocommit(engine, sql, values, guard.hall)
 
     def _advance(self, conn: Connection, guard: Guard) -> None:
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor = _raw_cursor(conn.connection.dbapi_connection)
         try:
-            cursor.execute(_guard_sql(guard.state is not None, returning=False), _guard_values(guard))
+            cursor.execute(_guard_sql(guard.state is not None, Numbers(), returning=False), _guard_values(guard))
             if cursor.rowcount != 1:
                 raise HallTaken(f"hall {guard.hall}: the event sequence moved under this dispatcher (another writer?)")
         finally:
@@ -104,7 +107,7 @@ class PsycopgRows:
 
     def _guarded_statement(
         self, with_state: bool, shapes: tuple[tuple[sa.Table, tuple[str, ...], int, bool], ...]
-    ) -> str:
+    ) -> bytes:
         key = (
             "guarded",
             with_state,
@@ -112,35 +115,56 @@ class PsycopgRows:
         )
         sql = self._sql.get(key)  # type: ignore[call-overload]
         if sql is None:
-            parts = [f"g AS ({_guard_sql(with_state, returning=True)})"]
-            parts += [f"w{i} AS ({_insert_sql(table, columns, count, upsert, _json_columns(table, columns))})"
+            numbers = Numbers()  # the guard's parameters first, then each table's rows in order
+            parts = [f"g AS ({_guard_sql(with_state, numbers, returning=True)})"]
+            parts += [f"w{i} AS ({_insert_sql(table, columns, count, upsert, _json_columns(table, columns), numbers)})"
                       for i, (table, columns, count, upsert) in enumerate(shapes)]  # fmt: skip
-            sql = "WITH " + ", ".join(parts) + " SELECT 1 / count(*) FROM g"
+            sql = ("WITH " + ", ".join(parts) + " SELECT 1 / count(*) FROM g").encode()
             self._remember(key, sql)
         return sql
 
-    def _remember(self, key: Any, sql: str) -> None:
+    def _remember(self, key: Any, sql: bytes) -> None:
         if len(self._sql) >= MAX_STATEMENTS:
             self._sql.clear()
         self._sql[key] = sql
 
     def _statement(self, table: sa.Table, columns: tuple[str, ...], count: int, upsert: bool,
-                   json_columns: set[str]) -> str:  # fmt: skip
+                   json_columns: set[str]) -> bytes:  # fmt: skip
         key = (table.name, columns, count, upsert)
         sql = self._sql.get(key)
         if sql is None:
-            sql = _insert_sql(table, columns, count, upsert, json_columns)
+            sql = _insert_sql(table, columns, count, upsert, json_columns, Numbers()).encode()
             self._remember(key, sql)
         return sql
+
+
+class Numbers:
+    """PostgreSQL's placeholders $1, $2, … in the order the statement's values are sent."""
+
+    def __init__(self) -> None:
+        self._next = 0
+
+    def __call__(self, cast: str = "") -> str:
+        self._next += 1
+        return f"${self._next}{cast}"
+
+
+def _raw_cursor(dbapi_connection: Any) -> Any:
+    import psycopg
+
+    return psycopg.RawCursor(dbapi_connection)
 
 
 def _json_columns(table: sa.Table, columns: tuple[str, ...]) -> set[str]:
     return {name for name in columns if isinstance(table.c[name].type, sa.JSON)}
 
 
-def _guard_sql(with_state: bool, *, returning: bool) -> str:
-    state = ', "state" = %s::json' if with_state else ""
-    sql = f'UPDATE "halls" SET "last_seq" = %s, "updated_at" = %s{state} WHERE "hall" = %s AND "last_seq" = %s'
+def _guard_sql(with_state: bool, n: Numbers, *, returning: bool) -> str:
+    """In _guard_values' order: last_seq, now, [state], hall, expected."""
+    last_seq, now = n(), n()
+    state = f', "state" = {n("::json")}' if with_state else ""
+    where = f'"hall" = {n()} AND "last_seq" = {n()}'
+    sql = f'UPDATE "halls" SET "last_seq" = {last_seq}, "updated_at" = {now}{state} WHERE {where}'
     return sql + (" RETURNING 1" if returning else "")
 
 
@@ -149,7 +173,7 @@ def _guard_values(guard: Guard) -> list[Any]:
     return [guard.last_seq, guard.now, *state, guard.hall, guard.expected]
 
 
-def _run_autocommit(engine: Engine, sql: str, values: list[Any], hall: str) -> None:
+def _run_autocommit(engine: Engine, sql: bytes, values: list[Any], hall: str) -> None:
     """One statement as its own transaction (autocommit): with synchronous_commit on, it returns once
     its commit is on the disk. A connection that failed is discarded from the pool."""
     import psycopg
@@ -160,7 +184,7 @@ def _run_autocommit(engine: Engine, sql: str, values: list[Any], hall: str) -> N
         assert isinstance(driver, psycopg.Connection)
         driver.autocommit = True
         try:
-            with driver.cursor() as cursor:
+            with psycopg.RawCursor(driver) as cursor:
                 cursor.execute(sql, values)
         finally:
             if not driver.closed:
@@ -178,10 +202,13 @@ def _value(value: Any, is_json: bool) -> Any:
     return json_text(value) if is_json and value is not None else value
 
 
-def _insert_sql(table: sa.Table, columns: tuple[str, ...], count: int, upsert: bool, json_columns: set[str]) -> str:
+def _insert_sql(
+    table: sa.Table, columns: tuple[str, ...], count: int, upsert: bool, json_columns: set[str], n: Numbers
+) -> str:
     quoted = [f'"{name}"' for name in columns]
-    one = "(" + ", ".join("%s::json" if name in json_columns else "%s" for name in columns) + ")"
-    sql = f'INSERT INTO "{table.name}" ({", ".join(quoted)}) VALUES ' + ", ".join([one] * count)
+    casts = ["::json" if name in json_columns else "" for name in columns]
+    rows = ("(" + ", ".join(n(cast) for cast in casts) + ")" for _ in range(count))
+    sql = f'INSERT INTO "{table.name}" ({", ".join(quoted)}) VALUES ' + ", ".join(rows)
     if upsert:
         keys = [c.name for c in table.primary_key.columns]
         # as SQLAlchemy's upsert (database.Upserts): every column outside the key, from the new row
