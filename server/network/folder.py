@@ -86,7 +86,7 @@ class HubFolder:
             if not (everything or registered.hall in halls):
                 continue
             try:
-                fold_all(self.store, registered.hall, registered.zone)
+                fold_all(self.store, registered.hall, registered.zone, chase=False)
             except Exception:
                 log.exception("folding hall %s's events failed; the other halls go on", registered.hall)
                 failed.add(registered.hall)

@@ -76,7 +76,7 @@ class StatsFolder:
                 for hall, zone in self.zones.items():
                     # a standby dispatcher leaves it to the writer (a take-over announces the hall)
                     if hall in halls and self.dispatcher.halls[hall].active:
-                        fold_all(self.dispatcher.store, hall, zone, self.on_folded)
+                        fold_all(self.dispatcher.store, hall, zone, self.on_folded, chase=False)
             except Exception:
                 log.exception("folding the statistics failed; retrying in %.0f s", RETRY_S)
                 with self._changed:

@@ -195,9 +195,9 @@ def test_the_statistics_folder_folds_only_the_halls_committed_to(
     folded: list[str] = []
     real_fold_all = worker.fold_all
 
-    def recording(store: Any, hall: str, zone: Any, on_folded: Any = None) -> int:
+    def recording(store: Any, hall: str, zone: Any, on_folded: Any = None, **options: Any) -> int:
         folded.append(hall)
-        return real_fold_all(store, hall, zone, on_folded)
+        return real_fold_all(store, hall, zone, on_folded, **options)
 
     monkeypatch.setattr(worker, "fold_all", recording)
 

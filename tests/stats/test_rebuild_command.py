@@ -101,3 +101,44 @@ def test_a_fold_that_dies_before_its_commit_counts_nothing_and_the_next_counts_o
                 assert body["rows"] == rows and body["total"] == TOTALS[by], by
 
     asyncio.run(main())
+
+
+def test_the_workers_fold_stops_at_what_was_committed_when_it_read(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The folding workers (chase=False) fold what was committed when they read, batch after full batch,
+    and leave what commits meanwhile to their next pass; a rebuild (chase) folds to the very end."""
+
+    async def main() -> None:
+        async with hall_app(database) as (_client, app, hall):
+            await the_day(hall)
+            store = app.state.dispatcher.store
+            await asyncio.to_thread(app.state.stats_folder.stop)  # only this test folds from here on
+            with store.engine.begin() as conn:
+                for table in (stats_hourly, stats_daily, stats_tickets, stats_cursor):
+                    conn.execute(table.delete())
+            loop = asyncio.get_running_loop()
+            committed = store.last_seq("demo")
+            issued_meanwhile: list[str] = []
+
+            def issue_during_the_last_batch(_hall: str, _cells: object) -> None:
+                """Called after each batch: when it has folded what was committed, a citizen takes a ticket."""
+                if not issued_meanwhile and rollups.folded_seq(store, "demo") >= committed:
+                    issue = asyncio.run_coroutine_threadsafe(hall.issue("13:00:00", "B"), loop)
+                    issued_meanwhile.append(issue.result(30))
+
+            # the day's events in two full batches and a last one that is not full
+            monkeypatch.setattr(rollups, "BATCH", committed // 3 + 1)
+            worker_fold = await asyncio.to_thread(
+                fold_all, store, "demo", SHANGHAI, issue_during_the_last_batch, chase=False
+            )
+            assert issued_meanwhile and store.last_seq("demo") > committed
+            assert worker_fold == committed == rollups.folded_seq(store, "demo")
+            issued_meanwhile.clear()
+            committed = store.last_seq("demo")
+            chased = await asyncio.to_thread(fold_all, store, "demo", SHANGHAI, issue_during_the_last_batch)
+            assert issued_meanwhile, "a ticket was issued while this fold ran"
+            assert rollups.folded_seq(store, "demo") == store.last_seq("demo") > committed
+            assert chased == store.last_seq("demo") - worker_fold
+
+    asyncio.run(main())
