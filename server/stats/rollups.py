@@ -66,9 +66,7 @@ def fold_batch(store: Store, hall: str, tz: ZoneInfo, limit: int = BATCH, on_fol
     return len(events)
 
 
-def fold_all(
-    store: Store, hall: str, tz: ZoneInfo, on_folded: Folded | None = None, *, chase: bool = True
-) -> int:
+def fold_all(store: Store, hall: str, tz: ZoneInfo, on_folded: Folded | None = None, *, chase: bool = True) -> int:
     """Fold until the cursor reaches the last committed event; returns how many events were folded.
     `chase=False` (the folding workers): stop once a batch is not full, i.e. once the events that were
     committed when it read are folded; what commits meanwhile waits for the worker's next pass. Chasing
