@@ -327,15 +327,20 @@ class Dispatcher:
         return pending
 
     async def _flush(self, runtime: HallRuntime) -> None:
-        """Commit queued writes, a batch at a time, until none are left."""
-        while runtime.pending:
-            batch, runtime.pending = runtime.pending, []
+        """Commit queued writes, a batch at a time, until none are left. The next batch goes to the
+        database before this one's rows are handed to the publisher and the folder, so their work in
+        the event loop overlaps the next commit instead of delaying it (one commit in flight at most:
+        each batch is numbered on from the one before, committed)."""
+        batch, committing = self._commit_next(runtime)
+        while batch:
+            assert committing is not None
             writes = [p.write for p in batch]
             try:
-                batches = await asyncio.to_thread(self.store.commit_batch, runtime.hall, writes, runtime.last_seq)
+                batches = await committing
             except Exception:
                 log.exception("commit failed for hall %s; rebuilding its engine from the database", runtime.hall)
                 await self._fail(runtime, batch)
+                batch, committing = self._commit_next(runtime)
                 continue
             runtime.last_seq += sum(len(w.events) for w in writes)
             for pending in batch:
@@ -346,9 +351,20 @@ class Dispatcher:
                     runtime.remember(pending.idempotency, IdempotentAnswer(status_code, body))
                 if not pending.done.done():
                     pending.done.set_result(None)
+            committed_seq = runtime.last_seq
+            batch, committing = self._commit_next(runtime)
             if any(w.events for w in writes):
                 self._hand_over(runtime.hall, [row for rows in batches for row in rows])
-                self._notify(runtime.hall, runtime.last_seq)
+                self._notify(runtime.hall, committed_seq)
+
+    def _commit_next(self, runtime: HallRuntime) -> tuple[list[PendingWrite], asyncio.Future[Any] | None]:
+        """Take what is queued and start its commit in the thread pool (now, not at the next await)."""
+        batch, runtime.pending = runtime.pending, []
+        if not batch:
+            return batch, None
+        writes = [p.write for p in batch]
+        loop = asyncio.get_running_loop()
+        return batch, loop.run_in_executor(None, self.store.commit_batch, runtime.hall, writes, runtime.last_seq)
 
     async def _fail(self, runtime: HallRuntime, batch: list[PendingWrite]) -> None:
         """A batch did not commit: it and everything handled after it (computed on top of it) fail with
