@@ -21,9 +21,7 @@ worker process: 2 000 paho clients (a thread each) measure this 2-core machine, 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
-import json
 import multiprocessing as mp
 import os
 import shutil
@@ -45,7 +43,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.http_bench import SECRET, cpu_seconds, fresh_pg, profiled  # noqa: E402
-from bench.mqtt_fanout import MiniSubscriber, pct, subscriber_hello  # noqa: E402
+from bench.mqtt_fanout import Board, boards_worker, pct, subscriber_hello  # noqa: E402
 from hallq.contract import Topics  # noqa: E402
 from hallq.ports import free_ports  # noqa: E402
 from server.auth import sha256_hex  # noqa: E402
@@ -83,38 +81,13 @@ def hall_configs(folder: Path, halls: int, windows: int) -> list[str]:
 # --- the boards: one worker process, minimal MQTT subscribers -----------------------------------------
 
 
-def _board(client_id: str, hall: str, seen: list[tuple[str, str, float]], ready: asyncio.Event) -> MiniSubscriber:
-    """One hall's board, anonymous, following its `calls`: reports (hall, ticket, time)."""
-
-    def called(payload: bytes) -> None:
-        seen.append((hall, json.loads(payload)["ticket"], time.time()))
-
-    return MiniSubscriber(subscriber_hello(client_id, Topics(hall).calls), called, ready)
-
-
-def boards_worker(port: int, halls: list[str], per_hall: int, ready: Any, stop: Any, results: Any) -> None:
-    seen: list[tuple[str, str, float]] = []
-
-    async def main() -> None:
-        loop = asyncio.get_running_loop()
-        events, transports = [], []
-        for hall in halls:
-            for n in range(per_hall):
-                event = asyncio.Event()
-                transport, _ = await loop.create_connection(
-                    lambda h=hall, n=n, e=event: _board(f"board-{h}-{n}", h, seen, e), "127.0.0.1", port
-                )
-                events.append(event)
-                transports.append(transport)
-        for event in events:
-            await event.wait()
-        ready.put(len(events))
-        await asyncio.to_thread(stop.wait)
-        for transport in transports:
-            transport.close()
-
-    asyncio.run(main())
-    results.put(seen)
+def hall_boards(halls: list[str], per_hall: int) -> list[Board]:
+    """`per_hall` anonymous boards following each hall's `calls`."""
+    return [
+        (hall, f"board-{hall}-{n}", subscriber_hello(f"board-{hall}-{n}", Topics(hall).calls))
+        for hall in halls
+        for n in range(per_hall)
+    ]
 
 
 # --- processes ----------------------------------------------------------------------------------------
@@ -217,11 +190,11 @@ def call_round(
         hall, window = pairs[n % len(pairs)]
         client = getattr(clients, "c", None) or httpx.Client(timeout=30)
         clients.c = client
-        sent = time.time()
+        sent = time.monotonic()  # the boards worker records time.monotonic() too
         response = client.post(
             f"{api}/halls/{hall}/windows/{window}/call-next", headers={"Authorization": f"Bearer tok-{hall}"}
         )
-        answered = time.time()
+        answered = time.monotonic()
         assert response.status_code == 200, response.text
         with guard:
             done.append((hall, response.json()["ticket"]["number"], sent, answered))
@@ -245,7 +218,7 @@ def run(label: str, halls: int, args: argparse.Namespace, root: Path) -> dict[st
         ctx = mp.get_context("fork")
         ready, stop, results = ctx.Queue(), ctx.Event(), ctx.Queue()
         t_boards = time.perf_counter()
-        worker = ctx.Process(target=boards_worker, args=(port, ids, args.boards, ready, stop, results))
+        worker = ctx.Process(target=boards_worker, args=(port, hall_boards(ids, args.boards), ready, stop, results))
         worker.start()
         boards = ready.get(timeout=600)
         boards_s = time.perf_counter() - t_boards

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import multiprocessing as mp
 import os
 import statistics
@@ -110,6 +111,43 @@ class MiniSubscriber(asyncio.Protocol):
         self.buffer = buf[pos:]
         if acks:
             self.transport.write(b"".join(b"\x40\x02" + packet_id for packet_id in acks))
+
+
+Board = tuple[str, str, bytes]  # hall, client id, the CONNECT + SUBSCRIBE it sends
+
+
+def boards_worker(port: int, boards: list[Board], ready: Any, stop: Any, results: Any) -> None:
+    """A worker process hosting many boards (MiniSubscribers on 127.0.0.1:`port`) in one asyncio loop:
+    puts the number of boards subscribed on `ready`, then, once `stop` is set, the list of every
+    delivery (hall, ticket number, time.monotonic()) on `results` (CLOCK_MONOTONIC: the same clock in
+    every process of this machine)."""
+    seen: list[tuple[str, str, float]] = []
+
+    def board(hall: str, hello: bytes, ready_event: asyncio.Event) -> MiniSubscriber:
+        def called(payload: bytes) -> None:
+            seen.append((hall, json.loads(payload)["ticket"], time.monotonic()))
+
+        return MiniSubscriber(hello, called, ready_event)
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        events, transports = [], []
+        for hall, _client_id, hello in boards:
+            event = asyncio.Event()
+            transport, _ = await loop.create_connection(
+                lambda h=hall, b=hello, e=event: board(h, b, e), "127.0.0.1", port
+            )
+            events.append(event)
+            transports.append(transport)
+        for event in events:
+            await event.wait()
+        ready.put(len(events))
+        await asyncio.to_thread(stop.wait)
+        for transport in transports:
+            transport.close()
+
+    asyncio.run(main())
+    results.put(seen)
 
 
 def _hello(url: str, client_id: str) -> bytes:

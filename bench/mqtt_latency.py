@@ -3,20 +3,26 @@
     .venv/bin/python bench/mqtt_latency.py [--boards 50] [--rate 20] [--calls 300]
 
 Starts a real Mosquitto (config/mosquitto.conf, tests/support/broker.py) and a real dispatcher
-(`hallq server --demo --mqtt …`, SQLite), subscribes `--boards` hall boards (one hallq.bus
-connection each, in this process), issues tickets, then makes `--calls` call-next requests at
-`--rate` per second from a few worker threads, rotating over windows 1–5. For each call it records,
+(`hallq server --demo --mqtt …`, SQLite), subscribes `--boards` hall boards, issues tickets, then
+makes `--calls` call-next requests at `--rate` per second from a few worker threads, rotating over
+windows 1–5. For each call it records,
 from the moment the HTTP request is sent:
 
 - HTTP: until the dispatcher answered (the call is committed);
 - first board: until the first subscriber had the `calls` message;
 - every board: each (board, call) delivery;
 - last board: until the last of the boards had it.
+
+The boards are minimal MQTT subscribers (bench/mqtt_fanout.py, each its own connection and device
+credentials) in one asyncio loop in a process of their own, as boards are other machines in a hall;
+`--paho-boards` makes them hallq.bus clients (one paho thread each) in this process instead, where 50
+threads share the bench's GIL with its HTTP clients and the last board's time is partly the bench's.
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing as mp
 import platform
 import statistics
 import sys
@@ -26,12 +32,14 @@ import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.mqtt_fanout import Board, boards_worker, subscriber_hello  # noqa: E402
 from hallq.bus import BusClient, Message  # noqa: E402
 from hallq.contract import CallMessage, Topics  # noqa: E402
 from tests.support.broker import start_mosquitto  # noqa: E402
@@ -55,8 +63,9 @@ def describe(name: str, values_s: list[float]) -> str:
     )
 
 
-class Boards:
-    """`count` subscribers to `calls`, recording when each ticket number reached each of them."""
+class PahoBoards:
+    """`count` hallq.bus subscribers to `calls` in this process, recording when each ticket number
+    reached each of them."""
 
     def __init__(self, broker_url: str, count: int) -> None:
         self.arrived: dict[str, list[float]] = defaultdict(list)
@@ -69,7 +78,7 @@ class Boards:
             self.clients.append(client)
 
     def _received(self, message: Message) -> None:
-        now = time.perf_counter()
+        now = time.monotonic()
         number = CallMessage.model_validate_json(message.payload).ticket
         with self.lock:
             self.arrived[number].append(now)
@@ -81,9 +90,50 @@ class Boards:
             if not client.wait_connected(60):
                 raise RuntimeError("a bench board did not connect")
 
+    def wait(self, numbers: list[str], count: int, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if all(len(self.arrived.get(n, [])) >= count for n in numbers):
+                    return
+            time.sleep(0.1)
+
     def stop(self) -> None:
         for client in self.clients:
             client.stop()
+
+
+class ProcessBoards:
+    """`count` minimal subscribers to `calls` in a worker process (bench/mqtt_fanout.boards_worker),
+    each with its own device credentials; the deliveries come back when stopped."""
+
+    def __init__(self, port: int, device_url: Any, count: int) -> None:
+        calls = Topics("demo").calls
+        self.boards: list[Board] = []
+        for i in range(count):
+            device = f"bench-board-{i}"
+            user, rest = device_url(device).split("//", 1)[1].split(":", 1)
+            self.boards.append(("demo", device, subscriber_hello(device, calls, user, rest.split("@", 1)[0])))
+        self.port = port
+        self.arrived: dict[str, list[float]] = defaultdict(list)
+        ctx = mp.get_context("fork")
+        self.ready, self.stopping, self.results = ctx.Queue(), ctx.Event(), ctx.Queue()
+        self.worker = ctx.Process(target=boards_worker, args=(port, self.boards, self.ready, self.stopping,
+                                                              self.results))  # fmt: skip
+
+    def start(self) -> None:
+        self.worker.start()
+        self.ready.get(timeout=60)
+
+    def wait(self, _numbers: list[str], _count: int, _timeout: float) -> None:
+        time.sleep(2.0)  # the last deliveries (they are counted when the worker stops)
+
+    def stop(self) -> None:
+        if self.worker.is_alive():
+            self.stopping.set()
+            for _hall, number, at in self.results.get(timeout=60):
+                self.arrived[number].append(at)
+            self.worker.join(30)
 
 
 def main() -> int:
@@ -91,12 +141,17 @@ def main() -> int:
     parser.add_argument("--boards", type=int, default=50)
     parser.add_argument("--rate", type=float, default=20.0, help="call-next requests per second")
     parser.add_argument("--calls", type=int, default=300)
+    parser.add_argument("--paho-boards", action="store_true", help="hallq.bus boards in this process")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="hallq-bench-mqtt-"))
     broker = start_mosquitto(tmp)
     dispatcher = start_dispatcher(tmp, mqtt_url=broker.url)
-    boards = Boards(lambda device: broker.device_url(device), args.boards)
+    boards: PahoBoards | ProcessBoards
+    if args.paho_boards:
+        boards = PahoBoards(lambda device: broker.device_url(device), args.boards)
+    else:
+        boards = ProcessBoards(broker.port, broker.device_url, args.boards)
     try:
         boards.start()
         http = httpx.Client(base_url=dispatcher.api, timeout=30, limits=httpx.Limits(max_connections=16))
@@ -110,9 +165,9 @@ def main() -> int:
 
         def call(i: int) -> None:
             window = WINDOWS[i % len(WINDOWS)]
-            start = time.perf_counter()
+            start = time.monotonic()
             response = http.post(f"/halls/demo/windows/{window}/call-next", headers=clerks[window])
-            done = time.perf_counter()
+            done = time.monotonic()
             if response.status_code == 200:
                 with lock:
                     sent[response.json()["ticket"]["number"]] = start
@@ -127,12 +182,8 @@ def main() -> int:
                     time.sleep(delay)
                 pool.submit(call, i)
         elapsed = time.perf_counter() - begin
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with boards.lock:
-                if all(len(boards.arrived.get(n, [])) >= args.boards for n in sent):
-                    break
-            time.sleep(0.1)
+        boards.wait(list(sent), args.boards, 30)
+        boards.stop()
         first, every, last, missing = [], [], [], 0
         for number, start in sent.items():
             times = boards.arrived.get(number, [])
@@ -142,7 +193,9 @@ def main() -> int:
                 last.append(max(times) - start)
                 every += [t - start for t in times]
         print()
-        print(f"machine: {platform.machine()} {platform.release()}, Python {platform.python_version()}")
+        where = "hallq.bus (paho) in the bench process" if args.paho_boards else "minimal subscribers, own process"
+        machine = f"{platform.machine()} {platform.release()}, Python {platform.python_version()}"
+        print(f"machine: {machine}; boards: {where}")
         print(f"achieved {len(sent) / elapsed:.1f} calls/s ({len(sent)} calls in {elapsed:.1f} s), "
               f"{args.boards} boards, deliveries missing: {missing}")  # fmt: skip
         print(describe("HTTP", answered))
