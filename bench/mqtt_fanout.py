@@ -26,6 +26,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +114,27 @@ class MiniSubscriber(asyncio.Protocol):
             self.transport.write(b"".join(b"\x40\x02" + packet_id for packet_id in acks))
 
 
+Subscriber = tuple[str, int, Callable[[asyncio.Event], MiniSubscriber]]  # host, port, make(ready event)
+
+
+async def host_subscribers(subscribers: list[Subscriber], ready: Any, stop: Any) -> None:
+    """Connect every subscriber, put how many on `ready` once all are subscribed, hold them until
+    `stop` is set."""
+    loop = asyncio.get_running_loop()
+    events, transports = [], []
+    for host, port, make in subscribers:
+        event = asyncio.Event()
+        transport, _ = await loop.create_connection(lambda make=make, event=event: make(event), host, port)
+        events.append(event)
+        transports.append(transport)
+    for event in events:
+        await event.wait()
+    ready.put(len(events))
+    await asyncio.to_thread(stop.wait)
+    for transport in transports:
+        transport.close()
+
+
 Board = tuple[str, str, bytes]  # hall, client id, the CONNECT + SUBSCRIBE it sends
 
 
@@ -129,24 +151,10 @@ def boards_worker(port: int, boards: list[Board], ready: Any, stop: Any, results
 
         return MiniSubscriber(hello, called, ready_event)
 
-    async def main() -> None:
-        loop = asyncio.get_running_loop()
-        events, transports = [], []
-        for hall, _client_id, hello in boards:
-            event = asyncio.Event()
-            transport, _ = await loop.create_connection(
-                lambda h=hall, b=hello, e=event: board(h, b, e), "127.0.0.1", port
-            )
-            events.append(event)
-            transports.append(transport)
-        for event in events:
-            await event.wait()
-        ready.put(len(events))
-        await asyncio.to_thread(stop.wait)
-        for transport in transports:
-            transport.close()
-
-    asyncio.run(main())
+    subscribers = [
+        ("127.0.0.1", port, lambda event, h=hall, b=hello: board(h, b, event)) for hall, _client_id, hello in boards
+    ]
+    asyncio.run(host_subscribers(subscribers, ready, stop))
     results.put(seen)
 
 
@@ -170,26 +178,12 @@ def worker(urls: list[str], ready: Any, stop: Any, results: Any) -> None:
         else:
             last_burst[0] = now
 
-    async def main() -> None:
-        readies = [asyncio.Event() for _ in urls]
-        loop = asyncio.get_running_loop()
-        transports = []
-        for i, url in enumerate(urls):
-            host, port = url.rsplit("@", 1)[1].split(":")
-            transport, _protocol = await loop.create_connection(
-                lambda i=i, url=url: MiniSubscriber(_hello(url, f"fan-{os.getpid()}-{i}"), received, readies[i]),
-                host,
-                int(port),
-            )
-            transports.append(transport)
-        for event in readies:
-            await event.wait()
-        ready.put(len(urls))
-        await asyncio.to_thread(stop.wait)
-        for transport in transports:
-            transport.close()
-
-    asyncio.run(main())
+    subscribers = []
+    for i, url in enumerate(urls):
+        host, port = url.rsplit("@", 1)[1].split(":")
+        hello = _hello(url, f"fan-{os.getpid()}-{i}")
+        subscribers.append((host, int(port), lambda event, hello=hello: MiniSubscriber(hello, received, event)))
+    asyncio.run(host_subscribers(subscribers, ready, stop))
     results.put({"steady": steady, "counts": counts, "last_burst": last_burst[0]})
 
 
