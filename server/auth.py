@@ -63,6 +63,12 @@ class Principal:
         return self.kind == "user"
 
     @property
+    def is_front_desk(self) -> bool:
+        """The hall's own staff (clerk, supervisor, admin), who serve citizens at the counter; not a
+        department's back-office staff, who see their department's cases only."""
+        return self.kind == "user" and self.role != Role.department.value
+
+    @property
     def actor(self) -> str:
         return f"{self.kind}:{self.name}"
 

@@ -52,9 +52,10 @@ def service_for(dispatcher: Dispatcher, hall: str) -> AppointmentService:
 
 
 def _desk(principal: Principal | None) -> str:
-    """The channel a booking comes from; a token must be a kiosk's or a staff login's."""
+    """The channel a booking comes from; a token must be a kiosk's or a front-desk login's."""
     if principal is None:
         return "phone"
+    _not_a_department(principal)
     if principal.is_user:
         return "counter"
     if principal.role in BOOKING_DEVICES:
@@ -153,7 +154,16 @@ async def qr_svg(dispatcher: Dispatcher, hall: str, appointment_id: str, access:
     return qr.svg(status_url(service, appointment_id, access or ""))
 
 
+def _not_a_department(principal: Principal) -> None:
+    """Bookings are the front desk's: a department's back-office login neither sees nor handles them."""
+    if principal.is_user and not principal.is_front_desk:
+        raise Forbidden(
+            "预约由大厅窗口和值班主任办理，部门后台账号不能查看或办理。 Bookings are for the hall's front desk."
+        )
+
+
 def _check_in_desk(principal: Principal) -> None:
+    _not_a_department(principal)
     if principal.is_user or principal.role in BOOKING_DEVICES:
         return
     raise Forbidden(f"设备 {principal.name}（{principal.role}）不能签到，请在自助取号机上签到。 Check in at a kiosk.")
@@ -225,9 +235,10 @@ def _sentence(service: AppointmentService, start: dt.datetime, on_time: bool, ti
 
 
 async def day_list(dispatcher: Dispatcher, principal: Principal, hall: str, day: dt.date) -> list[AppointmentView]:
-    """The office's list of a day's bookings (staff logins only: masked phones, never an ID number)."""
+    """The office's list of a day's bookings (front-desk logins only: masked phones, never an ID number)."""
     if not principal.is_user:
         raise Forbidden("预约名单仅限工作人员查看。 Staff only.")
+    _not_a_department(principal)
     service = service_for(dispatcher, hall)
     found = await asyncio.to_thread(service.day_list, day, utcnow())
     return [AppointmentView.model_validate(v) for v in found]

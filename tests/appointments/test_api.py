@@ -223,6 +223,31 @@ def test_reschedule_by_key_and_a_staff_cancel_is_audited(database: str, clock: C
     run(database, scenario)
 
 
+def test_a_departments_login_neither_sees_nor_handles_bookings(database: str, clock: Clock) -> None:
+    """Bookings are the front desk's: 卫健's back-office staff get 403 with a sentence, a clerk does not."""
+
+    async def scenario(client: httpx.AsyncClient) -> None:
+        booked = (await book(client, clock.at(11), 1)).json()
+        login = await client.post("/auth/login", json={"username": "wj1", "password": "demo"})
+        assert login.status_code == 200, login.text
+        department = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        day = {"date": clock.now.date().isoformat()}
+        refused = [
+            await client.get("/halls/demo/appointments", params=day, headers=department),
+            await client.get(f"/halls/demo/appointments/{booked['id']}", headers=department),
+            await client.post(f"/halls/demo/appointments/{booked['id']}/cancel", headers=department),
+            await book(client, clock.at(12), 2, **department),
+            await client.post(f"/halls/demo/appointments/{booked['code']}/check-in", json={}, headers=department),
+        ]
+        for answer in refused:
+            assert answer.status_code == 403 and "部门后台账号" in answer.json()["detail"], answer.text
+        front_desk = await clerk(client, "1")
+        listed = await client.get("/halls/demo/appointments", params=day, headers=front_desk)
+        assert listed.status_code == 200 and [a["id"] for a in listed.json()] == [booked["id"]]
+
+    run(database, scenario)
+
+
 def test_a_check_in_cut_short_before_its_ticket_is_resumed_with_one_ticket(database: str, clock: Clock) -> None:
     async def main() -> None:
         async with running_app(make_settings(database, config())) as (client, app):

@@ -90,6 +90,7 @@ def test_window_department_and_output_window_each_take_their_steps(
 ) -> None:
     # the comprehensive window receives: every material checked off, the 收件通知书 printed at window 4
     log_in(page, dispatcher, "clerk4")
+    page.wait_for_selector("#appointments-tab button")  # the front desk's bookings
     tab(page, "intake")
     page.select_option("#intake-window", "4")
     page.select_option("#intake-item", "hygiene-permit")
@@ -131,6 +132,7 @@ def test_window_department_and_output_window_each_take_their_steps(
     # 卫健 signs for the paper, accepts, approves and hands the result over
     log_in(page, dispatcher, "wj1")
     assert page.locator("#tabs button[data-tab='intake']").count() == 0
+    assert page.locator("#appointments-tab").count() == 0, "a department sees no bookings"
     tab(page, "handover")
     page.click(".sheet button.sign")
     assert "已签收" in page.wait_for_selector("#handover-msg:not(:empty)").inner_text()

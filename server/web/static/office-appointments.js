@@ -34,9 +34,19 @@
     return box;
   }
 
+  function role() {
+    try { return JSON.parse(sessionStorage.getItem("hallq.office.user") || "[]")[1] || ""; } catch (error) { return ""; }
+  }
+
   // Its own row under the desk's tabs: office.js counts every button in #tabs as one of its own.
+  // Bookings are the front desk's: a department's back-office login gets no tab (the API says 403 too).
   function addTab() {
     const tabs = el("tabs");
+    if (role() === "department") {
+      if (el("appointments-tab")) el("appointments-tab").remove();
+      if (el("appointments-desk")) el("appointments-desk").hidden = true;
+      return;
+    }
     if (!tabs || !tabs.children.length || el("appointments-tab")) return;
     const nav = make("nav", undefined, { id: "appointments-tab" });
     const tab = make("button", "预约名单");
