@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import httpx
-from http_bench import DEMO, bench_config, percentile, server  # bench/ is this script's folder
+from http_bench import DEMO, bench_config, percentile, profiled, server, settle  # bench/ is this script's folder
 
 from server.engine import commands as c
 from server.runtime import Dispatcher
@@ -61,15 +61,18 @@ def call_next_latencies(url: str, calls: int) -> list[float]:
         return latencies
 
 
-def measure(waiting: int, calls: int) -> tuple[float, float]:
+def measure(waiting: int, calls: int, profile: Path | None = None) -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         database = f"sqlite:///{workdir / 'deep.sqlite3'}"
         began = time.perf_counter()
         asyncio.run(fill(database, bench_config(workdir), waiting))
         print(f"  {waiting} waiting tickets issued in {time.perf_counter() - began:.1f} s", flush=True)
-        with server(database, workdir) as (url, _pid):
-            latencies = call_next_latencies(url, calls)
+        with server(database, workdir) as (url, pid):
+            # the filling's events are folded and published first, as they would have been as they came
+            print(f"  dispatcher idle after {settle(pid, 600):.1f} s", flush=True)
+            with profiled(pid, profile, f"depth-{waiting}", rate=100):
+                latencies = call_next_latencies(url, calls)
     return percentile(latencies, 50), percentile(latencies, 99)
 
 
@@ -78,11 +81,12 @@ def main() -> None:
     parser.add_argument("--deep", type=int, default=100_000)
     parser.add_argument("--shallow", type=int, default=10)
     parser.add_argument("--calls", type=int, default=200)
+    parser.add_argument("--profile", type=Path, metavar="FOLDER", help="py-spy on the dispatcher while it calls")
     args = parser.parse_args()
     results = {}
     for depth in (args.shallow, args.deep):
         print(f"depth {depth}:", flush=True)
-        results[depth] = measure(depth, args.calls)
+        results[depth] = measure(depth, args.calls, args.profile)
     print("| waiting | call-next p50 | p99 |\n|---|---|---|")
     for depth, (p50, p99) in results.items():
         print(f"| {depth} | {p50 * 1000:.1f} ms | {p99 * 1000:.1f} ms |")

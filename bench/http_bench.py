@@ -133,6 +133,18 @@ def server(
         log.close()
 
 
+def settle(pid: int, timeout: float = 120.0) -> float:
+    """Wait until the dispatcher is idle (under 10 % of a core for a second): what was committed before
+    (a filling, a backlog) is folded into the statistics and published before anything is timed. Returns the wait."""
+    began = time.perf_counter()
+    while time.perf_counter() - began < timeout:
+        before = cpu_seconds(pid)
+        time.sleep(1.0)
+        if cpu_seconds(pid) - before < 0.1:
+            break
+    return time.perf_counter() - began
+
+
 @contextlib.contextmanager
 def profiled(pid: int, folder: Path | None, label: str, rate: int = 250, gil: bool = False) -> Iterator[None]:
     """With --profile: py-spy on the server while the block runs (the threads at work, raw collapsed

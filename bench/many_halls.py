@@ -42,7 +42,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.http_bench import SECRET, cpu_seconds, fresh_pg, profiled  # noqa: E402
+from bench.http_bench import SECRET, fresh_pg, profiled, settle  # noqa: E402
 from bench.mqtt_fanout import Board, boards_worker, pct, subscriber_hello  # noqa: E402
 from hallq.contract import Topics  # noqa: E402
 from hallq.ports import free_ports  # noqa: E402
@@ -159,18 +159,6 @@ def fill(api: str, halls: list[str], windows: list[str], per_hall: int) -> None:
 
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(issue, halls))
-
-
-def settle(pid: int, timeout: float = 120.0) -> float:
-    """Wait until the dispatcher is idle (under 10 % of a core for a second): the filling's commits
-    are folded into the statistics and published before the calls are timed. Returns the wait."""
-    began = time.perf_counter()
-    while time.perf_counter() - began < timeout:
-        before = cpu_seconds(pid)
-        time.sleep(1.0)
-        if cpu_seconds(pid) - before < 0.1:
-            break
-    return time.perf_counter() - began
 
 
 def call_round(
