@@ -25,6 +25,7 @@ from hallq.device import DeviceSettings
 log = logging.getLogger(__name__)
 
 INFO_RETRY_S = 5.0
+FETCH_WAIT_S = 10.0  # stop() waits this long for a fetch under way (the HTTP client times out after 5 s)
 REFUSED_TEXT = "叫号系统拒绝了本屏的登录凭据，请联系管理员（--device / --token）"
 Post = Callable[[Callable[[], None]], None]
 
@@ -68,8 +69,11 @@ class BoardFeed:
         self.tick()
 
     def stop(self) -> None:
+        """Stop following; an HTTP fetch under way finishes first (at most the client's timeout), so its
+        thread never meets a closed client. The lock stays taken: a stopped feed fetches nothing."""
         self._stopped.set()
         self.link.stop()
+        self._fetching.acquire(timeout=FETCH_WAIT_S)
         self._http.close()
 
     def tick(self) -> None:
@@ -83,6 +87,8 @@ class BoardFeed:
             self._last_info_attempt is None or (now - self._last_info_attempt).total_seconds() >= INFO_RETRY_S
         )
         need_board = self.model.resync_due(now)
+        if self._stopped.is_set():
+            return
         if (need_info or need_board) and self._fetching.acquire(blocking=False):
             if need_board:
                 self.model.note_resync_attempt(now)

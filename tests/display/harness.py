@@ -47,15 +47,21 @@ def demo_hall_info() -> dict[str, Any]:
 
 
 class FakeHall:
-    """GET /api/v1/halls/demo and /board on a free port; `snapshot` is what /board answers."""
+    """GET /api/v1/halls/demo and /board on a free port; `snapshot` is what /board answers. With `hold`
+    set to an Event, each request is answered only once it is set (`asked` is set when one arrives)."""
 
     def __init__(self) -> None:
         self.info = demo_hall_info()
         self.snapshot: BoardSnapshot | None = None
+        self.hold: threading.Event | None = None
+        self.asked = threading.Event()
         hall = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                hall.asked.set()
+                if hall.hold is not None:
+                    hall.hold.wait(30)
                 if self.path == "/api/v1/halls/demo":
                     self._send(200, json.dumps(hall.info).encode())
                 elif self.path == "/api/v1/halls/demo/board" and hall.snapshot is not None:
