@@ -141,7 +141,7 @@ if HttpToolsProtocol is not None:
         headers_done = False
 
         def on_headers_complete(self) -> None:
-            self.headers_done = bool(self.pipeline)
+            self.headers_done = True
             super().on_headers_complete()
 
         def on_response_complete(self) -> None:

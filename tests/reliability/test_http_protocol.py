@@ -20,8 +20,11 @@ DEADLINE_S = 0.5
 
 
 async def hello(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Answers `hello`; /slow takes three deadlines to answer (a report being drawn, a big upload)."""
     if scope["type"] != "http":
         return
+    if scope["path"] == "/slow":
+        await asyncio.sleep(DEADLINE_S * 3)
     await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"5")]})
     await send({"type": "http.response.body", "body": b"hello"})
 
@@ -88,6 +91,13 @@ def test_a_slow_but_complete_client_is_answered_and_pipelined_requests_too(serve
         sock.sendall(b"GET / HTTP/1.1\r\nHost: hall\r\n\r\n" * 3)
         assert answers(sock, 3) == 3
         assert not closed_within(sock, DEADLINE_S / 5), "a connection that has had its answers is not cut at once"
+
+
+def test_a_request_whose_answer_takes_longer_than_the_deadline_is_not_cut(server: tuple[str, int]) -> None:
+    """The deadline is for headers: once they are complete, the route may take its time."""
+    with socket.create_connection(server) as sock:
+        sock.sendall(b"GET /slow HTTP/1.1\r\nHost: hall\r\n\r\n")
+        assert answers(sock, 1) == 1
 
 
 def test_unknown_parser_is_refused() -> None:
