@@ -25,7 +25,6 @@ from hallq.device import DeviceSettings
 log = logging.getLogger(__name__)
 
 INFO_RETRY_S = 5.0
-FETCH_WAIT_S = 10.0  # stop() waits this long for a fetch under way (the HTTP client times out after 5 s)
 REFUSED_TEXT = "叫号系统拒绝了本屏的登录凭据，请联系管理员（--device / --token）"
 Post = Callable[[Callable[[], None]], None]
 
@@ -69,11 +68,9 @@ class BoardFeed:
         self.tick()
 
     def stop(self) -> None:
-        """Stop following; an HTTP fetch under way finishes first (at most the client's timeout), so its
-        thread never meets a closed client. The lock stays taken: a stopped feed fetches nothing."""
+        """Stop following at once; a fetch under way ends quietly on the closed client (_fetch)."""
         self._stopped.set()
         self.link.stop()
-        self._fetching.acquire(timeout=FETCH_WAIT_S)
         self._http.close()
 
     def tick(self) -> None:
@@ -125,10 +122,15 @@ class BoardFeed:
         try:
             if need_info:
                 self._fetch_hall_info()
-            if need_board:
+            if need_board and not self._stopped.is_set():
                 snap = self._get_board()
                 if snap is not None:
                     self._post(lambda: self._apply_http_snapshot(snap, seq_at_request))
+        except Exception:
+            if not self._stopped.is_set():
+                raise
+            # stop() closed the client under this fetch (the board is shutting down): nothing to show
+            log.debug("a fetch ended by the board stopping", exc_info=True)
         finally:
             self._fetching.release()
 
