@@ -24,7 +24,7 @@ from server.stats.cases import CaseTally, case_stats
 from server.stats.distribution import wait_distribution
 from server.stats.live import live_stats
 from server.stats.metrics import CONTENT_TYPE, HallMetrics
-from server.stats.queries import BadRange, hall_stats
+from server.stats.queries import BadRange, check_range, hall_stats
 
 router = APIRouter(tags=["stats"])
 metrics_router = APIRouter(tags=["stats"])  # at the root, where Prometheus looks: /metrics
@@ -81,8 +81,10 @@ async def get_department_stats(
     Supervisors and admins see every department; a department's staff their own."""
     config = dispatcher.runtime(hall).config
     own = _own_department(principal, config)
-    if to < from_ or (to - from_).days > 366:
-        raise HTTPException(422, "日期范围应在一年以内，且结束日期不早于开始日期 — the range is at most a year")
+    try:
+        check_range(from_, to)  # the same bounds and sentences as every other stats range
+    except BadRange as exc:
+        raise HTTPException(422, str(exc)) from None
     today = hall_now(dispatcher, config)[1]
     stats = await asyncio.to_thread(case_stats, dispatcher.store.engine, config, from_, to, today)
     names = [d.name for d in config.departments if d.staff and own in (None, d.name)]

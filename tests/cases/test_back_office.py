@@ -196,6 +196,9 @@ def test_a_case_behind_the_window_from_intake_to_archive(
     assert (row["handed_over"], row["handovers_late"]) == (1, 1)
     everyone = client.get(numbers, headers=login(client, "supervisor")).json()["rows"]
     assert {r["department"] for r in everyone} == {"卫健", "人社", "税务", "市场监管"}
+    for bad in ("from=2026-10-14&to=2026-09-30", "from=2025-10-01&to=2026-10-02"):  # reversed; 367 days
+        refused = client.get(f"{BASE}/stats/departments?{bad}", headers=health)
+        assert refused.status_code == 422 and ("统计范围" in refused.text or "结束日期" in refused.text), refused.text
 
 
 def test_a_department_without_staff_still_decides_at_the_window(client: TestClient, clock: Clock) -> None:
