@@ -15,7 +15,6 @@ Only halls this dispatcher writes (a standby leaves them to the active one) and 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,13 +27,13 @@ from hallq.forward_models import InboundTransfers
 from server.cases.service import CaseService
 from server.network import forwarding
 from server.network.catalogue_cache import read_cache
-from server.network.uplink import STOP_WAIT_S, HubRefused, _raise_for, backoff_s
+from server.network.hub_worker import HubWorker
+from server.network.uplink import HubRefused, _raise_for, backoff_s
 from server.runtime import Dispatcher
 from server.store.database import utcnow
 
 log = logging.getLogger(__name__)
 POLL_S = 5.0
-TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 
 
 @dataclass
@@ -45,7 +44,7 @@ class Link:
     retry_at: float = 0.0
 
 
-class Forwarder:
+class Forwarder(HubWorker):
     def __init__(
         self,
         dispatcher: Dispatcher,
@@ -61,11 +60,7 @@ class Forwarder:
         self.catalogue_path = catalogue_path
         self.poll_s = poll_s
         self.links = {hall: Link(hall, token) for hall, token in tokens.items() if hall in dispatcher.halls}
-        self.client = httpx.Client(base_url=hub_url.rstrip("/") + "/api/v1/hub", timeout=TIMEOUT)
-        self._wake = threading.Condition()
-        self._dirty = True
-        self._stopping = False
-        self._thread = threading.Thread(target=self._run, name="hallq-forwarder", daemon=True)
+        super().__init__(hub_url, "hallq-forwarder")
 
     def serves(self, hall: str) -> bool:
         return hall in self.links
@@ -77,30 +72,10 @@ class Forwarder:
         cached = read_cache(Path(self.catalogue_path))
         return cached.catalogue if cached else None
 
-    # ---- lifecycle ------------------------------------------------------------------------------
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        with self._wake:
-            self._stopping = True
-            self._wake.notify_all()
-        # A request to a hung hub may hold the thread for TIMEOUT: the dispatcher does not wait for it
-        # (a daemon thread; a transfer sent but not marked is sent again, the hub keeps it once).
-        self._thread.join(timeout=STOP_WAIT_S)
-        if not self._thread.is_alive():
-            self.client.close()
-
-    def wake(self) -> None:
-        with self._wake:
-            self._dirty = True
-            self._wake.notify_all()
-
     def _run(self) -> None:
         while True:
-            with self._wake:
-                self._wake.wait_for(lambda: self._stopping or self._dirty, self._next_wake_s())
+            with self._changed:
+                self._changed.wait_for(lambda: self._stopping or self._dirty, self._next_wake_s())
                 if self._stopping:
                     return
                 self._dirty = False

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import logging
 import random
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ import orjson
 
 from hallq.config import HallConfig
 from hallq.network_models import BatchAck, GapAnswer, HallProfile, HubHall, ServiceProfile, WindowProfile
+from server.network.hub_worker import HubWorker
 from server.network.redact import shippable
 from server.runtime import Dispatcher
 from server.store import EventRow
@@ -45,8 +45,6 @@ HEARTBEAT_S = 20.0  # the hub counts a hall online for a minute after it last he
 GATHER_S = 1.0
 BACKOFF_FIRST_S = 1.0
 BACKOFF_MAX_S = 60.0
-TIMEOUT = httpx.Timeout(30.0, connect=5.0)
-STOP_WAIT_S = 2.0
 
 
 class HubRefused(Exception):
@@ -87,7 +85,7 @@ class HallLink:
     last_contact: float = 0.0
 
 
-class Uplink:
+class Uplink(HubWorker):
     def __init__(
         self,
         dispatcher: Dispatcher,
@@ -105,35 +103,22 @@ class Uplink:
         self.heartbeat_s = heartbeat_s
         self.gather_s = gather_s
         self.links = {hall: HallLink(hall, token) for hall, token in tokens.items() if hall in dispatcher.halls}
-        self.client = httpx.Client(base_url=hub_url.rstrip("/") + "/api/v1/hub", timeout=TIMEOUT)
-        self._changed = threading.Condition()
-        self._dirty = True
-        self._stopping = False
-        self._thread = threading.Thread(target=self._run, name="hallq-uplink", daemon=True)
+        super().__init__(hub_url, "hallq-uplink")
 
     # ---- lifecycle ------------------------------------------------------------------------------
 
     def start(self) -> None:
         self.dispatcher.on_commit.append(self.on_commit)
-        self._thread.start()
+        super().start()
 
     def stop(self) -> None:
         if self.on_commit in self.dispatcher.on_commit:
             self.dispatcher.on_commit.remove(self.on_commit)
-        with self._changed:
-            self._stopping = True
-            self._changed.notify_all()
-        # A request to a hung hub may hold the thread for TIMEOUT: the dispatcher does not wait for
-        # it (the thread is a daemon, and what was shipped is known to the hub, not kept here).
-        self._thread.join(timeout=STOP_WAIT_S)
-        if not self._thread.is_alive():
-            self.client.close()
+        super().stop()
 
     def on_commit(self, _hall: str, _seq: int) -> None:
         """Called on every commit: only wakes the thread (never waits on the network)."""
-        with self._changed:
-            self._dirty = True
-            self._changed.notify_all()
+        self.wake()
 
     # ---- the loop -------------------------------------------------------------------------------
 
