@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -36,6 +34,7 @@ from pathlib import Path
 import httpx
 
 from tests.support.ports import free_port
+from tests.support.process import ServerProcess
 
 DEMO_TOKEN = "demo-device-token"
 DEMO_PASSWORD = "demo"
@@ -43,10 +42,8 @@ TEST_HMAC_SECRET = "tests-hmac-secret-0123456789abcdef0123456789"
 START_TIMEOUT_S = 45.0
 
 
-class Dispatcher:
+class Dispatcher(ServerProcess):
     """One `hallq server` process; see the module docstring."""
-
-    host = "127.0.0.1"
 
     def __init__(
         self,
@@ -58,27 +55,16 @@ class Dispatcher:
         extra_args: Sequence[str],
         env: dict[str, str] | None = None,
     ) -> None:
-        self.workdir = workdir
-        self.port = free_port()
+        super().__init__(workdir, "dispatcher")
         self.database = database or f"sqlite:///{workdir / 'hallq.sqlite3'}"
         self.mqtt_url = mqtt_url
         self.embedded_mqtt_port: int | None = None
         self.demo = demo
         self.extra_args = list(extra_args)
         self.env = env or {}
-        self.log_path = workdir / f"dispatcher-{self.port}.log"
-        self.proc: subprocess.Popen[bytes] | None = None
         self.hall = "demo"
         # A standby dispatcher (PostgreSQL, another one holds the hall) answers 503 until it takes over.
         self.accept_standby = False
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    @property
-    def api(self) -> str:
-        return f"{self.url}/api/v1"
 
     @property
     def headers(self) -> dict[str, str]:
@@ -113,11 +99,7 @@ class Dispatcher:
         ):
             if key not in self.env:
                 env.pop(key, None)
-        log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            self.command(), stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.workdir, start_new_session=True
-        )
-        log.close()
+        self.spawn(self.command(), env)
         self.wait_ready()
         return self
 
@@ -133,28 +115,6 @@ class Dispatcher:
             time.sleep(0.1)
         self.kill()
         raise RuntimeError(f"hallq server did not answer within {timeout:.0f}s:\n{self.log_text()[-4000:]}")
-
-    def log_text(self) -> str:
-        try:
-            return self.log_path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return ""
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown code runs (the crash case)."""
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(10)
-
-    def terminate(self, timeout: float = 15) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-    stop = terminate
 
     def restart(self) -> Dispatcher:
         self.terminate()

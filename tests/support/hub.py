@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -24,30 +23,17 @@ from typing import Any
 
 import httpx
 
-from tests.support.ports import free_port
+from tests.support.process import ServerProcess
 
 START_TIMEOUT_S = 45.0
 
 
-class Hub:
-    host = "127.0.0.1"
-
+class Hub(ServerProcess):
     def __init__(self, workdir: Path, database: str, demo: bool = True) -> None:
-        self.workdir = workdir
+        super().__init__(workdir, "hub")
         self.database = database
         self.demo = demo
-        self.port = free_port()
-        self.log_path = workdir / f"hub-{self.port}.log"
-        self.proc: subprocess.Popen[bytes] | None = None
         self._token: str | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    @property
-    def api(self) -> str:
-        return f"{self.url}/api/v1"
 
     def _env(self) -> dict[str, str]:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -60,10 +46,7 @@ class Hub:
                "--host", self.host, "--port", str(self.port)]  # fmt: skip
         if self.demo:
             cmd.append("--demo")
-        with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen(
-                cmd, stdout=log, stderr=subprocess.STDOUT, env=self._env(), cwd=self.workdir, start_new_session=True
-            )
+        self.spawn(cmd, self._env())
         self._wait_ready()
         return self
 
@@ -86,25 +69,6 @@ class Hub:
         done = subprocess.run(cmd, capture_output=True, text=True, env=self._env(), cwd=self.workdir, timeout=60)
         assert done.returncode == 0, done.stderr
         return done.stdout.strip().splitlines()[-1]
-
-    def log_text(self) -> str:
-        try:
-            return self.log_path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return ""
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(10)
-
-    def stop(self, timeout: float = 15) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
     # ---- as staff ---------------------------------------------------------------------------------
 
