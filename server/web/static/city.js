@@ -17,9 +17,6 @@
   let names = {};
 
   // ---- formatting ---------------------------------------------------------------------------------
-  function ymd(d) {
-    return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
-  }
   function duration(seconds) {
     if (!seconds) return "—";
     if (seconds < 60) return `${seconds}秒`;
@@ -169,19 +166,7 @@
   }
 
   // ---- rankings ---------------------------------------------------------------------------------------
-  function setRange(kind) {
-    const today = new Date();
-    let from = new Date(today.getFullYear(), today.getMonth(), 1);
-    let to = today;
-    if (kind === "today") from = today;
-    if (kind === "week") from = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 6);
-    if (kind === "last-month") {
-      from = new Date(today.getFullYear(), today.getMonth() - 1, 1);
-      to = new Date(today.getFullYear(), today.getMonth(), 0);
-    }
-    el("from").value = ymd(from);
-    el("to").value = ymd(to);
-  }
+  const setRange = staff.setRange;
 
   function rankingCard(ranking) {
     const card = make("div", undefined, { className: "card" });

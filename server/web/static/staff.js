@@ -119,8 +119,27 @@ const staff = (function () {
     if (state.token) open(); else showLogin("");
   }
 
+  // The date range of the numbers pages (#from, #to): this month, today, the last 7 days, last month.
+  function ymd(d) {
+    return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+  }
+
+  function setRange(kind) {
+    const today = new Date();
+    let from = new Date(today.getFullYear(), today.getMonth(), 1);
+    let to = today;
+    if (kind === "today") from = today;
+    if (kind === "week") from = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 6);
+    if (kind === "last-month") {
+      from = new Date(today.getFullYear(), today.getMonth() - 1, 1);
+      to = new Date(today.getFullYear(), today.getMonth(), 0);
+    }
+    el("from").value = ymd(from);
+    el("to").value = ymd(to);
+  }
+
   return {
-    state, api, json, make, start,
+    state, api, json, make, start, setRange,
     base: () => `/api/v1/halls/${encodeURIComponent(state.hall)}`,
     hallName: () => el("hall").selectedOptions.length ? el("hall").selectedOptions[0].textContent : state.hall,
   };

@@ -10,9 +10,6 @@
   const charts = {};
 
   // ---- formatting ---------------------------------------------------------------------------------
-  function ymd(d) {
-    return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
-  }
   function duration(seconds) {
     if (seconds === null || seconds === undefined) return "—";
     const s = Math.round(seconds);
@@ -24,19 +21,7 @@
   const pct = (value) => (value === null || value === undefined ? "—" : `${value.toFixed(1)}%`);
 
   // ---- the range ------------------------------------------------------------------------------------
-  function setRange(kind) {
-    const today = new Date();
-    let from = new Date(today.getFullYear(), today.getMonth(), 1);
-    let to = today;
-    if (kind === "today") from = today;
-    if (kind === "week") from = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 6);
-    if (kind === "last-month") {
-      from = new Date(today.getFullYear(), today.getMonth() - 1, 1);
-      to = new Date(today.getFullYear(), today.getMonth(), 0);
-    }
-    el("from").value = ymd(from);
-    el("to").value = ymd(to);
-  }
+  const setRange = staff.setRange;
   const range = () => `from=${encodeURIComponent(el("from").value)}&to=${encodeURIComponent(el("to").value)}`;
   const stats = (by) => staff.json("GET", `${staff.base()}/stats?${range()}&by=${by}`);
 
