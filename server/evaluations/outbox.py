@@ -33,12 +33,16 @@ def record_key(hall: str, rating_id: str, revision: int) -> str:
     return f"{hall}-{rating_id}-{revision}"
 
 
-def append(conn: Connection, hall: str, rating_id: str, record: dict[str, Any], now: dt.datetime) -> int:
-    """Add the rating's record as it now stands; returns its seq. Call inside the change's transaction."""
+def append(
+    conn: Connection, hall: str, rating_id: str, record: dict[str, Any], now: dt.datetime, revision: int | None = None
+) -> int:
+    """Add the rating's record as it now stands; returns its seq. Call inside the change's transaction.
+    `revision`: the record's number when the caller knows it (0: a new rating's first record)."""
     seq = _next_seq(conn, hall)
-    revision = conn.execute(
-        sa.select(sa.func.count()).where(t.rating_outbox.c.hall == hall, t.rating_outbox.c.rating_id == rating_id)
-    ).scalar_one()
+    if revision is None:
+        revision = conn.execute(
+            sa.select(sa.func.count()).where(t.rating_outbox.c.hall == hall, t.rating_outbox.c.rating_id == rating_id)
+        ).scalar_one()
     conn.execute(
         t.rating_outbox.insert().values(
             hall=hall, seq=seq, rating_id=rating_id, revision=revision, record=record, created_at=now
@@ -47,14 +51,19 @@ def append(conn: Connection, hall: str, rating_id: str, record: dict[str, Any], 
     return seq
 
 
+_BUMP = (
+    t.rating_feed.update()
+    .where(t.rating_feed.c.hall == sa.bindparam("feed_hall"))
+    .values(last_seq=t.rating_feed.c.last_seq + 1)
+    .returning(t.rating_feed.c.last_seq)
+)
+
+
 def _next_seq(conn: Connection, hall: str) -> int:
-    insert_missing(conn, t.rating_feed, {"hall": hall, "last_seq": 0}, ("hall",))
-    bumped = conn.execute(
-        t.rating_feed.update()
-        .where(t.rating_feed.c.hall == hall)
-        .values(last_seq=t.rating_feed.c.last_seq + 1)
-        .returning(t.rating_feed.c.last_seq)
-    ).scalar_one()
+    bumped = conn.execute(_BUMP, {"feed_hall": hall}).scalar()
+    if bumped is None:  # the hall's first record: its row is made once
+        insert_missing(conn, t.rating_feed, {"hall": hall, "last_seq": 0}, ("hall",))
+        bumped = conn.execute(_BUMP, {"feed_hall": hall}).scalar_one()
     return int(bumped)
 
 

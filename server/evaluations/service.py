@@ -186,13 +186,14 @@ class EvaluationService:
         row = self._rating_values(rated, score, reasons, comment, channel, contact_phone, now)
         order_id = None
         try:
-            with self.engine.begin() as conn:
-                if self._first_rating(conn, rated.subject, rated.subject_id) is not None:
-                    raise AlreadyRated(rated.number, rated.subject)
+            with self.engine.begin() as conn:  # a second rating breaks uq_ratings_once: AlreadyRated
                 conn.execute(t.ratings.insert().values(**row))
+                order = None
                 if is_bad(score):
                     order_id = self._open_order(conn, row["id"], rated, now)
-                self._feed(conn, row["id"], now)
+                    order = self._order_of(conn, row["id"])
+                record = record_of(self.rating_view(row), order, self.rules, self.config.hall.tz())
+                outbox.append(conn, self.hall, row["id"], {**record, "follows": ""}, now, revision=0)
         except IntegrityError:
             raise AlreadyRated(rated.number, rated.subject) from None
         self.notify()
@@ -233,6 +234,7 @@ class EvaluationService:
             "masked_phone": mask_phone(contact_phone) if contact_phone else "",
             "phone_hmac": self._phone_hmac(contact_phone) if contact_phone else None,
             "counts": True,
+            "void_reason": None,
             "served_at": rated.served_at.astimezone(dt.UTC),
             "rated_at": now,
         }

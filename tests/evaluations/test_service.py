@@ -135,3 +135,20 @@ def test_ratings_and_steps_made_at_once_are_numbered_for_the_feed_without_gap_or
         seqs = conn.execute(sa.select(et.rating_outbox.c.seq).order_by(et.rating_outbox.c.seq)).scalars().all()
         head = conn.execute(sa.select(et.rating_feed.c.last_seq)).scalar_one()
     assert seqs == list(range(1, 11)) and head == 10  # the first rating, eight more, one step
+
+
+@pytest.mark.parametrize("score", [5, 1])
+def test_a_new_ratings_feed_record_is_the_record_its_stored_rows_make(service: EvaluationService, score: int) -> None:
+    """The first record is made from the rows as written (no re-read, issue 18): it must be the one the
+    stored rows give, which is how every later revision is made."""
+    from server.evaluations.records import record_of
+
+    rating = service.rate(served(), score=score, reasons=[], comment=" 窗口 ", channel="qr",
+                          contact_phone="13912345678", now=NOW)  # fmt: skip
+    with service.engine.connect() as conn:
+        stored = conn.execute(sa.select(et.rating_outbox)).one()
+        as_stored = service.rating_view(service._rating_row(conn, rating["id"]))
+        expected = record_of(as_stored, service._order_of(conn, rating["id"]), service.rules, service.config.hall.tz())
+    assert (stored.revision, stored.seq) == (0, 1)
+    assert stored.record == {**expected, "follows": ""}
+    assert (stored.record["rectifyresult"] == "") == (score == 5)
