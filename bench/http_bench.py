@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -170,7 +170,10 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-async def issue_phase(url: str, tickets: int, clients: int) -> tuple[float, list[float]]:
+async def issue_phase(
+    url: str, tickets: int, clients: int, on_ticket: Callable[[int, dict[str, Any]], None] | None = None
+) -> tuple[float, list[float]]:
+    """`on_ticket(i, answer)`: told of each ticket issued (a citizen who then opens its status page)."""
     latencies: list[float] = []
     counter = iter(range(tickets))
 
@@ -181,6 +184,8 @@ async def issue_phase(url: str, tickets: int, clients: int) -> tuple[float, list
                                          headers={**DEMO, "Idempotency-Key": f"b-{i}"})  # fmt: skip
             latencies.append(time.perf_counter() - start)
             response.raise_for_status()
+            if on_ticket is not None:
+                on_ticket(i, response.json())
 
     async with httpx.AsyncClient(base_url=url, timeout=30) as client:
         began = time.perf_counter()
