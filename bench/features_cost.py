@@ -15,10 +15,12 @@ hall):
   ratings      the citizens served before rate while the kiosks issue (one in five 差评, each opening
                a rectification order), one rating per `--rate-every` tickets issued
   supervisors  `--supervisors` supervisors watch the live numbers (Server-Sent Events)
-  all          everything at once
+  all on       uplink, phones and supervisors at once (好差评 and the roll-ups are on in every variant)
+  all on + ratings  and the ratings arriving too
 
 Reported per variant: issued/s and call-next/s, the dispatcher's CPU per request (user + system from
-/proc), hallq ÷ bare of the same round, and the extra CPU per ticket and per call over `base`.
+/proc), hallq ÷ bare of the same round, the extra CPU per ticket and per call over `base`, and with
+ratings arriving, the dispatcher's CPU per rating (the issue phase's extra CPU over the ratings).
 """
 
 from __future__ import annotations
@@ -53,8 +55,14 @@ from bench.http_bench import (  # noqa: E402
 )
 from bench.hub_ingest import admin_headers, hub_process, hub_rows, register, wait_for  # noqa: E402
 
-FEATURES = ("uplink", "phones", "ratings", "supervisors")
-VARIANTS: dict[str, tuple[str, ...]] = {"base": (), **{f: (f,) for f in FEATURES}, "all": FEATURES}
+FEATURES = ("uplink", "phones", "supervisors", "ratings")
+SWITCHED_ON = FEATURES[:3]  # ratings are always on: "ratings" adds the citizens' rating requests to the load
+VARIANTS: dict[str, tuple[str, ...]] = {
+    "base": (),
+    **{f: (f,) for f in FEATURES},
+    "all on": SWITCHED_ON,
+    "all on + ratings": FEATURES,
+}
 
 
 @dataclass
@@ -277,16 +285,17 @@ def run_round(round_no: int, workdir: Path, args: argparse.Namespace) -> None:
             assert db is not None, "PostgreSQL not reachable"
             result = run_variant(VARIANTS[name], db, workdir, args)
         base = result if name == "base" else base
-        extra = (
-            f"{result.cpu_issue_ms - base.cpu_issue_ms:+.2f} ms | {result.cpu_call_ms - base.cpu_call_ms:+.2f} ms"
-            if base is not None and name != "base"
-            else " | "
-        )
+        extra, per_rating = " | ", ""
+        if base is not None and name != "base":
+            more_issue, more_call = result.cpu_issue_ms - base.cpu_issue_ms, result.cpu_call_ms - base.cpu_call_ms
+            extra = f"{more_issue:+.2f} ms | {more_call:+.2f} ms"
+            if result.rated:
+                per_rating = f" ({more_issue * args.tickets / result.rated:.1f} ms CPU a rating)"
         print(
             f"| {round_no}, {name} | {result.issued_per_s:.0f} | {result.cpu_issue_ms:.2f} ms "
             f"| {result.called_per_s:.0f} | {result.cpu_call_ms:.2f} ms "
             f"| {result.issued_per_s / bare.issued_per_s:.2f}× | {result.called_per_s / bare.called_per_s:.2f}× "
-            f"| {extra} | {result.streamed}, {result.rated} |",
+            f"| {extra} | {result.streamed}, {result.rated}{per_rating} |",
             flush=True,
         )
 
