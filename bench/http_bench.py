@@ -5,8 +5,12 @@ Starts the real `hallq server --demo` as a subprocess on a free port for each da
   1. issue: CLIENTS concurrent kiosks issue TICKETS tickets in total (service A, quota lifted);
   2. call-next: WINDOWS windows (clerks logged in) call next concurrently until nobody waits.
 
-    .venv/bin/python bench/http_bench.py [--tickets 2000] [--clients 8] [--windows 3] [--no-pg]
+    hallq bench http [--tickets 2000] [--clients 8] [--windows 3] [--no-pg]
     .venv/bin/python bench/http_bench.py --compare OLD_TREE NEW_TREE --rounds 3 --no-pg
+
+Each run is followed by the same load on bench/bare_ticket_server.py (a bare FastAPI endpoint doing
+one durable INSERT per request on the same kind of database) and the ratio hallq / bare is printed
+(issue 18's yardstick; `--no-reference` skips it).
 
 Besides wall-clock rates it reports the server process's CPU time per request (user + system, from
 /proc): on a shared, loaded machine that is the steadier measure of what the code costs. `--compare`

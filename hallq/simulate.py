@@ -73,7 +73,8 @@ def run_bench(args: argparse.Namespace) -> int:
     if not args.name:
         print("benchmarks (numbers recorded in bench/README.md):\n  " + "\n  ".join(available))
         return 0
-    if args.name not in available:
+    name = args.name if args.name in available else f"{args.name}_bench"  # `hallq bench http`: http_bench
+    if name not in available:
         print(f"hallq bench: no benchmark {args.name!r}; choose one of: {', '.join(available)}", file=sys.stderr)
         return 2
-    return subprocess.call([sys.executable, str(BENCH_DIR / f"{args.name}.py"), *args.rest], cwd=BENCH_DIR.parent)
+    return subprocess.call([sys.executable, str(BENCH_DIR / f"{name}.py"), *args.rest], cwd=BENCH_DIR.parent)

@@ -100,6 +100,10 @@ def test_bench_lists_and_refuses_unknown_names() -> None:
     assert "engine_callnext" in listing.stdout
     unknown = subprocess.run([sys.executable, "-m", "hallq.cli", "bench", "nope"], capture_output=True, text=True)
     assert unknown.returncode == 2 and "choose one of" in unknown.stderr
+    http = subprocess.run(
+        [sys.executable, "-m", "hallq.cli", "bench", "http", "--help"], capture_output=True, text=True
+    )
+    assert http.returncode == 0 and "ratio hallq / bare" in http.stdout  # http_bench, as issue 18 names it
 
 
 def test_each_run_starts_on_a_fresh_queue_unless_history_is_kept(tmp_path: Path) -> None:
