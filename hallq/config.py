@@ -363,6 +363,12 @@ class NetworkSection(Strict):
         le=3600.0,
         description="the longest wait between two tries while the hub is away (backoff with jitter up to it)",
     )
+    heartbeat_s: float = Field(
+        20.0,
+        ge=1.0,
+        le=600.0,
+        description="with nothing to ship, say hello this often (well inside the hub's online window, 60 s)",
+    )
 
 
 class EvaluationReason(Strict):

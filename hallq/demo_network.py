@@ -41,6 +41,10 @@ from hallq.ports import free_ports
 
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432"  # HALLQ_DEMO_PG for another server (trust, may create)
 HUB_DATABASE = "hallq_demo_hub"
+# A cut line shows on /city within about 15 s instead of a minute (a production hub waits 60 s for a
+# hall's 20 s heartbeat): the demo is watched by someone who has just typed c.
+ONLINE_WINDOW_S = 15
+HEARTBEAT_S = 5
 START_TIMEOUT_S = 90.0
 SIMULATED_WINDOWS = {"center": 4, "sub_center": 3, "town": 2, "village": 1}
 STATUS_EVERY_S = 10.0
@@ -117,7 +121,10 @@ def fresh_hub_database() -> str:
 def _run_city(args: argparse.Namespace, supervisor: Supervisor, data: Path, hub_database: str) -> int:
     hub_port, line_port, *hall_ports = free_ports([8100, 0] + [0] * (2 * len(HALLS)))
     hub_url = f"http://127.0.0.1:{hub_port}"
-    hub = supervisor.add("hub", "hub", "--database", hub_database, "--port", str(hub_port), "--demo")
+    hub = supervisor.add(
+        "hub", "hub", "--database", hub_database, "--port", str(hub_port), "--demo",
+        "--online-window", str(ONLINE_WINDOW_S),
+    )  # fmt: skip
     print(f"hub starting on {hub_url} (PostgreSQL database {HUB_DATABASE}) …", flush=True)
     wait_for(f"{hub_url}/api/v1/hub/health", hub)
     line = LineProxy(("127.0.0.1", hub_port), port=line_port).start()
@@ -182,6 +189,7 @@ def write_config(workdir: Path, hall: DemoHall) -> Path:
     workdir.mkdir(parents=True, exist_ok=True)
     config = yaml.safe_load(example_config_path().read_text(encoding="utf-8"))
     config["hall"].update({"id": hall.hall, "name": hall.name, "kind": hall.kind, "parent": hall.parent})
+    config["network"] = {"heartbeat_s": HEARTBEAT_S}  # the hub and token come on the command line
     path = workdir / f"{hall.hall}.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
@@ -223,8 +231,9 @@ def _print_intro(hub_url: str, urls: dict[str, str], simulated: bool) -> None:
     town = next(h for h in HALLS if h.hall == CUT_HALL)
     print(
         f"{town.name}'s line to the hub runs through this demo: type c and Enter to cut it, r and Enter to"
-        " restore it, q and Enter (or Ctrl-C) to stop. /city shows it offline about a minute after the cut"
-        " (the hub waits that long for a heartbeat), and its events catch up when the line is back.",
+        f" restore it, q and Enter (or Ctrl-C) to stop. /city shows it offline about {ONLINE_WINDOW_S} s after"
+        " the cut (the hub waits that long for a heartbeat; a city's hub a minute), and its events catch up"
+        " when the line is back.",
         flush=True,
     )
 

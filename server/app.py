@@ -37,7 +37,7 @@ from server.evaluations.feeder import RatingFeeder
 from server.http_protocol import quiet_resource_errors
 from server.network.catalogue_cache import CatalogueRefresher
 from server.network.forwarder import Forwarder
-from server.network.uplink import BACKOFF_MAX_S, Uplink
+from server.network.uplink import BACKOFF_MAX_S, HEARTBEAT_S, Uplink
 from server.notify.notifier import Notifier
 from server.publisher import run_bus
 from server.runtime import Dispatcher
@@ -118,9 +118,13 @@ def _start_uplink(settings: ServerSettings, dispatcher: Dispatcher) -> Uplink | 
     if settings.hub_url is None:
         return None
     tokens = {hall: token.get_secret_value() for hall, token in settings.hub_tokens.items()}
-    # One thread ships every hall of this dispatcher: the shortest retry cap any of them asks for.
-    caps = [c.network.retry_max_s for c in settings.halls if c.network is not None]
-    uplink = Uplink(dispatcher, settings.hub_url, tokens, backoff_max_s=min(caps, default=BACKOFF_MAX_S))
+    # One thread ships every hall of this dispatcher: the shortest retry cap and heartbeat any asks for.
+    networks = [c.network for c in settings.halls if c.network is not None]
+    uplink = Uplink(
+        dispatcher, settings.hub_url, tokens,
+        backoff_max_s=min((n.retry_max_s for n in networks), default=BACKOFF_MAX_S),
+        heartbeat_s=min((n.heartbeat_s for n in networks), default=HEARTBEAT_S),
+    )  # fmt: skip
     uplink.start()
     log.info("shipping the events of %s to the hub at %s", ", ".join(sorted(tokens)), settings.hub_url)
     return uplink

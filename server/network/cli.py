@@ -34,6 +34,10 @@ def register_hub(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     parser.add_argument("--host", help="listen address (HALLQ_HUB_HOST, default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="HTTP port (HALLQ_HUB_PORT, default 8100)")
     parser.add_argument("--demo", action="store_true", default=None, help="accept the demo login admin / demo")
+    parser.add_argument(
+        "--online-window", type=float, metavar="SECONDS",
+        help="a hall heard from within this is online (HALLQ_HUB_ONLINE_WINDOW_S, default 60)",
+    )  # fmt: skip
     actions = parser.add_subparsers(dest="action", metavar="ACTION")
     add_hall = actions.add_parser("add-hall", help="register a hall (or register it again) and print its uplink token")
     add_hall.add_argument("hall", help="the hall's id, as in its config (hall.id)")
@@ -61,8 +65,9 @@ def run_hub(args: argparse.Namespace) -> int:
 
     try:
         settings = build_hub_settings(
-            database=getattr(args, "database", None), host=args.host, port=args.port, demo=args.demo
-        )
+            database=getattr(args, "database", None), host=args.host, port=args.port, demo=args.demo,
+            online_window_s=args.online_window,
+        )  # fmt: skip
     except ConfigError as exc:
         return _fail(exc)
     if args.action == "add-hall":

@@ -1,9 +1,10 @@
 """The hub's settings (`hallq hub`): one validated tree, built in its `run()` and passed down.
 
-Precedence: command line > environment (HALLQ_HUB_DATABASE, HALLQ_HUB_HOST, HALLQ_HUB_PORT, HALLQ_DEMO)
-> defaults. The hub's own variables are not the dispatcher's (HALLQ_DATABASE): a city centre's machine
-may run its hall's dispatcher beside the hub. The hub takes larger request bodies than a hall (a
-batch of up to 1000 events), the other request limits are the hall's.
+Precedence: command line > environment (HALLQ_HUB_DATABASE, HALLQ_HUB_HOST, HALLQ_HUB_PORT,
+HALLQ_HUB_ONLINE_WINDOW_S, HALLQ_DEMO) > defaults. The hub's own variables are not the dispatcher's
+(HALLQ_DATABASE): a city centre's machine may run its hall's dispatcher beside the hub. The hub takes
+larger request bodies than a hall (a batch of up to 1000 events), the other request limits are the
+hall's.
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ class HubSettings(BaseModel):
     demo: bool = False
     session_hours: float = Field(12, gt=0, le=24 * 7, description="staff login lifetime")
     limits: RequestLimits = Field(default_factory=RequestLimits)
-    online_window_s: float = Field(60.0, gt=0, description="a hall heard from within this is online")
+    online_window_s: float = Field(
+        60.0, ge=5, le=3600, description="a hall heard from within this is online (its heartbeat: 20 s by default)"
+    )
 
 
 def build_hub_settings(
@@ -40,6 +43,7 @@ def build_hub_settings(
     host: str | None = None,
     port: int | None = None,
     demo: bool | None = None,
+    online_window_s: float | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> HubSettings:
     """Merge the command line and the environment; raise ConfigError listing every problem."""
@@ -51,6 +55,7 @@ def build_hub_settings(
         ("database", database, "HALLQ_HUB_DATABASE"),
         ("host", host, "HALLQ_HUB_HOST"),
         ("port", port, "HALLQ_HUB_PORT"),
+        ("online_window_s", online_window_s, "HALLQ_HUB_ONLINE_WINDOW_S"),
     )
     for key, given, variable in picked:
         value = given if given is not None else env.get(variable)

@@ -5,19 +5,23 @@ own settings (server/network/settings.py): command line > environment > the hall
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
 from hallq.config import ConfigError, example_config_path
+from server.app import _start_uplink
 from server.network.settings import HUB_JSON_ITEMS, build_hub_settings
+from server.runtime import Dispatcher
 from server.settings import build_settings
+from server.store import Store
 
 SECRET = {"HALLQ_HMAC_SECRET": "s" * 40}
 TOKEN = "uplink-token-0123456789abcdef"
 
 
-def hall_file(tmp_path: Path, hall: str, network: dict[str, str] | None = None) -> str:
+def hall_file(tmp_path: Path, hall: str, network: dict[str, Any] | None = None) -> str:
     data = yaml.safe_load(example_config_path().read_text(encoding="utf-8"))
     data["hall"]["id"] = hall
     data["credentials"] = {}
@@ -61,3 +65,26 @@ def test_the_hub_settings_take_larger_batches_and_need_a_database() -> None:
     assert settings.limits.max_json_items == HUB_JSON_ITEMS
     with pytest.raises(ConfigError, match="--database"):
         build_hub_settings(environ={})
+
+
+def test_the_hubs_online_window_and_a_halls_heartbeat_are_set_where_people_set_them(tmp_path: Path) -> None:
+    """`hallq hub --online-window` (or HALLQ_HUB_ONLINE_WINDOW_S) and `network.heartbeat_s`: a demo shows
+    a cut line within 15 s; a city keeps the minute. Out of range is refused with the field's name."""
+    assert build_hub_settings(database="postgresql://hub", environ={}).online_window_s == 60
+    from_env = build_hub_settings(environ={"HALLQ_HUB_DATABASE": "x", "HALLQ_HUB_ONLINE_WINDOW_S": "15"})
+    assert from_env.online_window_s == 15
+    assert build_hub_settings(database="x", online_window_s=30, environ={}).online_window_s == 30
+    with pytest.raises(ConfigError, match="online_window_s"):
+        build_hub_settings(database="x", online_window_s=1, environ={})
+    town = hall_file(tmp_path, "town", {"hub": "https://hub.example", "token": TOKEN, "heartbeat_s": 5})
+    settings = build_settings(config=town, environ=SECRET, database=f"sqlite:///{tmp_path / 'town.db'}")
+    store = Store(settings.database)
+    uplink = _start_uplink(settings, Dispatcher(settings, store))  # the hub is not there: it only retries
+    assert uplink is not None
+    try:
+        assert uplink.heartbeat_s == 5
+    finally:
+        uplink.stop()
+        store.close()
+    with pytest.raises(ConfigError, match="heartbeat_s"):
+        build_settings(config=hall_file(tmp_path, "bad", {"heartbeat_s": 0.5}), environ=SECRET)
