@@ -86,6 +86,7 @@ class Publisher:
         self._task: asyncio.Task[None] | None = None
         self._mark_task: asyncio.Task[None] | None = None
         self._recent: OrderedDict[int, _Snapshot] = OrderedDict()
+        self._sealed: dict[int, _Snapshot] = {}  # taken as a batch went to the database, until it is back
         self._acked_seq = 0  # highest seq the broker acknowledged (this run)
         self.published_seq = 0  # highest seq marked published in the store
         # Rows the dispatcher just committed, handed over so the usual case reads no database.
@@ -171,7 +172,8 @@ class Publisher:
         while True:
             # Committed rows need no lock. The snapshot published after them must be the hall at
             # exactly the last row's seq (so no subscriber sees a board ahead of the calls it has):
-            # it comes from the cache filled at each commit, else it is built under the hall's lock.
+            # it comes from the snapshot sealed as its batch went to the database, else it is built under
+            # the hall's lock (a start, a take-over, a publisher far behind).
             handed = self._handed_after(self._acked_seq) if self._acked_seq else None
             rows = handed if handed is not None else await asyncio.to_thread(self._fetch)
             complete = len(rows) < self.batch
@@ -262,19 +264,33 @@ class Publisher:
 
     # --- snapshots ------------------------------------------------------------------------------------
 
+    def seal(self, _hall: str, seq: int) -> None:
+        """A batch goes to the database (dispatcher.on_seal): the hall now is the hall at its last event
+        `seq`. Taken when the commit is back, it would also show the commands handled meanwhile, whose
+        own commit is still on the disk (and may fail)."""
+        if not self.dispatcher.runtime(self.hall).active:
+            return
+        try:
+            self._sealed[seq] = self._take_snapshot(seq)
+        except Exception:
+            log.exception("MQTT publisher (%s): snapshot at seq %s failed", self.hall, seq)
+
     def remember_snapshot(self, seq: int) -> None:
-        """Called right after a commit (no other command ran since): the hall exactly at `seq`."""
+        """Right after a commit: the snapshot sealed as its batch went to the database. Without one (a
+        commit already under way when the publisher started) the hall now, as close as there is."""
         runtime = self.dispatcher.runtime(self.hall)
+        snapshot = self._sealed.pop(seq, None)
+        self._sealed = {s: v for s, v in self._sealed.items() if s > seq}  # a failed batch's seal is let go
         if not runtime.active or runtime.last_seq != seq:
             return
-        self._recent[seq] = self._take_snapshot()
+        self._recent[seq] = snapshot or self._take_snapshot()
         while len(self._recent) > RECENT_SNAPSHOTS:
             self._recent.popitem(last=False)
 
-    def _take_snapshot(self) -> _Snapshot:
-        board = self.dispatcher.board_snapshot(self.hall)
+    def _take_snapshot(self, seq: int | None = None) -> _Snapshot:
+        board = self.dispatcher.board_snapshot(self.hall, seq)
         windows = {
-            w.id: self.dispatcher.window_state(self.hall, w.id)
+            w.id: self.dispatcher.window_state(self.hall, w.id, seq)
             for w in self.dispatcher.runtime(self.hall).config.windows
         }
         return _Snapshot(board.seq, board, windows)
@@ -404,8 +420,14 @@ async def run_bus(
             if hall_bus.hall == hall:
                 hall_bus.publisher.take_rows(hall, rows)
 
+    def on_seal(hall: str, seq: int) -> None:
+        for hall_bus in buses:
+            if hall_bus.hall == hall:
+                hall_bus.publisher.seal(hall, seq)
+
     dispatcher.on_commit.append(on_commit)
     dispatcher.on_events.append(on_events)
+    dispatcher.on_seal.append(on_seal)
     try:
         for hall_bus in buses:
             await hall_bus.start()
@@ -415,6 +437,8 @@ async def run_bus(
             dispatcher.on_commit.remove(on_commit)
         with contextlib.suppress(ValueError):
             dispatcher.on_events.remove(on_events)
+        with contextlib.suppress(ValueError):
+            dispatcher.on_seal.remove(on_seal)
         for hall_bus in buses:
             await hall_bus.stop()
         if broker is not None:

@@ -143,6 +143,9 @@ class Dispatcher:
         self.on_commit: list[Callable[[str, int], None]] = []
         # Called (hall, rows) in the event loop with each commit's event rows, before on_commit.
         self.on_events: list[Callable[[str, list[EventRow]], None]] = []
+        # Called (hall, seq) in the event loop as a batch goes to the database: the engine is then exactly
+        # at the batch's last event; when the commit is back, commands handled meanwhile are in it too.
+        self.on_seal: list[Callable[[str, int], None]] = []
         self._standby_tasks: list[asyncio.Task[None]] = []
 
     # ---- start / stop ---------------------------------------------------------------------------
@@ -363,6 +366,8 @@ class Dispatcher:
         if not batch:
             return batch, None
         writes = [p.write for p in batch]
+        if events := sum(len(w.events) for w in writes):
+            _tell(self.on_seal, "on_seal", runtime.hall, runtime.last_seq + events)
         loop = asyncio.get_running_loop()
         return batch, loop.run_in_executor(None, self.store.commit_batch, runtime.hall, writes, runtime.last_seq)
 
@@ -385,18 +390,19 @@ class Dispatcher:
         await asyncio.to_thread(self.audit_log.write, hall, principal.actor, principal.role, action, target, detail)
 
     def _hand_over(self, hall: str, rows: list[EventRow]) -> None:
-        for callback in self.on_events:
-            try:
-                callback(hall, rows)
-            except Exception:
-                log.exception("an on_events callback failed")
+        _tell(self.on_events, "on_events", hall, rows)
 
     def _notify(self, hall: str, seq: int) -> None:
-        for callback in self.on_commit:
-            try:
-                callback(hall, seq)
-            except Exception:
-                log.exception("an on_commit callback failed")
+        _tell(self.on_commit, "on_commit", hall, seq)
+
+
+def _tell(callbacks: list[Callable[[str, Any], None]], what: str, hall: str, value: Any) -> None:
+    """Each listener in turn; one that fails is logged and never stops the write path or the others."""
+    for callback in callbacks:
+        try:
+            callback(hall, value)
+        except Exception:
+            log.exception("an %s callback failed", what)
 
 
 def hall_state(engine: HallEngine) -> dict[str, Any]:

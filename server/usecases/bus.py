@@ -29,11 +29,14 @@ class BusPort(Protocol):
     @property
     def on_events(self) -> list[Callable[[str, list[EventRow]], None]]: ...
 
+    @property
+    def on_seal(self) -> list[Callable[[str, int], None]]: ...
+
     def runtime(self, hall: str) -> HallRuntime: ...
 
-    def board_snapshot(self, hall: str) -> BoardSnapshot: ...
+    def board_snapshot(self, hall: str, seq: int | None = None) -> BoardSnapshot: ...
 
-    def window_state(self, hall: str, window: str) -> WindowStateMessage: ...
+    def window_state(self, hall: str, window: str, seq: int | None = None) -> WindowStateMessage: ...
 
     def authorize_device(self, hall: str, device_id: str, token: str | None, window: str) -> bool: ...
 
@@ -65,14 +68,18 @@ class DispatcherBusPort:
     def on_events(self) -> list[Callable[[str, list[EventRow]], None]]:
         return self.dispatcher.on_events
 
+    @property
+    def on_seal(self) -> list[Callable[[str, int], None]]:
+        return self.dispatcher.on_seal
+
     def runtime(self, hall: str) -> HallRuntime:
         return self.dispatcher.runtime(hall)
 
-    def board_snapshot(self, hall: str) -> BoardSnapshot:
-        return halls.board(self.dispatcher, hall)
+    def board_snapshot(self, hall: str, seq: int | None = None) -> BoardSnapshot:
+        return halls.board(self.dispatcher, hall, seq)
 
-    def window_state(self, hall: str, window: str) -> WindowStateMessage:
-        return halls.window_state(self.dispatcher, hall, window)
+    def window_state(self, hall: str, window: str, seq: int | None = None) -> WindowStateMessage:
+        return halls.window_state(self.dispatcher, hall, window, seq)
 
     def authorize_device(self, hall: str, device_id: str, token: str | None, window: str) -> bool:
         return windows.device_may_command(self.dispatcher, hall, device_id, token, window)

@@ -26,16 +26,17 @@ async def info(dispatcher: Dispatcher, hall: str) -> HallInfo:
         return hall_info(runtime, utcnow())
 
 
-def board(dispatcher: Dispatcher, hall: str) -> BoardSnapshot:
-    """The board at the hall's last committed seq (call with the hall's lock held, or from the loop
-    right after a commit, when no other command has run)."""
+def board(dispatcher: Dispatcher, hall: str, seq: int | None = None) -> BoardSnapshot:
+    """The board as the engine has it now, labelled `seq` (default: the last committed seq). The
+    publisher takes it as a batch goes to the database (Dispatcher.on_seal), when the engine is exactly
+    at that batch's last event."""
     runtime = dispatcher.runtime(hall)
-    return board_snapshot(runtime, runtime.last_seq, utcnow())
+    return board_snapshot(runtime, runtime.last_seq if seq is None else seq, utcnow())
 
 
-def window_state(dispatcher: Dispatcher, hall: str, window: str) -> WindowStateMessage:
+def window_state(dispatcher: Dispatcher, hall: str, window: str, seq: int | None = None) -> WindowStateMessage:
     runtime = dispatcher.runtime(hall)
-    return window_state_message(runtime, window, runtime.last_seq)
+    return window_state_message(runtime, window, runtime.last_seq if seq is None else seq)
 
 
 async def locked_board(dispatcher: Dispatcher, hall: str) -> BoardSnapshot:

@@ -180,6 +180,7 @@ class FakeDispatcher:
         self.halls = {self.hall: self.runtime_}
         self.on_commit: list[Callable[[str, int], None]] = []
         self.on_events: list[Callable[[str, list[EventRow]], None]] = []  # nothing handed: the store is read
+        self.on_seal: list[Callable[[str, int], None]] = []  # nothing sealed: the snapshot is taken at notify
         self.commands: list[tuple[str, str, dict[str, Any], str | None]] = []
 
     def runtime(self, hall: str) -> FakeRuntime:
@@ -210,23 +211,23 @@ class FakeDispatcher:
             callback(self.hall, rt.last_seq)
         return rt.last_seq
 
-    def board_snapshot(self, hall: str) -> BoardSnapshot:
+    def board_snapshot(self, hall: str, seq: int | None = None) -> BoardSnapshot:
         rt = self.runtime_
         windows = [
             BoardWindow(window=w.id, name=w.name, state="open", ticket=rt.current[w.id]) for w in rt.config.windows
         ]
         waiting = {s.code: BoardWaiting(name=s.name, count=0, est_wait_s=0) for s in rt.config.services}
         return BoardSnapshot(
-            seq=rt.last_seq, at=dt.datetime.now(dt.UTC), recent_calls=list(rt.recent), windows=windows, waiting=waiting
-        )
+            seq=rt.last_seq if seq is None else seq, at=dt.datetime.now(dt.UTC), recent_calls=list(rt.recent),
+            windows=windows, waiting=waiting,
+        )  # fmt: skip
 
-    def window_state(self, hall: str, window: str) -> WindowStateMessage:
+    def window_state(self, hall: str, window: str, seq: int | None = None) -> WindowStateMessage:
         rt = self.runtime_
         number = rt.current[window]
         name = next(w.name for w in rt.config.windows if w.id == window)
-        return WindowStateMessage(
-            seq=rt.last_seq, state="open", ticket=number, text=f"请{number}号" if number else name
-        )
+        text = f"请{number}号" if number else name
+        return WindowStateMessage(seq=rt.last_seq if seq is None else seq, state="open", ticket=number, text=text)
 
     def authorize_device(self, hall: str, device: str, token: str | None, window: str) -> bool:
         return device == "keypad-1" and window == "3"

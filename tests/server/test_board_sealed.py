@@ -1,0 +1,61 @@
+"""The board published after a commit is the hall at that commit's last event: a call made while the
+commit was on the disk is not on it yet (it has its own commit, which may still fail)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any, cast
+
+import httpx
+
+from server.publisher import Publisher
+from server.usecases.bus import DispatcherBusPort
+from tests.server.conftest import DEMO, make_settings, running_app
+
+
+async def _clerk(client: httpx.AsyncClient, window: str) -> dict[str, str]:
+    login = await client.post("/auth/login", json={"username": f"clerk{window}", "password": "demo", "window": window})
+    return {"Authorization": f"Bearer {login.json()['access_token']}"}
+
+
+def test_a_call_made_while_a_commit_is_on_the_disk_is_not_on_that_commits_board(sqlite_url: str) -> None:
+    async def main() -> None:
+        async with running_app(make_settings(sqlite_url)) as (client, app):
+            dispatcher = app.state.dispatcher
+            publisher = Publisher(DispatcherBusPort(dispatcher), "demo", cast(Any, None))
+            dispatcher.on_seal.append(publisher.seal)
+            dispatcher.on_commit.append(publisher.notify)
+            clerks = {w: await _clerk(client, w) for w in ("1", "2")}
+            for _ in range(2):
+                issued = await client.post("/halls/demo/tickets", json={"service": "A"}, headers=DEMO)
+                assert issued.status_code == 201
+
+            on_disk, release = threading.Event(), threading.Event()
+            commit = dispatcher.store.commit_batch
+
+            def held(*args: Any) -> Any:
+                on_disk.set()
+                release.wait(10)
+                return commit(*args)
+
+            dispatcher.store.commit_batch = held
+            first = asyncio.create_task(client.post("/halls/demo/windows/1/call-next", headers=clerks["1"]))
+            await asyncio.to_thread(on_disk.wait, 10)
+            dispatcher.store.commit_batch = commit  # the second call's commit is not held
+            second = asyncio.create_task(client.post("/halls/demo/windows/2/call-next", headers=clerks["2"]))
+            while not dispatcher.runtime("demo").pending:  # handled by the engine, waiting for the disk
+                await asyncio.sleep(0.005)
+            release.set()
+            called = [(await task).json()["ticket"]["number"] for task in (first, second)]
+
+            seq_first, seq_second = sorted(publisher._recent)[-2:]
+            at_first, at_second = publisher._recent[seq_first], publisher._recent[seq_second]
+            assert (at_first.windows["1"].ticket, at_first.windows["2"].ticket) == (called[0], None)
+            assert {w.window: w.ticket for w in at_first.board.windows}["2"] is None
+            assert [c.ticket for c in at_first.board.recent_calls] == [called[0]]
+            assert at_first.board.seq == seq_first
+            assert (at_second.windows["1"].ticket, at_second.windows["2"].ticket) == tuple(called)
+            assert at_second.board.seq == seq_second == dispatcher.runtime("demo").last_seq
+
+    asyncio.run(main())
