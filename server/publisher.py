@@ -283,7 +283,7 @@ class Publisher:
         self._sealed = {s: v for s, v in self._sealed.items() if s > seq}  # a failed batch's seal is let go
         if not runtime.active or runtime.last_seq != seq:
             return
-        self._recent[seq] = snapshot or self._take_snapshot()
+        self._recent[seq] = snapshot if snapshot is not None else self._take_snapshot()
         while len(self._recent) > RECENT_SNAPSHOTS:
             self._recent.popitem(last=False)
 
