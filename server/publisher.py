@@ -182,10 +182,13 @@ class Publisher:
             if complete:
                 snapshot = self._recent.get(last)
                 if snapshot is None:
-                    async with runtime.lock:  # nothing commits meanwhile: rows and snapshot agree
+                    async with runtime.lock:  # no command is handled meanwhile
+                        settled = not runtime.committing  # then nothing commits meanwhile either
                         rows += await asyncio.to_thread(self._fetch_rest, last if rows or self._acked_seq else None)
-                        snapshot = self._take_snapshot()
-            everything = self._republish_all and complete
+                        # A batch on its way to the disk is in the engine already: its commit brings the
+                        # board sealed with it (and wakes this loop), so none is taken now.
+                        snapshot = self._take_snapshot() if settled else None
+            everything = self._republish_all and snapshot is not None
             handles = [self.bus.publish(self.topics.calls, msg) for msg in self._call_messages(rows)]
             if snapshot is not None:
                 handles += [self.bus.publish(t, p, retain=True) for t, p in self._retained(snapshot, everything)]

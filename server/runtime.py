@@ -110,6 +110,11 @@ class HallRuntime:
     def active(self) -> bool:
         return self.engine is not None
 
+    @property
+    def committing(self) -> bool:
+        """Writes are on their way to the disk: the engine is ahead of what is committed."""
+        return self.flusher is not None and not self.flusher.done()
+
     def remember(self, key: tuple[str, str], answer: IdempotentAnswer) -> None:
         if len(self.answers) >= MAX_REMEMBERED_ANSWERS:
             self.answers.clear()  # rare: fall back to the database lookup (answers_incomplete)

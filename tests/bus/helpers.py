@@ -138,6 +138,7 @@ class FakeRuntime:
     config: HallConfig
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     active: bool = True
+    committing: bool = False
     last_seq: int = 0
     current: dict[str, str | None] = field(default_factory=dict)
     recent: list[BoardCall] = field(default_factory=list)

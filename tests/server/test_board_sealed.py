@@ -9,6 +9,7 @@ from typing import Any, cast
 
 import httpx
 
+from hallq.bus import PublishHandle
 from server.publisher import Publisher
 from server.usecases.bus import DispatcherBusPort
 from tests.server.conftest import DEMO, make_settings, running_app
@@ -57,5 +58,63 @@ def test_a_call_made_while_a_commit_is_on_the_disk_is_not_on_that_commits_board(
             assert at_first.board.seq == seq_first
             assert (at_second.windows["1"].ticket, at_second.windows["2"].ticket) == tuple(called)
             assert at_second.board.seq == seq_second == dispatcher.runtime("demo").last_seq
+
+    asyncio.run(main())
+
+
+class AcknowledgingBus:
+    """Stands for the broker: every message is acknowledged at once and kept, in order."""
+
+    connected = True
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, Any]] = []
+
+    def publish(self, topic: str, payload: Any, *, qos: int = 1, retain: bool = False) -> PublishHandle:
+        self.sent.append((topic, payload))
+        handle = PublishHandle(topic, len(self.sent))
+        handle._complete(None)
+        return handle
+
+    def publish_status(self, online: bool = True) -> PublishHandle:
+        return self.publish("status", online, retain=True)
+
+    def boards(self) -> list[Any]:
+        return [payload for topic, payload in self.sent if topic.endswith("/board")]
+
+
+def test_a_publisher_starting_while_a_commit_is_on_the_disk_waits_for_that_commits_board(sqlite_url: str) -> None:
+    """A start (or a take-over) reads the rows from the database and builds the board under the hall's
+    lock; a batch already on its way to the disk is in the engine, so the board waits for its commit."""
+
+    async def main() -> None:
+        async with running_app(make_settings(sqlite_url)) as (client, app):
+            dispatcher = app.state.dispatcher
+            clerk = await _clerk(client, "1")
+            assert (await client.post("/halls/demo/tickets", json={"service": "A"}, headers=DEMO)).status_code == 201
+            bus = AcknowledgingBus()
+            publisher = Publisher(DispatcherBusPort(dispatcher), "demo", cast(Any, bus))  # starts now
+            dispatcher.on_seal.append(publisher.seal)
+            dispatcher.on_commit.append(publisher.notify)
+
+            on_disk, release = threading.Event(), threading.Event()
+            commit = dispatcher.store.commit_batch
+
+            def held(*args: Any) -> Any:
+                on_disk.set()
+                release.wait(10)
+                return commit(*args)
+
+            dispatcher.store.commit_batch = held
+            call = asyncio.create_task(client.post("/halls/demo/windows/1/call-next", headers=clerk))
+            await asyncio.to_thread(on_disk.wait, 10)
+            await publisher._drain()  # the slow path: nothing handed over, no snapshot kept
+            assert bus.boards() == [], "a board taken now would show the call whose commit is on the disk"
+            release.set()
+            called = (await call).json()["ticket"]["number"]
+            await publisher._drain()  # woken by the commit, with the board sealed for it
+            (board,) = bus.boards()
+            assert {w.window: w.ticket for w in board.windows}["1"] == called
+            assert board.seq == dispatcher.runtime("demo").last_seq
 
     asyncio.run(main())
