@@ -371,10 +371,11 @@ class Dispatcher:
         if not batch:
             return batch, None
         writes = [p.write for p in batch]
-        if events := sum(len(w.events) for w in writes):
-            _tell(self.on_seal, "on_seal", runtime.hall, runtime.last_seq + events)
         loop = asyncio.get_running_loop()
-        return batch, loop.run_in_executor(None, self.store.commit_batch, runtime.hall, writes, runtime.last_seq)
+        committing = loop.run_in_executor(None, self.store.commit_batch, runtime.hall, writes, runtime.last_seq)
+        if events := sum(len(w.events) for w in writes):  # the thread starts; no command runs before this
+            _tell(self.on_seal, "on_seal", runtime.hall, runtime.last_seq + events)
+        return batch, committing
 
     async def _fail(self, runtime: HallRuntime, batch: list[PendingWrite]) -> None:
         """A batch did not commit: it and everything handled after it (computed on top of it) fail with
