@@ -73,7 +73,11 @@ class AlwaysHangs(ToneEngine):
     name = "always-hangs"
 
     def save(self, text: str, path: str) -> None:
-        (_state_dir() / "hanging").write_text(str(os.getpid()))
+        # Written aside and renamed: a reader that sees "hanging" exist must find the pid in it (a file
+        # created and then written was read empty once: the test parsed "" as the worker's pid).
+        aside = _state_dir() / f"hanging.{os.getpid()}"
+        aside.write_text(str(os.getpid()))
+        aside.replace(_state_dir() / "hanging")
         time.sleep(3600)
 
 
