@@ -20,6 +20,28 @@ async def _clerk(client: httpx.AsyncClient, window: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {login.json()['access_token']}"}
 
 
+class HeldCommit:
+    """The next group commit waits on the disk until `release()` (the dispatcher's store patched)."""
+
+    def __init__(self, dispatcher: Any) -> None:
+        self.on_disk, self._release = threading.Event(), threading.Event()
+        self.store = dispatcher.store
+        self.commit = self.store.commit_batch
+        self.store.commit_batch = self._held
+
+    def _held(self, *args: Any) -> Any:
+        self.store.commit_batch = self.commit  # only this one waits
+        self.on_disk.set()
+        self._release.wait(10)
+        return self.commit(*args)
+
+    async def reached_the_disk(self) -> None:
+        await asyncio.to_thread(self.on_disk.wait, 10)
+
+    def release(self) -> None:
+        self._release.set()
+
+
 def test_a_call_made_while_a_commit_is_on_the_disk_is_not_on_that_commits_board(sqlite_url: str) -> None:
     async def main() -> None:
         async with running_app(make_settings(sqlite_url)) as (client, app):
@@ -32,22 +54,13 @@ def test_a_call_made_while_a_commit_is_on_the_disk_is_not_on_that_commits_board(
                 issued = await client.post("/halls/demo/tickets", json={"service": "A"}, headers=DEMO)
                 assert issued.status_code == 201
 
-            on_disk, release = threading.Event(), threading.Event()
-            commit = dispatcher.store.commit_batch
-
-            def held(*args: Any) -> Any:
-                on_disk.set()
-                release.wait(10)
-                return commit(*args)
-
-            dispatcher.store.commit_batch = held
+            held = HeldCommit(dispatcher)
             first = asyncio.create_task(client.post("/halls/demo/windows/1/call-next", headers=clerks["1"]))
-            await asyncio.to_thread(on_disk.wait, 10)
-            dispatcher.store.commit_batch = commit  # the second call's commit is not held
+            await held.reached_the_disk()
             second = asyncio.create_task(client.post("/halls/demo/windows/2/call-next", headers=clerks["2"]))
             while not dispatcher.runtime("demo").pending:  # handled by the engine, waiting for the disk
                 await asyncio.sleep(0.005)
-            release.set()
+            held.release()
             called = [(await task).json()["ticket"]["number"] for task in (first, second)]
 
             seq_first, seq_second = sorted(publisher._recent)[-2:]
@@ -97,20 +110,12 @@ def test_a_publisher_starting_while_a_commit_is_on_the_disk_waits_for_that_commi
             dispatcher.on_seal.append(publisher.seal)
             dispatcher.on_commit.append(publisher.notify)
 
-            on_disk, release = threading.Event(), threading.Event()
-            commit = dispatcher.store.commit_batch
-
-            def held(*args: Any) -> Any:
-                on_disk.set()
-                release.wait(10)
-                return commit(*args)
-
-            dispatcher.store.commit_batch = held
+            held = HeldCommit(dispatcher)
             call = asyncio.create_task(client.post("/halls/demo/windows/1/call-next", headers=clerk))
-            await asyncio.to_thread(on_disk.wait, 10)
+            await held.reached_the_disk()
             await publisher._drain()  # the slow path: nothing handed over, no snapshot kept
             assert bus.boards() == [], "a board taken now would show the call whose commit is on the disk"
-            release.set()
+            held.release()
             called = (await call).json()["ticket"]["number"]
             await publisher._drain()  # woken by the commit, with the board sealed for it
             (board,) = bus.boards()
