@@ -67,21 +67,28 @@
     desk().hidden = false;
     const day = el("appointments-day");
     if (!day.value) {
+      let today;
       try {
-        day.value = (await hallq.call("GET", `${base()}/appointments/options`)).today;
+        today = (await hallq.call("GET", `${base()}/appointments/options`)).today;
       } catch (error) {
-        day.value = new Date().toISOString().slice(0, 10);
+        today = new Date().toISOString().slice(0, 10);
       }
+      if (day.value) return;  // a day was chosen meanwhile: its own change event loads it
+      day.value = today;
     }
     await load();
   }
 
   function hhmm(iso) { return iso.slice(11, 16); }
 
+  let asked = 0;  // the latest load: an answer for a day no longer shown is dropped
+
   async function load() {
     const msg = el("appointments-msg");
+    const mine = ++asked;
     try {
       const list = await hallq.call("GET", `${base()}/appointments?date=${el("appointments-day").value}`, undefined, auth());
+      if (mine !== asked) return;
       el("appointments-list").replaceChildren(...list.map((a) => {
         const tr = make("tr");
         tr.append(make("td", `${hhmm(a.start)}–${hhmm(a.end)}`), make("td", a.service_name), make("td", a.code),
@@ -94,6 +101,7 @@
       msg.textContent = list.length ? "" : "当天没有预约";
       msg.className = "muted";
     } catch (error) {
+      if (mine !== asked) return;
       msg.textContent = error.message;
       msg.className = "error";
     }
