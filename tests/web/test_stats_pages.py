@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -27,7 +28,13 @@ pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not
 OFFICE_SCREEN = {"width": 1366, "height": 768}
 # (service, window, score): served one after another, so each window's numbers are known
 SERVED = [("A", "1", 5), ("A", "1", 4), ("B", "1", None), ("A", "2", 2), ("G", "11", 5), ("G", "11", None)]
+HALL_ZONE = ZoneInfo("Asia/Shanghai")  # the demo hall's
 PUSH_TIMEOUT_MS = 3000  # "within a second or two": a commit, the coalescing (0.25 s), the page's redraw
+
+
+def hall_today() -> dt.date:
+    """The demo hall's day: from 16:00 UTC on it is already tomorrow in Beijing."""
+    return dt.datetime.now(HALL_ZONE).date()
 
 
 def until(condition: Callable[[], bool], timeout: float = 15.0) -> None:
@@ -67,8 +74,8 @@ def serve_and_rate(d: Dispatcher) -> None:
 
 
 def month_stats(d: Dispatcher, headers: dict[str, str], by: str) -> dict[str, Any]:
-    """This month so far, as the page asks for it by default (the hall's and the browser's local days)."""
-    day = time.strftime("%Y-%m-%d")
+    """This month so far, as the page asks for it by default (the hall's days, whatever this machine's zone)."""
+    day = hall_today().isoformat()
     answer = httpx.get(f"{d.api}/halls/demo/stats?from={day[:8]}01&to={day}&by={by}", headers=headers)
     assert answer.status_code == 200, answer.text
     return dict(answer.json())
@@ -175,7 +182,7 @@ def test_stats_exports_download(dispatcher: Dispatcher, page: Any) -> None:
 def test_the_monthly_report_downloads_from_the_stats_page(dispatcher: Dispatcher, page: Any) -> None:
     log_in(page, dispatcher.url, "/office/stats")
     page.wait_for_selector("body[data-loaded]")
-    this_month = dt.date.today().strftime("%Y-%m")
+    this_month = hall_today().strftime("%Y-%m")
     page.select_option("#report-month", this_month)  # the month with the tickets served above
     with page.expect_download() as pdf_download:
         page.click("#report-pdf")
@@ -187,6 +194,32 @@ def test_the_monthly_report_downloads_from_the_stats_page(dispatcher: Dispatcher
     assert "汇总" in book.sheetnames
     labels = page.eval_on_selector_all("#report-month option", "os => os.map((o) => o.textContent)")
     assert len(labels) == 12 and all(label.endswith("月") for label in labels)
+
+
+def test_the_date_range_is_the_halls_calendar_whatever_the_pcs_zone(dispatcher: Dispatcher, browser: Any) -> None:
+    """A PC clock in UTC at 17:00 on 30 November: in Beijing it is already 1 December, and the page's
+    本月, 今天, 近7天, 上月 and report months are the hall's, not the PC's."""
+    context = browser.new_context(viewport=OFFICE_SCREEN, locale="zh-CN", timezone_id="UTC")
+    try:
+        page = context.new_page()
+        page.clock.set_fixed_time(dt.datetime(2026, 11, 30, 17, 0, tzinfo=dt.UTC))
+        log_in(page, dispatcher.url, "/office/stats")
+        page.wait_for_selector("body[data-loaded]")
+        shown = {}
+        for kind in ("month", "today", "week", "last-month"):
+            page.click(f"[data-range='{kind}']")
+            shown[kind] = (page.input_value("#from"), page.input_value("#to"))
+        assert shown == {
+            "month": ("2026-12-01", "2026-12-01"),
+            "today": ("2026-12-01", "2026-12-01"),
+            "week": ("2026-11-25", "2026-12-01"),
+            "last-month": ("2026-11-01", "2026-11-30"),
+        }
+        months = page.eval_on_selector_all("#report-month option", "os => os.map((o) => o.value)")
+        assert months[:3] == ["2026-12", "2026-11", "2026-10"] and months[-1] == "2026-01"
+        assert page.input_value("#report-month") == "2026-11"  # last month: the one that is reported
+    finally:
+        context.close()
 
 
 def test_stats_page_is_for_supervisors(dispatcher: Dispatcher, page: Any) -> None:

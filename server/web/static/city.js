@@ -27,7 +27,7 @@
     if (!iso) return "—";
     const options = { timeZone: hallq.zone, hour: "2-digit", minute: "2-digit", hour12: false };
     const date = new Date(iso);
-    const sameDay = date.toDateString() === new Date().toDateString();
+    const sameDay = hallq.dayOf(date) === hallq.today();
     if (!sameDay) Object.assign(options, { month: "numeric", day: "numeric" });
     return date.toLocaleString("zh-CN", options);
   }
@@ -205,14 +205,7 @@
   }
 
   // ---- monthly reports ------------------------------------------------------------------------------------
-  function fillMonths() {
-    const today = new Date();
-    for (let back = 0; back < 12; back += 1) {
-      const d = new Date(today.getFullYear(), today.getMonth() - back, 1);
-      const value = `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}`;
-      el("report-month").append(make("option", `${d.getFullYear()}年${d.getMonth() + 1}月`, { value }));
-    }
-  }
+  function fillMonths() { staff.fillMonths(el("report-month")); }
 
   async function report(path, format) {
     const month = el("report-month").value;

@@ -56,6 +56,27 @@ const hallq = {
     select.value = [...select.options].some((o) => o.value === current) ? current : select.options[0].value;
     select.removeAttribute("aria-busy");
   },
+  // The hall's calendar (YYYY-MM-DD), never the browser's: a PC or phone whose clock is set to another
+  // zone still counts the hall's "today" and "this month" (at 00:30 in Beijing a UTC clock says yesterday).
+  dayOf(date) {
+    const format = (zone) => new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" });
+    let parts;
+    try { parts = format(hallq.zone).formatToParts(date); } catch (error) { parts = format(undefined).formatToParts(date); }
+    const part = (type) => parts.find((p) => p.type === type).value;
+    return `${part("year")}-${part("month")}-${part("day")}`;
+  },
+  today() { return hallq.dayOf(new Date()); },
+  // A day from a year, a month (1–12) and a day of the month that may run over: day 0 is the last day
+  // of the month before, month 0 is December of the year before.
+  day(year, month, date) { return new Date(Date.UTC(year, month - 1, date)).toISOString().slice(0, 10); },
+  // The hall's month and the `count - 1` before it, newest first: [{value: "2026-12", label: "2026年12月"}].
+  monthsBack(count) {
+    const [year, month] = hallq.today().split("-").map(Number);
+    return Array.from({ length: count }, (_, back) => {
+      const value = hallq.day(year, month - back, 1).slice(0, 7);
+      return { value, label: `${value.slice(0, 4)}年${Number(value.slice(5))}月` };
+    });
+  },
   minutes(seconds) { return Math.max(1, Math.round((seconds || 0) / 60)); },
   time(iso) {
     if (!iso) return "";

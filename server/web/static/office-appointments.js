@@ -71,7 +71,7 @@
       try {
         today = (await hallq.call("GET", `${base()}/appointments/options`)).today;
       } catch (error) {
-        today = new Date().toISOString().slice(0, 10);
+        today = hallq.today();
       }
       if (day.value) return;  // a day was chosen meanwhile: its own change event loads it
       day.value = today;

@@ -71,14 +71,23 @@ const staff = (function () {
     showLogin("登录已失效，请重新登录");
   }
 
+  // The chosen hall's zone, so its calendar and clock are the ones shown (the default where it cannot say).
+  async function learnZone() {
+    try {
+      const info = await hallq.call("GET", `/api/v1/halls/${encodeURIComponent(state.hall)}`);
+      if (info.timezone) hallq.zone = info.timezone;
+    } catch (error) { /* the default zone */ }
+  }
+
   // a clerk's login reaches the page but is told whose page it is (the API refuses them anyway)
-  function open() {
+  async function open() {
     showUser();
     if (!["supervisor", "admin"].includes(state.user[1])) {
       showLogin("本页面供值班主任和系统管理员使用，请用相应账号登录");
       el("logout").hidden = false;
       return;
     }
+    await learnZone();
     el("login").hidden = true;
     el("page").hidden = false;
     onReady();
@@ -119,27 +128,29 @@ const staff = (function () {
     if (state.token) open(); else showLogin("");
   }
 
-  // The date range of the numbers pages (#from, #to): this month, today, the last 7 days, last month.
-  function ymd(d) {
-    return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+  // The date range of the numbers pages (#from, #to), on the hall's calendar: this month, today, the
+  // last 7 days, last month.
+  function setRange(kind) {
+    const [y, m, d] = hallq.today().split("-").map(Number);
+    let from = hallq.day(y, m, 1);
+    let to = hallq.day(y, m, d);
+    if (kind === "today") from = to;
+    if (kind === "week") from = hallq.day(y, m, d - 6);
+    if (kind === "last-month") {
+      from = hallq.day(y, m - 1, 1);
+      to = hallq.day(y, m, 0);
+    }
+    el("from").value = from;
+    el("to").value = to;
   }
 
-  function setRange(kind) {
-    const today = new Date();
-    let from = new Date(today.getFullYear(), today.getMonth(), 1);
-    let to = today;
-    if (kind === "today") from = today;
-    if (kind === "week") from = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 6);
-    if (kind === "last-month") {
-      from = new Date(today.getFullYear(), today.getMonth() - 1, 1);
-      to = new Date(today.getFullYear(), today.getMonth(), 0);
-    }
-    el("from").value = ymd(from);
-    el("to").value = ymd(to);
+  // The month pickers of the reports: the hall's month and the eleven before it.
+  function fillMonths(select) {
+    for (const { value, label } of hallq.monthsBack(12)) select.append(make("option", label, { value }));
   }
 
   return {
-    state, api, json, make, start, setRange,
+    state, api, json, make, start, setRange, fillMonths,
     base: () => `/api/v1/halls/${encodeURIComponent(state.hall)}`,
     hallName: () => el("hall").selectedOptions.length ? el("hall").selectedOptions[0].textContent : state.hall,
   };

@@ -268,15 +268,11 @@
     return save(`${staff.base()}/stats?${range()}&by=${el("export-by").value}&format=${format}`, `stats.${format}`);
   }
 
-  // The monthly report a sub-centre sends to the city (统一情况汇总): this month and the eleven before.
+  // The monthly report a sub-centre sends to the city (统一情况汇总): this month and the eleven before;
+  // last month is chosen, as it is the one that is reported.
   function fillMonths() {
-    const now = new Date();
-    for (let back = 0; back < 12; back += 1) {
-      const d = new Date(now.getFullYear(), now.getMonth() - back, 1);
-      const value = `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}`;
-      el("report-month").append(make("option", `${d.getFullYear()}年${d.getMonth() + 1}月`, { value }));
-    }
-    el("report-month").selectedIndex = 1;  // last month: the one that is reported
+    staff.fillMonths(el("report-month"));
+    el("report-month").selectedIndex = 1;
   }
 
   function report(format) {
