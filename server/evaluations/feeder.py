@@ -11,13 +11,13 @@ and a restart goes on from the cursor, so every record reaches the platform once
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 
 from server.evaluations import outbox
 from server.evaluations.sinks import Sink, sink_for
 from server.evaluations.usecases import service_for
 from server.runtime import Dispatcher, utcnow
+from server.woken_thread import WokenThread
 
 log = logging.getLogger(__name__)
 IDLE_WAKE_S = 30.0
@@ -25,18 +25,16 @@ BATCH = 50
 FIRST_RETRY_S = 1.0
 
 
-class RatingFeeder:
+class RatingFeeder(WokenThread):
     def __init__(self, dispatcher: Dispatcher, sinks: dict[str, Sink] | None = None) -> None:
+        super().__init__("hallq-rating-feeder", stop_wait_s=30)
         self.dispatcher = dispatcher
         self.sinks = sinks if sinks is not None else _configured_sinks(dispatcher)
-        self._changed = threading.Condition()
         self._wakes = 1  # one to start with: send what was committed while the server was down
         self._done = 0  # the wake count the last complete round started from
-        self._stopping = False
         self._retry_s: dict[str, float] = {}
         self.rounds = 0  # rounds of deliveries done (tests wait on it)
         self.errors: dict[str, str] = {}  # hall → why its last delivery stopped (for logs and tests)
-        self._thread = threading.Thread(target=self._run, name="hallq-rating-feeder", daemon=True)
 
     def wake(self) -> None:
         with self._changed:
@@ -48,20 +46,17 @@ class RatingFeeder:
             return
         for hall in self.sinks:
             service_for(self.dispatcher, hall).listeners.append(self.wake)
-        self._thread.start()
+        super().start()
 
-    def stop(self) -> None:
+    def stop(self) -> bool:
         for hall in self.sinks:
             listeners = service_for(self.dispatcher, hall).listeners
             if self.wake in listeners:
                 listeners.remove(self.wake)
-        with self._changed:
-            self._stopping = True
-            self._changed.notify_all()
-        if self._thread.is_alive():
-            self._thread.join(timeout=30)
+        stopped = super().stop()
         for sink in self.sinks.values():
             sink.close()
+        return stopped
 
     def wait_delivered(self, timeout: float) -> bool:
         """Block until every hall's sink has everything its outbox holds (tests, a clean shutdown)."""
@@ -92,8 +87,8 @@ class RatingFeeder:
                 if complete:
                     self._done = target
                 self._changed.notify_all()
-                if not complete:  # the platform is down: wait (only a stop cuts it short), then retry
-                    self._changed.wait_for(lambda: self._stopping, self._wait_s())
+            if not complete:  # the platform is down: wait (only a stop cuts it short), then retry
+                self._pause(self._wait_s())
 
     def _wait_s(self) -> float:
         return min(self._retry_s.values(), default=IDLE_WAKE_S)

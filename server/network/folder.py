@@ -9,11 +9,11 @@ every hall every IDLE_WAKE_S (events stored while the hub was down are folded at
 from __future__ import annotations
 
 import logging
-import threading
 
 from server.network.registry import HallRegistry
 from server.stats.rollups import fold_all
 from server.store import Store
+from server.woken_thread import WokenThread
 
 log = logging.getLogger(__name__)
 IDLE_WAKE_S = 30.0
@@ -27,25 +27,14 @@ class FoldingFailed(Exception):
         super().__init__(f"folding failed for {', '.join(sorted(halls))}")
 
 
-class HubFolder:
+class HubFolder(WokenThread):
     def __init__(self, store: Store, registry: HallRegistry, gather_s: float = GATHER_S) -> None:
+        super().__init__("hallq-hub-folder", stop_wait_s=30)
         self.store = store
         self.registry = registry
         self.gather_s = gather_s
-        self._changed = threading.Condition()
         self._pending: set[str] = set()
         self._everything = True  # at start: whatever arrived while the hub was down
-        self._stopping = False
-        self._thread = threading.Thread(target=self._run, name="hallq-hub-folder", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        with self._changed:
-            self._stopping = True
-            self._changed.notify_all()
-        self._thread.join(timeout=30)
 
     def wake(self, hall: str) -> None:
         with self._changed:
@@ -60,7 +49,7 @@ class HubFolder:
                 )
                 if self._stopping:
                     return
-                self._changed.wait_for(lambda: self._stopping, self.gather_s)
+                self._pause(self.gather_s)
                 halls, everything = set(self._pending), self._everything or not woken
                 self._pending.clear()
                 self._everything = False
@@ -76,7 +65,7 @@ class HubFolder:
         with self._changed:
             self._pending |= halls
             self._everything = self._everything or everything
-            self._changed.wait_for(lambda: self._stopping, RETRY_S)
+        self._pause(RETRY_S)
 
     def _fold(self, halls: set[str], everything: bool) -> None:
         """Each hall on its own: one hall whose events cannot be folded (a payload the folding does not

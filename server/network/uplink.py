@@ -111,10 +111,10 @@ class Uplink(HubWorker):
         self.dispatcher.on_commit.append(self.on_commit)
         super().start()
 
-    def stop(self) -> None:
+    def stop(self) -> bool:
         if self.on_commit in self.dispatcher.on_commit:
             self.dispatcher.on_commit.remove(self.on_commit)
-        super().stop()
+        return super().stop()
 
     def on_commit(self, _hall: str, _seq: int) -> None:
         """Called on every commit: only wakes the thread (never waits on the network)."""
@@ -129,7 +129,7 @@ class Uplink(HubWorker):
                 if not backlog:
                     woken = self._changed.wait_for(lambda: self._stopping or self._dirty, self._next_wake_s())
                     if woken:  # a commit: let the burst it belongs to gather into one batch
-                        self._changed.wait_for(lambda: self._stopping, self.gather_s)
+                        self._pause(self.gather_s)
                 if self._stopping:
                     return
                 self._dirty = False

@@ -6,11 +6,11 @@ commit and wakes the thread; a failed batch (the database away for a moment) is 
 from __future__ import annotations
 
 import logging
-import threading
 from zoneinfo import ZoneInfo
 
 from server.runtime import Dispatcher
 from server.stats.rollups import Folded, fold_all
+from server.woken_thread import WokenThread
 
 log = logging.getLogger(__name__)
 IDLE_WAKE_S = 30.0
@@ -20,20 +20,18 @@ RETRY_S = 5.0  # after a failed batch (the database away, a deadlock victim)
 GATHER_S = 1.0
 
 
-class StatsFolder:
+class StatsFolder(WokenThread):
     def __init__(self, dispatcher: Dispatcher, gather_s: float = GATHER_S, on_folded: Folded | None = None) -> None:
+        super().__init__("hallq-stats-folder", stop_wait_s=30)
         self.dispatcher = dispatcher
         self.gather_s = gather_s
         self.on_folded = on_folded  # e.g. the Prometheus counters (server/stats/metrics.py)
         self.zones = {hall: ZoneInfo(r.config.hall.timezone) for hall, r in dispatcher.halls.items()}
-        self._changed = threading.Condition()
         self._commits = 1  # one to start with: catch up with what was committed while the server was down
         # Halls committed to since the last fold: only they are folded (a dispatcher of 200 halls
         # read every hall's cursor and events after any commit: 400 queries a second under load).
         self._dirty: set[str] = set(self.zones)
         self._folded = 0  # the commit count the last complete fold started from
-        self._stopping = False
-        self._thread = threading.Thread(target=self._run, name="hallq-stats-folder", daemon=True)
 
     def on_commit(self, hall: str, _seq: int) -> None:
         with self._changed:
@@ -46,15 +44,12 @@ class StatsFolder:
 
     def start(self) -> None:
         self.dispatcher.on_commit.append(self.on_commit)
-        self._thread.start()
+        super().start()
 
-    def stop(self) -> None:
+    def stop(self) -> bool:
         if self.on_commit in self.dispatcher.on_commit:
             self.dispatcher.on_commit.remove(self.on_commit)
-        with self._changed:
-            self._stopping = True
-            self._changed.notify_all()
-        self._thread.join(timeout=30)
+        return super().stop()
 
     def wait_folded(self, timeout: float) -> bool:
         """Block until every commit seen so far is folded (tests; a `rebuild` waits the same way)."""
@@ -68,7 +63,7 @@ class StatsFolder:
                 woken = self._changed.wait_for(lambda: self._stopping or self._commits > self._folded, IDLE_WAKE_S)
                 if self._stopping:
                     return
-                self._changed.wait_for(lambda: self._stopping, self.gather_s)
+                self._pause(self.gather_s)
                 target = self._commits
                 # the idle wake folds every hall: a safety net for anything committed unannounced
                 halls, self._dirty = (self._dirty if woken else set(self.zones)), set()
@@ -81,7 +76,7 @@ class StatsFolder:
                 log.exception("folding the statistics failed; retrying in %.0f s", RETRY_S)
                 with self._changed:
                     self._dirty |= halls
-                    self._changed.wait_for(lambda: self._stopping, RETRY_S)
+                self._pause(RETRY_S)
                 continue
             with self._changed:
                 self._folded = target

@@ -33,6 +33,7 @@ SERVER_LEVELS: dict[str, int] = {
     "server.json_guard": 1,
     "server.delivery": 1,  # what the platform feed and the SMS notifier share: JSON lines once, URL templates
     "server.login_throttle": 1,
+    "server.woken_thread": 1,  # the background workers' thread, stop and pause (folders, feeder, uplink)
     "server.outbox_marks": 1,
     "server.store": 1,
     "server.cases.tables": 1,  # the cases' SQL tables: the store's migrations need them
