@@ -144,7 +144,7 @@ def ticket_view(runtime: HallRuntime, ticket: Ticket) -> TicketAnswer:
     """A citizen's ticket: what the kiosk prints and the phone page shows."""
     engine = runtime.live()
     waiting = ticket.status == "waiting"
-    return TicketAnswer.model_construct(  # the engine's values are valid already
+    return TicketAnswer(
         **_ticket_fields(runtime, ticket),
         ahead=engine.ahead(ticket.id) if waiting else 0,
         estimated_wait_s=engine.estimated_wait_s(ticket) if waiting else 0,
@@ -158,7 +158,7 @@ def ticket_place(runtime: HallRuntime, ticket: Ticket) -> TicketPlace:
     """A ticket's place for its live stream: the few fields that move (two O(log n) look-ups)."""
     engine = runtime.live()
     waiting = ticket.status == "waiting"
-    return TicketPlace.model_construct(  # the engine's values are valid already
+    return TicketPlace(
         status=cast(TicketStatus, str(ticket.status)),
         ahead=engine.ahead(ticket.id) if waiting else 0,
         estimated_wait_s=engine.estimated_wait_s(ticket) if waiting else 0,
@@ -170,7 +170,7 @@ def ticket_place(runtime: HallRuntime, ticket: Ticket) -> TicketPlace:
 def ticket_at_window(runtime: HallRuntime, ticket: Ticket, now: dt.datetime) -> TicketAtWindow:
     """The ticket as the clerk's terminal shows it."""
     start = ticket.first_called_at or ticket.called_at or now
-    return TicketAtWindow.model_construct(  # the engine's values are valid already
+    return TicketAtWindow(
         **_ticket_fields(runtime, ticket),
         waited_s=max(0, int((start - ticket.issued_at).total_seconds())),
         transferred_from=ticket.transferred_from,
@@ -182,7 +182,7 @@ def window_view(runtime: HallRuntime, window: str, clerk_name: str | None, now: 
     engine = runtime.live()
     status = _window(runtime, window)
     ticket = _ticket_at(runtime, status)
-    return WindowAnswer.model_construct(  # the engine's values are valid already
+    return WindowAnswer(
         window=window,
         name=status.name,
         state=cast(WindowState, str(status.state)),

@@ -90,7 +90,7 @@ def _called_answer(window: str) -> Any:
             return Answer(204, None)
         ticket = runtime.live().ticket(called[-1].ticket_id)
         assert ticket is not None
-        return Answer(200, CalledAnswer.model_construct(ticket=ticket_at_window(runtime, ticket, utcnow())))
+        return Answer(200, CalledAnswer(ticket=ticket_at_window(runtime, ticket, utcnow())))
 
     return respond
 
