@@ -8,9 +8,12 @@ Starts the real `hallq server --demo` as a subprocess on a free port for each da
     hallq bench http [--tickets 2000] [--clients 8] [--windows 3] [--no-pg]
     .venv/bin/python bench/http_bench.py --compare OLD_TREE NEW_TREE --rounds 3 --no-pg
 
-Each run is followed by the same load on bench/bare_ticket_server.py (a bare FastAPI endpoint doing
+Each run is paired with the same load on bench/bare_ticket_server.py (a bare FastAPI endpoint doing
 one durable INSERT per request on the same kind of database) and the ratio hallq / bare is printed
-(issue 18's yardstick; `--no-reference` skips it).
+(issue 18's yardstick; `--no-reference` skips it). A phase lasts a few seconds, and on a shared
+2-core machine either side of one pair can catch a slow moment, so `--rounds N` (default 3) runs N
+pairs, hallq first in odd rounds and the bare endpoint first in even ones, and ends with each
+ratio's median and range over the rounds.
 
 Besides wall-clock rates it reports the server process's CPU time per request (user + system, from
 /proc): on a shared, loaded machine that is the steadier measure of what the code costs. `--compare`
@@ -29,6 +32,7 @@ import contextlib
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -314,17 +318,38 @@ def slug(label: str) -> str:
     return "-".join("".join(c if c.isalnum() else " " for c in label.lower()).split())
 
 
-def run_pair(label: str, database_for: Any, workdir: Path, args: argparse.Namespace, tree: Path | None) -> None:
-    """hallq and the bare reference on fresh databases of the same kind, one after the other, and the ratio."""
-    ours = run_one(label, database_for("hallq"), workdir, args, tree)
+def run_pair(
+    label: str, database_for: Any, workdir: Path, args: argparse.Namespace, tree: Path | None, bare_first: bool
+) -> Run | None:
+    """hallq and the bare reference on fresh databases of the same kind, one after the other (the bare
+    one first when `bare_first`), and the ratio hallq / bare (None with --no-reference)."""
     if args.no_reference:
-        return
-    bare = run_one(f"{label} — bare reference", database_for("bare"), workdir, args, reference=True)
-    print(
-        f"| {label} — ratio hallq / bare | {ours.issued_per_s / bare.issued_per_s:.2f}× | | | "
-        f"| {ours.called_per_s / bare.called_per_s:.2f}× | | | |",
-        flush=True,
-    )
+        run_one(label, database_for("hallq"), workdir, args, tree)
+        return None
+    runs: dict[bool, Run] = {}
+    for reference in (True, False) if bare_first else (False, True):
+        name = f"{label} — bare reference" if reference else label
+        runs[reference] = run_one(name, database_for("bare" if reference else "hallq"), workdir, args, tree, reference)
+    ours, bare = runs[False], runs[True]
+    ratio = Run(ours.issued_per_s / bare.issued_per_s, ours.called_per_s / bare.called_per_s)
+    print(f"| {label} — ratio hallq / bare | {ratio.issued_per_s:.2f}× | | | | {ratio.called_per_s:.2f}× | | | |",
+          flush=True)  # fmt: skip
+    return ratio
+
+
+def print_medians(ratios: dict[str, list[Run]]) -> None:
+    """Each ratio's median over the rounds, and its lowest and highest."""
+    for label, runs in ratios.items():
+        if len(runs) < 2:
+            continue
+        issue = sorted(r.issued_per_s for r in runs)
+        call = sorted(r.called_per_s for r in runs)
+        print(
+            f"| {label} — median of {len(runs)} rounds (lowest–highest) | {statistics.median(issue):.2f}× "
+            f"({issue[0]:.2f}–{issue[-1]:.2f}) | | | | {statistics.median(call):.2f}× ({call[0]:.2f}–{call[-1]:.2f}) "
+            "| | | |",
+            flush=True,
+        )
 
 
 def main() -> None:
@@ -336,7 +361,7 @@ def main() -> None:
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--compare", nargs=2, type=Path, metavar=("OLD_TREE", "NEW_TREE"),
                         help="run the server from two source trees in alternating rounds")  # fmt: skip
-    parser.add_argument("--rounds", type=int, default=3, help="rounds of --compare")
+    parser.add_argument("--rounds", type=int, default=3, help="pairs of runs (the ratios' median is printed)")
     parser.add_argument("--no-reference", action="store_true", help="skip the bare one-commit endpoint")
     parser.add_argument("--embedded-broker", action="store_true",
                         help="the dispatcher's in-process broker instead of a local Mosquitto")  # fmt: skip
@@ -357,20 +382,27 @@ def main() -> None:
 
 def run_rounds(args: argparse.Namespace) -> None:
     trees: list[Path | None] = list(args.compare) if args.compare else [None]
-    rounds = args.rounds if args.compare else 1
-    for round_no in range(1, rounds + 1):
+    ratios: dict[str, list[Run]] = {}
+    for round_no in range(1, args.rounds + 1):
         for tree in trees:
-            name = f"round {round_no} {tree.name} " if tree is not None else ""
+            name = f"{tree.name} " if tree is not None else ""
+            prefix = f"round {round_no} " if args.rounds > 1 else ""
             with tempfile.TemporaryDirectory() as tmp:
                 workdir = Path(tmp)
 
                 def sqlite(which: str, folder: Path = workdir) -> str:
                     return f"sqlite:///{folder / f'{which}.sqlite3'}"
 
+                kinds: list[tuple[str, Callable[[str], str]]] = []
                 if not args.no_sqlite:
-                    run_pair(f"{name}SQLite (WAL, synchronous=FULL)", sqlite, workdir, args, tree)
+                    kinds.append((f"{name}SQLite (WAL, synchronous=FULL)", sqlite))
                 if not args.no_pg:
-                    run_pair(f"{name}PostgreSQL 127.0.0.1", pg_database, workdir, args, tree)
+                    kinds.append((f"{name}PostgreSQL 127.0.0.1", pg_database))
+                for label, database_for in kinds:
+                    ratio = run_pair(prefix + label, database_for, workdir, args, tree, bare_first=round_no % 2 == 0)
+                    if ratio is not None:
+                        ratios.setdefault(label, []).append(ratio)
+    print_medians(ratios)
 
 
 if __name__ == "__main__":
