@@ -48,9 +48,11 @@ def until(condition: Callable[[], bool], timeout: float = 15.0) -> None:
 @pytest.fixture(scope="module")
 def dispatcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dispatcher]:
     server = start_dispatcher(tmp_path_factory.mktemp("web-stats"))
-    serve_and_rate(server)
-    yield server
-    server.terminate()
+    try:
+        serve_and_rate(server)
+        yield server
+    finally:  # also when the set-up fails: a dispatcher left running outlives the test run
+        server.terminate()
 
 
 def serve_and_rate(d: Dispatcher) -> None:
