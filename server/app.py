@@ -32,6 +32,7 @@ from server.api import ticket_events as ticket_events_api
 from server.api import tickets as tickets_api
 from server.api import windows as windows_api
 from server.api.errors import ERROR_RESPONSES, install_error_handlers
+from server.api.hot_routes import HotRoutes
 from server.api.limits import install_request_guard
 from server.evaluations.feeder import RatingFeeder
 from server.http_protocol import quiet_resource_errors
@@ -99,6 +100,7 @@ def create_app(settings: ServerSettings, *, embedded_mqtt_port: int = 1883, star
         responses=ERROR_RESPONSES,
     )
     install_error_handlers(app)
+    app.add_middleware(HotRoutes, prefix=API_PREFIX, errors=lambda: app.exception_handlers)  # inside the guard
     install_request_guard(app, settings.limits)
     routers = (halls_api, tickets_api, windows_api, auth_api, stats_api, reports_api, notify_api)
     for module in routers:

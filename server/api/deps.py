@@ -31,8 +31,12 @@ DispatcherDep = Annotated[Dispatcher, Depends(get_dispatcher)]
 
 
 def bearer_token(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
+    return bearer_of(request.headers.get("authorization"))
+
+
+def bearer_of(header: str | None) -> str | None:
+    """The token of an `Authorization: Bearer …` header (None without one)."""
+    scheme, _, token = (header or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
     return token.strip()
@@ -50,17 +54,22 @@ async def _authenticate(dispatcher: Dispatcher, token: str | None) -> Principal:
     return await asyncio.to_thread(dispatcher.auth.authenticate, token)
 
 
-def _in_its_hall(request: Request, dispatcher: Dispatcher, principal: Principal) -> Principal:
-    """A credential of one hall's config may not act in another hall this dispatcher serves (an
-    unknown hall is left to the route: 404 as before)."""
-    hall = request.path_params.get("hall")
+def in_its_hall(hall: object, dispatcher: Dispatcher, principal: Principal) -> Principal:
+    """A credential of one hall's config may not act in another hall this dispatcher serves (`hall`:
+    the path's; an unknown hall is left to the route: 404 as before)."""
     if isinstance(hall, str) and hall in dispatcher.halls:
         authorize_hall(principal, hall)
     return principal
 
 
+async def authenticate(dispatcher: Dispatcher, authorization: str | None) -> Principal:
+    """The caller of an `Authorization` header (401 without a valid one)."""
+    return await _authenticate(dispatcher, bearer_of(authorization))
+
+
 async def current_principal(request: Request, dispatcher: DispatcherDep) -> Principal:
-    return _in_its_hall(request, dispatcher, await _authenticate(dispatcher, bearer_token(request)))
+    principal = await authenticate(dispatcher, request.headers.get("authorization"))
+    return in_its_hall(request.path_params.get("hall"), dispatcher, principal)
 
 
 async def optional_principal(request: Request, dispatcher: DispatcherDep) -> Principal | None:
@@ -71,7 +80,7 @@ async def optional_principal(request: Request, dispatcher: DispatcherDep) -> Pri
         principal = await _authenticate(dispatcher, token)
     except Unauthorized:
         return None
-    return _in_its_hall(request, dispatcher, principal)
+    return in_its_hall(request.path_params.get("hall"), dispatcher, principal)
 
 
 async def staff_principal(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
@@ -86,13 +95,17 @@ StaffDep = Annotated[Principal, Depends(staff_principal)]
 
 
 async def idempotency_key(idempotency_key: Annotated[str | None, Header()] = None) -> str | None:
-    if idempotency_key is None:
+    return checked_idempotency_key(idempotency_key)
+
+
+def checked_idempotency_key(value: str | None) -> str | None:
+    if value is None:
         return None
-    if not _KEY.match(idempotency_key):
+    if not _KEY.match(value):
         raise BadHeader(
             "Idempotency-Key 应为1-128个字母、数字或 _.:- 字符。 Idempotency-Key must be 1-128 of A-Z a-z 0-9 _.:-"
         )
-    return idempotency_key
+    return value
 
 
 IdempotencyKeyDep = Annotated[str | None, Depends(idempotency_key)]
