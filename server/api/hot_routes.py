@@ -3,7 +3,8 @@ the router's per-request machinery (matching twenty included routers, solving fi
 which cost a call about as much CPU as the call itself (bench/README.md, issue 18).
 
 The route stays declared in server/api/windows.py: it is what the OpenAPI document describes, and
-any request this module does not take (another method, a trailing slash) goes on to it."""
+any request this module does not take (another method, a trailing slash) goes on to it. A check
+added to one must be added to the other; tests/server/test_hot_routes.py holds their answers equal."""
 
 from __future__ import annotations
 

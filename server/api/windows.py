@@ -39,6 +39,8 @@ async def call_next(
 ) -> Response:
     """Finish the current ticket (if still called) and call the next: 200 {ticket}, 204 none waiting.
     `Idempotency-Key`: a retry returns the first answer and never calls a second ticket."""
+    # Served by server/api/hot_routes.py below the router; this declaration is the contract (OpenAPI)
+    # and what the router answers. Change both together.
     idempotency = (f"call-next:{window}", key) if key else None
     return reply(await windows.call_next(WindowCall(dispatcher, principal, hall, window, idempotency)))
 
