@@ -10,9 +10,9 @@ import pytest
 from tests.support.display import start_worker_display, stop_worker_display
 
 _DISPLAY: list[subprocess.Popen[bytes] | None] = []
-# The files that take longest (CI's --durations, 40-120 s each), longest first. The two workers take
-# whole files in collection order, so one of these collected last kept one worker busy for a minute
-# or two after the other had finished; handed out first, the many short files fill in around them.
+# The files that take longest (CI's --durations, 30-90 s each), longest first. The two workers take
+# whole files in collection order, so one of these collected last can keep one worker busy after the
+# other has finished; handed out first, the many short files fill in around them.
 LONGEST_FIRST = (
     "tests/kiosk_submission/test_ui.py",
     "tests/network/test_network.py",
