@@ -3,8 +3,9 @@ the router's per-request machinery (matching twenty included routers, solving fi
 which cost a call about as much CPU as the call itself (bench/README.md, issue 18).
 
 The route stays declared in server/api/windows.py: it is what the OpenAPI document describes, and
-any request this module does not take (another method, a trailing slash) goes on to it. A check
-added to one must be added to the other; tests/server/test_hot_routes.py holds their answers equal."""
+any request this module does not take (another method, a trailing slash) goes on to it. Both end in
+`answer_call_next`; a check added to one must be added to the other (tests/server/test_hot_routes.py
+holds their answers equal)."""
 
 from __future__ import annotations
 
@@ -17,9 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.api.deps import authenticate, checked_idempotency_key, in_its_hall
-from server.api.replies import reply
-from server.usecases import windows
-from server.usecases.windows import WindowCall
+from server.api.windows import answer_call_next
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -72,5 +71,4 @@ async def call_next(request: Request, hall: str, window: str) -> Response:
     dispatcher = request.app.state.dispatcher
     principal = in_its_hall(hall, dispatcher, await authenticate(dispatcher, request.headers.get("authorization")))
     key = checked_idempotency_key(request.headers.get("idempotency-key"))
-    idempotency = (f"call-next:{window}", key) if key else None
-    return reply(await windows.call_next(WindowCall(dispatcher, principal, hall, window, idempotency)))
+    return await answer_call_next(dispatcher, principal, hall, window, key)

@@ -40,7 +40,12 @@ async def call_next(
     """Finish the current ticket (if still called) and call the next: 200 {ticket}, 204 none waiting.
     `Idempotency-Key`: a retry returns the first answer and never calls a second ticket."""
     # Served by server/api/hot_routes.py below the router; this declaration is the contract (OpenAPI)
-    # and what the router answers. Change both together.
+    # and what the router answers. Both check the same and answer through `answer_call_next`.
+    return await answer_call_next(dispatcher, principal, hall, window, key)
+
+
+async def answer_call_next(dispatcher: Dispatcher, principal: Principal, hall: str, window: str,
+                           key: str | None) -> Response:  # fmt: skip
     idempotency = (f"call-next:{window}", key) if key else None
     return reply(await windows.call_next(WindowCall(dispatcher, principal, hall, window, idempotency)))
 
