@@ -68,8 +68,8 @@ class SqlAlchemyRows:
 @dataclass(frozen=True)
 class _SqlitePlan:
     sql: str
-    names: tuple[str, ...]  # the row's key for each `?`, in order
-    processors: tuple[Any, ...]  # each one's bind processor (None: the value as it is)
+    # for each `?` in order: the row's key, and its column's bind processor (None: the value as it is)
+    fields: tuple[tuple[str, Any], ...]
 
 
 class SqliteRows:
@@ -81,9 +81,8 @@ class SqliteRows:
 
     def write(self, conn: Connection, table: sa.Table, rows: list[dict[str, Any]], *, upsert: bool) -> None:
         plan = self._plan(conn, table, tuple(rows[0]), upsert)
-        pairs = tuple(zip(plan.names, plan.processors, strict=True))
         values = [
-            tuple(row[name] if process is None else process(row[name]) for name, process in pairs) for row in rows
+            tuple(row[name] if process is None else process(row[name]) for name, process in plan.fields) for row in rows
         ]
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
@@ -97,10 +96,10 @@ class SqliteRows:
         if plan is None:
             statement = self._upserts.statement(table) if upsert else table.insert()
             compiled = statement.compile(dialect=conn.dialect, column_keys=list(columns))
-            names = tuple(compiled.positiontup or ())
+            names = compiled.positiontup or ()
             types = (compiled.binds[name].type.dialect_impl(conn.dialect) for name in names)  # as SQLAlchemy does
-            processors = tuple(kind.bind_processor(conn.dialect) for kind in types)
-            plan = self._plans[key] = _SqlitePlan(compiled.string, names, processors)
+            fields = tuple((name, kind.bind_processor(conn.dialect)) for name, kind in zip(names, types, strict=True))
+            plan = self._plans[key] = _SqlitePlan(compiled.string, fields)
         return plan
 
 
