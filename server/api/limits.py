@@ -105,14 +105,16 @@ class RequestGuard:
         declared = _declared_length(scope)
         if declared is not None and declared > cap:
             raise too_large(cap)
-        body = await _read_capped(receive, cap, self.limits.body_idle_timeout_s)
+        # An empty body (a call-next, a finish) is not read here: the app reads it itself, so it
+        # needs no replay (a quarter of the guard's cost on the hot path).
+        body = b"" if declared == 0 else await _read_capped(receive, cap, self.limits.body_idle_timeout_s)
         try:
             if not upload:
                 self._check_json(scope, body)
         except RequestRefused as refused:
             refused.body_read = True  # the connection can serve the client's next request
             raise
-        return _replaying(body, receive)
+        return None if declared == 0 else _replaying(body, receive)
 
     def _check_json(self, scope: Scope, body: bytes) -> None:
         if scope.get("method") == "POST" and scope.get("path", "").endswith(LOGIN_PATH):
@@ -140,7 +142,8 @@ async def _read_capped(receive: Receive, cap: int, idle_timeout_s: float) -> byt
     size = 0
     while True:
         try:
-            message = await asyncio.wait_for(receive(), idle_timeout_s)
+            async with asyncio.timeout(idle_timeout_s):  # no task per read, unlike wait_for on 3.11
+                message = await receive()
         except TimeoutError:
             raise RequestRefused(408, BODY_STALLED_SENTENCE) from None
         if message["type"] == "http.disconnect":
