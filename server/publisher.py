@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -321,25 +322,39 @@ class Publisher:
         return messages
 
     async def _acknowledged(self, handles: list[PublishHandle]) -> None:
-        """Wait for every PUBACK. Disconnected time does not count: paho resends after the reconnect."""
+        """Wait for every PUBACK. Disconnected time does not count: paho resends after the reconnect.
+        The loop is woken once, by the last PUBACK, not once per message."""
         loop = asyncio.get_running_loop()
-        progress = asyncio.Event()
+        all_done: asyncio.Future[None] = loop.create_future()
+        remaining = len(handles)
+        count_lock = threading.Lock()
 
-        def wake(_handle: PublishHandle) -> None:
-            loop.call_soon_threadsafe(progress.set)
+        def settle() -> None:
+            if not all_done.done():
+                all_done.set_result(None)
+
+        def one_done(_handle: PublishHandle) -> None:  # on paho's thread, or here when already done
+            nonlocal remaining
+            with count_lock:
+                remaining -= 1
+                last = remaining == 0
+            if last:
+                loop.call_soon_threadsafe(settle)
 
         for handle in handles:
-            handle.add_done_callback(wake)
+            handle.add_done_callback(one_done)
+        if not handles:
+            settle()
         waited_connected = 0.0
-        while not all(h.done for h in handles):
+        while not all_done.done():
             try:
-                await asyncio.wait_for(progress.wait(), timeout=1.0)
+                async with asyncio.timeout(1.0):
+                    await asyncio.shield(all_done)
             except TimeoutError:
                 waited_connected += 1.0 if self.bus.connected else 0.0
                 if waited_connected >= ACK_PATIENCE_S:
                     missing = sum(not h.done for h in handles)
                     raise _Refused(f"no PUBACK for {missing} messages in {ACK_PATIENCE_S:.0f} s") from None
-            progress.clear()
         refused = [h for h in handles if not h.accepted]
         if refused:
             first = refused[0]
