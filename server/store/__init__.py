@@ -14,11 +14,11 @@
 from server.store.audit import AuditLog
 from server.store.credentials import CredentialStore
 from server.store.locks import HallLocks
+from server.store.rows import HallTaken
 from server.store.store import (
     CommandWrite,
     EventRow,
     HallRows,
-    HallTaken,
     IdempotentAnswer,
     Store,
 )

@@ -13,7 +13,10 @@ On SQLite through sqlite3 directly too: SQLAlchemy's own INSERT (or upsert) comp
 columns), each column's value put through that column type's own bind processor (a datetime as
 SQLAlchemy's text, JSON through the engine's serializer), then one executemany. The stored values are
 SQLAlchemy's to the byte (tested); what is saved is its execution context, parameter processing and
-result set per statement (py-spy: about 10 % of the dispatcher's GIL time during call-next).
+result set per statement (py-spy: about 10 % of the dispatcher's GIL time during call-next). The usual
+group's whole transaction (the sequence guard, the rows, the commit) runs on the pooled sqlite3
+connection the same way: SQLAlchemy's Connection, its transaction and the guard's execution through it
+were another 10 % of the GIL time during call-next.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from server.store import schema as t
 from server.store.database import Upserts, json_text
 
 CHUNK = 1000  # rows per statement: far below PostgreSQL's 65 535 bound parameters for our tables
@@ -48,10 +52,42 @@ class Guard:
     now: dt.datetime
 
 
+def _guard(with_state: bool) -> sa.Update:
+    """The sequence guard as SQLAlchemy runs it, built once (parameters: guard_params)."""
+    values: dict[str, Any] = {
+        "last_seq": sa.bindparam("b_last_seq"),
+        "updated_at": sa.bindparam("b_now", type_=t.halls.c.updated_at.type),
+    }
+    if with_state:
+        values["state"] = sa.bindparam("b_state", type_=t.halls.c.state.type)
+    return (
+        t.halls.update()
+        .where(t.halls.c.hall == sa.bindparam("b_hall"), t.halls.c.last_seq == sa.bindparam("b_expected"))
+        .values(**values)
+    )
+
+
+GUARD = _guard(with_state=False)
+GUARD_WITH_STATE = _guard(with_state=True)
+
+
+def guard_params(guard: Guard) -> dict[str, Any]:
+    params = {"b_hall": guard.hall, "b_expected": guard.expected, "b_last_seq": guard.last_seq, "b_now": guard.now}
+    return params if guard.state is None else {**params, "b_state": guard.state}
+
+
+def moved(hall: str) -> HallTaken:
+    return HallTaken(f"hall {hall}: the event sequence moved under this dispatcher (another writer?)")
+
+
 class RowWriter(Protocol):
     def write(self, conn: Connection, table: sa.Table, rows: list[dict[str, Any]], *, upsert: bool) -> None:
         """Insert the rows (every row with the same keys); `upsert`: a row whose primary key exists
         replaces every other column of it."""
+
+    def commit_guarded(self, engine: Engine, guard: Guard, tables: list[TableRows]) -> None:
+        """The sequence guard and every table's rows in one transaction, durable when it returns; a
+        guard that matches no row writes nothing and raises HallTaken."""
 
 
 class SqlAlchemyRows:
@@ -71,6 +107,17 @@ class _SqlitePlan:
     # for each `?` in order: the row's key, and its column's bind processor (None: the value as it is)
     fields: tuple[tuple[str, Any], ...]
 
+    def values(self, row: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple(row[name] if process is None else process(row[name]) for name, process in self.fields)
+
+
+def _sqlite_plan(statement: Any, dialect: Any, columns: list[str] | None = None) -> _SqlitePlan:
+    compiled = statement.compile(dialect=dialect, column_keys=columns)
+    names = compiled.positiontup or ()
+    types = (compiled.binds[name].type.dialect_impl(dialect) for name in names)  # as SQLAlchemy does
+    fields = tuple((name, kind.bind_processor(dialect)) for name, kind in zip(names, types, strict=True))
+    return _SqlitePlan(compiled.string, fields)
+
 
 class SqliteRows:
     """executemany on the transaction's own sqlite3 connection (SQLite)."""
@@ -78,28 +125,58 @@ class SqliteRows:
     def __init__(self, dialect: str) -> None:
         self._upserts = Upserts(dialect)
         self._plans: dict[tuple[str, tuple[str, ...], bool], _SqlitePlan] = {}
+        self._guards: dict[bool, _SqlitePlan] = {}
 
     def write(self, conn: Connection, table: sa.Table, rows: list[dict[str, Any]], *, upsert: bool) -> None:
-        plan = self._plan(conn, table, tuple(rows[0]), upsert)
-        values = [
-            tuple(row[name] if process is None else process(row[name]) for name, process in plan.fields) for row in rows
-        ]
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
-            cursor.executemany(plan.sql, values)
+            self._write(cursor, conn.dialect, table, rows, upsert)
         finally:
             cursor.close()
 
-    def _plan(self, conn: Connection, table: sa.Table, columns: tuple[str, ...], upsert: bool) -> _SqlitePlan:
+    def commit_guarded(self, engine: Engine, guard: Guard, tables: list[TableRows]) -> None:
+        """The guard, the rows and the commit on the pooled sqlite3 connection itself (sqlite3 opens the
+        transaction at the guard's UPDATE, as under SQLAlchemy); anything that fails rolls it all back."""
+        fairy = engine.raw_connection()
+        try:
+            driver = fairy.driver_connection
+            assert driver is not None
+            cursor = driver.cursor()
+            try:
+                plan = self._guard_plan(engine.dialect, guard.state is not None)
+                cursor.execute(plan.sql, plan.values(guard_params(guard)))
+                if cursor.rowcount != 1:
+                    raise moved(guard.hall)
+                for table, rows, upsert in tables:
+                    self._write(cursor, engine.dialect, table, rows, upsert)
+                driver.commit()
+            except BaseException:
+                try:
+                    driver.rollback()
+                except Exception:  # a connection that cannot even roll back is not given out again
+                    fairy.invalidate()
+                raise
+            finally:
+                cursor.close()
+        finally:
+            fairy.close()
+
+    def _write(self, cursor: Any, dialect: Any, table: sa.Table, rows: list[dict[str, Any]], upsert: bool) -> None:
+        plan = self._plan(dialect, table, tuple(rows[0]), upsert)
+        cursor.executemany(plan.sql, [plan.values(row) for row in rows])
+
+    def _plan(self, dialect: Any, table: sa.Table, columns: tuple[str, ...], upsert: bool) -> _SqlitePlan:
         key = (table.name, columns, upsert)
         plan = self._plans.get(key)
         if plan is None:
             statement = self._upserts.statement(table) if upsert else table.insert()
-            compiled = statement.compile(dialect=conn.dialect, column_keys=list(columns))
-            names = compiled.positiontup or ()
-            types = (compiled.binds[name].type.dialect_impl(conn.dialect) for name in names)  # as SQLAlchemy does
-            fields = tuple((name, kind.bind_processor(conn.dialect)) for name, kind in zip(names, types, strict=True))
-            plan = self._plans[key] = _SqlitePlan(compiled.string, fields)
+            plan = self._plans[key] = _sqlite_plan(statement, dialect, list(columns))
+        return plan
+
+    def _guard_plan(self, dialect: Any, with_state: bool) -> _SqlitePlan:
+        plan = self._guards.get(with_state)
+        if plan is None:
+            plan = self._guards[with_state] = _sqlite_plan(GUARD_WITH_STATE if with_state else GUARD, dialect)
         return plan
 
 
@@ -145,7 +222,7 @@ class PsycopgRows:
         try:
             cursor.execute(_guard_sql(guard.state is not None, Numbers(), returning=False), _guard_values(guard))
             if cursor.rowcount != 1:
-                raise HallTaken(f"hall {guard.hall}: the event sequence moved under this dispatcher (another writer?)")
+                raise moved(guard.hall)
         finally:
             cursor.close()
 
@@ -234,7 +311,7 @@ def _run_autocommit(engine: Engine, sql: bytes, values: list[Any], hall: str) ->
             if not driver.closed:
                 driver.autocommit = False
     except psycopg.errors.DivisionByZero as exc:
-        raise HallTaken(f"hall {hall}: the event sequence moved under this dispatcher (another writer?)") from exc
+        raise moved(hall) from exc
     except psycopg.OperationalError:
         fairy.invalidate()
         raise

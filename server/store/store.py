@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from server.store import schema as t
 from server.store.database import aware, migrate, normalize_url, open_engine, upsert, utcnow
-from server.store.rows import Guard, HallTaken, PsycopgRows, TableRows, row_writer
+from server.store.rows import GUARD, GUARD_WITH_STATE, Guard, TableRows, guard_params, moved, row_writer
 
 log = logging.getLogger(__name__)
 
@@ -91,25 +91,6 @@ def _table_rows(
     ]
 
 
-def _advance(with_state: bool) -> sa.Update:
-    """The sequence guard, built once (a statement built per commit cost its cache key each time)."""
-    values: dict[str, Any] = {
-        "last_seq": sa.bindparam("b_last_seq"),
-        "updated_at": sa.bindparam("b_now", type_=t.halls.c.updated_at.type),
-    }
-    if with_state:
-        values["state"] = sa.bindparam("b_state", type_=t.halls.c.state.type)
-    return (
-        t.halls.update()
-        .where(t.halls.c.hall == sa.bindparam("b_hall"), t.halls.c.last_seq == sa.bindparam("b_expected"))
-        .values(**values)
-    )
-
-
-_ADVANCE = _advance(with_state=False)
-_ADVANCE_WITH_STATE = _advance(with_state=True)
-
-
 class Store:
     """One database: the halls' rows, the events outbox and the idempotency answers. The hall locks,
     the credentials and the audit log are their own modules on the same engine (locks.py,
@@ -177,8 +158,7 @@ class Store:
         hall_state = next((w.hall_state for w in reversed(writes) if w.hall_state is not None), None)
         tables = _table_rows(hall, writes, batches, now)
         inserts = [(name, {**row, "hall": hall}) for write in writes for name, row in write.inserts]
-        if isinstance(self._rows, PsycopgRows) and last_seq > 0 and not inserts:
-            # PostgreSQL: the guard and every row in one statement, its own durable transaction
+        if last_seq > 0 and not inserts:  # the usual group: on the driver, without SQLAlchemy's Connection
             self._rows.commit_guarded(self.engine, Guard(hall, last_seq, seq, hall_state, now), tables)
             return batches
         with self.engine.begin() as conn:
@@ -200,13 +180,10 @@ class Store:
             if exists is None:
                 conn.execute(t.halls.insert().values(hall=hall, **values))
                 return
-        params = {"b_hall": hall, "b_expected": expected, "b_last_seq": values["last_seq"], "b_now": now}
-        if state is not None:
-            result = conn.execute(_ADVANCE_WITH_STATE, {**params, "b_state": state})
-        else:
-            result = conn.execute(_ADVANCE, params)
+        params = guard_params(Guard(hall, expected, values["last_seq"], state, now))
+        result = conn.execute(GUARD_WITH_STATE if state is not None else GUARD, params)
         if result.rowcount != 1:
-            raise HallTaken(f"hall {hall}: the event sequence moved under this dispatcher (another writer?)")
+            raise moved(hall)
 
     def idempotent_answer(self, hall: str, scope: str, key: str) -> IdempotentAnswer | None:
         with self.engine.connect() as conn:

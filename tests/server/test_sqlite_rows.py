@@ -1,11 +1,12 @@
 """The group commit's SQLite writer (sqlite3's executemany with SQLAlchemy's compiled statements and
 bind processors, issue 18) stores exactly what SQLAlchemy's own execute stored: every write of a hall's
 working loop (tickets, windows, events, answers, ratings, the statistics' roll-ups) replayed through
-both, byte for byte."""
+both, byte for byte; and so does the sequence guard the group commit runs on sqlite3 itself."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -13,8 +14,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from server.stats.worker import fold_all
-from server.store import Store
-from server.store.rows import SqlAlchemyRows, SqliteRows
+from server.store import CommandWrite, Store
+from server.store.rows import GUARD_WITH_STATE, Guard, SqlAlchemyRows, SqliteRows, guard_params
 from tests.server.conftest import DEMO, make_settings, running_app
 
 Write = tuple[sa.Table, list[dict[str, Any]], bool]
@@ -22,13 +23,15 @@ Write = tuple[sa.Table, list[dict[str, Any]], bool]
 
 def recorded_writes(database: str, monkeypatch: Any) -> list[Write]:
     writes: list[Write] = []
-    original = SqliteRows.write
+    original = SqliteRows._write  # under both write() and the group commit's commit_guarded()
 
-    def recording(self: SqliteRows, conn: Any, table: sa.Table, rows: list[dict[str, Any]], *, upsert: bool) -> None:
+    def recording(
+        self: SqliteRows, cursor: Any, dialect: Any, table: sa.Table, rows: list[dict[str, Any]], upsert: bool
+    ) -> None:
         writes.append((table, [dict(r) for r in rows], upsert))
-        original(self, conn, table, rows, upsert=upsert)
+        original(self, cursor, dialect, table, rows, upsert)
 
-    monkeypatch.setattr(SqliteRows, "write", recording)
+    monkeypatch.setattr(SqliteRows, "_write", recording)
 
     async def working_loop() -> None:
         async with running_app(make_settings(database)) as (client, app):
@@ -75,3 +78,26 @@ def test_every_write_of_a_working_loop_is_stored_as_sqlalchemy_stores_it(tmp_pat
     reference = replayed(tmp_path / "reference.sqlite3", SqlAlchemyRows("sqlite"), writes)
     assert ours == reference
     assert all(ours[name] for name in written)
+
+
+def test_the_sequence_guard_stores_the_halls_row_as_sqlalchemy_does(tmp_path: Path) -> None:
+    guard = Guard("demo", 1, 3, {"counters": {"A": 12, "C": 2}, "day": "2026-12-07"},
+                  dt.datetime(2026, 12, 7, 9, 30, 15, 123456, tzinfo=dt.UTC))  # fmt: skip
+    halls = {}
+    for name in ("ours", "reference"):
+        path = tmp_path / f"{name}.sqlite3"
+        store = Store(f"sqlite:///{path}")
+        store.migrate()
+        store.commit("demo", CommandWrite(events=[("ticket_issued", {})]), 1)  # the hall's row, at seq 1
+        if name == "ours":
+            SqliteRows("sqlite").commit_guarded(store.engine, guard, [])
+        else:
+            with store.engine.begin() as conn:
+                assert conn.execute(GUARD_WITH_STATE, guard_params(guard)).rowcount == 1
+        store.close()
+        raw = sqlite3.connect(path)
+        halls[name] = raw.execute("SELECT * FROM halls").fetchall()
+        raw.close()
+    assert halls["ours"] == halls["reference"]
+    hall, last_seq, state, _updated_at = halls["ours"][0]
+    assert (hall, last_seq) == ("demo", 3) and '"A":12' in state
