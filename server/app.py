@@ -98,6 +98,9 @@ def create_app(settings: ServerSettings, *, embedded_mqtt_port: int = 1883, star
         description="Queue calling for government service halls (DESIGN.md §6). Errors: {detail: sentence}.",
         lifespan=lifespan,
         responses=ERROR_RESPONSES,
+        # The hall's metrics are Prometheus' (/metrics); FastAPI's OpenTelemetry bridge, left on, looked
+        # for a configured provider on every request (2 % of the dispatcher's time during call-next).
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_error_handlers(app)
     app.add_middleware(HotRoutes, prefix=API_PREFIX, errors=lambda: app.exception_handlers)  # inside the guard

@@ -54,6 +54,7 @@ def create_hub_app(settings: HubSettings, extra_routers: Sequence[APIRouter] = (
         description="The city's hub (DESIGN.md §14): the halls' events, once each; the city's numbers.",
         lifespan=lifespan,
         responses=ERROR_RESPONSES,
+        telemetry={"tracing": False, "metrics": False, "logs": False},  # as the dispatcher's (server/app.py)
     )
     install_error_handlers(app)
     install_request_guard(app, settings.limits)
