@@ -111,11 +111,37 @@ class _SqlitePlan:
         return tuple(row[name] if process is None else process(row[name]) for name, process in self.fields)
 
 
+class _LastMoment:
+    """A moment column's bind processor that remembers the last moment it turned into text: every row
+    of a group commit carries the same `now` (the text was a quarter of the commit thread's CPU)."""
+
+    def __init__(self, process: Any) -> None:
+        self.process = process
+        self.last: tuple[Any, Any] = (_NOTHING, None)  # (moment, its text), swapped whole: threads share it
+
+    def __call__(self, value: Any) -> Any:
+        moment, text = self.last
+        if moment is value:
+            return text
+        text = self.process(value)
+        self.last = (value, text)
+        return text
+
+
+_NOTHING = object()
+
+
+def _processor(kind: Any, dialect: Any) -> Any:
+    process = kind.bind_processor(dialect)
+    is_moment = isinstance(kind, sa.DateTime) or isinstance(getattr(kind, "impl", None), sa.DateTime)
+    return _LastMoment(process) if process is not None and is_moment else process
+
+
 def _sqlite_plan(statement: Any, dialect: Any, columns: list[str] | None = None) -> _SqlitePlan:
     compiled = statement.compile(dialect=dialect, column_keys=columns)
     names = compiled.positiontup or ()
     types = (compiled.binds[name].type.dialect_impl(dialect) for name in names)  # as SQLAlchemy does
-    fields = tuple((name, kind.bind_processor(dialect)) for name, kind in zip(names, types, strict=True))
+    fields = tuple((name, _processor(kind, dialect)) for name, kind in zip(names, types, strict=True))
     return _SqlitePlan(compiled.string, fields)
 
 
