@@ -27,15 +27,15 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from hallq.broker import EmbeddedBroker
 from hallq.bus import DISPATCHER_KIND, BusClient, PublishHandle, asyncio_dispatch
-from hallq.contract import BoardSnapshot, CallMessage, Topics, WindowStateMessage
+from hallq.contract import CallMessage, Topics
 from server.outbox_marks import OutboxMarks
+from server.views import HallView, WindowLine
 
 if TYPE_CHECKING:
     from server.store import EventRow
@@ -50,13 +50,6 @@ ACK_PATIENCE_S = 60.0  # connected this long without a PUBACK: publish the batch
 RETRY_S = (1.0, 30.0)  # backoff after a store error or refused messages
 MARK_EVERY_S = 0.5
 RECENT_SNAPSHOTS = 256
-
-
-@dataclass(frozen=True)
-class _Snapshot:
-    seq: int
-    board: BoardSnapshot
-    windows: dict[str, WindowStateMessage]
 
 
 CALL_FIELDS = ("type", "window", "window_name", "service", "service_name", "priority", "at", "announce")
@@ -83,11 +76,11 @@ class Publisher:
         self.batch = batch
         self._wake = asyncio.Event()
         self._republish_all = True
-        self._published_windows: dict[str, tuple[str, str | None, str]] = {}
+        self._published_windows: dict[str, WindowLine] = {}
         self._task: asyncio.Task[None] | None = None
         self._mark_task: asyncio.Task[None] | None = None
-        self._recent: OrderedDict[int, _Snapshot] = OrderedDict()
-        self._sealed: dict[int, _Snapshot] = {}  # taken as a batch went to the database, until it is back
+        self._recent: OrderedDict[int, HallView] = OrderedDict()
+        self._sealed: dict[int, HallView] = {}  # taken as a batch went to the database, until it is back
         self._acked_seq = 0  # highest seq the broker acknowledged (this run)
         self.published_seq = 0  # highest seq marked published in the store
         # Rows the dispatcher just committed, handed over so the usual case reads no database.
@@ -291,22 +284,16 @@ class Publisher:
         while len(self._recent) > RECENT_SNAPSHOTS:
             self._recent.popitem(last=False)
 
-    def _take_snapshot(self, seq: int | None = None) -> _Snapshot:
-        board = self.dispatcher.board_snapshot(self.hall, seq)
-        windows = {
-            w.id: self.dispatcher.window_state(self.hall, w.id, seq)
-            for w in self.dispatcher.runtime(self.hall).config.windows
-        }
-        return _Snapshot(board.seq, board, windows)
+    def _take_snapshot(self, seq: int | None = None) -> HallView:
+        return self.dispatcher.hall_view(self.hall, seq)
 
-    def _retained(self, snapshot: _Snapshot, everything: bool) -> list[tuple[str, Any]]:
+    def _retained(self, snapshot: HallView, everything: bool) -> list[tuple[str, Any]]:
         """The board, and the windows whose state changed (all of them when `everything`)."""
         out: list[tuple[str, Any]] = [(self.topics.board, snapshot.board)]
-        for window, state in snapshot.windows.items():
-            key = (state.state, state.ticket, state.text)
-            if everything or self._published_windows.get(window) != key:
-                self._published_windows[window] = key
-                out.append((self.topics.window(window), state))
+        for window, line in snapshot.windows.items():
+            if everything or self._published_windows.get(window) != line:
+                self._published_windows[window] = line
+                out.append((self.topics.window(window), snapshot.window_message(window)))
         return out
 
     def _call_messages(self, rows: list[EventRow]) -> list[CallMessage]:

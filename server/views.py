@@ -10,7 +10,8 @@ Nothing here ever includes a name (beyond the masked one on the citizen's own ti
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, cast
+from functools import cached_property
+from typing import Any, NamedTuple, cast
 
 from hallq.api_models import (
     HallInfo,
@@ -38,8 +39,12 @@ def _window(runtime: HallRuntime, window: str) -> WindowStatus:
 
 
 def board_snapshot(runtime: HallRuntime, seq: int, now: dt.datetime) -> BoardSnapshot:
-    """Built as plain data and validated once: pydantic checks the nested calls, windows and services
-    in one pass (a model per window, service and call was half the board's cost, taken per commit)."""
+    return BoardSnapshot.model_validate(_board_data(runtime, seq, now))
+
+
+def _board_data(runtime: HallRuntime, seq: int, now: dt.datetime) -> dict[str, Any]:
+    """The board as plain data, validated once by whoever needs the model: pydantic checks the nested
+    calls, windows and services in one pass (a model for each was half the board's cost)."""
     engine = runtime.live()
     config = runtime.config
     windows = []
@@ -64,10 +69,39 @@ def board_snapshot(runtime: HallRuntime, seq: int, now: dt.datetime) -> BoardSna
         {"ticket": c.number, "window": c.window, "window_name": c.window_name, "service": c.service, "at": c.at}
         for c in engine.recent_calls()[:10]
     ]
-    return BoardSnapshot.model_validate(
-        {"seq": seq, "at": now, "recent_calls": recent, "windows": windows, "waiting": waiting,
-         "notice": config.hall.notice}
-    )  # fmt: skip
+    return {"seq": seq, "at": now, "recent_calls": recent, "windows": windows, "waiting": waiting,
+            "notice": config.hall.notice}  # fmt: skip
+
+
+class WindowLine(NamedTuple):
+    """What a window's retained message says (`windows/{window}`), without its seq."""
+
+    state: str
+    ticket: str | None
+    text: str
+
+
+class HallView:
+    """The hall at one seq as plain data: what the publisher takes as a batch goes to the database.
+    The board and the windows' messages are validated only when published: under load most views are
+    superseded by a later batch's before the publisher gets to them (more than half, measured)."""
+
+    def __init__(self, seq: int, board: dict[str, Any], windows: dict[str, WindowLine]) -> None:
+        self.seq = seq
+        self._board = board
+        self.windows = windows  # window id → its line: what decides whether its message is sent again
+
+    @cached_property
+    def board(self) -> BoardSnapshot:
+        return BoardSnapshot.model_validate(self._board)
+
+    def window_message(self, window: str) -> WindowStateMessage:
+        return WindowStateMessage(seq=self.seq, **self.windows[window]._asdict())
+
+
+def hall_view(runtime: HallRuntime, seq: int, now: dt.datetime) -> HallView:
+    lines = {w.id: window_line(runtime, w.id) for w in runtime.config.windows}
+    return HallView(seq, _board_data(runtime, seq, now), lines)
 
 
 def window_text(state: str, number: str | None, name: str) -> str:
@@ -86,17 +120,12 @@ def _ticket_at(runtime: HallRuntime, status: WindowStatus) -> Ticket | None:
     return ticket if ticket is not None and str(ticket.status) == "called" else None
 
 
-def window_state_message(runtime: HallRuntime, window: str, seq: int) -> WindowStateMessage:
+def window_line(runtime: HallRuntime, window: str) -> WindowLine:
     status = _window(runtime, window)
     ticket = _ticket_at(runtime, status)
     number = ticket.number if ticket else None
     state = str(status.state)
-    return WindowStateMessage(
-        seq=seq,
-        state=state,  # type: ignore[arg-type]
-        ticket=number,
-        text=window_text(state, number, status.name),
-    )
+    return WindowLine(state, number, window_text(state, number, status.name))
 
 
 # ---- HTTP views -------------------------------------------------------------------------------

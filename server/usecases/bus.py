@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from hallq.contract import BoardSnapshot, CommandName, WindowStateMessage
+from hallq.contract import CommandName
 from server.runtime import Dispatcher, HallRuntime
 from server.store import EventRow, Store
 from server.usecases import halls, windows
+from server.views import HallView
 
 
 class BusPort(Protocol):
@@ -34,9 +35,7 @@ class BusPort(Protocol):
 
     def runtime(self, hall: str) -> HallRuntime: ...
 
-    def board_snapshot(self, hall: str, seq: int | None = None) -> BoardSnapshot: ...
-
-    def window_state(self, hall: str, window: str, seq: int | None = None) -> WindowStateMessage: ...
+    def hall_view(self, hall: str, seq: int | None = None) -> HallView: ...
 
     def authorize_device(self, hall: str, device_id: str, token: str | None, window: str) -> bool: ...
 
@@ -75,11 +74,8 @@ class DispatcherBusPort:
     def runtime(self, hall: str) -> HallRuntime:
         return self.dispatcher.runtime(hall)
 
-    def board_snapshot(self, hall: str, seq: int | None = None) -> BoardSnapshot:
-        return halls.board(self.dispatcher, hall, seq)
-
-    def window_state(self, hall: str, window: str, seq: int | None = None) -> WindowStateMessage:
-        return halls.window_state(self.dispatcher, hall, window, seq)
+    def hall_view(self, hall: str, seq: int | None = None) -> HallView:
+        return halls.view(self.dispatcher, hall, seq)
 
     def authorize_device(self, hall: str, device_id: str, token: str | None, window: str) -> bool:
         return windows.device_may_command(self.dispatcher, hall, device_id, token, window)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 
 from hallq.api_models import AuditEntry, HallHealth, HallInfo, HealthAnswer
-from hallq.contract import BoardSnapshot, WindowStateMessage
+from hallq.contract import BoardSnapshot
 from server.runtime import Dispatcher, utcnow
-from server.views import board_snapshot, hall_info, window_state_message
+from server.views import HallView, board_snapshot, hall_info, hall_view
 
 
 def health(dispatcher: Dispatcher) -> HealthAnswer:
@@ -27,16 +27,17 @@ async def info(dispatcher: Dispatcher, hall: str) -> HallInfo:
 
 
 def board(dispatcher: Dispatcher, hall: str, seq: int | None = None) -> BoardSnapshot:
-    """The board as the engine has it now, labelled `seq` (default: the last committed seq). The
-    publisher takes it as a batch goes to the database (Dispatcher.on_seal), when the engine is exactly
-    at that batch's last event."""
+    """The board as the engine has it now, labelled `seq` (default: the last committed seq)."""
     runtime = dispatcher.runtime(hall)
     return board_snapshot(runtime, runtime.last_seq if seq is None else seq, utcnow())
 
 
-def window_state(dispatcher: Dispatcher, hall: str, window: str, seq: int | None = None) -> WindowStateMessage:
+def view(dispatcher: Dispatcher, hall: str, seq: int | None = None) -> HallView:
+    """The board and every window as the engine has them now, labelled `seq` (default: the last
+    committed seq). The publisher takes it as a batch goes to the database (Dispatcher.on_seal), when
+    the engine is exactly at that batch's last event."""
     runtime = dispatcher.runtime(hall)
-    return window_state_message(runtime, window, runtime.last_seq if seq is None else seq)
+    return hall_view(runtime, runtime.last_seq if seq is None else seq, utcnow())
 
 
 async def locked_board(dispatcher: Dispatcher, hall: str) -> BoardSnapshot:

@@ -20,6 +20,7 @@ from hallq.config import HallConfig, example_config_path, load_hall_config
 from hallq.contract import BoardCall, BoardSnapshot, BoardWaiting, BoardWindow, CallMessage, Topics, WindowStateMessage
 from hallq.seqtrack import SeqTracker, Verdict
 from server.store import EventRow
+from server.views import HallView, WindowLine
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float = 20.0, what: str = "condition") -> None:
@@ -212,23 +213,21 @@ class FakeDispatcher:
             callback(self.hall, rt.last_seq)
         return rt.last_seq
 
-    def board_snapshot(self, hall: str, seq: int | None = None) -> BoardSnapshot:
+    def hall_view(self, hall: str, seq: int | None = None) -> HallView:
         rt = self.runtime_
+        seq = rt.last_seq if seq is None else seq
         windows = [
             BoardWindow(window=w.id, name=w.name, state="open", ticket=rt.current[w.id]) for w in rt.config.windows
         ]
         waiting = {s.code: BoardWaiting(name=s.name, count=0, est_wait_s=0) for s in rt.config.services}
-        return BoardSnapshot(
-            seq=rt.last_seq if seq is None else seq, at=dt.datetime.now(dt.UTC), recent_calls=list(rt.recent),
-            windows=windows, waiting=waiting,
-        )  # fmt: skip
-
-    def window_state(self, hall: str, window: str, seq: int | None = None) -> WindowStateMessage:
-        rt = self.runtime_
-        number = rt.current[window]
-        name = next(w.name for w in rt.config.windows if w.id == window)
-        text = f"请{number}号" if number else name
-        return WindowStateMessage(seq=rt.last_seq if seq is None else seq, state="open", ticket=number, text=text)
+        board = BoardSnapshot(
+            seq=seq, at=dt.datetime.now(dt.UTC), recent_calls=list(rt.recent), windows=windows, waiting=waiting
+        )
+        lines = {}
+        for w in rt.config.windows:
+            number = rt.current[w.id]
+            lines[w.id] = WindowLine("open", number, f"请{number}号" if number else w.name)
+        return HallView(seq, board.model_dump(), lines)
 
     def authorize_device(self, hall: str, device: str, token: str | None, window: str) -> bool:
         return device == "keypad-1" and window == "3"
