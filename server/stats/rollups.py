@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 
 from server.stats.folding import Cell, CellKey, Fold, TicketMemory, WindowMemory
 from server.stats.tables import COUNTERS, DAILY_KEY, HOURLY_KEY, stats_cursor, stats_daily, stats_hourly, stats_tickets
-from server.store import Store
+from server.store import EventRow, Store
 from server.store.database import utcnow
 from server.store.rows import RowWriter, row_writer
 
@@ -39,13 +39,19 @@ def read_cursor(conn: Connection, hall: str) -> tuple[int, dict[str, WindowMemor
 
 
 Folded = Callable[[str, dict[CellKey, Cell]], None]  # told (hall, cells) after each committed batch
+# (hall, seq, limit) → the committed events after seq, at most limit, in order (Store.events_since)
+EventsAfter = Callable[[str, int, int], list[EventRow]]
 
 
-def fold_batch(store: Store, hall: str, tz: ZoneInfo, limit: int = BATCH, on_folded: Folded | None = None) -> int:
-    """Fold the events after the hall's cursor (at most `limit`); returns how many were folded."""
+def fold_batch(
+    store: Store, hall: str, tz: ZoneInfo, limit: int = BATCH, on_folded: Folded | None = None,
+    events_after: EventsAfter | None = None,
+) -> int:  # fmt: skip
+    """Fold the events after the hall's cursor (at most `limit`); returns how many were folded.
+    `events_after`: where the events are read (default: the store)."""
     with store.engine.connect() as conn:
         last_seq, windows = read_cursor(conn, hall)
-    events = store.events_since(hall, last_seq, limit)
+    events = (events_after or store.events_since)(hall, last_seq, limit)
     if not events:
         return 0
     ids = {str(e.payload["ticket_id"]) for e in events if e.payload.get("ticket_id")}
@@ -66,7 +72,10 @@ def fold_batch(store: Store, hall: str, tz: ZoneInfo, limit: int = BATCH, on_fol
     return len(events)
 
 
-def fold_all(store: Store, hall: str, tz: ZoneInfo, on_folded: Folded | None = None, *, chase: bool = True) -> int:
+def fold_all(
+    store: Store, hall: str, tz: ZoneInfo, on_folded: Folded | None = None, *, chase: bool = True,
+    events_after: EventsAfter | None = None,
+) -> int:  # fmt: skip
     """Fold until the cursor reaches the last committed event; returns how many events were folded.
     `chase=False` (the folding workers): stop once a batch is not full, i.e. once the events that were
     committed when it read are folded; what commits meanwhile waits for the worker's next pass. Chasing
@@ -75,7 +84,7 @@ def fold_all(store: Store, hall: str, tz: ZoneInfo, on_folded: Folded | None = N
     total = 0
     while True:
         try:
-            folded = fold_batch(store, hall, tz, limit=BATCH, on_folded=on_folded)
+            folded = fold_batch(store, hall, tz, limit=BATCH, on_folded=on_folded, events_after=events_after)
         except CursorMoved:
             continue
         total += folded
