@@ -22,6 +22,7 @@ from pydantic import BaseModel
 
 from hallq.config import HallConfig
 from server.auth import Authenticator, Principal
+from server.committer import Committer
 from server.engine.commands import Command
 from server.engine.hall import HallEngine
 from server.engine.states import EngineError
@@ -32,6 +33,7 @@ from server.store.codec import event_payload, ticket_from_data, ticket_row, wind
 
 log = logging.getLogger(__name__)
 STANDBY_RETRY_S = 2.0
+COMMIT_THREADS_PG = 6  # as many as the default executor had on the 2-core machine the benchmarks ran on
 # Retries come within minutes; a day and a half covers a kiosk that retries after a night's outage.
 IDEMPOTENCY_MEMORY = dt.timedelta(hours=36)
 MAX_REMEMBERED_ANSWERS = 200_000
@@ -152,6 +154,8 @@ class Dispatcher:
         # at the batch's last event; when the commit is back, commands handled meanwhile are in it too.
         self.on_seal: list[Callable[[str, int], None]] = []
         self._standby_tasks: list[asyncio.Task[None]] = []
+        # SQLite has one writer; PostgreSQL commits several halls' batches at once (its pool holds 8)
+        self.committer = Committer(1 if store.is_sqlite else COMMIT_THREADS_PG)
 
     # ---- start / stop ---------------------------------------------------------------------------
 
@@ -168,6 +172,7 @@ class Dispatcher:
     async def stop(self) -> None:
         for task in self._standby_tasks:
             task.cancel()
+        await asyncio.to_thread(self.committer.stop)
         await asyncio.to_thread(self.locks.release_all)
         await asyncio.to_thread(self.store.close)
 
@@ -366,13 +371,12 @@ class Dispatcher:
                 self._notify(runtime.hall, committed_seq)
 
     def _commit_next(self, runtime: HallRuntime) -> tuple[list[PendingWrite], asyncio.Future[Any] | None]:
-        """Take what is queued and start its commit in the thread pool (now, not at the next await)."""
+        """Take what is queued and start its commit on a commit thread (now, not at the next await)."""
         batch, runtime.pending = runtime.pending, []
         if not batch:
             return batch, None
         writes = [p.write for p in batch]
-        loop = asyncio.get_running_loop()
-        committing = loop.run_in_executor(None, self.store.commit_batch, runtime.hall, writes, runtime.last_seq)
+        committing = self.committer.submit(self.store.commit_batch, runtime.hall, writes, runtime.last_seq)
         if events := sum(len(w.events) for w in writes):  # the thread starts; no command runs before this
             _tell(self.on_seal, "on_seal", runtime.hall, runtime.last_seq + events)
         return batch, committing

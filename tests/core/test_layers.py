@@ -35,6 +35,7 @@ SERVER_LEVELS: dict[str, int] = {
     "server.login_throttle": 1,
     "server.woken_thread": 1,  # the background workers' thread, stop and pause (folders, feeder, uplink)
     "server.outbox_marks": 1,
+    "server.committer": 1,  # the group commits' threads
     "server.store": 1,
     "server.cases.tables": 1,  # the cases' SQL tables: the store's migrations need them
     "server.evaluations.tables": 1,  # the same for 好差评's tables
