@@ -154,7 +154,7 @@ def settle(pid: int, timeout: float = 120.0) -> float:
 
 
 @contextlib.contextmanager
-def profiled(pid: int, folder: Path | None, label: str, rate: int = 250, gil: bool = False) -> Iterator[None]:
+def profiled(pid: int, folder: Path | None, label: str, rate: int = 700, gil: bool = False) -> Iterator[None]:
     """With --profile: py-spy on the server while the block runs (the threads at work, raw collapsed
     stacks, `--gil`: only samples holding the GIL) into FOLDER/LABEL.txt."""
     if folder is None:
