@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import queue
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -40,12 +41,14 @@ class Committer:
         return future
 
     def stop(self, timeout_s: float = 30.0) -> None:
-        """Let the threads finish the jobs queued and end (blocks: call it off the event loop)."""
+        """Let the threads finish the jobs queued and end, waiting `timeout_s` at most in all (blocks:
+        call it off the event loop; a thread still stuck in a commit is left to end with the process)."""
         threads, self._threads = self._threads, []
         for _ in threads:
             self._jobs.put(None)
+        deadline = time.monotonic() + timeout_s
         for thread in threads:
-            thread.join(timeout_s)
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def _start(self) -> None:
         self._threads = [
