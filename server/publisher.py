@@ -35,6 +35,7 @@ from hallq.broker import EmbeddedBroker
 from hallq.bus import DISPATCHER_KIND, BusClient, PublishHandle, asyncio_dispatch
 from hallq.contract import CallMessage, Topics
 from server.outbox_marks import OutboxMarks
+from server.store.handed import HandedRows
 from server.views import HallView, WindowLine
 
 if TYPE_CHECKING:
@@ -84,7 +85,7 @@ class Publisher:
         self._acked_seq = 0  # highest seq the broker acknowledged (this run)
         self.published_seq = 0  # highest seq marked published in the store
         # Rows the dispatcher just committed, handed over so the usual case reads no database.
-        self._handed: OrderedDict[int, EventRow] = OrderedDict()
+        self._handed = HandedRows(HANDED_ROWS)
 
     # --- control ---------------------------------------------------------------------------------
 
@@ -99,23 +100,16 @@ class Publisher:
 
     def take_rows(self, _hall: str, rows: list[EventRow]) -> None:
         """The rows of a commit, in the event loop right after it (before `notify`)."""
-        for row in rows:
-            self._handed[row.seq] = row
-        while len(self._handed) > HANDED_ROWS:
-            self._handed.popitem(last=False)
+        self._handed.add(rows)
 
     def _handed_after(self, seq: int) -> list[EventRow] | None:
         """The next rows after `seq` from what was handed over, when they run without a gap up to the
         newest commit (or fill a batch); None when only the database knows them (a start, a take-over,
         a publisher far behind)."""
-        if not self._handed or seq + 1 not in self._handed:
+        rows = self._handed.run_after(seq, self.batch)
+        if not rows:
             return None
-        rows: list[EventRow] = []
-        while len(rows) < self.batch and seq + 1 in self._handed:
-            seq += 1
-            rows.append(self._handed[seq])
-        newest = next(reversed(self._handed))
-        return rows if len(rows) == self.batch or seq == newest else None
+        return rows if len(rows) == self.batch or rows[-1].seq == self._handed.newest else None
 
     def broker_connected(self, connected: bool) -> None:
         if connected:
@@ -203,8 +197,7 @@ class Publisher:
         looked up. Kept, they were 256 boards and 5 000 rows per hall (hundreds of MB for 200 halls)."""
         while self._recent and next(iter(self._recent)) <= self._acked_seq:
             self._recent.popitem(last=False)
-        while self._handed and next(iter(self._handed)) <= self._acked_seq:
-            self._handed.popitem(last=False)
+        self._handed.drop_through(self._acked_seq)
 
     # --- outbox reads and marks --------------------------------------------------------------------
 

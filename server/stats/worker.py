@@ -6,12 +6,12 @@ commit and wakes the thread; a failed batch (the database away for a moment) is 
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 from zoneinfo import ZoneInfo
 
 from server.runtime import Dispatcher
 from server.stats.rollups import BATCH, Folded, fold_all
 from server.store import EventRow
+from server.store.handed import HandedRows
 from server.woken_thread import WokenThread
 
 log = logging.getLogger(__name__)
@@ -38,27 +38,20 @@ class StatsFolder(WokenThread):
         self._folded = 0  # the commit count the last complete fold started from
         # The rows each commit wrote, handed over (dispatcher.on_events) so a fold reads no database in
         # the usual case: reading them back was half the folder's time during call-next (issue 18).
-        self._handed: dict[str, OrderedDict[int, EventRow]] = {}
+        self._handed = {hall: HandedRows(HANDED_ROWS) for hall in self.zones}
 
     def take_rows(self, hall: str, rows: list[EventRow]) -> None:
         """The rows of a commit, in the event loop right after it."""
         with self._changed:
-            handed = self._handed.setdefault(hall, OrderedDict())
-            for row in rows:
-                handed[row.seq] = row
-            while len(handed) > HANDED_ROWS:
-                handed.popitem(last=False)
+            self._handed[hall].add(rows)
 
     def _events_after(self, hall: str, seq: int, limit: int) -> list[EventRow]:
         """The committed events after `seq`: those handed over when they follow on from it, else the
         database's (a start, a take-over, a folder far behind). Rows up to `seq` are folded: let go."""
-        rows: list[EventRow] = []
         with self._changed:
-            handed = self._handed.get(hall)
-            while handed and next(iter(handed)) <= seq:
-                handed.popitem(last=False)
-            while handed and len(rows) < limit and (row := handed.get(seq + 1 + len(rows))) is not None:
-                rows.append(row)
+            handed = self._handed[hall]
+            handed.drop_through(seq)
+            rows = handed.run_after(seq, limit)
         return rows or self.dispatcher.store.events_since(hall, seq, limit)
 
     def on_commit(self, hall: str, _seq: int) -> None:
