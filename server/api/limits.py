@@ -114,7 +114,7 @@ class RequestGuard:
         except RequestRefused as refused:
             refused.body_read = True  # the connection can serve the client's next request
             raise
-        return None if declared == 0 else _replaying(body, receive)
+        return None if declared == 0 else replaying(body, receive)
 
     def _check_json(self, scope: Scope, body: bytes) -> None:
         if scope.get("method") == "POST" and scope.get("path", "").endswith(LOGIN_PATH):
@@ -158,7 +158,7 @@ async def _read_capped(receive: Receive, cap: int, idle_timeout_s: float) -> byt
     return b"".join(chunks)
 
 
-def _replaying(body: bytes, receive: Receive) -> Receive:
+def replaying(body: bytes, receive: Receive) -> Receive:
     """The body once, then the client's own messages (a disconnect while a stream runs)."""
     sent = False
 

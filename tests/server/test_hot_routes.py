@@ -1,11 +1,13 @@
-"""Call-next served below FastAPI's router (server/api/hot_routes.py) answers exactly as the declared
-route does: the same requests, each through an app with the hot route and through one without it,
-give the same status, headers and body (a ticket's id and times aside, which no two halls share)."""
+"""Call-next and issuing served below FastAPI's router (server/api/hot_routes.py) answer exactly as
+the declared routes do: the same requests, each through an app with the hot routes and through one
+without them, give the same status, headers and body (a ticket's id, access key and times aside,
+which no two halls share)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,7 @@ from server.app import create_app
 from server.usecases import windows as usecase_windows
 from tests.server.conftest import DEMO, make_settings
 
-VOLATILE = {"id", "issued_at", "called_at", "waited_s"}
+VOLATILE = {"id", "issued_at", "called_at", "waited_s", "status_url"}
 HEADERS = ("content-type", "www-authenticate", "idempotent-replayed", "retry-after", "location", "allow")
 CALL = "/halls/demo/windows/{window}/call-next"
 
@@ -39,8 +41,14 @@ def seen(response: httpx.Response) -> tuple[int, dict[str, str], Any]:
     headers = {name: response.headers[name] for name in HEADERS if name in response.headers}
     body = response.json() if response.content else None
     if isinstance(body, dict) and isinstance(body.get("ticket"), dict):
-        body = {**body, "ticket": {k: ("…" if k in VOLATILE else v) for k, v in body["ticket"].items()}}
+        body = {**body, "ticket": _steady(body["ticket"])}
+    elif isinstance(body, dict) and "status_url" in body:  # an issued ticket
+        body = _steady(body)
     return response.status_code, headers, body
+
+
+def _steady(ticket: dict[str, Any]) -> dict[str, Any]:
+    return {k: ("…" if k in VOLATILE else v) for k, v in ticket.items()}
 
 
 async def scenario(client: httpx.AsyncClient) -> list[tuple[int, dict[str, str], Any]]:
@@ -95,6 +103,70 @@ def test_the_hot_call_next_answers_as_the_declared_route(tmp_path: Path, monkeyp
     assert [a[0] for a in hot] == [401, 401, 401, 409, 403, 404, 404, 422, 200, 200, 200, 204, 307, 405, 204]
     assert hot == routed
     assert hot[9][1].get("idempotent-replayed") == "true" and hot[9][2] == hot[8][2]
+
+
+ISSUE = "/halls/{hall}/tickets"
+JSON = {"Content-Type": "application/json"}
+
+
+async def issuing(client: httpx.AsyncClient) -> list[tuple[int, dict[str, str], Any]]:
+    answers = []
+
+    async def issue(body: Any, headers: dict[str, str], hall: str = "demo", **kwargs: Any) -> None:
+        content = body if isinstance(body, bytes) else json.dumps(body).encode()
+        url = ISSUE.format(hall=hall)
+        answers.append(seen(await client.post(url, content=content, headers={**JSON, **headers}, **kwargs)))
+
+    await issue({"service": "A"}, {})  # no token
+    await issue({"service": "A"}, {"Authorization": "Bearer not-a-token"})
+    await issue({"service": "A"}, DEMO, hall="nowhere")
+    await issue({"service": "A"}, {**DEMO, "Idempotency-Key": "not a key!"})
+    await issue({"service": "A", "priority": "urgent"}, DEMO)  # not the model: the router's 422
+    await issue({"service": "A", "priority": "urgent"}, {})  # …but the token is checked before it
+    await issue(b"", DEMO)  # no body
+    await issue({}, DEMO)
+    await issue({"service": "Z"}, DEMO)  # no such service
+    await issue({"service": "A"}, {**DEMO, "Idempotency-Key": "t-1"})
+    await issue({"service": "A"}, {**DEMO, "Idempotency-Key": "t-1"})  # the retry: the first ticket
+    await issue({"service": "B", "priority": "green", "green_reason": "elderly"}, DEMO)
+    await issue({"service": "A"}, {**DEMO, "Content-Type": "text/plain"})  # read as the router reads it
+    await issue({"service": "A"}, DEMO, params={"x": "1"})
+    answers.append(seen(await client.post(ISSUE.format(hall="demo") + "/", json={"service": "A"}, headers=DEMO)))
+    answers.append(seen(await client.put(ISSUE.format(hall="demo"), json={"service": "A"}, headers=DEMO)))
+    return answers
+
+
+def test_the_hot_issue_answers_as_the_declared_route(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    taken: list[str] = []
+    served = hot_routes.issue_ticket
+
+    async def counted(request: Any, hall: str, body: bytes) -> Any:
+        try:
+            answer = await served(request, hall, body)
+        except Exception:
+            taken.append("refused")
+            raise
+        taken.append("hot" if answer is not None else "router")
+        return answer
+
+    monkeypatch.setattr(hot_routes, "issue_ticket", counted)
+
+    async def both() -> tuple[list[Any], list[Any]]:
+        async with hall(f"sqlite:///{tmp_path / 'hot.sqlite3'}", hot=True) as client:
+            hot = await issuing(client)
+        async with hall(f"sqlite:///{tmp_path / 'router.sqlite3'}", hot=False) as client:
+            routed = await issuing(client)
+        return hot, routed
+
+    hot, routed = asyncio.run(both())
+    statuses = [a[0] for a in hot]
+    assert statuses == [401, 401, 404, 422, 422, 401, 422, 422, 404, 201, 201, 201, 422, 201, 307, 405], hot
+    assert hot == routed
+    assert hot[10][1].get("idempotent-replayed") == "true" and hot[10][2] == hot[9][2]
+    assert hot[11][2]["priority"] == "green" and hot[11][2]["number"].startswith("B")
+    # the token, the hall, the key and the service are refused below the router, the bodies that are
+    # not the route's model go on to it; the text/plain one, the slash and the PUT never came here
+    assert taken == ["refused"] * 4 + ["router", "refused", "router", "router", "refused"] + ["hot"] * 4
 
 
 def test_an_unexpected_error_is_the_same_500_either_way(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
