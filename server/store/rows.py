@@ -22,6 +22,7 @@ were another 10 % of the GIL time during call-next.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -89,6 +90,9 @@ class RowWriter(Protocol):
         """The sequence guard and every table's rows in one transaction, durable when it returns; a
         guard that matches no row writes nothing and raises HallTaken."""
 
+    def close(self) -> None:
+        """Give back any connection kept between commits (before the engine is disposed of)."""
+
 
 class SqlAlchemyRows:
     """executemany of a statement built once per table, through SQLAlchemy (the reference SqliteRows is
@@ -152,6 +156,8 @@ class SqliteRows:
         self._upserts = Upserts(dialect)
         self._plans: dict[tuple[str, tuple[str, ...], bool], _SqlitePlan] = {}
         self._guards: dict[bool, _SqlitePlan] = {}
+        self._held: tuple[Engine, Any] | None = None  # (engine, its connection kept between commits)
+        self._holding = threading.Lock()
 
     def write(self, conn: Connection, table: sa.Table, rows: list[dict[str, Any]], *, upsert: bool) -> None:
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
@@ -161,10 +167,13 @@ class SqliteRows:
             cursor.close()
 
     def commit_guarded(self, engine: Engine, guard: Guard, tables: list[TableRows]) -> None:
-        """The guard, the rows and the commit on the pooled sqlite3 connection itself (sqlite3 opens the
-        transaction at the guard's UPDATE, as under SQLAlchemy); anything that fails rolls it all back."""
-        fairy = engine.raw_connection()
-        try:
+        """The guard, the rows and the commit on a pooled sqlite3 connection itself (sqlite3 opens the
+        transaction at the guard's UPDATE, as under SQLAlchemy); anything that fails rolls it all back.
+        SQLite has one writer, so the connection is kept from one group commit to the next: checking it
+        out of the pool and back in (and the pool's rollback on its return) was a tenth of the commit
+        thread's time (py-spy, issue 18). One that failed goes back to the pool, or is thrown away."""
+        with self._holding:
+            fairy = self._kept(engine)
             driver = fairy.driver_connection
             assert driver is not None
             cursor = driver.cursor()
@@ -177,15 +186,28 @@ class SqliteRows:
                     self._write(cursor, engine.dialect, table, rows, upsert)
                 driver.commit()
             except BaseException:
+                self._held = None
                 try:
                     driver.rollback()
                 except Exception:  # a connection that cannot even roll back is not given out again
                     fairy.invalidate()
+                fairy.close()
                 raise
             finally:
                 cursor.close()
-        finally:
-            fairy.close()
+
+    def close(self) -> None:
+        with self._holding:
+            if self._held is not None:
+                self._held[1].close()
+                self._held = None
+
+    def _kept(self, engine: Engine) -> Any:
+        if self._held is None or self._held[0] is not engine:
+            if self._held is not None:
+                self._held[1].close()
+            self._held = (engine, engine.raw_connection())
+        return self._held[1]
 
     def _write(self, cursor: Any, dialect: Any, table: sa.Table, rows: list[dict[str, Any]], upsert: bool) -> None:
         plan = self._plan(dialect, table, tuple(rows[0]), upsert)
@@ -211,6 +233,9 @@ class PsycopgRows:
 
     def __init__(self) -> None:
         self._sql: dict[Any, bytes] = {}
+
+    def close(self) -> None:  # keeps no connection: several commit threads check theirs out of the pool
+        pass
 
     def write(self, conn: Connection, table: sa.Table, rows: list[dict[str, Any]], *, upsert: bool) -> None:
         columns = tuple(rows[0])

@@ -112,6 +112,7 @@ class Store:
         migrate(self.engine)
 
     def close(self) -> None:
+        self._rows.close()
         self.engine.dispose()
 
     # ---- loading --------------------------------------------------------------------------------

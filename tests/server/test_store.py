@@ -56,3 +56,24 @@ def test_outbox_numbers_events_per_hall_without_gaps(database: str) -> None:
 def _ticket(ticket_id: str) -> dict[str, object]:
     return {"id": ticket_id, "day": "2026-12-07", "number": "A001", "service": "A", "status": "waiting",
             "window": None, "id_hash": None, "data": {"id": ticket_id}}  # fmt: skip
+
+
+def test_the_group_commits_connection_is_kept_given_back_after_a_failure_and_at_close(database: str) -> None:
+    """SQLite's group commits keep one pooled connection between commits (server/store/rows.py); one
+    whose commit failed goes back to the pool, and closing the store gives back the one kept."""
+    store = Store(database)
+    store.migrate()
+    pool = store.engine.pool
+    store.commit("demo", CommandWrite(events=[("ticket_issued", {})]), 1)  # the hall's row (SQLAlchemy's path)
+    store.commit("demo", CommandWrite(events=[("ticket_issued", {})]), 2)  # the usual group commit
+    store.commit("demo", CommandWrite(events=[("ticket_issued", {})]), 3)
+    kept = 1 if store.is_sqlite else 0
+    assert pool.checkedout() == kept  # type: ignore[attr-defined]
+    with pytest.raises(HallTaken):
+        store.commit("demo", CommandWrite(events=[("ticket_issued", {})]), 2)
+    assert pool.checkedout() == 0  # type: ignore[attr-defined]
+    store.commit("demo", CommandWrite(tickets=[_ticket("t-after")], events=[("ticket_issued", {})]), 4)
+    assert store.last_seq("demo") == 4 and [r["id"] for r in store.ticket_rows("demo", "2026-12-07")] == ["t-after"]
+    assert pool.checkedout() == kept  # type: ignore[attr-defined]
+    store.close()
+    assert pool.checkedout() == 0  # type: ignore[attr-defined]
