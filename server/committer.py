@@ -1,6 +1,7 @@
 """The threads the group commits run on: a batch goes to one of them, and its result comes back to the
-event loop as an asyncio future. Nothing else runs on them (reads and the audit log use the loop's
-default executor).
+event loop as an asyncio future. Besides them only the writes SQLite would otherwise make wait for
+its write lock run here (`Dispatcher.beside_commits`: ratings, rectification steps); reads and the
+audit log use the loop's default executor.
 
 concurrent.futures did the same with a Future, a Condition, a semaphore and two chained callbacks per
 commit: 53 µs of the event loop's CPU per hand-off against 34 µs here, and about a tenth of the

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
@@ -32,6 +33,7 @@ from server.store import AuditLog, CommandWrite, CredentialStore, EventRow, Hall
 from server.store.codec import event_payload, ticket_from_data, ticket_row, window_from_data, window_row
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 STANDBY_RETRY_S = 2.0
 COMMIT_THREADS_PG = 6  # as many as the default executor had on the 2-core machine the benchmarks ran on
 # Retries come within minutes; a day and a half covers a kiosk that retries after a night's outage.
@@ -394,6 +396,14 @@ class Dispatcher:
                 if not pending.done.done():
                     pending.done.set_exception(StoreUnavailable())
             await self.recover(runtime)
+
+    async def beside_commits(self, function: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """A write of its own transaction (a rating, a rectification order's step) on the group
+        commits' threads. On SQLite that is the one writer's thread: from the loop's default executor,
+        a rating's transaction and the group commits took SQLite's write lock from each other, and the
+        loser slept in its busy handler (1, 2, 5, 10 ms…): ratings arriving halved the tickets issued a
+        second (bench/features_cost.py, issue 18)."""
+        return await self.committer.submit(functools.partial(function, *args, **kwargs))
 
     async def write_audit(self, hall: str | None, principal: Principal, action: str, target: str | None,
                           detail: dict[str, Any]) -> None:  # fmt: skip

@@ -157,7 +157,7 @@ async def follow_up(
 ) -> FollowUpAnswer:  # fmt: skip
     """追评: once, after the 差评's order was rectified (rectified or closed)."""
     service = await subject_keyed(dispatcher, cases, principal, hall, subject, subject_id, access)
-    answer = await asyncio.to_thread(
+    answer = await dispatcher.beside_commits(
         service.follow_up, subject, subject_id, score=body.score, reasons=body.reasons, comment=body.comment or "",
         channel=channel_of(principal, body.channel), contact_phone=body.contact_phone, now=utcnow(),
     )  # fmt: skip
@@ -177,7 +177,7 @@ async def record_rating(
 ) -> RatingAnswer:
     """Store the rating (a 差评 opens its order in the same transaction); AlreadyRated is 409."""
     service = service_for(dispatcher, hall)
-    answer = await asyncio.to_thread(
+    answer = await dispatcher.beside_commits(
         service.rate,
         rated,
         score=body.score,
@@ -204,7 +204,8 @@ async def order_step(
 ) -> RectificationView:  # fmt: skip
     actor = office_actor(principal)
     service = service_for(dispatcher, hall)
-    view = await asyncio.to_thread(service.act, order_id, action, actor, utcnow(), text=text, satisfied=satisfied)
+    view = await dispatcher.beside_commits(service.act, order_id, action, actor, utcnow(), text=text,
+                                           satisfied=satisfied)  # fmt: skip
     return RectificationView.model_validate(view)
 
 

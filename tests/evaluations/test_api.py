@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import threading
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -333,3 +334,30 @@ def test_the_window_s_evaluator_over_mqtt_opens_the_order_once(database: str) ->
         assert orders[0]["evaluation"]["pf"] == 4
 
     run(database, scenario)
+
+
+def test_ratings_and_order_steps_are_written_on_the_commit_thread(database: str, monkeypatch: Any) -> None:
+    """Beside the group commits (Dispatcher.beside_commits): on SQLite, from any other thread, a rating's
+    transaction and the group commits made each other sleep in SQLite's busy handler (issue 18)."""
+    from server.evaluations.service import EvaluationService
+
+    threads: dict[str, str] = {}
+    for name in ("rate", "act"):
+        original = getattr(EvaluationService, name)
+
+        def recorded(self: EvaluationService, *args: Any, _name: str = name, _original: Any = original,
+                     **kwargs: Any) -> Any:  # fmt: skip
+            threads[_name] = threading.current_thread().name
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(EvaluationService, name, recorded)
+
+    async def scenario(client: httpx.AsyncClient, app: Any) -> None:
+        who = await staff(client)
+        order = (await bad_rating(client, who["clerk1"]))["rectification"]
+        verified = await step(client, order["id"], "verify", who["supervisor"], facts="调取录像")
+        assert verified.status_code == 200, verified.text
+
+    run(database, scenario)
+    assert threads.keys() == {"rate", "act"}
+    assert all(name.startswith("hallq-commit") for name in threads.values()), threads
