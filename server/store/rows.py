@@ -176,15 +176,8 @@ class SqliteRows:
             fairy = self._kept(engine)
             driver = fairy.driver_connection
             assert driver is not None
-            cursor = driver.cursor()
             try:
-                plan = self._guard_plan(engine.dialect, guard.state is not None)
-                cursor.execute(plan.sql, plan.values(guard_params(guard)))
-                if cursor.rowcount != 1:
-                    raise moved(guard.hall)
-                for table, rows, upsert in tables:
-                    self._write(cursor, engine.dialect, table, rows, upsert)
-                driver.commit()
+                self._commit_on(driver, engine.dialect, guard, tables)
             except BaseException:
                 self._held = None
                 try:
@@ -193,8 +186,19 @@ class SqliteRows:
                     fairy.invalidate()
                 fairy.close()
                 raise
-            finally:
-                cursor.close()
+
+    def _commit_on(self, driver: Any, dialect: Any, guard: Guard, tables: list[TableRows]) -> None:
+        cursor = driver.cursor()
+        try:
+            plan = self._guard_plan(dialect, guard.state is not None)
+            cursor.execute(plan.sql, plan.values(guard_params(guard)))
+            if cursor.rowcount != 1:
+                raise moved(guard.hall)
+            for table, rows, upsert in tables:
+                self._write(cursor, dialect, table, rows, upsert)
+            driver.commit()
+        finally:
+            cursor.close()
 
     def close(self) -> None:
         with self._holding:

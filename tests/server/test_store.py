@@ -77,3 +77,18 @@ def test_the_group_commits_connection_is_kept_given_back_after_a_failure_and_at_
     assert pool.checkedout() == kept  # type: ignore[attr-defined]
     store.close()
     assert pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+def test_a_kept_connection_that_broke_is_let_go_and_the_next_commit_opens_another(sqlite_url: str) -> None:
+    store = Store(sqlite_url)
+    store.migrate()
+    store.commit("demo", CommandWrite(events=[("ticket_issued", {})]), 1)
+    store.commit("demo", CommandWrite(events=[("ticket_issued", {})]), 2)  # keeps its connection
+    kept = store._rows._held  # type: ignore[attr-defined]
+    assert kept is not None
+    kept[1].driver_connection.close()  # gone under it (a disk error, a closed file)
+    with pytest.raises(Exception, match="closed"):
+        store.commit("demo", CommandWrite(events=[("ticket_issued", {})]), 3)
+    store.commit("demo", CommandWrite(events=[("ticket_issued", {})]), 3)
+    assert store.last_seq("demo") == 3
+    store.close()
