@@ -186,8 +186,8 @@ class KeepAlive:
     """One keep-alive HTTP/1.1 connection, as a kiosk or a terminal holds one: the request written as
     bytes, the answer read with httptools' C parser (what uvicorn parses requests with). httpx spent
     1.1-1.4 ms of CPU per request, as much as the server: on this 2-core machine the bare reference
-    was then bound by its client, and the ratio flattered hallq (0.70x against 0.45x, bench/README.md).
-    This client costs about 0.1 ms, as wrk would, which issue 18 was measured with."""
+    was then bound by its client, and every ratio flattered hallq (bench/README.md, "An honest
+    client"). This client costs about 0.1 ms, as wrk would, which issue 18 was measured with."""
 
     def __init__(self, url: str) -> None:
         parts = urlsplit(url)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,20 @@ async def hall(database: str, hot: bool) -> AsyncIterator[httpx.AsyncClient]:
             yield client
 
 
+Answers = list[tuple[int, dict[str, str], Any]]
+
+
+async def both_ways(
+    tmp_path: Path, requests: Callable[[httpx.AsyncClient], Awaitable[Answers]]
+) -> tuple[Answers, Answers]:
+    """The same requests through an app with the hot routes, then through one without them."""
+    async with hall(f"sqlite:///{tmp_path / 'hot.sqlite3'}", hot=True) as client:
+        hot = await requests(client)
+    async with hall(f"sqlite:///{tmp_path / 'router.sqlite3'}", hot=False) as client:
+        routed = await requests(client)
+    return hot, routed
+
+
 def seen(response: httpx.Response) -> tuple[int, dict[str, str], Any]:
     headers = {name: response.headers[name] for name in HEADERS if name in response.headers}
     body = response.json() if response.content else None
@@ -51,7 +65,7 @@ def _steady(ticket: dict[str, Any]) -> dict[str, Any]:
     return {k: ("…" if k in VOLATILE else v) for k, v in ticket.items()}
 
 
-async def scenario(client: httpx.AsyncClient) -> list[tuple[int, dict[str, str], Any]]:
+async def scenario(client: httpx.AsyncClient) -> Answers:
     answers = []
 
     async def call(window: str, headers: dict[str, str], path: str = CALL, method: str = "POST") -> None:
@@ -91,14 +105,7 @@ def test_the_hot_call_next_answers_as_the_declared_route(tmp_path: Path, monkeyp
 
     monkeypatch.setattr(hot_routes, "call_next", counted)
 
-    async def both() -> tuple[list[Any], list[Any]]:
-        async with hall(f"sqlite:///{tmp_path / 'hot.sqlite3'}", hot=True) as client:
-            hot = await scenario(client)
-        async with hall(f"sqlite:///{tmp_path / 'router.sqlite3'}", hot=False) as client:
-            routed = await scenario(client)
-        return hot, routed
-
-    hot, routed = asyncio.run(both())
+    hot, routed = asyncio.run(both_ways(tmp_path, scenario))
     assert len(taken) == 13, "all but the trailing slash and the GET went below the router"
     assert [a[0] for a in hot] == [401, 401, 401, 409, 403, 404, 404, 422, 200, 200, 200, 204, 307, 405, 204]
     assert hot == routed
@@ -109,7 +116,7 @@ ISSUE = "/halls/{hall}/tickets"
 JSON = {"Content-Type": "application/json"}
 
 
-async def issuing(client: httpx.AsyncClient) -> list[tuple[int, dict[str, str], Any]]:
+async def issuing(client: httpx.AsyncClient) -> Answers:
     answers = []
 
     async def issue(body: Any, headers: dict[str, str], hall: str = "demo", **kwargs: Any) -> None:
@@ -151,14 +158,7 @@ def test_the_hot_issue_answers_as_the_declared_route(tmp_path: Path, monkeypatch
 
     monkeypatch.setattr(hot_routes, "issue_ticket", counted)
 
-    async def both() -> tuple[list[Any], list[Any]]:
-        async with hall(f"sqlite:///{tmp_path / 'hot.sqlite3'}", hot=True) as client:
-            hot = await issuing(client)
-        async with hall(f"sqlite:///{tmp_path / 'router.sqlite3'}", hot=False) as client:
-            routed = await issuing(client)
-        return hot, routed
-
-    hot, routed = asyncio.run(both())
+    hot, routed = asyncio.run(both_ways(tmp_path, issuing))
     statuses = [a[0] for a in hot]
     assert statuses == [401, 401, 404, 422, 422, 401, 422, 422, 404, 201, 201, 201, 422, 201, 307, 405], hot
     assert hot == routed
