@@ -17,9 +17,6 @@ class HandedRows:
         self.limit = limit
         self._rows: OrderedDict[int, EventRow] = OrderedDict()
 
-    def __len__(self) -> int:
-        return len(self._rows)
-
     @property
     def newest(self) -> int | None:
         return next(reversed(self._rows)) if self._rows else None

@@ -26,12 +26,6 @@ async def info(dispatcher: Dispatcher, hall: str) -> HallInfo:
         return hall_info(runtime, utcnow())
 
 
-def board(dispatcher: Dispatcher, hall: str, seq: int | None = None) -> BoardSnapshot:
-    """The board as the engine has it now, labelled `seq` (default: the last committed seq)."""
-    runtime = dispatcher.runtime(hall)
-    return board_snapshot(runtime, runtime.last_seq if seq is None else seq, utcnow())
-
-
 def view(dispatcher: Dispatcher, hall: str, seq: int | None = None) -> HallView:
     """The board and every window as the engine has them now, labelled `seq` (default: the last
     committed seq). The publisher takes it as a batch goes to the database (Dispatcher.on_seal), when
@@ -41,8 +35,10 @@ def view(dispatcher: Dispatcher, hall: str, seq: int | None = None) -> HallView:
 
 
 async def locked_board(dispatcher: Dispatcher, hall: str) -> BoardSnapshot:
-    async with dispatcher.runtime(hall).lock:
-        return board(dispatcher, hall)
+    """The board as the engine has it now, labelled with the last committed seq."""
+    runtime = dispatcher.runtime(hall)
+    async with runtime.lock:
+        return board_snapshot(runtime, runtime.last_seq, utcnow())
 
 
 async def audit(dispatcher: Dispatcher, hall: str, limit: int) -> list[AuditEntry]:
