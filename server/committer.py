@@ -5,12 +5,18 @@ audit log use the loop's default executor.
 
 concurrent.futures did the same with a Future, a Condition, a semaphore and two chained callbacks per
 commit: 53 µs of the event loop's CPU per hand-off against 34 µs here, and about a tenth of the
-dispatcher's GIL time during call-next (bench/README.md, issue 18)."""
+dispatcher's GIL time during call-next (bench/README.md, issue 18).
+
+On SQLite a group commit may also run on the event loop itself (`run_here`), while the threads have
+nothing to do and such commits stay quick: the commit thread's hand-off and the GIL it then shares
+with the event loop made a 0.35 ms commit take 1.4–2.1 ms (bench/README.md, "A commit where it is
+made"). A slow disk sends the commits back to the thread, where the loop serves reads meanwhile."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import queue
 import threading
 import time
@@ -18,6 +24,10 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+HERE_LIMIT_S = 0.005  # commits on the event loop taking longer than this on average go back to the thread
+HERE_PAUSE_S = 10.0  # …for this long; then the loop tries again (the disk may have been busy for a moment)
 _Job = tuple[asyncio.AbstractEventLoop, "asyncio.Future[Any]", Callable[..., Any], tuple[Any, ...]]
 
 
@@ -26,11 +36,15 @@ class Committer:
     so one thread (the dispatcher's commits queue here instead of in SQLite's busy wait); PostgreSQL
     commits several halls' batches at once."""
 
-    def __init__(self, threads: int, name: str = "hallq-commit") -> None:
+    def __init__(self, threads: int, name: str = "hallq-commit", *, here: bool = False) -> None:
         self.name = name
         self._count = threads
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
+        self._unsettled = 0  # jobs submitted whose result the event loop has not had yet
+        self._here = here
+        self._here_s = 0.0  # the moving average of a commit's time on the event loop
+        self._here_again_at = 0.0  # monotonic time: commits on the loop were slow, none before this
 
     def submit(self, function: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         """Run `function(*args)` on a commit thread; call from the event loop."""
@@ -38,8 +52,38 @@ class Committer:
         future: asyncio.Future[T] = loop.create_future()
         if not self._threads:
             self._start()
+        self._unsettled += 1
         self._jobs.put((loop, future, function, args))
         return future
+
+    def run_here(self, attempt: Callable[[], T | None]) -> asyncio.Future[T] | None:
+        """Run `attempt()` on the event loop itself, if this committer allows it, no job is queued or
+        running (one cannot overtake the other, nor share SQLite's kept connection) and such runs have
+        been quick. Its result (or error) as a settled future; None when it may not run here now or it
+        declined (returned None, e.g. another connection held the lock): then `submit` it."""
+        if not self._here or self._unsettled or time.monotonic() < self._here_again_at:
+            return None
+        started = time.perf_counter()
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        try:
+            result = attempt()
+        except Exception as exc:  # handed to the awaiting coroutine, as from a thread
+            future.set_exception(exc)
+            result = None
+        self._time_here(time.perf_counter() - started)
+        if result is not None:
+            future.set_result(result)
+        return future if future.done() else None
+
+    def _time_here(self, elapsed_s: float) -> None:
+        self._here_s = 0.8 * self._here_s + 0.2 * elapsed_s
+        if self._here_s > HERE_LIMIT_S:
+            log.warning(
+                "commits on the event loop took %.1f ms on average; on the commit thread for %.0f s",
+                self._here_s * 1000, HERE_PAUSE_S,
+            )  # fmt: skip
+            self._here_s = 0.0
+            self._here_again_at = time.monotonic() + HERE_PAUSE_S
 
     def stop(self, timeout_s: float = 30.0) -> None:
         """Let the threads finish the jobs queued and end, waiting `timeout_s` at most in all (blocks:
@@ -66,12 +110,15 @@ class Committer:
             except BaseException as exc:  # handed to the awaiting coroutine, as an executor would
                 result, error = None, exc
             with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits for the answer
-                loop.call_soon_threadsafe(_settle, future, result, error)
+                loop.call_soon_threadsafe(self._settle, future, result, error)
+
+    def _settle(self, future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+        self._unsettled -= 1
+        if not future.done():  # done: cancelled, the flush that waited for it was stopped
+            _settle(future, result, error)
 
 
 def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
-    if future.done():  # cancelled: the flush that waited for it was stopped
-        return
     if error is not None:
         future.set_exception(error)
     else:

@@ -157,7 +157,8 @@ class Dispatcher:
         self.on_seal: list[Callable[[str, int], None]] = []
         self._standby_tasks: list[asyncio.Task[None]] = []
         # SQLite has one writer; PostgreSQL commits several halls' batches at once (its pool holds 8)
-        self.committer = Committer(1 if store.is_sqlite else COMMIT_THREADS_PG)
+        # SQLite's group commits run on the event loop while they are quick and nothing else writes (run_here)
+        self.committer = Committer(1 if store.is_sqlite else COMMIT_THREADS_PG, here=store.is_sqlite)
 
     # ---- start / stop ---------------------------------------------------------------------------
 
@@ -373,12 +374,16 @@ class Dispatcher:
                 self._notify(runtime.hall, committed_seq)
 
     def _commit_next(self, runtime: HallRuntime) -> tuple[list[PendingWrite], asyncio.Future[Any] | None]:
-        """Take what is queued and start its commit on a commit thread (now, not at the next await)."""
+        """Take what is queued and commit it on the event loop if it may (Committer.run_here), or start
+        its commit on a commit thread (now, not at the next await)."""
         batch, runtime.pending = runtime.pending, []
         if not batch:
             return batch, None
         writes = [p.write for p in batch]
-        committing = self.committer.submit(self.store.commit_batch, runtime.hall, writes, runtime.last_seq)
+        hall, last_seq = runtime.hall, runtime.last_seq
+        committing = self.committer.run_here(lambda: self.store.commit_batch_at_once(hall, writes, last_seq))
+        if committing is None:
+            committing = self.committer.submit(self.store.commit_batch, hall, writes, last_seq)
         if events := sum(len(w.events) for w in writes):  # the thread starts; no command runs before this
             _tell(self.on_seal, "on_seal", runtime.hall, runtime.last_seq + events)
         return batch, committing

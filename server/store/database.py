@@ -75,11 +75,14 @@ def open_engine(raw_url: str, synchronous: str = "FULL") -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.close()
 
     return engine
 
+
+# How long a SQLite write waits for another's write lock before it fails (SQLite's own busy handler).
+BUSY_TIMEOUT_MS = 30_000
 
 # A pooled connection idle this long is pinged before use (the database may have restarted meanwhile).
 PING_AFTER_IDLE_S = 5.0

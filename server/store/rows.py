@@ -22,6 +22,7 @@ were another 10 % of the GIL time during call-next.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 import threading
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -30,7 +31,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from server.store import schema as t
-from server.store.database import Upserts, json_text
+from server.store.database import BUSY_TIMEOUT_MS, Upserts, json_text
 
 CHUNK = 1000  # rows per statement: far below PostgreSQL's 65 535 bound parameters for our tables
 MAX_STATEMENTS = 512  # statement texts kept (one per shape of group commit; a few dozen in practice)
@@ -172,12 +173,23 @@ class SqliteRows:
         SQLite has one writer, so the connection is kept from one group commit to the next: checking it
         out of the pool and back in (and the pool's rollback on its return) was a tenth of the commit
         thread's time (py-spy, issue 18). One that failed goes back to the pool, or is thrown away."""
+        self._commit_kept(engine, guard, tables, wait=True)
+
+    def commit_guarded_at_once(self, engine: Engine, guard: Guard, tables: list[TableRows]) -> bool:
+        """commit_guarded, unless another connection holds SQLite's write lock: then nothing is written,
+        nothing waits, and False is returned (for a caller that must not sit in SQLite's busy handler)."""
+        return self._commit_kept(engine, guard, tables, wait=False)
+
+    def _commit_kept(self, engine: Engine, guard: Guard, tables: list[TableRows], *, wait: bool) -> bool:
         with self._holding:
             fairy = self._kept(engine)
             driver = fairy.driver_connection
             assert driver is not None
             try:
-                self._commit_on(driver, engine.dialect, guard, tables)
+                if wait:
+                    self._commit_on(driver, engine.dialect, guard, tables)
+                else:
+                    return self._commit_unless_locked(driver, engine.dialect, guard, tables)
             except BaseException:
                 self._held = None
                 try:
@@ -186,6 +198,20 @@ class SqliteRows:
                     fairy.invalidate()
                 fairy.close()
                 raise
+            return True
+
+    def _commit_unless_locked(self, driver: Any, dialect: Any, guard: Guard, tables: list[TableRows]) -> bool:
+        driver.execute("PRAGMA busy_timeout=0")
+        try:
+            self._commit_on(driver, dialect, guard, tables)
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:  # the primary code of an extended one
+                raise
+            driver.rollback()  # the lock is taken at the guard, the first write: nothing was written
+            return False
+        finally:  # the connection goes on waiting as every other one does (and may go back to the pool)
+            driver.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        return True
 
     def _commit_on(self, driver: Any, dialect: Any, guard: Guard, tables: list[TableRows]) -> None:
         cursor = driver.cursor()

@@ -13,7 +13,16 @@ from sqlalchemy.engine import Connection, Engine
 
 from server.store import schema as t
 from server.store.database import aware, migrate, normalize_url, open_engine, upsert, utcnow
-from server.store.rows import GUARD, GUARD_WITH_STATE, Guard, TableRows, guard_params, moved, row_writer
+from server.store.rows import (
+    GUARD,
+    GUARD_WITH_STATE,
+    Guard,
+    SqliteRows,
+    TableRows,
+    guard_params,
+    moved,
+    row_writer,
+)
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +100,35 @@ def _table_rows(
     ]
 
 
+@dataclass(frozen=True)
+class _Group:
+    """A group commit's rows, events numbered on from the last committed one."""
+
+    batches: list[list[EventRow]]  # each command's events
+    guard: Guard
+    tables: list[TableRows]
+    inserts: list[tuple[str, dict[str, Any]]]  # an area's rows, on the way through SQLAlchemy
+
+    @property
+    def usual(self) -> bool:
+        """Not the hall's first group, no area's rows: the whole transaction can run on the driver."""
+        return self.guard.expected > 0 and not self.inserts
+
+    @classmethod
+    def of(cls, hall: str, writes: list[CommandWrite], last_seq: int) -> _Group:
+        now = utcnow()
+        batches: list[list[EventRow]] = []
+        seq = last_seq
+        for write in writes:
+            batches.append([EventRow(hall, seq + 1 + i, kind, payload, now) for i, (kind, payload) in
+                            enumerate(write.events)])  # fmt: skip
+            seq += len(write.events)
+        hall_state = next((w.hall_state for w in reversed(writes) if w.hall_state is not None), None)
+        inserts = [(name, {**row, "hall": hall}) for write in writes for name, row in write.inserts]
+        guard = Guard(hall, last_seq, seq, hall_state, now)
+        return cls(batches, guard, _table_rows(hall, writes, batches, now), inserts)
+
+
 class Store:
     """One database: the halls' rows, the events outbox and the idempotency answers. The hall locks,
     the credentials and the audit log are their own modules on the same engine (locks.py,
@@ -149,26 +187,29 @@ class Store:
         """Write several commands (in the order the engine handled them) in ONE transaction: group
         commit, one fsync for all. Events are numbered on from `last_seq`, which the single writer
         knows; the halls row is checked so a second writer fails instead of forking the sequence."""
-        now = utcnow()
-        batches: list[list[EventRow]] = []
-        seq = last_seq
-        for write in writes:
-            batches.append([EventRow(hall, seq + 1 + i, kind, payload, now) for i, (kind, payload) in
-                            enumerate(write.events)])  # fmt: skip
-            seq += len(write.events)
-        hall_state = next((w.hall_state for w in reversed(writes) if w.hall_state is not None), None)
-        tables = _table_rows(hall, writes, batches, now)
-        inserts = [(name, {**row, "hall": hall}) for write in writes for name, row in write.inserts]
-        if last_seq > 0 and not inserts:  # the usual group: on the driver, without SQLAlchemy's Connection
-            self._rows.commit_guarded(self.engine, Guard(hall, last_seq, seq, hall_state, now), tables)
-            return batches
+        group = _Group.of(hall, writes, last_seq)
+        if group.usual:  # on the driver, without SQLAlchemy's Connection
+            self._rows.commit_guarded(self.engine, group.guard, group.tables)
+            return group.batches
         with self.engine.begin() as conn:
-            self._advance_seq(conn, hall, last_seq, seq - last_seq, hall_state, now)
-            for table, rows, is_upsert in tables:
+            guard = group.guard
+            self._advance_seq(conn, hall, last_seq, guard.last_seq - last_seq, guard.state, guard.now)
+            for table, rows, is_upsert in group.tables:
                 self._rows.write(conn, table, rows, upsert=is_upsert)
-            for name, row in inserts:
+            for name, row in group.inserts:
                 conn.execute(t.metadata.tables[name].insert(), row)
-        return batches
+        return group.batches
+
+    def commit_batch_at_once(self, hall: str, writes: list[CommandWrite], last_seq: int) -> list[list[EventRow]] | None:
+        """commit_batch, only where it cannot wait for a lock: SQLite's usual group while no other
+        connection holds the write lock. None: nothing was written (PostgreSQL, a hall's first group
+        or one with an area's rows, or the lock was held), so commit it with commit_batch."""
+        if not isinstance(self._rows, SqliteRows):
+            return None
+        group = _Group.of(hall, writes, last_seq)
+        if not group.usual or not self._rows.commit_guarded_at_once(self.engine, group.guard, group.tables):
+            return None
+        return group.batches
 
     def _advance_seq(
         self, conn: Connection, hall: str, expected: int, count: int, state: dict[str, Any] | None, now: dt.datetime

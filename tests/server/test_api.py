@@ -269,16 +269,16 @@ def test_a_failed_commit_changes_nothing_and_the_hall_recovers(sqlite_url: str) 
     async def scenario(client: httpx.AsyncClient, app: Any) -> None:
         store = app.state.dispatcher.store
         assert (await client.post("/halls/demo/tickets", json={"service": "A"}, headers=DEMO)).status_code == 201
-        real_commit, real_load = store.commit_batch, store.load_hall
+        real = store.commit_batch, store.commit_batch_at_once, store.load_hall
 
         def broken(*_: Any, **__: Any) -> Any:
             raise sa.exc.OperationalError("INSERT", {}, Exception("disk I/O error"))
 
-        store.commit_batch, store.load_hall = broken, broken
+        store.commit_batch, store.commit_batch_at_once, store.load_hall = broken, broken, broken
         failed = await client.post("/halls/demo/tickets", json={"service": "A"}, headers=DEMO)
         assert failed.status_code == 503 and "nothing changed" in failed.json()["detail"]
         assert (await client.get("/halls/demo/board")).status_code == 503  # no view of unstored state
-        store.commit_batch, store.load_hall = real_commit, real_load
+        store.commit_batch, store.commit_batch_at_once, store.load_hall = real
         again = await client.post("/halls/demo/tickets", json={"service": "A"}, headers=DEMO)
         assert again.status_code == 201 and again.json()["number"] == "A002", "A002 was never stored"
         board = (await client.get("/halls/demo/board")).json()

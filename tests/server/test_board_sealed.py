@@ -28,9 +28,11 @@ class HeldCommit:
         self.store = dispatcher.store
         self.commit = self.store.commit_batch
         self.store.commit_batch = self._held
+        self.store.commit_batch_at_once = lambda *_: None  # as if another writer held SQLite's lock
 
     def _held(self, *args: Any) -> Any:
         self.store.commit_batch = self.commit  # only this one waits
+        del self.store.commit_batch_at_once
         self.on_disk.set()
         self._release.wait(10)
         return self.commit(*args)

@@ -1,14 +1,17 @@
 """The group commits' threads (server/committer.py): a result or an error comes back to the awaiting
 coroutine; one thread runs its jobs in the order given; a job whose waiter was cancelled is finished
-and dropped; stopping lets the queued jobs finish."""
+and dropped; stopping lets the queued jobs finish. A job may run on the event loop itself (SQLite's
+commits) only while the threads have none and such runs stay quick."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
+import time
 
 import pytest
 
+import server.committer as committer_module
 from server.committer import Committer
 
 
@@ -70,5 +73,65 @@ def test_several_threads_run_jobs_at_once() -> None:
         committer = Committer(2)
         assert await asyncio.gather(committer.submit(meet, 1), committer.submit(meet, 2)) == [1, 2]
         await asyncio.to_thread(committer.stop)
+
+    asyncio.run(main())
+
+
+def test_a_job_runs_here_only_while_nothing_is_on_the_threads_and_here_is_allowed() -> None:
+    release = threading.Event()
+    ran_on: list[str] = []
+
+    def attempt() -> str:
+        ran_on.append(threading.current_thread().name)
+        return "committed"
+
+    async def main() -> None:
+        assert Committer(1).run_here(attempt) is None, "only where the committer allows it (SQLite)"
+        committer = Committer(1, here=True)
+        here = committer.run_here(attempt)
+        assert here is not None and here.done() and here.result() == "committed"
+        on_thread = committer.submit(release.wait, 10)
+        assert committer.run_here(attempt) is None, "it must not overtake the job on the thread"
+        release.set()
+        await on_thread
+        assert committer.run_here(attempt) is not None
+        await asyncio.to_thread(committer.stop)
+
+    asyncio.run(main())
+    assert ran_on == [threading.main_thread().name] * 2
+
+
+def test_a_declined_attempt_falls_to_the_thread_and_an_error_comes_back_as_the_futures() -> None:
+    def refused() -> None:
+        raise ValueError("disk I/O error")
+
+    async def main() -> None:
+        committer = Committer(1, here=True)
+        assert committer.run_here(lambda: None) is None  # e.g. another connection held the lock
+        failed: asyncio.Future[None] | None = committer.run_here(refused)
+        assert failed is not None
+        with pytest.raises(ValueError, match="disk I/O error"):
+            await failed
+
+    asyncio.run(main())
+
+
+def test_slow_runs_here_send_the_jobs_to_the_thread_for_a_while(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr(committer_module.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(committer_module, "HERE_LIMIT_S", 0.0005)
+
+    def slow() -> str:
+        time.sleep(0.01)  # a slow disk
+        return "committed"
+
+    async def main() -> None:
+        committer = Committer(1, here=True)
+        assert committer.run_here(slow) is not None  # one slow run averages above the limit
+        assert committer.run_here(slow) is None
+        clock[0] += committer_module.HERE_PAUSE_S - 1
+        assert committer.run_here(slow) is None
+        clock[0] += 1
+        assert committer.run_here(lambda: "committed") is not None, "tried again after the pause"
 
     asyncio.run(main())
