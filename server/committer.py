@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-HERE_LIMIT_S = 0.005  # commits on the event loop taking longer than this on average go back to the thread
+HERE_LIMIT_S = 0.005  # commits on the event loop taking longer than this on average go to the thread…
 HERE_PAUSE_S = 10.0  # …for this long; then the loop tries again (the disk may have been busy for a moment)
 _Job = tuple[asyncio.AbstractEventLoop, "asyncio.Future[Any]", Callable[..., Any], tuple[Any, ...]]
 
@@ -76,7 +76,9 @@ class Committer:
         return future if future.done() else None
 
     def _time_here(self, elapsed_s: float) -> None:
-        self._here_s = 0.8 * self._here_s + 0.2 * elapsed_s
+        # A run held up once (a garbage collection, another thread keeping the GIL, a WAL checkpoint)
+        # counts as twice the limit at most: only a few slow runs in a row mean a slow disk.
+        self._here_s = 0.8 * self._here_s + 0.2 * min(elapsed_s, 2 * HERE_LIMIT_S)
         if self._here_s > HERE_LIMIT_S:
             log.warning(
                 "commits on the event loop took %.1f ms on average; on the commit thread for %.0f s",
