@@ -384,7 +384,7 @@ class Dispatcher:
         committing = self.committer.run_here(lambda: self.store.commit_batch_at_once(hall, writes, last_seq))
         if committing is None:
             committing = self.committer.submit(self.store.commit_batch, hall, writes, last_seq)
-        if events := sum(len(w.events) for w in writes):  # the thread starts; no command runs before this
+        if events := sum(len(w.events) for w in writes):  # committed or on its way; no command ran meanwhile
             _tell(self.on_seal, "on_seal", runtime.hall, runtime.last_seq + events)
         return batch, committing
 
