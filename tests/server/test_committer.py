@@ -101,7 +101,7 @@ def test_a_job_runs_here_only_while_nothing_is_on_the_threads_and_here_is_allowe
     assert ran_on == [threading.main_thread().name] * 2
 
 
-def test_a_declined_attempt_falls_to_the_thread_and_an_error_comes_back_as_the_futures() -> None:
+def test_a_declined_attempt_leaves_the_job_to_the_thread_and_an_error_comes_back_as_the_futures() -> None:
     def refused() -> None:
         raise ValueError("disk I/O error")
 
