@@ -143,6 +143,10 @@ class Announcer:
         self._speech: OrderedDict[str, tuple[bytes, str | None]] = OrderedDict()  # text → (WAV, engine)
         self.history: deque[Record] = deque(maxlen=HISTORY)
         self._busy = False
+        # Announcements submitted and not yet finished (said, recorded, handed to on_done): wait_idle
+        # waits for 0. `_busy` alone let it return between the queue's get and the record's hand-over.
+        self._unfinished = 0
+        self._settled = threading.Condition()
         self._thread = threading.Thread(target=self._work, name="announcer", daemon=True)
         if settings.wav_dir is not None:
             settings.wav_dir.mkdir(parents=True, exist_ok=True)
@@ -153,6 +157,8 @@ class Announcer:
         return self
 
     def submit(self, announcement: Announcement) -> None:
+        with self._settled:
+            self._unfinished += 1
         self._queue.put(announcement)
 
     @property
@@ -171,6 +177,7 @@ class Announcer:
                 except queue.Empty:
                     break
                 dropped += 1
+                self._finished()
             if dropped:
                 log.warning("stopping: %d queued announcement(s) not said", dropped)
         self._queue.put(None)
@@ -178,12 +185,14 @@ class Announcer:
             self._thread.join(timeout_s)
 
     def wait_idle(self, timeout_s: float) -> bool:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self._queue.empty() and not self._busy:
-                return True
-            time.sleep(0.02)
-        return False
+        """Block until every announcement submitted is said and handed on (False after `timeout_s`)."""
+        with self._settled:
+            return self._settled.wait_for(lambda: self._unfinished == 0, timeout_s)
+
+    def _finished(self) -> None:
+        with self._settled:
+            self._unfinished -= 1
+            self._settled.notify_all()
 
     def _work(self) -> None:
         while True:
@@ -219,6 +228,7 @@ class Announcer:
                     self.on_done(record)
                 except Exception:
                     log.exception("status update after seq %s failed", record.seq)
+            self._finished()
 
     def _announce(self, a: Announcement) -> Record:
         started = time.monotonic()

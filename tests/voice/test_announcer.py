@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from pathlib import Path
 
 from caller.voice.announcer import Announcement, Announcer, PlayerSettings, QuietHours
@@ -127,3 +128,24 @@ def test_wav_dir_keeps_only_the_newest_files_unless_all_are_kept(tmp_path: Path)
     kept = sorted(p.name for p in tmp_path.glob("*.wav"))
     assert len(kept) == 4 and "pa-system-notes.wav" in kept
     assert [name.split("-")[2] for name in kept if name.startswith("2")] == ["00000003", "00000004", "00000005"]
+
+
+def test_idle_only_once_the_last_announcement_is_handed_on(tmp_path: Path) -> None:
+    """wait_idle waits for the record's hand-over too (the device status reads it right after): it
+    once returned while the worker was between saying the call and handing its record on."""
+    handing_on, release = threading.Event(), threading.Event()
+
+    def on_done(_record: object) -> None:
+        handing_on.set()
+        release.wait(10)
+
+    announcer = Announcer(
+        ToneSynthesizer(), RecordingOutput(state="off: --no-audio"), PlayerSettings(wav_dir=tmp_path), on_done=on_done
+    ).start()
+    announcer.submit(burst(1)[0])
+    assert handing_on.wait(10)
+    assert not announcer.wait_idle(0.05), "idle before its record was handed on"
+    release.set()
+    assert announcer.wait_idle(10)
+    announcer.stop()
+    assert announcer.wait_idle(0) and [r.seq for r in announcer.history] == [1]
