@@ -116,12 +116,9 @@ class Committer:
 
     def _settle(self, future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
         self._unsettled -= 1
-        if not future.done():  # done: cancelled, the flush that waited for it was stopped
-            _settle(future, result, error)
-
-
-def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
-    if error is not None:
-        future.set_exception(error)
-    else:
-        future.set_result(result)
+        if future.done():  # cancelled: the flush that waited for it was stopped
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)

@@ -385,7 +385,7 @@ class Dispatcher:
         if committing is None:
             committing = self.committer.submit(self.store.commit_batch, hall, writes, last_seq)
         if events := sum(len(w.events) for w in writes):  # committed or on its way; no command ran meanwhile
-            _tell(self.on_seal, "on_seal", runtime.hall, runtime.last_seq + events)
+            _tell(self.on_seal, "on_seal", hall, last_seq + events)
         return batch, committing
 
     async def _fail(self, runtime: HallRuntime, batch: list[PendingWrite]) -> None:

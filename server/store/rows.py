@@ -24,8 +24,9 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -36,6 +37,7 @@ from server.store.database import BUSY_TIMEOUT_MS, Upserts, json_text
 CHUNK = 1000  # rows per statement: far below PostgreSQL's 65 535 bound parameters for our tables
 MAX_STATEMENTS = 512  # statement texts kept (one per shape of group commit; a few dozen in practice)
 
+T = TypeVar("T")
 TableRows = tuple[sa.Table, list[dict[str, Any]], bool]  # table, its rows, upsert
 
 
@@ -173,23 +175,21 @@ class SqliteRows:
         SQLite has one writer, so the connection is kept from one group commit to the next: checking it
         out of the pool and back in (and the pool's rollback on its return) was a tenth of the commit
         thread's time (py-spy, issue 18). One that failed goes back to the pool, or is thrown away."""
-        self._commit_kept(engine, guard, tables, wait=True)
+        self._on_kept(engine, lambda driver: self._commit_on(driver, engine.dialect, guard, tables))
 
     def commit_guarded_at_once(self, engine: Engine, guard: Guard, tables: list[TableRows]) -> bool:
         """commit_guarded, unless another connection holds SQLite's write lock: then nothing is written,
         nothing waits, and False is returned (for a caller that must not sit in SQLite's busy handler)."""
-        return self._commit_kept(engine, guard, tables, wait=False)
+        return self._on_kept(engine, lambda driver: self._commit_unless_locked(driver, engine.dialect, guard, tables))
 
-    def _commit_kept(self, engine: Engine, guard: Guard, tables: list[TableRows], *, wait: bool) -> bool:
+    def _on_kept(self, engine: Engine, commit: Callable[[Any], T]) -> T:
+        """`commit(driver)` on the kept connection; one that failed is given back or thrown away."""
         with self._holding:
             fairy = self._kept(engine)
             driver = fairy.driver_connection
             assert driver is not None
             try:
-                if wait:
-                    self._commit_on(driver, engine.dialect, guard, tables)
-                else:
-                    return self._commit_unless_locked(driver, engine.dialect, guard, tables)
+                return commit(driver)
             except BaseException:
                 self._held = None
                 try:
@@ -198,7 +198,6 @@ class SqliteRows:
                     fairy.invalidate()
                 fairy.close()
                 raise
-            return True
 
     def _commit_unless_locked(self, driver: Any, dialect: Any, guard: Guard, tables: list[TableRows]) -> bool:
         driver.execute("PRAGMA busy_timeout=0")
